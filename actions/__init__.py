@@ -1,0 +1,1 @@
+"""Custom actions of the Promptlink Assist bot, served by the rasa-sdk action server."""

@@ -1,0 +1,102 @@
+"""The backend application factory: Sanic + socket.io, resources on `app.ctx`."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import socketio
+from sanic import Request, Sanic
+from sanic.response import HTTPResponse, file, json
+
+from .assistant import RasaClient
+from .chat_gateway import ChatGateway
+from .db import create_engine, create_sessionmaker
+from .services.errors import DomainError
+from .settings import PROJECT_ROOT, Settings, get_settings
+from .transports.http import demo, health
+from .transports.socket.chat import register_chat
+
+log = logging.getLogger(__name__)
+
+PAGES = Path(__file__).parent / "web" / "pages"
+WEBCHAT_SRC = PROJECT_ROOT / "webchat" / "src"
+SOCKETIO_JS = PROJECT_ROOT / "webchat" / "node_modules" / "socket.io-client" / "dist" / "socket.io.min.js"
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+)
+
+
+def create_socket_server(settings: Settings) -> socketio.AsyncServer:
+    manager = socketio.AsyncRedisManager(settings.redis_url) if settings.redis_url else None
+    origins: list[str] | str = [settings.public_url] if settings.public_url else []
+    return socketio.AsyncServer(
+        async_mode="sanic",
+        client_manager=manager,
+        cors_allowed_origins=origins or None,
+        max_http_buffer_size=64 * 1024,
+        ping_interval=10,
+        ping_timeout=10,
+    )
+
+
+def create_app(settings: Settings | None = None, *, name: str = "promptlink") -> Sanic:
+    """Build the backend app; engine, clients and gateway are created at server start."""
+    settings = settings or get_settings()
+    app = Sanic(name)
+    app.config.REQUEST_MAX_SIZE = 1_000_000
+    app.config.KEEP_ALIVE_TIMEOUT = 15
+    app.ctx.settings = settings
+    sio = create_socket_server(settings)
+    sio.attach(app)
+    app.ctx.sio = sio
+    register_chat(sio, lambda: app.ctx.gateway, settings)
+
+    app.blueprint(health.bp)
+    app.blueprint(demo.bp)
+
+    @app.before_server_start
+    async def _start(app: Sanic, _loop: Any) -> None:
+        app.ctx.engine = create_engine(settings.database_url)
+        app.ctx.sessions = create_sessionmaker(app.ctx.engine)
+        app.ctx.assistant = RasaClient(
+            rasa_url=settings.rasa_url,
+            rasa_token=settings.secret("rasa_token"),
+            channel_token=settings.secret("rasa_channel_token"),
+            actions_url=settings.actions_url,
+            timeout=settings.rasa_timeout_seconds,
+        )
+        app.ctx.gateway = ChatGateway(
+            sessions=app.ctx.sessions, assistant=app.ctx.assistant, emitter=sio, max_chars=settings.max_message_chars
+        )
+        log.info("backend started", extra={"db": app.ctx.engine.url.render_as_string(hide_password=True),
+                                           "demo": settings.demo})
+
+    @app.after_server_stop
+    async def _stop(app: Sanic, _loop: Any) -> None:
+        await app.ctx.gateway.drain()
+        await app.ctx.assistant.close()
+        await app.ctx.engine.dispose()
+
+    @app.get("/")
+    async def index(_request: Request) -> HTTPResponse:
+        return await file(PAGES / "index.html", mime_type="text/html; charset=utf-8")
+
+    app.static("/webchat/vendor/socket.io.min.js", SOCKETIO_JS, name="socketio_js")
+    app.static("/webchat", WEBCHAT_SRC, name="webchat")
+
+    @app.on_response
+    async def _security_headers(_request: Request, response: HTTPResponse) -> None:
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+
+    @app.exception(DomainError)
+    async def _domain_error(_request: Request, exc: DomainError) -> HTTPResponse:
+        return json({"detail": exc.detail}, status=exc.status)
+
+    return app

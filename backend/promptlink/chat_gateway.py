@@ -1,0 +1,168 @@
+"""The customer chat path: store every message, forward to the assistant, emit replies.
+
+Transports (the socket.io handlers) only translate; ordering, storage and the Spanish
+notices when the assistant is down live here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from .assistant import AssistantUnavailable, RasaClient
+from .db import transaction
+from .models import Conversation, Message
+from .services import conversations as conv_service
+from .services.identity import WidgetIdentity
+
+log = logging.getLogger(__name__)
+
+NOTICES = {
+    "rasa": (
+        "En este momento el asistente automático no está disponible. Su mensaje quedó "
+        "guardado; por favor, inténtelo de nuevo en unos minutos."
+    ),
+    "actions": (
+        "El asistente no pudo completar esa acción en este momento. Su mensaje quedó "
+        "guardado; por favor, inténtelo de nuevo en unos minutos."
+    ),
+}
+
+
+class Emitter(Protocol):
+    async def emit(self, event: str, data: Any = None, *, to: str | None = None, room: str | None = None,
+                   skip_sid: str | None = None, namespace: str | None = None) -> None: ...
+
+
+def room_of(conversation_id: str) -> str:
+    return f"conv:{conversation_id}"
+
+
+@dataclass(frozen=True)
+class ChatSession:
+    """What the gateway keeps per connected customer socket."""
+
+    conversation_id: str
+    identity: WidgetIdentity | None
+
+
+class ChatGateway:
+    def __init__(self, *, sessions: async_sessionmaker[AsyncSession], assistant: RasaClient, emitter: Emitter,
+                 namespace: str = "/chat", max_chars: int = 2000) -> None:
+        self.sessions = sessions
+        self.assistant = assistant
+        self.emitter = emitter
+        self.namespace = namespace
+        self.max_chars = max_chars
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def open(self, *, identity: WidgetIdentity | None, conversation_id: str | None,
+                   resume_grant: str | None) -> Conversation:
+        async with transaction(self.sessions) as session:
+            return await conv_service.open_conversation(
+                session=session, identity=identity, conversation_id=conversation_id, resume_grant=resume_grant
+            )
+
+    async def replay(self, *, conversation_id: str, last_seq: int) -> list[dict[str, Any]]:
+        async with self.sessions() as session:
+            messages = await conv_service.messages_after(session=session, conversation_id=conversation_id, last_seq=last_seq)
+        return [m.to_event() for m in messages]
+
+    async def customer_message(self, *, chat: ChatSession, sid: str, data: Any) -> dict[str, Any]:
+        """Store a customer message and start the assistant's turn; returns the ack."""
+        if not isinstance(data, dict):
+            return {"error": "El mensaje no es válido."}
+        text = conv_service.validate_customer_text(data.get("text"), max_chars=self.max_chars)
+        payload = data.get("payload")
+        async with transaction(self.sessions) as session:
+            conversation = await session.get(Conversation, chat.conversation_id)
+            if conversation is None:
+                return {"error": "La conversación no existe."}
+            appended = await conv_service.append_message(
+                session=session, conversation_id=chat.conversation_id, role="customer", text=text,
+                client_msg_id=data.get("client_msg_id"), payload=payload,
+            )
+            mode = conversation.mode
+        message = appended.message
+        if appended.created:
+            await self._emit_message(message, skip_sid=sid)
+            if mode == "bot":
+                self._spawn(self._assistant_turn(chat, message))
+        return {"seq": message.seq}
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _assistant_turn(self, chat: ChatSession, message: Message) -> None:
+        lock = self._locks.setdefault(chat.conversation_id, asyncio.Lock())
+        try:
+            async with lock:
+                await self._run_turn(chat, message)
+        except Exception:
+            log.exception("assistant turn failed", extra={"conversation_id": chat.conversation_id})
+        finally:
+            if not lock.locked():
+                self._locks.pop(chat.conversation_id, None)
+
+    async def _run_turn(self, chat: ChatSession, message: Message) -> None:
+        room = room_of(chat.conversation_id)
+        await self.emitter.emit("typing", {"role": "bot", "on": True}, room=room, namespace=self.namespace)
+        try:
+            turn = await self.assistant.send(
+                sender=chat.conversation_id, text=message.payload or message.text, metadata=_metadata(chat)
+            )
+            if not turn.messages:
+                # Rasa answered nothing: when the action server is down that is why.
+                await self.assistant.actions_ready()
+        except AssistantUnavailable as exc:
+            log.warning("assistant unavailable", extra={"component": exc.component, "detail": exc.detail,
+                                                         "conversation_id": chat.conversation_id})
+            await self.post(conversation_id=chat.conversation_id, role="system", text=NOTICES[exc.component])
+            return
+        finally:
+            await self.emitter.emit("typing", {"role": "bot", "on": False}, room=room, namespace=self.namespace)
+        async with transaction(self.sessions) as session:
+            await conv_service.record_parse(session=session, message_id=message.id, intent=turn.intent, confidence=turn.confidence)
+        log.info("assistant turn", extra={"conversation_id": chat.conversation_id, "intent": turn.intent,
+                                          "confidence": turn.confidence, "replies": len(turn.messages)})
+        for reply in turn.messages:
+            await self.post(conversation_id=chat.conversation_id, role="bot", text=reply.text, buttons=reply.buttons)
+
+    async def post(self, *, conversation_id: str, role: str, text: str, buttons: list[dict[str, str]] | None = None,
+                   author_name: str | None = None) -> Message:
+        """Store a non-customer message and deliver it to everyone in the conversation."""
+        async with transaction(self.sessions) as session:
+            appended = await conv_service.append_message(
+                session=session, conversation_id=conversation_id, role=role, text=text, buttons=buttons,
+                author_name=author_name,
+            )
+        await self._emit_message(appended.message)
+        return appended.message
+
+    async def _emit_message(self, message: Message, *, skip_sid: str | None = None) -> None:
+        await self.emitter.emit("message", message.to_event(), room=room_of(message.conversation_id),
+                                skip_sid=skip_sid, namespace=self.namespace)
+
+    async def drain(self) -> None:
+        """Wait for assistant turns in flight (used on shutdown)."""
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+
+def _metadata(chat: ChatSession) -> dict[str, Any]:
+    meta: dict[str, Any] = {"conversation_id": chat.conversation_id}
+    if chat.identity is not None:
+        meta.update(
+            customer=chat.identity.customer_code,
+            customer_name=chat.identity.customer_name,
+            contact=chat.identity.email,
+            name=chat.identity.name,
+        )
+    return meta

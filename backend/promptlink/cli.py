@@ -1,0 +1,73 @@
+"""Command line: `python -m promptlink {migrate,seed,serve,run}`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+
+from .settings import Settings, SettingsError, get_settings
+
+
+def _settings() -> Settings:
+    try:
+        return get_settings()
+    except SettingsError as exc:
+        print(f"promptlink: configuration error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from exc
+
+
+def cmd_migrate(_args: argparse.Namespace) -> None:
+    from .migrate import upgrade
+
+    settings = _settings()
+    upgrade(settings.database_url)
+    print("Database migrated.")
+
+
+def cmd_seed(_args: argparse.Namespace) -> None:
+    from .db import create_engine, create_sessionmaker, transaction
+    from .services.demo_data import seed_demo_data
+
+    settings = _settings()
+
+    async def _seed() -> dict[str, int]:
+        engine = create_engine(settings.database_url)
+        try:
+            async with transaction(create_sessionmaker(engine)) as session:
+                return await seed_demo_data(session=session)
+        finally:
+            await engine.dispose()
+
+    created = asyncio.run(_seed())
+    print("Demo data seeded: " + ", ".join(f"{k} +{v}" for k, v in created.items()))
+
+
+def cmd_serve(_args: argparse.Namespace) -> None:
+    from .app import create_app
+    from .structured_logging import configure_logging
+
+    settings = _settings()
+    configure_logging(settings.log_level, settings.log_format)
+    app = create_app(settings)
+    app.run(host=settings.host, port=settings.port, single_process=True, access_log=False, motd=False)
+
+
+def cmd_run(args: argparse.Namespace) -> None:
+    from .supervisor import main as supervise
+
+    _settings()
+    raise SystemExit(supervise(args))
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="promptlink", description="Promptlink Assist backend")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
+    sub.add_parser("seed", help="insert the demo data (idempotent)").set_defaults(func=cmd_seed)
+    sub.add_parser("serve", help="run the backend HTTP/socket.io server").set_defaults(func=cmd_serve)
+    run = sub.add_parser("run", help="run backend, Rasa and the action server under one supervisor")
+    run.add_argument("--model", help="Rasa model file (default: the model of the current fingerprint)")
+    run.set_defaults(func=cmd_run)
+    args = parser.parse_args(argv)
+    args.func(args)

@@ -1,0 +1,1 @@
+"""Domain services: async, keyword-only, own their transactions' work, raise typed errors."""

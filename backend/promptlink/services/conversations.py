@@ -1,0 +1,161 @@
+"""Conversations and messages: ownership, per-conversation `seq`, idempotent appends."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ..models import Conversation, Message
+from ..models.base import utcnow
+from ..models.conversation import ROLES
+from .errors import InvalidInput
+from .identity import WidgetIdentity
+
+MAX_CLIENT_MSG_ID = 64
+MAX_PAYLOAD = 500
+REPLAY_LIMIT = 500
+
+
+@dataclass(frozen=True)
+class Appended:
+    message: Message
+    created: bool
+
+
+async def open_conversation(
+    *,
+    session: AsyncSession,
+    identity: WidgetIdentity | None,
+    conversation_id: str | None,
+    resume_grant: str | None,
+) -> Conversation:
+    """The caller's conversation: the one asked for when the caller owns it, else a new one.
+
+    An identified contact owns the conversations opened with its identity; an anonymous
+    visitor owns only the conversation its resume token names.
+    """
+    if conversation_id:
+        existing = await session.get(Conversation, conversation_id)
+        if existing is not None and existing.mode != "closed" and _owns(existing, identity, resume_grant):
+            return existing
+    conversation = Conversation(
+        id=str(uuid.uuid4()),
+        customer_id=identity.customer_id if identity else None,
+        contact_id=identity.contact_id if identity else None,
+        mode="bot",
+        last_seq=0,
+    )
+    session.add(conversation)
+    await session.flush()
+    return conversation
+
+
+def _owns(conversation: Conversation, identity: WidgetIdentity | None, resume_grant: str | None) -> bool:
+    if identity is not None:
+        return conversation.contact_id == identity.contact_id
+    return conversation.contact_id is None and resume_grant == conversation.id
+
+
+def validate_customer_text(text: Any, *, max_chars: int) -> str:
+    """The customer's text, stripped; a clear Spanish error when it cannot be accepted."""
+    if not isinstance(text, str):
+        raise InvalidInput("text must be a string", public="El mensaje no es válido.")
+    text = text.strip()
+    if not text:
+        raise InvalidInput("empty text", public="El mensaje está vacío.")
+    if len(text) > max_chars:
+        raise InvalidInput(
+            f"text longer than {max_chars} characters",
+            public=f"El mensaje es demasiado largo (máximo {max_chars} caracteres).",
+        )
+    return text
+
+
+async def append_message(
+    *,
+    session: AsyncSession,
+    conversation_id: str,
+    role: str,
+    text: str,
+    client_msg_id: str | None = None,
+    payload: str | None = None,
+    buttons: list[dict[str, Any]] | None = None,
+    author_name: str | None = None,
+    intent: str | None = None,
+    confidence: float | None = None,
+) -> Appended:
+    """Store a message with the conversation's next `seq`.
+
+    A repeated `client_msg_id` returns the message already stored (created=False).
+    """
+    if role not in ROLES:
+        raise InvalidInput(f"unknown role {role!r}", public="El mensaje no es válido.")
+    if client_msg_id is not None:
+        if not isinstance(client_msg_id, str) or not 0 < len(client_msg_id) <= MAX_CLIENT_MSG_ID:
+            raise InvalidInput("client_msg_id must be a string of 1-64 characters", public="El mensaje no es válido.")
+        previous = await _by_client_msg_id(session, conversation_id, client_msg_id)
+        if previous is not None:
+            return Appended(previous, created=False)
+    if payload is not None and (not isinstance(payload, str) or len(payload) > MAX_PAYLOAD):
+        raise InvalidInput("payload must be a string of at most 500 characters", public="El mensaje no es válido.")
+    try:
+        # The seq bump and the insert share one savepoint, so a lost race leaves no gap.
+        async with session.begin_nested():
+            seq = await session.scalar(
+                update(Conversation)
+                .where(Conversation.id == conversation_id)
+                .values(last_seq=Conversation.last_seq + 1, updated_at=utcnow())
+                .returning(Conversation.last_seq)
+            )
+            if seq is None:
+                raise InvalidInput(f"conversation {conversation_id} does not exist", public="La conversación no existe.")
+            message = Message(
+                conversation_id=conversation_id,
+                seq=seq,
+                role=role,
+                text=text,
+                payload=payload,
+                buttons=buttons,
+                author_name=author_name,
+                client_msg_id=client_msg_id,
+                intent=intent,
+                confidence=confidence,
+            )
+            session.add(message)
+            await session.flush()
+    except IntegrityError:
+        # A concurrent append of the same client_msg_id won the race: return that one.
+        if client_msg_id is None:
+            raise
+        previous = await _by_client_msg_id(session, conversation_id, client_msg_id)
+        if previous is None:
+            raise
+        return Appended(previous, created=False)
+    return Appended(message, created=True)
+
+
+async def _by_client_msg_id(session: AsyncSession, conversation_id: str, client_msg_id: str) -> Message | None:
+    return await session.scalar(
+        select(Message).where(Message.conversation_id == conversation_id, Message.client_msg_id == client_msg_id)
+    )
+
+
+async def messages_after(*, session: AsyncSession, conversation_id: str, last_seq: int, limit: int = REPLAY_LIMIT) -> list[Message]:
+    """Messages with seq > last_seq, in order (what a reconnecting client missed)."""
+    rows = await session.scalars(
+        select(Message)
+        .where(Message.conversation_id == conversation_id, Message.seq > last_seq)
+        .order_by(Message.seq)
+        .limit(limit)
+    )
+    return list(rows)
+
+
+async def record_parse(*, session: AsyncSession, message_id: int, intent: str | None, confidence: float | None) -> None:
+    """Store what the assistant understood of a customer message."""
+    await session.execute(update(Message).where(Message.id == message_id).values(intent=intent, confidence=confidence))

@@ -1,0 +1,26 @@
+"""Typed domain errors. `public` is the Spanish sentence a customer or agent may read."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """Base of every error a service raises on purpose."""
+
+    status = 400
+
+    def __init__(self, detail: str, *, public: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.public = public
+
+
+class NotFound(DomainError):
+    status = 404
+
+
+class InvalidInput(DomainError):
+    status = 422
+
+
+class Unauthorized(DomainError):
+    status = 401

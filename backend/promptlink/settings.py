@@ -1,0 +1,91 @@
+"""One settings object for the backend process, read from the environment (and `.env`)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+# Values that are only acceptable in demo mode: a real deployment must set its own.
+DEMO_SECRETS = {
+    "widget_secret": "demo-widget-secret",
+    "session_secret": "demo-session-secret",
+    "service_token": "demo-service-token",
+    "rasa_token": "demo-rasa-token",
+    "rasa_channel_token": "demo-rasa-channel-token",
+}
+
+
+class SettingsError(RuntimeError):
+    """The configuration cannot be used; the message says which variable to set."""
+
+
+class Settings(BaseSettings):
+    """Backend configuration. Every field maps to `PROMPTLINK_<NAME>`."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="PROMPTLINK_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    demo: bool = False
+    host: str = "127.0.0.1"
+    port: int = 8000
+    public_url: str = ""
+    database_url: str = f"sqlite+aiosqlite:///{PROJECT_ROOT / 'var' / 'promptlink.db'}"
+    redis_url: str | None = None
+
+    widget_secret: SecretStr | None = None
+    session_secret: SecretStr | None = None
+    service_token: SecretStr | None = None
+
+    rasa_url: str = "http://127.0.0.1:5005"
+    rasa_token: SecretStr | None = None
+    rasa_channel_token: SecretStr | None = None
+    actions_url: str = "http://127.0.0.1:5055"
+    rasa_timeout_seconds: float = 30.0
+
+    support_email: str = "soporte@promptlink.example"
+    max_message_chars: int = Field(default=2000, ge=1, le=20000)
+    log_level: str = "INFO"
+    log_format: str = "json"
+
+    @model_validator(mode="after")
+    def _secrets(self) -> Settings:
+        for name, demo_value in DEMO_SECRETS.items():
+            value: SecretStr | None = getattr(self, name)
+            if self.demo:
+                if value is None:
+                    setattr(self, name, SecretStr(demo_value))
+                continue
+            env = f"PROMPTLINK_{name.upper()}"
+            if value is None or not value.get_secret_value():
+                raise SettingsError(
+                    f"{env} is not set. Set it to a long random value, or run in demo mode "
+                    "with PROMPTLINK_DEMO=1."
+                )
+            if value.get_secret_value() == demo_value or len(value.get_secret_value()) < 16:
+                raise SettingsError(
+                    f"{env} is a demo or too short value (under 16 characters); "
+                    "set a long random secret outside demo mode."
+                )
+        return self
+
+    def secret(self, name: str) -> str:
+        """The plain value of a secret field; validated non-empty at start."""
+        value: SecretStr | None = getattr(self, name)
+        assert value is not None
+        return value.get_secret_value()
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (cached)."""
+    return Settings()

@@ -1,0 +1,213 @@
+"""Run the backend, the Rasa server and the action server as one unit.
+
+Ctrl-C (SIGINT) or SIGTERM stops all three. A child that exits on its own is logged
+and restarted with a growing back-off. Each child's pid is written to var/run/<name>.pid.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import ctypes
+import json
+import os
+import signal
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import httpx
+
+from .settings import PROJECT_ROOT, Settings, get_settings
+
+BOT_BIN = PROJECT_ROOT / ".venv-bot" / "bin"
+PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    """Children get SIGTERM when the supervisor dies, even by SIGKILL (Linux)."""
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except OSError:
+        pass
+
+
+def log(event: str, **fields: object) -> None:
+    entry = {"ts": datetime.now(UTC).isoformat(timespec="milliseconds"), "logger": "supervisor", "msg": event, **fields}
+    print(json.dumps(entry, ensure_ascii=False), flush=True)
+
+
+@dataclass
+class Child:
+    name: str
+    argv: list[str]
+    env: dict[str, str]
+    process: asyncio.subprocess.Process | None = None
+    restarts: int = 0
+    started_at: float = 0.0
+    pump: asyncio.Task[None] | None = field(default=None, repr=False)
+
+
+def _port(url: str) -> str:
+    return str(urlsplit(url).port or 80)
+
+
+def build_children(settings: Settings, model: Path, run_dir: Path) -> list[Child]:
+    base = dict(os.environ)
+    base.update(
+        RASA_TELEMETRY_ENABLED="false",
+        PYTHONPATH=str(PROJECT_ROOT),
+        PROMPTLINK_DEMO="1" if settings.demo else "0",
+    )
+    bot_env = dict(
+        base,
+        PROMPTLINK_RASA_CHANNEL_TOKEN=settings.secret("rasa_channel_token"),
+        PROMPTLINK_ACTIONS_URL=settings.actions_url.rstrip("/"),
+        PROMPTLINK_RASA_TRACKER_DB=str(run_dir.parent / "rasa_tracker.db"),
+        PROMPTLINK_BACKEND_URL=f"http://{settings.host}:{settings.port}",
+        PROMPTLINK_SERVICE_TOKEN=settings.secret("service_token"),
+        RASA_CACHE_DIRECTORY=str(PROJECT_ROOT / ".rasa" / "cache"),
+        SANIC_HOST=urlsplit(settings.actions_url).hostname or "127.0.0.1",
+    )
+    backend_env = dict(base, PYTHONPATH=str(PROJECT_ROOT / "backend"))
+    return [
+        Child("backend", [sys.executable, "-m", "promptlink", "serve"], backend_env),
+        Child("rasa", [
+            str(BOT_BIN / "rasa"), "run", "--enable-api", "--auth-token", settings.secret("rasa_token"),
+            "--interface", urlsplit(settings.rasa_url).hostname or "127.0.0.1", "--port", _port(settings.rasa_url),
+            "--credentials", str(PROJECT_ROOT / "bot" / "credentials.yml"),
+            "--endpoints", str(PROJECT_ROOT / "bot" / "endpoints.yml"),
+            "--model", str(model), "--log-file", str(run_dir.parent / "log" / "rasa.log"),
+        ], bot_env),
+        Child("actions", [
+            str(BOT_BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", _port(settings.actions_url),
+        ], bot_env),
+    ]
+
+
+class Supervisor:
+    def __init__(self, children: list[Child], run_dir: Path) -> None:
+        self.children = children
+        self.run_dir = run_dir
+        self.stopping = asyncio.Event()
+
+    async def start(self, child: Child) -> None:
+        child.process = await asyncio.create_subprocess_exec(
+            *child.argv, cwd=PROJECT_ROOT, env=child.env, stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT, start_new_session=True, preexec_fn=_die_with_parent,
+        )
+        child.started_at = time.monotonic()
+        (self.run_dir / f"{child.name}.pid").write_text(str(child.process.pid))
+        child.pump = asyncio.create_task(self._pump(child, child.process))
+        log("child started", child=child.name, pid=child.process.pid, restarts=child.restarts)
+
+    async def _pump(self, child: Child, process: asyncio.subprocess.Process) -> None:
+        assert process.stdout is not None
+        async for raw in process.stdout:
+            sys.stdout.write(f"[{child.name}] {raw.decode(errors='replace').rstrip()}\n")
+            sys.stdout.flush()
+
+    async def watch(self, child: Child) -> None:
+        while not self.stopping.is_set():
+            await self.start(child)
+            assert child.process is not None
+            code = await child.process.wait()
+            if child.pump:
+                await child.pump
+            if self.stopping.is_set():
+                break
+            uptime = time.monotonic() - child.started_at
+            if uptime > 60:
+                child.restarts = 0
+            delay = min(30.0, 1.0 * 2 ** min(child.restarts, 5))
+            child.restarts += 1
+            log("child exited unexpectedly; restarting", child=child.name, code=code,
+                uptime_s=round(uptime, 1), restart_in_s=delay, restarts=child.restarts)
+            try:
+                await asyncio.wait_for(self.stopping.wait(), timeout=delay)
+            except TimeoutError:
+                pass
+
+    async def stop(self) -> None:
+        self.stopping.set()
+        for child in self.children:
+            if child.process and child.process.returncode is None:
+                child.process.terminate()
+        deadline = time.monotonic() + 15
+        for child in self.children:
+            if child.process and child.process.returncode is None:
+                try:
+                    await asyncio.wait_for(child.process.wait(), timeout=max(0.1, deadline - time.monotonic()))
+                except TimeoutError:
+                    log("child did not stop; killing", child=child.name)
+                    child.process.kill()
+                    await child.process.wait()
+            (self.run_dir / f"{child.name}.pid").unlink(missing_ok=True)
+        log("all stopped")
+
+
+async def wait_healthy(url: str, stopping: asyncio.Event, timeout: float = 600) -> bool:
+    deadline = time.monotonic() + timeout
+    async with httpx.AsyncClient(timeout=5) as client:
+        while time.monotonic() < deadline and not stopping.is_set():
+            try:
+                if (await client.get(url)).status_code == 200:
+                    return True
+            except httpx.HTTPError:
+                pass
+            await asyncio.sleep(1)
+    return False
+
+
+def banner(settings: Settings) -> str:
+    from .services.demo_data import DEMO_AGENTS
+
+    base = f"http://{settings.host}:{settings.port}"
+    lines = [
+        "",
+        "Promptlink Assist is running.",
+        f"  Demo site with the chat widget:  {base}/",
+        f"  Health:                          {base}/api/v1/health",
+        f"  Rasa (internal, token required): {settings.rasa_url}",
+        f"  Action server (internal):        {settings.actions_url}",
+    ]
+    if settings.demo:
+        lines.append("  Demo logins (agents):")
+        lines += [f"    {a.email:34} {a.password:22} {a.role} {a.tiers}" for a in DEMO_AGENTS]
+    lines.append("Press Ctrl-C to stop all processes.")
+    return "\n".join(lines)
+
+
+async def supervise(settings: Settings, model: Path) -> int:
+    run_dir = PROJECT_ROOT / "var" / "run"
+    run_dir.mkdir(parents=True, exist_ok=True)
+    (run_dir.parent / "log").mkdir(parents=True, exist_ok=True)
+    supervisor = Supervisor(build_children(settings, model, run_dir), run_dir)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, supervisor.stopping.set)
+    watchers = [asyncio.create_task(supervisor.watch(c)) for c in supervisor.children]
+    health_url = f"http://{settings.host}:{settings.port}/api/v1/health"
+    if await wait_healthy(health_url, supervisor.stopping):
+        print(banner(settings), flush=True)
+    elif not supervisor.stopping.is_set():
+        log("system did not become healthy in time", url=health_url)
+    await supervisor.stopping.wait()
+    await supervisor.stop()
+    await asyncio.gather(*watchers, return_exceptions=True)
+    return 0
+
+
+def main(args: argparse.Namespace) -> int:
+    sys.path.insert(0, str(PROJECT_ROOT))
+    from bot.model import model_path
+
+    model = Path(args.model) if args.model else model_path()
+    if not model.exists():
+        print(f"promptlink: no Rasa model at {model}; run `python bot/model.py ensure` first "
+              "(the README's run command does).", file=sys.stderr)
+        return 2
+    return asyncio.run(supervise(get_settings(), model))

@@ -1,0 +1,1 @@
+"""Transports translate between the outside world and the services; no SQL here."""

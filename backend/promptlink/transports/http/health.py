@@ -1,0 +1,42 @@
+"""`GET /api/v1/health`: the database, Rasa and the action server, each named."""
+
+from __future__ import annotations
+
+import asyncio
+
+from sanic import Blueprint, Request
+from sanic.response import HTTPResponse, json
+
+from ...assistant import AssistantUnavailable
+from ...db import ping
+
+bp = Blueprint("health", url_prefix="/api/v1")
+
+
+@bp.get("/health")
+async def health(request: Request) -> HTTPResponse:
+    ctx = request.app.ctx
+
+    async def db() -> str:
+        try:
+            await asyncio.wait_for(ping(ctx.engine), timeout=3)
+            return "ok"
+        except Exception as exc:  # noqa: BLE001 - any failure means "down"; the type is reported
+            return f"down: {type(exc).__name__}"
+
+    async def component(check: object) -> str:
+        try:
+            await check()  # type: ignore[operator]
+            return "ok"
+        except AssistantUnavailable as exc:
+            return f"down: {exc.detail[:120]}"
+
+    db_state, rasa_state, actions_state = await asyncio.gather(
+        db(), component(ctx.assistant.rasa_ready), component(ctx.assistant.actions_ready)
+    )
+    components = {"db": db_state, "rasa": rasa_state, "actions": actions_state}
+    healthy = all(v == "ok" for v in components.values())
+    body = {"status": "ok" if healthy else "degraded", "components": components}
+    if not healthy:
+        body["failing"] = [k for k, v in components.items() if v != "ok"]
+    return json(body, status=200 if healthy else 503)

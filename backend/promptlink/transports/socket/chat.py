@@ -1,0 +1,103 @@
+"""socket.io namespace `/chat`: the customer widget's protocol (see docs/chat-protocol.md)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import socketio
+
+from ...chat_gateway import ChatGateway, ChatSession, room_of
+from ...services.errors import DomainError
+from ...services.identity import issue_resume_token, resume_token_conversation, verify_widget_token
+from ...settings import Settings
+
+log = logging.getLogger(__name__)
+NAMESPACE = "/chat"
+_pending: set[asyncio.Task[None]] = set()
+
+
+def _int(value: Any, default: int = 0) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else default
+
+
+def _str(value: Any, limit: int) -> str | None:
+    return value if isinstance(value, str) and 0 < len(value) <= limit else None
+
+
+def register_chat(sio: socketio.AsyncServer, gateway_of: Any, settings: Settings) -> None:
+    """Attach the `/chat` handlers. `gateway_of()` returns the running ChatGateway."""
+    session_secret = settings.secret("session_secret")
+    widget_secret = settings.secret("widget_secret")
+
+    async def _chat(sid: str) -> ChatSession | None:
+        data = await sio.get_session(sid, namespace=NAMESPACE)
+        chat = data.get("chat")
+        return chat if isinstance(chat, ChatSession) else None
+
+    async def _after_connect(sid: str, payload: dict[str, Any], last_seq: int) -> None:
+        # The CONNECT packet goes out after the handler returns; emit only once it has.
+        for _ in range(500):
+            if sio.manager.is_connected(sid, NAMESPACE) and not sio.manager.is_pre_connected(sid, NAMESPACE):
+                break
+            await asyncio.sleep(0.01)
+        else:
+            return
+        gateway: ChatGateway = gateway_of()
+        await sio.emit("session", payload, to=sid, namespace=NAMESPACE)
+        for event in await gateway.replay(conversation_id=payload["conversation_id"], last_seq=last_seq):
+            await sio.emit("message", event, to=sid, namespace=NAMESPACE)
+
+    @sio.on("connect", namespace=NAMESPACE)
+    async def connect(sid: str, environ: dict[str, Any], auth: Any = None) -> None:
+        auth = auth if isinstance(auth, dict) else {}
+        gateway: ChatGateway = gateway_of()
+        identity = None
+        token = auth.get("identity")
+        if token:
+            try:
+                async with gateway.sessions() as session:
+                    identity = await verify_widget_token(session=session, secret=widget_secret, token=token)
+            except DomainError as exc:
+                log.info("chat connection refused", extra={"reason": exc.detail})
+                raise socketio.exceptions.ConnectionRefusedError(exc.public) from exc
+        asked = _str(auth.get("conversation_id"), 64)
+        grant = resume_token_conversation(secret=session_secret, token=auth["resume_token"]) if auth.get("resume_token") else None
+        conversation = await gateway.open(identity=identity, conversation_id=asked, resume_grant=grant)
+        last_seq = _int(auth.get("last_seq")) if conversation.id == asked else 0
+        await sio.save_session(sid, {"chat": ChatSession(conversation.id, identity)}, namespace=NAMESPACE)
+        await sio.enter_room(sid, room_of(conversation.id), namespace=NAMESPACE)
+        payload = {
+            "conversation_id": conversation.id,
+            "mode": conversation.mode,
+            "resume_token": issue_resume_token(secret=session_secret, conversation_id=conversation.id),
+            "customer": identity.customer_name if identity else None,
+            "name": identity.name if identity else None,
+        }
+        log.info("chat connected", extra={"conversation_id": conversation.id, "resumed": conversation.id == asked,
+                                          "customer": identity.customer_code if identity else None})
+        task = asyncio.create_task(_after_connect(sid, payload, last_seq))
+        _pending.add(task)
+        task.add_done_callback(_pending.discard)
+
+    @sio.on("message", namespace=NAMESPACE)
+    async def message(sid: str, data: Any) -> dict[str, Any]:
+        chat = await _chat(sid)
+        if chat is None:
+            return {"error": "La sesión no está activa. Recargue la página."}
+        try:
+            return await gateway_of().customer_message(chat=chat, sid=sid, data=data)
+        except DomainError as exc:
+            log.info("customer message rejected", extra={"reason": exc.detail, "conversation_id": chat.conversation_id})
+            return {"error": exc.public}
+
+    @sio.on("resume", namespace=NAMESPACE)
+    async def resume(sid: str, data: Any) -> dict[str, Any]:
+        chat = await _chat(sid)
+        if chat is None or not isinstance(data, dict):
+            return {"error": "La sesión no está activa. Recargue la página."}
+        events = await gateway_of().replay(conversation_id=chat.conversation_id, last_seq=_int(data.get("last_seq")))
+        for event in events:
+            await sio.emit("message", event, to=sid, namespace=NAMESPACE)
+        return {"replayed": len(events)}

@@ -1,0 +1,1 @@
+"""Rasa glue: the backend's input channel, endpoint/credential templates, model management."""
