@@ -35,7 +35,6 @@ UV=.venv/bin/uv
 h=$(hash_of requirements/backend.lock)
 if ! stamp_ok .venv/.lock-stamp "$h"; then
   $UV pip sync -q -p .venv/bin/python requirements/backend.lock
-  $UV pip install -q -p .venv/bin/python uv
   echo "$h" > .venv/.lock-stamp
 fi
 echo "ok"

@@ -46,7 +46,7 @@ def create_socket_server(settings: Settings) -> socketio.AsyncServer:
 def create_app(settings: Settings | None = None, *, name: str = "promptlink") -> Sanic:
     """Build the backend app; engine, clients and gateway are created at server start."""
     settings = settings or get_settings()
-    app = Sanic(name)
+    app = Sanic(name, configure_logging=False)
     app.config.REQUEST_MAX_SIZE = 1_000_000
     app.config.KEEP_ALIVE_TIMEOUT = 15
     app.ctx.settings = settings
@@ -59,7 +59,7 @@ def create_app(settings: Settings | None = None, *, name: str = "promptlink") ->
     app.blueprint(demo.bp)
 
     @app.before_server_start
-    async def _start(app: Sanic, _loop: Any) -> None:
+    async def _start(app: Sanic) -> None:
         app.ctx.engine = create_engine(settings.database_url)
         app.ctx.sessions = create_sessionmaker(app.ctx.engine)
         app.ctx.assistant = RasaClient(
@@ -76,7 +76,7 @@ def create_app(settings: Settings | None = None, *, name: str = "promptlink") ->
                                            "demo": settings.demo})
 
     @app.after_server_stop
-    async def _stop(app: Sanic, _loop: Any) -> None:
+    async def _stop(app: Sanic) -> None:
         await app.ctx.gateway.drain()
         await app.ctx.assistant.close()
         await app.ctx.engine.dispose()

@@ -35,7 +35,8 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     public_url: str = ""
-    database_url: str = f"sqlite+aiosqlite:///{PROJECT_ROOT / 'var' / 'promptlink.db'}"
+    var_dir: Path = PROJECT_ROOT / "var"
+    database_url: str = ""
     redis_url: str | None = None
 
     widget_secret: SecretStr | None = None
@@ -54,7 +55,9 @@ class Settings(BaseSettings):
     log_format: str = "json"
 
     @model_validator(mode="after")
-    def _secrets(self) -> Settings:
+    def _defaults_and_secrets(self) -> Settings:
+        if not self.database_url:
+            self.database_url = f"sqlite+aiosqlite:///{self.var_dir / 'promptlink.db'}"
         for name, demo_value in DEMO_SECRETS.items():
             value: SecretStr | None = getattr(self, name)
             if self.demo:
@@ -67,9 +70,9 @@ class Settings(BaseSettings):
                     f"{env} is not set. Set it to a long random value, or run in demo mode "
                     "with PROMPTLINK_DEMO=1."
                 )
-            if value.get_secret_value() == demo_value or len(value.get_secret_value()) < 16:
+            if value.get_secret_value() == demo_value or len(value.get_secret_value()) < 32:
                 raise SettingsError(
-                    f"{env} is a demo or too short value (under 16 characters); "
+                    f"{env} is a demo or too short value (under 32 characters); "
                     "set a long random secret outside demo mode."
                 )
         return self

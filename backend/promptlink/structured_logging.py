@@ -36,5 +36,9 @@ def configure_logging(level: str = "INFO", fmt: str = "json") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    for name in ("sanic.root", "sanic.error", "sanic.access", "sanic.server", "sanic.websockets"):
+        # Sanic installs its own handlers; one JSON line per record is enough.
+        logging.getLogger(name).handlers[:] = []
+        logging.getLogger(name).propagate = True
     for noisy in ("sanic.access", "engineio.server", "socketio.server", "httpx", "aiosqlite"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -182,7 +182,7 @@ def banner(settings: Settings) -> str:
 
 
 async def supervise(settings: Settings, model: Path) -> int:
-    run_dir = PROJECT_ROOT / "var" / "run"
+    run_dir = settings.var_dir / "run"
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir.parent / "log").mkdir(parents=True, exist_ok=True)
     supervisor = Supervisor(build_children(settings, model, run_dir), run_dir)

@@ -215,6 +215,7 @@
           text: e.text,
           buttons: sanitizeButtons(e.buttons),
           buttons_used: !!e.buttons_used,
+          buttons_chosen: typeof e.buttons_chosen === "number" ? e.buttons_chosen : null,
           created_at: e.created_at || null,
           author_name: e.author_name ? String(e.author_name) : null,
         });
@@ -434,10 +435,11 @@
       var row = el("div", "pl-buttons");
       row.setAttribute("role", "group");
       var buttonEls = [];
-      entry.buttons.forEach(function (b) {
+      entry.buttons.forEach(function (b, index) {
         var btn = el("button", "pl-button", b.title);
         btn.type = "button";
         if (entry.buttons_used) btn.disabled = true;
+        if (entry.buttons_chosen === index) btn.setAttribute("aria-pressed", "true");
         btn.addEventListener("click", function () {
           if (btn.disabled) return;
           buttonEls.forEach(function (x) {
@@ -446,6 +448,7 @@
           row.setAttribute("data-used", "true");
           btn.setAttribute("aria-pressed", "true");
           entry.buttons_used = true;
+          entry.buttons_chosen = index;
           self.saveTranscript();
           self.sendMessage(b.title, b.payload);
         });
@@ -547,6 +550,9 @@
         cb(self.authPayload());
       },
       transports: ["websocket", "polling"],
+      // Fall back to HTTP long-polling within the same attempt when WebSocket is
+      // blocked (corporate proxies), instead of retrying WebSocket forever.
+      tryAllTransports: true,
     });
     this.socket = socket;
 

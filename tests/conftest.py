@@ -1,0 +1,178 @@
+"""Shared fixtures: real processes on free ports, real databases (SQLite and PostgreSQL).
+
+Imports of backend-only packages stay inside fixtures: the bot environment runs
+tests/actions with this same conftest.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+BACKEND_PY = ROOT / ".venv" / "bin" / "python"
+PG_ADMIN_URL = os.environ.get("PROMPTLINK_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def base_env(var_dir: Path, **overrides: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PROMPTLINK_")}
+    env.update(
+        PROMPTLINK_DEMO="1",
+        PROMPTLINK_VAR_DIR=str(var_dir),
+        PROMPTLINK_LOG_FORMAT="json",
+        PYTHONPATH=str(ROOT / "backend"),
+        RASA_TELEMETRY_ENABLED="false",
+    )
+    env.update(overrides)
+    return env
+
+
+def cli(env: dict[str, str], *args: str) -> None:
+    subprocess.run([str(BACKEND_PY), "-m", "promptlink", *args], cwd=ROOT, env=env, check=True,
+                   stdout=subprocess.DEVNULL)
+
+
+def wait_http(url: str, *, timeout: float, accept: tuple[int, ...] = (200,), process: subprocess.Popen[bytes] | None = None) -> None:
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    last = "no answer"
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"process exited with {process.returncode} while waiting for {url}")
+        try:
+            response = httpx.get(url, timeout=3)
+            if response.status_code in accept:
+                return
+            last = f"HTTP {response.status_code}: {response.text[:300]}"
+        except httpx.HTTPError as exc:
+            last = repr(exc)
+        time.sleep(0.5)
+    raise TimeoutError(f"{url} not ready after {timeout} s ({last})")
+
+
+@dataclass
+class Running:
+    """A backend (alone, or with Rasa and actions under the supervisor) on free ports."""
+
+    base_url: str
+    var_dir: Path
+    env: dict[str, str]
+    process: subprocess.Popen[bytes]
+    log_path: Path
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def pid(self, child: str) -> int:
+        return int((self.var_dir / "run" / f"{child}.pid").read_text())
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def _start(var_dir: Path, argv: list[str], env: dict[str, str], health_timeout: float, accept: tuple[int, ...]) -> Running:
+    cli(env, "migrate")
+    cli(env, "seed")
+    log_path = var_dir / "process.log"
+    log_file = log_path.open("wb")
+    process = subprocess.Popen([str(BACKEND_PY), "-m", "promptlink", *argv], cwd=ROOT, env=env,
+                               stdout=log_file, stderr=subprocess.STDOUT)
+    running = Running(f"http://127.0.0.1:{env['PROMPTLINK_PORT']}", var_dir, env, process, log_path)
+    try:
+        wait_http(running.base_url + "/api/v1/health", timeout=health_timeout, accept=accept, process=process)
+    except Exception:
+        running.stop()
+        sys.stderr.write(running.log()[-5000:])
+        raise
+    return running
+
+
+@pytest.fixture(scope="session")
+def lone_backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
+    """The backend alone: Rasa and the action server point at closed ports (both down)."""
+    var_dir = tmp_path_factory.mktemp("lone")
+    env = base_env(
+        var_dir,
+        PROMPTLINK_PORT=str(free_port()),
+        PROMPTLINK_RASA_URL=f"http://127.0.0.1:{free_port()}",
+        PROMPTLINK_ACTIONS_URL=f"http://127.0.0.1:{free_port()}",
+    )
+    running = _start(var_dir, ["serve"], env, health_timeout=60, accept=(503,))
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
+    """The three real processes (backend, Rasa, action server) under the supervisor."""
+    var_dir = tmp_path_factory.mktemp("stack")
+    rasa_url = f"http://127.0.0.1:{free_port()}"
+    env = base_env(
+        var_dir,
+        PROMPTLINK_PORT=str(free_port()),
+        PROMPTLINK_RASA_URL=rasa_url,
+        PROMPTLINK_ACTIONS_URL=f"http://127.0.0.1:{free_port()}",
+    )
+    running = _start(var_dir, ["run"], env, health_timeout=300, accept=(200,))
+    running.extra["rasa_url"] = rasa_url
+    yield running
+    running.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A migrated, empty database: a SQLite file, or a fresh PostgreSQL database."""
+    from promptlink.migrate import upgrade
+
+    if request.param == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
+        upgrade(url)
+        yield url
+        return
+    import asyncio
+
+    import asyncpg
+
+    name = f"promptlink_test_{uuid.uuid4().hex[:12]}"
+
+    async def admin(sql: str) -> None:
+        conn = await asyncpg.connect(PG_ADMIN_URL, timeout=5)
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    try:
+        asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+    except (OSError, asyncpg.PostgresError) as exc:
+        pytest.skip(f"PostgreSQL not reachable at {PG_ADMIN_URL}: {exc}")
+    url = PG_ADMIN_URL.replace("postgresql://", "postgresql+asyncpg://").rsplit("/", 1)[0] + f"/{name}"
+    try:
+        upgrade(url)
+        yield url
+    finally:
+        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
