@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# The whole test suite. Run through `make test`, which does the setup first.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export RASA_TELEMETRY_ENABLED=false
+export PROMPTLINK_DEMO=1
+# Rasa and TensorFlow print pages of deprecation warnings from their dependencies.
+export PYTHONWARNINGS=ignore
+RESULTS=var/test-results
+rm -rf "$RESULTS" && mkdir -p "$RESULTS"
+step() { printf '\n==> %s\n' "$*"; }
+
+step "Browser for the real-browser tests (Debian chromium)"
+if ! command -v chromium >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    echo "chromium is missing and this user cannot install it: run 'sudo apt-get install chromium' and retry." >&2
+    exit 1
+  fi
+fi
+chromium --version
+
+MODEL=$(.venv/bin/python bot/model.py path)
+
+step "Rasa: data validation"
+.venv-bot/bin/rasa data validate --fail-on-warnings --quiet
+
+step "Rasa: custom actions (bot environment)"
+.venv-bot/bin/python -m pytest -q tests/actions
+
+step "Rasa: test stories"
+.venv-bot/bin/rasa test core --stories tests/stories --model "$MODEL" --out "$RESULTS/core" \
+  --fail-on-prediction-errors --quiet
+
+step "Rasa: held-out NLU set (never trained on)"
+.venv-bot/bin/rasa test nlu --nlu tests/nlu_heldout.yml --model "$MODEL" --out "$RESULTS/nlu" --quiet
+.venv/bin/python scripts/check_nlu_report.py "$RESULTS/nlu/intent_report.json" --min-accuracy 0.85
+
+step "Backend, API, channel and browser tests"
+.venv/bin/python -m pytest -q --ignore=tests/actions tests "$@"
