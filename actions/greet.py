@@ -1,6 +1,6 @@
 """Greeting that addresses the customer by first name when the channel knows it."""
 
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Optional
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
@@ -9,7 +9,7 @@ from rasa_sdk.executor import CollectingDispatcher
 MAX_NAME_LENGTH = 60
 
 
-def first_name_from_metadata(metadata: Optional[Dict[Text, Any]]) -> Optional[Text]:
+def first_name_from_metadata(metadata: Optional[Dict[str, Any]]) -> Optional[str]:
     """Return the first word of the `name` in the message metadata, if usable.
 
     The backend's input channel forwards the verified widget identity as message
@@ -29,7 +29,7 @@ def first_name_from_metadata(metadata: Optional[Dict[Text, Any]]) -> Optional[Te
 class ActionGreet(Action):
     """Greets the customer, by first name when the message metadata carries one."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         """Return the action's name as used in the domain and rules."""
         return "action_greet"
 
@@ -37,8 +37,8 @@ class ActionGreet(Action):
         self,
         dispatcher: CollectingDispatcher,
         tracker: Tracker,
-        domain: Dict[Text, Any],
-    ) -> List[Dict[Text, Any]]:
+        domain: Dict[str, Any],
+    ) -> List[Dict[str, Any]]:
         """Send `utter_greet_named` with the first name, else `utter_greet`."""
         metadata = (tracker.latest_message or {}).get("metadata")
         first_name = first_name_from_metadata(metadata)

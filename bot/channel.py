@@ -67,9 +67,7 @@ class PromptlinkInput(InputChannel):
             if not isinstance(metadata, dict):
                 return response.json({"detail": "metadata must be an object"}, status=400)
             collector = CollectingOutputChannel()
-            await on_new_message(
-                UserMessage(text, collector, sender, input_channel=self.name(), metadata=metadata)
-            )
+            await on_new_message(UserMessage(text, collector, sender, input_channel=self.name(), metadata=metadata))
             return response.json({"messages": collector.messages, "parse": await _latest_parse(request, sender)})
 
         return webhook

@@ -48,9 +48,23 @@ def ensure_trained(root: Path = ROOT) -> Path:
     env.setdefault("RASA_CACHE_DIRECTORY", str(root / ".rasa" / "cache"))
     started = time.monotonic()
     subprocess.run(
-        [str(RASA), "train", "--domain", "domain.yml", "--config", "config.yml", "--data", "data",
-         "--out", str(target.parent), "--fixed-model-name", target.name.removesuffix(".tar.gz")],
-        cwd=root, env=env, check=True,
+        [
+            str(RASA),
+            "train",
+            "--domain",
+            "domain.yml",
+            "--config",
+            "config.yml",
+            "--data",
+            "data",
+            "--out",
+            str(target.parent),
+            "--fixed-model-name",
+            target.name.removesuffix(".tar.gz"),
+        ],
+        cwd=root,
+        env=env,
+        check=True,
     )
     print(f"Model trained in {time.monotonic() - started:.0f} s: {target.relative_to(root)}")
     return target

@@ -15,10 +15,17 @@ def main() -> int:
     with open(args.report, encoding="utf-8") as handle:
         report = json.load(handle)
     accuracy = float(report["accuracy"])
-    weak = {name: round(v["f1-score"], 2) for name, v in report.items()
-            if isinstance(v, dict) and "f1-score" in v and name not in ("macro avg", "weighted avg", "micro avg")
-            and v["f1-score"] < 0.8}
-    print(f"held-out intent accuracy {accuracy:.3f} (floor {args.min_accuracy}); intents under F1 0.8: {weak or 'none'}")
+    weak = {
+        name: round(v["f1-score"], 2)
+        for name, v in report.items()
+        if isinstance(v, dict)
+        and "f1-score" in v
+        and name not in ("macro avg", "weighted avg", "micro avg")
+        and v["f1-score"] < 0.8
+    }
+    print(
+        f"held-out intent accuracy {accuracy:.3f} (floor {args.min_accuracy}); intents under F1 0.8: {weak or 'none'}"
+    )
     return 0 if accuracy >= args.min_accuracy else 1
 
 

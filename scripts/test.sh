@@ -23,6 +23,10 @@ chromium --version
 
 MODEL=$(.venv/bin/python bot/model.py path)
 
+step "Lint and types (ruff, mypy)"
+.venv/bin/ruff check backend bot actions tests scripts bench
+.venv/bin/mypy
+
 step "Rasa: data validation"
 .venv-bot/bin/rasa data validate --fail-on-warnings --quiet
 

@@ -44,11 +44,14 @@ def base_env(var_dir: Path, **overrides: str) -> dict[str, str]:
 
 
 def cli(env: dict[str, str], *args: str) -> None:
-    subprocess.run([str(BACKEND_PY), "-m", "promptlink", *args], cwd=ROOT, env=env, check=True,
-                   stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [str(BACKEND_PY), "-m", "promptlink", *args], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL
+    )
 
 
-def wait_http(url: str, *, timeout: float, accept: tuple[int, ...] = (200,), process: subprocess.Popen[bytes] | None = None) -> None:
+def wait_http(
+    url: str, *, timeout: float, accept: tuple[int, ...] = (200,), process: subprocess.Popen[bytes] | None = None
+) -> None:
     import httpx
 
     deadline = time.monotonic() + timeout
@@ -94,13 +97,16 @@ class Running:
                 self.process.wait()
 
 
-def _start(var_dir: Path, argv: list[str], env: dict[str, str], health_timeout: float, accept: tuple[int, ...]) -> Running:
+def _start(
+    var_dir: Path, argv: list[str], env: dict[str, str], health_timeout: float, accept: tuple[int, ...]
+) -> Running:
     cli(env, "migrate")
     cli(env, "seed")
     log_path = var_dir / "process.log"
     log_file = log_path.open("wb")
-    process = subprocess.Popen([str(BACKEND_PY), "-m", "promptlink", *argv], cwd=ROOT, env=env,
-                               stdout=log_file, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        [str(BACKEND_PY), "-m", "promptlink", *argv], cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT
+    )
     running = Running(f"http://127.0.0.1:{env['PROMPTLINK_PORT']}", var_dir, env, process, log_path)
     try:
         wait_http(running.base_url + "/api/v1/health", timeout=health_timeout, accept=accept, process=process)

@@ -5,10 +5,9 @@ from __future__ import annotations
 import asyncio
 
 from alembic import context
-from sqlalchemy.engine import Connection
-
 from promptlink.db import create_engine
 from promptlink.models import Base
+from sqlalchemy.engine import Connection
 
 config = context.config
 target_metadata = Base.metadata

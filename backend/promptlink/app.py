@@ -43,7 +43,7 @@ def create_socket_server(settings: Settings) -> socketio.AsyncServer:
     )
 
 
-def create_app(settings: Settings | None = None, *, name: str = "promptlink") -> Sanic:
+def create_app(settings: Settings | None = None, *, name: str = "promptlink") -> Sanic[Any, Any]:
     """Build the backend app; engine, clients and gateway are created at server start."""
     settings = settings or get_settings()
     app = Sanic(name, configure_logging=False)
@@ -59,7 +59,7 @@ def create_app(settings: Settings | None = None, *, name: str = "promptlink") ->
     app.blueprint(demo.bp)
 
     @app.before_server_start
-    async def _start(app: Sanic) -> None:
+    async def _start(app: Sanic[Any, Any]) -> None:
         app.ctx.engine = create_engine(settings.database_url)
         app.ctx.sessions = create_sessionmaker(app.ctx.engine)
         app.ctx.assistant = RasaClient(
@@ -72,11 +72,13 @@ def create_app(settings: Settings | None = None, *, name: str = "promptlink") ->
         app.ctx.gateway = ChatGateway(
             sessions=app.ctx.sessions, assistant=app.ctx.assistant, emitter=sio, max_chars=settings.max_message_chars
         )
-        log.info("backend started", extra={"db": app.ctx.engine.url.render_as_string(hide_password=True),
-                                           "demo": settings.demo})
+        log.info(
+            "backend started",
+            extra={"db": app.ctx.engine.url.render_as_string(hide_password=True), "demo": settings.demo},
+        )
 
     @app.after_server_stop
-    async def _stop(app: Sanic) -> None:
+    async def _stop(app: Sanic[Any, Any]) -> None:
         await app.ctx.gateway.drain()
         await app.ctx.assistant.close()
         await app.ctx.engine.dispose()

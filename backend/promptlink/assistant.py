@@ -40,7 +40,9 @@ class BotTurn:
 class RasaClient:
     """Talks to Rasa through the custom channel and checks Rasa and action server health."""
 
-    def __init__(self, *, rasa_url: str, rasa_token: str, channel_token: str, actions_url: str, timeout: float = 30.0) -> None:
+    def __init__(
+        self, *, rasa_url: str, rasa_token: str, channel_token: str, actions_url: str, timeout: float = 30.0
+    ) -> None:
         self.rasa_url = rasa_url.rstrip("/")
         self.actions_url = actions_url.rstrip("/")
         self._rasa_token = rasa_token

@@ -34,8 +34,16 @@ NOTICES = {
 
 
 class Emitter(Protocol):
-    async def emit(self, event: str, data: Any = None, *, to: str | None = None, room: str | None = None,
-                   skip_sid: str | None = None, namespace: str | None = None) -> None: ...
+    async def emit(
+        self,
+        event: str,
+        data: Any = None,
+        *,
+        to: str | None = None,
+        room: str | None = None,
+        skip_sid: str | None = None,
+        namespace: str | None = None,
+    ) -> None: ...
 
 
 def room_of(conversation_id: str) -> str:
@@ -51,8 +59,15 @@ class ChatSession:
 
 
 class ChatGateway:
-    def __init__(self, *, sessions: async_sessionmaker[AsyncSession], assistant: RasaClient, emitter: Emitter,
-                 namespace: str = "/chat", max_chars: int = 2000) -> None:
+    def __init__(
+        self,
+        *,
+        sessions: async_sessionmaker[AsyncSession],
+        assistant: RasaClient,
+        emitter: Emitter,
+        namespace: str = "/chat",
+        max_chars: int = 2000,
+    ) -> None:
         self.sessions = sessions
         self.assistant = assistant
         self.emitter = emitter
@@ -61,8 +76,9 @@ class ChatGateway:
         self._locks: dict[str, asyncio.Lock] = {}
         self._tasks: set[asyncio.Task[None]] = set()
 
-    async def open(self, *, identity: WidgetIdentity | None, conversation_id: str | None,
-                   resume_grant: str | None) -> Conversation:
+    async def open(
+        self, *, identity: WidgetIdentity | None, conversation_id: str | None, resume_grant: str | None
+    ) -> Conversation:
         async with transaction(self.sessions) as session:
             return await conv_service.open_conversation(
                 session=session, identity=identity, conversation_id=conversation_id, resume_grant=resume_grant
@@ -70,7 +86,9 @@ class ChatGateway:
 
     async def replay(self, *, conversation_id: str, last_seq: int) -> list[dict[str, Any]]:
         async with self.sessions() as session:
-            messages = await conv_service.messages_after(session=session, conversation_id=conversation_id, last_seq=last_seq)
+            messages = await conv_service.messages_after(
+                session=session, conversation_id=conversation_id, last_seq=last_seq
+            )
         return [m.to_event() for m in messages]
 
     async def customer_message(self, *, chat: ChatSession, sid: str, data: Any) -> dict[str, Any]:
@@ -84,8 +102,12 @@ class ChatGateway:
             if conversation is None:
                 return {"error": "La conversación no existe."}
             appended = await conv_service.append_message(
-                session=session, conversation_id=chat.conversation_id, role="customer", text=text,
-                client_msg_id=data.get("client_msg_id"), payload=payload,
+                session=session,
+                conversation_id=chat.conversation_id,
+                role="customer",
+                text=text,
+                client_msg_id=data.get("client_msg_id"),
+                payload=payload,
             )
             mode = conversation.mode
         message = appended.message
@@ -122,33 +144,60 @@ class ChatGateway:
                 # Rasa answered nothing: when the action server is down that is why.
                 await self.assistant.actions_ready()
         except AssistantUnavailable as exc:
-            log.warning("assistant unavailable", extra={"component": exc.component, "detail": exc.detail,
-                                                         "conversation_id": chat.conversation_id})
+            log.warning(
+                "assistant unavailable",
+                extra={"component": exc.component, "detail": exc.detail, "conversation_id": chat.conversation_id},
+            )
             await self.post(conversation_id=chat.conversation_id, role="system", text=NOTICES[exc.component])
             return
         finally:
             await self.emitter.emit("typing", {"role": "bot", "on": False}, room=room, namespace=self.namespace)
         async with transaction(self.sessions) as session:
-            await conv_service.record_parse(session=session, message_id=message.id, intent=turn.intent, confidence=turn.confidence)
-        log.info("assistant turn", extra={"conversation_id": chat.conversation_id, "intent": turn.intent,
-                                          "confidence": turn.confidence, "replies": len(turn.messages)})
+            await conv_service.record_parse(
+                session=session, message_id=message.id, intent=turn.intent, confidence=turn.confidence
+            )
+        log.info(
+            "assistant turn",
+            extra={
+                "conversation_id": chat.conversation_id,
+                "intent": turn.intent,
+                "confidence": turn.confidence,
+                "replies": len(turn.messages),
+            },
+        )
         for reply in turn.messages:
             await self.post(conversation_id=chat.conversation_id, role="bot", text=reply.text, buttons=reply.buttons)
 
-    async def post(self, *, conversation_id: str, role: str, text: str, buttons: list[dict[str, str]] | None = None,
-                   author_name: str | None = None) -> Message:
+    async def post(
+        self,
+        *,
+        conversation_id: str,
+        role: str,
+        text: str,
+        buttons: list[dict[str, str]] | None = None,
+        author_name: str | None = None,
+    ) -> Message:
         """Store a non-customer message and deliver it to everyone in the conversation."""
         async with transaction(self.sessions) as session:
             appended = await conv_service.append_message(
-                session=session, conversation_id=conversation_id, role=role, text=text, buttons=buttons,
+                session=session,
+                conversation_id=conversation_id,
+                role=role,
+                text=text,
+                buttons=buttons,
                 author_name=author_name,
             )
         await self._emit_message(appended.message)
         return appended.message
 
     async def _emit_message(self, message: Message, *, skip_sid: str | None = None) -> None:
-        await self.emitter.emit("message", message.to_event(), room=room_of(message.conversation_id),
-                                skip_sid=skip_sid, namespace=self.namespace)
+        await self.emitter.emit(
+            "message",
+            message.to_event(),
+            room=room_of(message.conversation_id),
+            skip_sid=skip_sid,
+            namespace=self.namespace,
+        )
 
     async def drain(self) -> None:
         """Wait for assistant turns in flight (used on shutdown)."""

@@ -67,8 +67,7 @@ class Settings(BaseSettings):
             env = f"PROMPTLINK_{name.upper()}"
             if value is None or not value.get_secret_value():
                 raise SettingsError(
-                    f"{env} is not set. Set it to a long random value, or run in demo mode "
-                    "with PROMPTLINK_DEMO=1."
+                    f"{env} is not set. Set it to a long random value, or run in demo mode with PROMPTLINK_DEMO=1."
                 )
             if value.get_secret_value() == demo_value or len(value.get_secret_value()) < 32:
                 raise SettingsError(

@@ -75,16 +75,42 @@ def build_children(settings: Settings, model: Path, run_dir: Path) -> list[Child
     backend_env = dict(base, PYTHONPATH=str(PROJECT_ROOT / "backend"))
     return [
         Child("backend", [sys.executable, "-m", "promptlink", "serve"], backend_env),
-        Child("rasa", [
-            str(BOT_BIN / "rasa"), "run", "--enable-api", "--auth-token", settings.secret("rasa_token"),
-            "--interface", urlsplit(settings.rasa_url).hostname or "127.0.0.1", "--port", _port(settings.rasa_url),
-            "--credentials", str(PROJECT_ROOT / "bot" / "credentials.yml"),
-            "--endpoints", str(PROJECT_ROOT / "bot" / "endpoints.yml"),
-            "--model", str(model), "--log-file", str(run_dir.parent / "log" / "rasa.log"),
-        ], bot_env),
-        Child("actions", [
-            str(BOT_BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", _port(settings.actions_url),
-        ], bot_env),
+        Child(
+            "rasa",
+            [
+                str(BOT_BIN / "rasa"),
+                "run",
+                "--enable-api",
+                "--auth-token",
+                settings.secret("rasa_token"),
+                "--interface",
+                urlsplit(settings.rasa_url).hostname or "127.0.0.1",
+                "--port",
+                _port(settings.rasa_url),
+                "--credentials",
+                str(PROJECT_ROOT / "bot" / "credentials.yml"),
+                "--endpoints",
+                str(PROJECT_ROOT / "bot" / "endpoints.yml"),
+                "--model",
+                str(model),
+                "--log-file",
+                str(run_dir.parent / "log" / "rasa.log"),
+            ],
+            bot_env,
+        ),
+        Child(
+            "actions",
+            [
+                str(BOT_BIN / "rasa"),
+                "run",
+                "actions",
+                "--actions",
+                "actions",
+                "--port",
+                _port(settings.actions_url),
+            ],
+            bot_env,
+        ),
     ]
 
 
@@ -96,8 +122,13 @@ class Supervisor:
 
     async def start(self, child: Child) -> None:
         child.process = await asyncio.create_subprocess_exec(
-            *child.argv, cwd=PROJECT_ROOT, env=child.env, stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT, start_new_session=True, preexec_fn=_die_with_parent,
+            *child.argv,
+            cwd=PROJECT_ROOT,
+            env=child.env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=_die_with_parent,
         )
         child.started_at = time.monotonic()
         (self.run_dir / f"{child.name}.pid").write_text(str(child.process.pid))
@@ -124,8 +155,14 @@ class Supervisor:
                 child.restarts = 0
             delay = min(30.0, 1.0 * 2 ** min(child.restarts, 5))
             child.restarts += 1
-            log("child exited unexpectedly; restarting", child=child.name, code=code,
-                uptime_s=round(uptime, 1), restart_in_s=delay, restarts=child.restarts)
+            log(
+                "child exited unexpectedly; restarting",
+                child=child.name,
+                code=code,
+                uptime_s=round(uptime, 1),
+                restart_in_s=delay,
+                restarts=child.restarts,
+            )
             try:
                 await asyncio.wait_for(self.stopping.wait(), timeout=delay)
             except TimeoutError:
@@ -207,7 +244,10 @@ def main(args: argparse.Namespace) -> int:
 
     model = Path(args.model) if args.model else model_path()
     if not model.exists():
-        print(f"promptlink: no Rasa model at {model}; run `python bot/model.py ensure` first "
-              "(the README's run command does).", file=sys.stderr)
+        print(
+            f"promptlink: no Rasa model at {model}; run `python bot/model.py ensure` first "
+            "(the README's run command does).",
+            file=sys.stderr,
+        )
         return 2
     return asyncio.run(supervise(get_settings(), model))

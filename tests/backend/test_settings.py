@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import pytest
-
 from promptlink.settings import DEMO_SECRETS, Settings, SettingsError
 
 STRONG = {f"PROMPTLINK_{name.upper()}": f"a-long-random-{name}-0123456789" for name in DEMO_SECRETS}

@@ -14,8 +14,14 @@ def _post(stack, body: object, token: str | None = "demo-rasa-channel-token") ->
 
 
 def test_returns_the_bot_messages_with_the_parse(stack) -> None:
-    response = _post(stack, {"sender": "channel-test-1", "message": "hola buenas",
-                             "metadata": {"name": "Ana Gómez", "customer": "CABLEANDINA"}})
+    response = _post(
+        stack,
+        {
+            "sender": "channel-test-1",
+            "message": "hola buenas",
+            "metadata": {"name": "Ana Gómez", "customer": "CABLEANDINA"},
+        },
+    )
     assert response.status_code == 200
     body = response.json()
     assert body["parse"]["intent"]["name"] == "greet"
@@ -38,8 +44,13 @@ def test_refuses_callers_without_the_token(stack, token) -> None:
 
 @pytest.mark.parametrize(
     "body",
-    [{"message": "hola"}, {"sender": "x", "message": ""}, {"sender": "x" * 65, "message": "hola"},
-     {"sender": "x", "message": "hola", "metadata": "nope"}, ["not", "an", "object"]],
+    [
+        {"message": "hola"},
+        {"sender": "x", "message": ""},
+        {"sender": "x" * 65, "message": "hola"},
+        {"sender": "x", "message": "hola", "metadata": "nope"},
+        ["not", "an", "object"],
+    ],
 )
 def test_rejects_malformed_bodies(stack, body) -> None:
     assert _post(stack, body).status_code == 400

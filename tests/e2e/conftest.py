@@ -9,15 +9,22 @@ from collections.abc import Iterator
 import pytest
 
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 
 
 def chromium_path() -> str:
     path = os.environ.get("PROMPTLINK_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
     if not path:
-        pytest.fail("Debian's chromium is not installed: `apt-get install chromium` (the test command does this as root)")
+        pytest.fail(
+            "Debian's chromium is not installed: `apt-get install chromium` (the test command does this as root)"
+        )
     return path
 
 

@@ -65,15 +65,15 @@ def validate_customer_text(text: Any, *, max_chars: int) -> str:
     """The customer's text, stripped; a clear Spanish error when it cannot be accepted."""
     if not isinstance(text, str):
         raise InvalidInput("text must be a string", public="El mensaje no es válido.")
-    text = text.strip()
-    if not text:
+    stripped: str = text.strip()
+    if not stripped:
         raise InvalidInput("empty text", public="El mensaje está vacío.")
-    if len(text) > max_chars:
+    if len(stripped) > max_chars:
         raise InvalidInput(
             f"text longer than {max_chars} characters",
             public=f"El mensaje es demasiado largo (máximo {max_chars} caracteres).",
         )
-    return text
+    return stripped
 
 
 async def append_message(
@@ -113,7 +113,9 @@ async def append_message(
                 .returning(Conversation.last_seq)
             )
             if seq is None:
-                raise InvalidInput(f"conversation {conversation_id} does not exist", public="La conversación no existe.")
+                raise InvalidInput(
+                    f"conversation {conversation_id} does not exist", public="La conversación no existe."
+                )
             message = Message(
                 conversation_id=conversation_id,
                 seq=seq,
@@ -140,12 +142,15 @@ async def append_message(
 
 
 async def _by_client_msg_id(session: AsyncSession, conversation_id: str, client_msg_id: str) -> Message | None:
-    return await session.scalar(
+    message: Message | None = await session.scalar(
         select(Message).where(Message.conversation_id == conversation_id, Message.client_msg_id == client_msg_id)
     )
+    return message
 
 
-async def messages_after(*, session: AsyncSession, conversation_id: str, last_seq: int, limit: int = REPLAY_LIMIT) -> list[Message]:
+async def messages_after(
+    *, session: AsyncSession, conversation_id: str, last_seq: int, limit: int = REPLAY_LIMIT
+) -> list[Message]:
     """Messages with seq > last_seq, in order (what a reconnecting client missed)."""
     rows = await session.scalars(
         select(Message)

@@ -28,7 +28,9 @@ class WidgetIdentity:
     customer_name: str
 
 
-def issue_widget_token(*, secret: str, email: str, customer: str, name: str, ttl: timedelta = timedelta(hours=12)) -> str:
+def issue_widget_token(
+    *, secret: str, email: str, customer: str, name: str, ttl: timedelta = timedelta(hours=12)
+) -> str:
     """Sign a widget identity token as a customer's website would."""
     now = datetime.now(UTC)
     claims = {"sub": email, "customer": customer, "name": name, "iat": now, "exp": now + ttl}
@@ -44,11 +46,16 @@ async def verify_widget_token(*, session: AsyncSession, secret: str, token: str)
     except jwt.ExpiredSignatureError as exc:
         raise Unauthorized("identity token expired", public="Su sesión ha caducado. Recargue la página.") from exc
     except jwt.PyJWTError as exc:
-        raise Unauthorized(f"identity token rejected: {exc}", public="Su identificación no es válida. Recargue la página.") from exc
+        raise Unauthorized(
+            f"identity token rejected: {exc}", public="Su identificación no es válida. Recargue la página."
+        ) from exc
     email = str(claims["sub"]).strip().lower()
     contact = await session.scalar(select(Contact).where(Contact.email == email))
     if contact is None or contact.customer.code != str(claims["customer"]):
-        raise Unauthorized("identity token names an unknown contact", public="No encontramos su contacto registrado. Comuníquese con su administrador.")
+        raise Unauthorized(
+            "identity token names an unknown contact",
+            public="No encontramos su contacto registrado. Comuníquese con su administrador.",
+        )
     return WidgetIdentity(
         contact_id=contact.id,
         email=contact.email,

@@ -3,12 +3,11 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-
 from promptlink.db import transaction
+from promptlink.models import Contact
 from promptlink.services import conversations as svc
 from promptlink.services.errors import InvalidInput
 from promptlink.services.identity import WidgetIdentity
-from promptlink.models import Contact
 from sqlalchemy import select
 
 
@@ -20,14 +19,16 @@ async def _identity(sessions, email: str) -> WidgetIdentity:
 
 async def _open(sessions, identity=None, conversation_id=None, grant=None):
     async with transaction(sessions) as session:
-        return await svc.open_conversation(session=session, identity=identity, conversation_id=conversation_id,
-                                           resume_grant=grant)
+        return await svc.open_conversation(
+            session=session, identity=identity, conversation_id=conversation_id, resume_grant=grant
+        )
 
 
 async def _append(sessions, cid: str, text: str, **kw):
     async with transaction(sessions) as session:
-        return await svc.append_message(session=session, conversation_id=cid, role=kw.pop("role", "customer"),
-                                        text=text, **kw)
+        return await svc.append_message(
+            session=session, conversation_id=cid, role=kw.pop("role", "customer"), text=text, **kw
+        )
 
 
 async def test_messages_get_consecutive_seq_and_replay_in_order(seeded) -> None:
@@ -72,7 +73,9 @@ async def test_an_anonymous_visitor_resumes_with_its_grant(seeded) -> None:
     assert (await _open(seeded, None, conv.id, grant=None)).id != conv.id
 
 
-@pytest.mark.parametrize(("text", "public"), [("", "vacío"), ("   ", "vacío"), ("x" * 2001, "demasiado largo"), (42, "no es válido")])
+@pytest.mark.parametrize(
+    ("text", "public"), [("", "vacío"), ("   ", "vacío"), ("x" * 2001, "demasiado largo"), (42, "no es válido")]
+)
 def test_customer_text_is_validated_in_spanish(text, public) -> None:
     with pytest.raises(InvalidInput) as caught:
         svc.validate_customer_text(text, max_chars=2000)

@@ -1,11 +1,10 @@
 from __future__ import annotations
 
-from sqlalchemy import func, select
-
 from promptlink.db import transaction
 from promptlink.models import Agent, Contact, Contract, Customer, DeploymentPlan, Device
 from promptlink.services.demo_data import DEMO_AGENTS, seed_demo_data
 from promptlink.services.passwords import verify_password
+from sqlalchemy import func, select
 
 
 async def test_seeding_twice_creates_nothing_the_second_time(sessions) -> None:
@@ -27,7 +26,9 @@ async def test_the_documented_demo_data_is_there(seeded) -> None:
         kinds = set(await session.scalars(select(Contract.kind).where(Contract.customer_id == andina.id)))
         assert kinds == {"software", "hardware"}
         caribe = await session.scalar(select(Customer).where(Customer.code == "TELECARIBE"))
-        assert set(await session.scalars(select(Contract.kind).where(Contract.customer_id == caribe.id))) == {"software"}
+        assert set(await session.scalars(select(Contract.kind).where(Contract.customer_id == caribe.id))) == {
+            "software"
+        }
         ana = await session.scalar(select(Contact).where(Contact.email == "ana.gomez@cableandina.example"))
         assert ana.notification_party is True
         devices = {d.name: d.mgmt_address for d in await session.scalars(select(Device))}

@@ -4,7 +4,6 @@ from datetime import timedelta
 
 import jwt
 import pytest
-
 from promptlink.services.errors import Unauthorized
 from promptlink.services.identity import (
     issue_resume_token,
@@ -29,7 +28,13 @@ async def test_a_signed_token_names_the_contact_and_its_customer(seeded) -> None
 @pytest.mark.parametrize(
     ("secret", "email", "customer", "ttl", "public"),
     [
-        ("another-secret-0123456789-abcdefghijklmn", "ana.gomez@cableandina.example", "CABLEANDINA", timedelta(hours=1), "no es válida"),
+        (
+            "another-secret-0123456789-abcdefghijklmn",
+            "ana.gomez@cableandina.example",
+            "CABLEANDINA",
+            timedelta(hours=1),
+            "no es válida",
+        ),
         (SECRET, "ana.gomez@cableandina.example", "CABLEANDINA", timedelta(seconds=-5), "ha caducado"),
         (SECRET, "nobody@cableandina.example", "CABLEANDINA", timedelta(hours=1), "No encontramos"),
         # A contact of one customer cannot claim another customer.

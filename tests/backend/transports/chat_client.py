@@ -32,13 +32,16 @@ class ChatClient:
         self.typing.append(data)
 
     async def connect(self, **auth: Any) -> ChatClient:
-        await self.sio.connect(self.base_url, namespaces=["/chat"], auth=auth, transports=["websocket"], wait_timeout=10)
+        await self.sio.connect(
+            self.base_url, namespaces=["/chat"], auth=auth, transports=["websocket"], wait_timeout=10
+        )
         await asyncio.wait_for(self._session_ready.wait(), 10)
         return self
 
     async def send(self, text: str, client_msg_id: str, **extra: Any) -> dict[str, Any]:
-        return await self.sio.call("message", {"client_msg_id": client_msg_id, "text": text, **extra},
-                                   namespace="/chat", timeout=10)
+        return await self.sio.call(
+            "message", {"client_msg_id": client_msg_id, "text": text, **extra}, namespace="/chat", timeout=10
+        )
 
     async def wait_for(self, predicate: Any, timeout: float = 20) -> dict[str, Any]:
         deadline = asyncio.get_running_loop().time() + timeout

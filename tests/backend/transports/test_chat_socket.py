@@ -8,7 +8,6 @@ import uuid
 import httpx
 import pytest
 import socketio
-
 from promptlink.services.identity import issue_widget_token
 
 from .chat_client import ChatClient, widget_token
@@ -21,7 +20,7 @@ def mid() -> str:
     return uuid.uuid4().hex
 
 
-async def test_health_names_the_components_that_are_down(lone_backend) -> None:
+def test_health_names_the_components_that_are_down(lone_backend) -> None:
     response = httpx.get(lone_backend.base_url + "/api/v1/health")
     assert response.status_code == 503
     body = response.json()
@@ -44,7 +43,8 @@ async def test_message_is_kept_and_the_customer_gets_a_spanish_notice(lone_backe
         await client.close()
     # Reconnecting with the conversation replays the stored customer message and notice.
     again = await ChatClient(lone_backend.base_url).connect(
-        identity=widget_token(lone_backend.base_url, ANA), conversation_id=client.session["conversation_id"], last_seq=0)
+        identity=widget_token(lone_backend.base_url, ANA), conversation_id=client.session["conversation_id"], last_seq=0
+    )
     try:
         await again.wait_for(lambda m: m["seq"] == 2)
         assert [(m["seq"], m["role"], m["text"]) for m in again.messages][:1] == [(1, "customer", "hola")]
@@ -93,7 +93,8 @@ async def test_another_contact_cannot_join_a_conversation_by_id(lone_backend) ->
     await ana.send("privado", mid())
     await ana.close()
     luis = await ChatClient(lone_backend.base_url).connect(
-        identity=widget_token(lone_backend.base_url, LUIS), conversation_id=cid, last_seq=0)
+        identity=widget_token(lone_backend.base_url, LUIS), conversation_id=cid, last_seq=0
+    )
     try:
         assert luis.session["conversation_id"] != cid
         await asyncio.sleep(0.5)
@@ -139,17 +140,24 @@ async def test_bad_messages_get_a_spanish_error_and_store_nothing(lone_backend, 
 
 
 async def test_a_forged_identity_is_refused_with_a_spanish_message(lone_backend) -> None:
-    forged = issue_widget_token(secret="not-the-site-secret-0123456789-abcdef", email=ANA, customer="CABLEANDINA", name="Ana")
+    forged = issue_widget_token(
+        secret="not-the-site-secret-0123456789-abcdef", email=ANA, customer="CABLEANDINA", name="Ana"
+    )
     client = ChatClient(lone_backend.base_url)
     refusals: list[object] = []
     client.sio.on("connect_error", refusals.append, namespace="/chat")
     with pytest.raises(socketio.exceptions.ConnectionError):
-        await client.sio.connect(lone_backend.base_url, namespaces=["/chat"], auth={"identity": forged},
-                                 transports=["websocket"], wait_timeout=10)
+        await client.sio.connect(
+            lone_backend.base_url,
+            namespaces=["/chat"],
+            auth={"identity": forged},
+            transports=["websocket"],
+            wait_timeout=10,
+        )
     assert refusals == [{"message": "Su identificación no es válida. Recargue la página."}]
 
 
-async def test_the_demo_page_and_widget_are_served_with_a_strict_csp(lone_backend) -> None:
+def test_the_demo_page_and_widget_are_served_with_a_strict_csp(lone_backend) -> None:
     page = httpx.get(lone_backend.base_url + "/")
     assert page.status_code == 200 and "text/html" in page.headers["content-type"]
     assert "script-src 'self'" in page.headers["content-security-policy"]

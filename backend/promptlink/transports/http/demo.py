@@ -26,10 +26,14 @@ async def identities(request: Request) -> HTTPResponse:
     _require_demo(request)
     async with request.app.ctx.sessions() as session:
         contacts = await demo_contacts(session=session)
-    return json({"identities": [
-        {"label": f"{c.name} — {c.customer.name}", "contact": c.email, "customer": c.customer.code}
-        for c in contacts
-    ]})
+    return json(
+        {
+            "identities": [
+                {"label": f"{c.name} — {c.customer.name}", "contact": c.email, "customer": c.customer.code}
+                for c in contacts
+            ]
+        }
+    )
 
 
 @bp.post("/identity")
@@ -44,6 +48,8 @@ async def identity(request: Request) -> HTTPResponse:
         return json({"detail": "unknown demo contact"}, status=404)
     token = issue_widget_token(
         secret=request.app.ctx.settings.secret("widget_secret"),
-        email=contact.email, customer=contact.customer.code, name=contact.name,
+        email=contact.email,
+        customer=contact.customer.code,
+        name=contact.name,
     )
     return json({"token": token})

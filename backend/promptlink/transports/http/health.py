@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json
@@ -36,7 +37,7 @@ async def health(request: Request) -> HTTPResponse:
     )
     components = {"db": db_state, "rasa": rasa_state, "actions": actions_state}
     healthy = all(v == "ok" for v in components.values())
-    body = {"status": "ok" if healthy else "degraded", "components": components}
+    body: dict[str, Any] = {"status": "ok" if healthy else "degraded", "components": components}
     if not healthy:
         body["failing"] = [k for k, v in components.items() if v != "ok"]
     return json(body, status=200 if healthy else 503)

@@ -63,7 +63,11 @@ def register_chat(sio: socketio.AsyncServer, gateway_of: Any, settings: Settings
                 log.info("chat connection refused", extra={"reason": exc.detail})
                 raise socketio.exceptions.ConnectionRefusedError(exc.public) from exc
         asked = _str(auth.get("conversation_id"), 64)
-        grant = resume_token_conversation(secret=session_secret, token=auth["resume_token"]) if auth.get("resume_token") else None
+        grant = (
+            resume_token_conversation(secret=session_secret, token=auth["resume_token"])
+            if auth.get("resume_token")
+            else None
+        )
         conversation = await gateway.open(identity=identity, conversation_id=asked, resume_grant=grant)
         last_seq = _int(auth.get("last_seq")) if conversation.id == asked else 0
         await sio.save_session(sid, {"chat": ChatSession(conversation.id, identity)}, namespace=NAMESPACE)
@@ -75,8 +79,14 @@ def register_chat(sio: socketio.AsyncServer, gateway_of: Any, settings: Settings
             "customer": identity.customer_name if identity else None,
             "name": identity.name if identity else None,
         }
-        log.info("chat connected", extra={"conversation_id": conversation.id, "resumed": conversation.id == asked,
-                                          "customer": identity.customer_code if identity else None})
+        log.info(
+            "chat connected",
+            extra={
+                "conversation_id": conversation.id,
+                "resumed": conversation.id == asked,
+                "customer": identity.customer_code if identity else None,
+            },
+        )
         task = asyncio.create_task(_after_connect(sid, payload, last_seq))
         _pending.add(task)
         task.add_done_callback(_pending.discard)
@@ -87,7 +97,8 @@ def register_chat(sio: socketio.AsyncServer, gateway_of: Any, settings: Settings
         if chat is None:
             return {"error": "La sesión no está activa. Recargue la página."}
         try:
-            return await gateway_of().customer_message(chat=chat, sid=sid, data=data)
+            gateway: ChatGateway = gateway_of()
+            return await gateway.customer_message(chat=chat, sid=sid, data=data)
         except DomainError as exc:
             log.info("customer message rejected", extra={"reason": exc.detail, "conversation_id": chat.conversation_id})
             return {"error": exc.public}
