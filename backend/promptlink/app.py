@@ -9,6 +9,9 @@ from typing import Any
 import socketio
 from sanic import Request, Sanic
 from sanic.response import HTTPResponse, file, json
+from sanic_ext.extensions.openapi import openapi
+
+from . import __version__
 
 from .assistant import RasaClient
 from .chat_gateway import ChatGateway
@@ -41,6 +44,27 @@ def create_socket_server(settings: Settings) -> socketio.AsyncServer:
         ping_interval=10,
         ping_timeout=10,
     )
+
+
+def _describe_api(app: Sanic[Any, Any], sio: socketio.AsyncServer) -> None:
+    """The OpenAPI document at /docs/openapi.json covers the REST API only.
+
+    Sanic-Ext's browsable UIs load from a CDN, which neither the CSP nor an offline
+    support centre allows: /docs is our own page that renders the same document.
+    """
+    app.config.OAS_UI_SWAGGER = False
+    app.config.OAS_UI_REDOC = True
+    app.config.OAS_UI_DEFAULT = "redoc"
+    app.config.OAS_PATH_TO_REDOC_HTML = str(PAGES / "api-docs.html")
+    app.ext.openapi.describe(
+        "Promptlink Assist API",
+        version=__version__,
+        description="REST API of the Promptlink Assist backend. The chat protocol (socket.io) is in docs/chat-protocol.md.",
+    )
+    openapi.exclude(bp=demo.bp)
+    for route in app.router.routes:
+        if not route.path.startswith("api/"):
+            openapi.exclude()(route.handler)
 
 
 def create_app(settings: Settings | None = None, *, name: str = "promptlink") -> Sanic[Any, Any]:
@@ -89,6 +113,7 @@ def create_app(settings: Settings | None = None, *, name: str = "promptlink") ->
 
     app.static("/webchat/vendor/socket.io.min.js", SOCKETIO_JS, name="socketio_js")
     app.static("/webchat", WEBCHAT_SRC, name="webchat")
+    _describe_api(app, sio)
 
     @app.on_response
     async def _security_headers(_request: Request, response: HTTPResponse) -> None:

@@ -7,6 +7,7 @@ from typing import Any
 
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json
+from sanic_ext.extensions.openapi import openapi
 
 from ...assistant import AssistantUnavailable
 from ...db import ping
@@ -15,6 +16,31 @@ bp = Blueprint("health", url_prefix="/api/v1")
 
 
 @bp.get("/health")
+@openapi.definition(
+    summary="Health of the backend and the components it needs",
+    description=(
+        "200 when the database, the Rasa server (with a model loaded) and the action server answer; "
+        "503 otherwise, with `failing` naming the components that are down. No authentication."
+    ),
+    response=[
+        openapi.definitions.Response(
+            {"application/json": {"status": str, "components": {"db": str, "rasa": str, "actions": str}}},
+            status=200,
+            description="All components are up",
+        ),
+        openapi.definitions.Response(
+            {
+                "application/json": {
+                    "status": str,
+                    "components": {"db": str, "rasa": str, "actions": str},
+                    "failing": [str],
+                }
+            },
+            status=503,
+            description="At least one component is down",
+        ),
+    ],
+)
 async def health(request: Request) -> HTTPResponse:
     ctx = request.app.ctx
 
