@@ -329,6 +329,8 @@ async def store_traffic(base_url: str, clients: int, messages: int, warmup: int,
         "wall_s": round(wall, 3),
         "throughput_msg_s": round(len(acked) / wall, 1) if wall > 0 else 0.0,
         "ack_ms": summary(acked),
+        "acks_over_100ms": sum(1 for ms in acked if ms > 100),
+        "acks_over_1s": sum(1 for ms in acked if ms > 1000),
         "notices_drained": drained,
         "notices_drain_s": round(drain, 3),
     }
@@ -482,6 +484,7 @@ def machine_info() -> dict[str, Any]:
         "mem_gb": mem_gb,
         "python": platform.python_version(),
         "kernel": platform.release(),
+        "loadavg_1m_at_start": round(os.getloadavg()[0], 2),  # other work on the machine skews every figure
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "git_commit": _git("rev-parse", "--short", "HEAD"),
         "git_dirty": bool(_git("status", "--porcelain", "--untracked-files=no")),
@@ -494,9 +497,12 @@ ROWS = [
     ("store", "ack_ms.p95", "p95 ack ms"),
     ("store", "ack_ms.p99", "p99 ack ms"),
     ("store", "ack_ms.max", "max ack ms"),
+    ("store", "acks_over_100ms", "acks over 100 ms"),
+    ("store", "acks_over_1s", "acks over 1 s"),
     ("store", "throughput_msg_s", "throughput msg/s (higher is better)"),
     ("store", "acked", "acked messages"),
     ("store", "errors", "errors"),
+    ("store", "truncated", "stopped by --time-limit"),
     ("store", "notices_drain_s", "notices drain s"),
     ("store", "rss_mb.before", "backend RSS before MB"),
     ("store", "rss_mb.after", "backend RSS after MB"),
@@ -509,6 +515,7 @@ ROWS = [
     ("assistant", "ack_ms.p50", "p50 ack ms"),
     ("assistant", "replied", "bot replies"),
     ("assistant", "failures", "failures"),
+    ("assistant", "truncated", "stopped by --time-limit"),
     ("assistant", "rss_mb.backend.before", "backend RSS before MB"),
     ("assistant", "rss_mb.backend.after", "backend RSS after MB"),
     ("assistant", "rss_mb.rasa.before", "rasa RSS before MB"),
@@ -615,7 +622,8 @@ def main(argv: list[str] | None = None) -> int:
             report["scenarios"]["store"] = run_store(args)
         if args.scenario in ("assistant", "all"):
             report["scenarios"]["assistant"] = run_assistant(args)
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        # Ctrl-C inside asyncio.run may surface as the main task's cancellation.
         log("interrupted; processes stopped")
         return 130
     print_report(report, baseline)

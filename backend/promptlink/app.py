@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from pathlib import Path
 from typing import Any
@@ -12,13 +13,13 @@ from sanic.response import HTTPResponse, file, json
 from sanic_ext.extensions.openapi import openapi
 
 from . import __version__
-
 from .assistant import RasaClient
 from .chat_gateway import ChatGateway
+from .clock import SystemClock
 from .db import create_engine, create_sessionmaker
 from .services.errors import DomainError
 from .settings import PROJECT_ROOT, Settings, get_settings
-from .transports.http import demo, health
+from .transports.http import auth, demo, health, queues, tickets
 from .transports.socket.chat import register_chat
 
 log = logging.getLogger(__name__)
@@ -59,7 +60,9 @@ def _describe_api(app: Sanic[Any, Any], sio: socketio.AsyncServer) -> None:
     app.ext.openapi.describe(
         "Promptlink Assist API",
         version=__version__,
-        description="REST API of the Promptlink Assist backend. The chat protocol (socket.io) is in docs/chat-protocol.md.",
+        description=(
+            "REST API of the Promptlink Assist backend. The chat protocol (socket.io) is in docs/chat-protocol.md."
+        ),
     )
     openapi.exclude(bp=demo.bp)
     for route in app.router.routes:
@@ -79,8 +82,9 @@ def create_app(settings: Settings | None = None, *, name: str = "promptlink") ->
     app.ctx.sio = sio
     register_chat(sio, lambda: app.ctx.gateway, settings)
 
-    app.blueprint(health.bp)
-    app.blueprint(demo.bp)
+    app.ctx.clock = SystemClock()
+    for blueprint in (health.bp, demo.bp, auth.bp, tickets.bp, queues.bp):
+        app.blueprint(blueprint)
 
     @app.before_server_start
     async def _start(app: Sanic[Any, Any]) -> None:
@@ -103,6 +107,9 @@ def create_app(settings: Settings | None = None, *, name: str = "promptlink") ->
 
     @app.after_server_stop
     async def _stop(app: Sanic[Any, Any]) -> None:
+        for task in app.ctx.workers:
+            task.cancel()
+        await asyncio.gather(*app.ctx.workers, return_exceptions=True)
         await app.ctx.gateway.drain()
         await app.ctx.assistant.close()
         await app.ctx.engine.dispose()

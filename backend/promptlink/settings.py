@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import warnings
 from functools import lru_cache
 from pathlib import Path
 
+from jwt.warnings import InsecureKeyLengthWarning
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -13,10 +15,10 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 # Values that are only acceptable in demo mode: a real deployment must set its own.
 DEMO_SECRETS = {
     "widget_secret": "demo-widget-secret",
-    "session_secret": "demo-session-secret",
-    "service_token": "demo-service-token",
-    "rasa_token": "demo-rasa-token",
-    "rasa_channel_token": "demo-rasa-channel-token",
+    "session_secret": "demo-session-secret-not-for-production",
+    "service_token": "demo-service-token-not-for-production",
+    "rasa_token": "demo-rasa-token-not-for-production",
+    "rasa_channel_token": "demo-rasa-channel-token-not-for-production",
 }
 
 
@@ -50,6 +52,23 @@ class Settings(BaseSettings):
     rasa_timeout_seconds: float = 30.0
 
     support_email: str = "soporte@promptlink.example"
+    supervisor_email: str = "supervisor@promptlink.example"
+
+    smtp_intake_enabled: bool = True
+    smtp_intake_host: str = "127.0.0.1"
+    smtp_intake_port: int = 2525
+    smtp_relay_host: str = ""
+    smtp_relay_port: int = 25
+    smtp_relay_user: str = ""
+    smtp_relay_password: SecretStr | None = None
+    smtp_relay_starttls: bool = False
+
+    workers_enabled: bool = True
+    sweeper_interval_seconds: float = 60.0
+    reminder_lead_minutes: int = 30
+    outbox_interval_seconds: float = 2.0
+    outbox_max_attempts: int = 8
+    agent_token_hours: int = 12
     max_message_chars: int = Field(default=2000, ge=1, le=20000)
     log_level: str = "INFO"
     log_format: str = "json"
@@ -61,6 +80,8 @@ class Settings(BaseSettings):
         for name, demo_value in DEMO_SECRETS.items():
             value: SecretStr | None = getattr(self, name)
             if self.demo:
+                # The documented demo widget secret is shorter than PyJWT recommends; fine for a demo.
+                warnings.filterwarnings("ignore", category=InsecureKeyLengthWarning)
                 if value is None:
                     setattr(self, name, SecretStr(demo_value))
                 continue

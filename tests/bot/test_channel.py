@@ -8,7 +8,7 @@ import pytest
 pytestmark = pytest.mark.e2e
 
 
-def _post(stack, body: object, token: str | None = "demo-rasa-channel-token") -> httpx.Response:
+def _post(stack, body: object, token: str | None = "demo-rasa-channel-token-not-for-production") -> httpx.Response:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     return httpx.post(stack.extra["rasa_url"] + "/webhooks/promptlink/webhook", json=body, headers=headers, timeout=30)
 

@@ -2,13 +2,20 @@
 
 from .agent import Agent
 from .base import Base
+from .bug import Bug, BugEvent, BugTicketLink
 from .conversation import Conversation, Message
 from .customer import Contact, Contract, Customer, Device
 from .deployment import DeploymentPlan, DeploymentStageChange
+from .outbox import OutboxItem
+from .ticket import Rma, Ticket, TicketEvent
+from .training import TrainingRequest
 
 __all__ = [
     "Agent",
     "Base",
+    "Bug",
+    "BugEvent",
+    "BugTicketLink",
     "Contact",
     "Contract",
     "Conversation",
@@ -17,4 +24,9 @@ __all__ = [
     "DeploymentStageChange",
     "Device",
     "Message",
+    "OutboxItem",
+    "Rma",
+    "Ticket",
+    "TicketEvent",
+    "TrainingRequest",
 ]

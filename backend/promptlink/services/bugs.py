@@ -1,0 +1,148 @@
+"""The bug-tracking module: software faults tracked apart from the incident tickets.
+
+States: new → confirmed → in_progress → fixed (in version X) → released; any open state
+may end in wont_fix. Every change is logged on the bug and in each linked ticket's
+history; a released fix informs the customers of the linked tickets.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ..models import Bug, BugEvent, BugTicketLink, Ticket, TicketEvent
+from .errors import InvalidInput, NotFound
+from .notifications import inform_customer
+
+TRANSITIONS: dict[str, frozenset[str]] = {
+    "new": frozenset({"confirmed", "wont_fix"}),
+    "confirmed": frozenset({"in_progress", "wont_fix"}),
+    "in_progress": frozenset({"fixed", "wont_fix"}),
+    "fixed": frozenset({"released"}),
+    "released": frozenset(),
+    "wont_fix": frozenset(),
+}
+STATE_NAMES = {
+    "new": "nuevo",
+    "confirmed": "confirmado",
+    "in_progress": "en progreso",
+    "fixed": "corregido",
+    "released": "publicado",
+    "wont_fix": "no se corregirá",
+}
+MAX_VERSION = 50
+
+
+async def open_bug(
+    *,
+    session: AsyncSession,
+    title: str,
+    description: str,
+    product: str,
+    author: str,
+    now: datetime,
+    ticket: Ticket | None = None,
+) -> Bug:
+    bug = Bug(
+        title=title[:300], description=description, product=product[:100], state="new", created_at=now, updated_at=now
+    )
+    session.add(bug)
+    await session.flush()
+    bug.key = f"BUG-{bug.id:06d}"
+    session.add(BugEvent(bug_id=bug.id, at=now, from_state=None, to_state="new", note="Registrado", author=author))
+    if ticket is not None:
+        await link_ticket(session=session, bug=bug, ticket=ticket, author=author, now=now)
+    return bug
+
+
+async def link_ticket(*, session: AsyncSession, bug: Bug, ticket: Ticket, author: str, now: datetime) -> None:
+    exists = await session.scalar(
+        select(BugTicketLink.id).where(BugTicketLink.bug_id == bug.id, BugTicketLink.ticket_id == ticket.id)
+    )
+    if exists is not None:
+        return
+    session.add(BugTicketLink(bug_id=bug.id, ticket_id=ticket.id))
+    session.add(
+        TicketEvent(
+            ticket_id=ticket.id,
+            at=now,
+            kind="bug_linked",
+            public=False,
+            author=author,
+            text=f"Vinculado a la falla {bug.key} en el sistema de seguimiento de fallas.",
+            data={"bug": bug.key},
+        )
+    )
+
+
+async def get_bug(*, session: AsyncSession, key: str) -> Bug:
+    bug = await session.scalar(select(Bug).where(Bug.key == key))
+    if bug is None:
+        raise NotFound(f"bug {key} not found", public="La falla no existe.")
+    return bug
+
+
+async def linked_tickets(*, session: AsyncSession, bug: Bug) -> list[Ticket]:
+    rows = await session.scalars(
+        select(Ticket)
+        .join(BugTicketLink, BugTicketLink.ticket_id == Ticket.id)
+        .where(BugTicketLink.bug_id == bug.id)
+        .order_by(Ticket.id)
+    )
+    return list(rows)
+
+
+async def transition_bug(
+    *,
+    session: AsyncSession,
+    bug: Bug,
+    to_state: str,
+    author: str,
+    now: datetime,
+    note: str = "",
+    version: str | None = None,
+) -> Bug:
+    """Move a bug to `to_state`; logs it on the bug and the linked tickets."""
+    if to_state not in TRANSITIONS:
+        raise InvalidInput(f"unknown bug state {to_state!r}", public="El estado de la falla no es válido.")
+    if to_state not in TRANSITIONS[bug.state]:
+        raise InvalidInput(
+            f"a bug cannot go from {bug.state} to {to_state}",
+            public=f"La falla no puede pasar de «{STATE_NAMES[bug.state]}» a «{STATE_NAMES[to_state]}».",
+        )
+    if to_state == "fixed":
+        if not version or not isinstance(version, str) or len(version) > MAX_VERSION:
+            raise InvalidInput(
+                "a fixed bug needs the version of the fix", public="Indique la versión que corrige la falla."
+            )
+        bug.fixed_in_version = version.strip()
+    previous, bug.state, bug.updated_at = bug.state, to_state, now
+    session.add(BugEvent(bug_id=bug.id, at=now, from_state=previous, to_state=to_state, note=note, author=author))
+    label = STATE_NAMES[to_state] + (f" en la versión {bug.fixed_in_version}" if to_state == "fixed" else "")
+    for ticket in await linked_tickets(session=session, bug=bug):
+        session.add(
+            TicketEvent(
+                ticket_id=ticket.id,
+                at=now,
+                kind="bug_changed",
+                public=False,
+                author=author,
+                text=f"La falla {bug.key} pasó a «{label}». {note}".strip(),
+                data={"bug": bug.key, "from": previous, "to": to_state},
+            )
+        )
+        if to_state == "released" and ticket.is_open:
+            await inform_customer(
+                session=session,
+                ticket=ticket,
+                author=author,
+                now=now,
+                kind="update",
+                text=(
+                    f"La corrección de la falla {bug.key} («{bug.title}») ya está publicada en la versión "
+                    f"{bug.fixed_in_version}. Le ayudaremos a aplicarla si lo necesita."
+                ),
+            )
+    return bug

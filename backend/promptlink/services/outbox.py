@@ -1,0 +1,86 @@
+"""Queue deliveries (e-mail, chat) in the outbox; a worker sends them with retries."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ..models import OutboxItem
+
+MAX_BACKOFF = timedelta(minutes=30)
+
+
+def enqueue_email(
+    *,
+    session: AsyncSession,
+    to: str,
+    subject: str,
+    body: str,
+    now: datetime,
+    ticket_id: int | None = None,
+    headers: dict[str, Any] | None = None,
+) -> OutboxItem:
+    item = OutboxItem(
+        kind="email",
+        recipient=to,
+        subject=subject[:300],
+        body=body,
+        headers=headers or {},
+        ticket_id=ticket_id,
+        next_attempt_at=now,
+        created_at=now,
+    )
+    session.add(item)
+    return item
+
+
+def enqueue_chat(
+    *,
+    session: AsyncSession,
+    conversation_id: str,
+    text: str,
+    now: datetime,
+    author: str = "",
+    ticket_id: int | None = None,
+) -> OutboxItem:
+    item = OutboxItem(
+        kind="chat",
+        recipient=author,
+        conversation_id=conversation_id,
+        body=text,
+        ticket_id=ticket_id,
+        next_attempt_at=now,
+        created_at=now,
+    )
+    session.add(item)
+    return item
+
+
+async def due_items(*, session: AsyncSession, now: datetime, limit: int = 50) -> list[OutboxItem]:
+    rows = await session.scalars(
+        select(OutboxItem)
+        .where(OutboxItem.state == "pending", OutboxItem.next_attempt_at <= now)
+        .order_by(OutboxItem.id)
+        .limit(limit)
+    )
+    return list(rows)
+
+
+def mark_sent(item: OutboxItem, *, now: datetime) -> None:
+    item.state = "sent"
+    item.sent_at = now
+    item.attempts += 1
+    item.last_error = ""
+
+
+def mark_failed(item: OutboxItem, *, now: datetime, error: str, max_attempts: int) -> None:
+    """Record a failed attempt; retry later with exponential back-off, give up after max_attempts."""
+    item.attempts += 1
+    item.last_error = error[:2000]
+    if item.attempts >= max_attempts:
+        item.state = "failed"
+        return
+    item.next_attempt_at = now + min(MAX_BACKOFF, timedelta(seconds=5 * 2 ** (item.attempts - 1)))

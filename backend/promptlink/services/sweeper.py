@@ -1,0 +1,136 @@
+"""The cadence sweeper: remind the assignee before an update is due, escalate a miss.
+
+All state lives on the ticket (`reminded_for`, `breached_for` hold the due time they were
+done for), so a restart between the due time and the sweep loses nothing and repeats
+nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ..models import Agent, Ticket, TicketEvent
+from ..models.ticket import OPEN_STATUSES
+from .outbox import enqueue_email
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    reminded: list[str]
+    breached: list[str]
+
+
+async def _tier_agents(session: AsyncSession, tier: str) -> list[Agent]:
+    rows = await session.scalars(select(Agent).where(Agent.active.is_(True), Agent.role == "agent"))
+    return [a for a in rows if tier in a.tier_list]
+
+
+async def _supervisors(session: AsyncSession) -> list[Agent]:
+    return list(await session.scalars(select(Agent).where(Agent.active.is_(True), Agent.role == "supervisor")))
+
+
+async def sweep(
+    *,
+    session: AsyncSession,
+    now: datetime,
+    reminder_lead: timedelta,
+    fallback_supervisor: str,
+    limit: int = 1000,
+) -> SweepResult:
+    """One pass: reminders for updates due within `reminder_lead`, breaches for missed ones."""
+    open_due = (Ticket.status.in_(OPEN_STATUSES), Ticket.next_update_due.is_not(None))
+    breaches = list(
+        await session.scalars(
+            select(Ticket)
+            .where(
+                *open_due,
+                Ticket.next_update_due <= now,
+                or_(Ticket.breached_for.is_(None), Ticket.breached_for != Ticket.next_update_due),
+            )
+            .order_by(Ticket.next_update_due)
+            .limit(limit)
+        )
+    )
+    reminders = list(
+        await session.scalars(
+            select(Ticket)
+            .where(
+                *open_due,
+                Ticket.next_update_due > now,
+                Ticket.next_update_due <= now + reminder_lead,
+                or_(Ticket.reminded_for.is_(None), Ticket.reminded_for != Ticket.next_update_due),
+            )
+            .order_by(Ticket.next_update_due)
+            .limit(limit)
+        )
+    )
+    supervisors = [a.email for a in await _supervisors(session)] or [fallback_supervisor] if breaches else []
+    tier_cache: dict[str, list[Agent]] = {}
+    for ticket in reminders:
+        due = ticket.next_update_due
+        assert due is not None
+        ticket.reminded_for = due
+        if ticket.assignee_id is not None:
+            assignee = await session.get(Agent, ticket.assignee_id)
+            recipients = [assignee.email] if assignee else []
+        else:
+            if ticket.tier not in tier_cache:
+                tier_cache[ticket.tier] = await _tier_agents(session, ticket.tier)
+            recipients = [a.email for a in tier_cache[ticket.tier]]
+        minutes = max(0, int((due - now).total_seconds() // 60))
+        text = f"Recordatorio: la próxima actualización al cliente vence en {minutes} min ({due.isoformat()})."
+        session.add(
+            TicketEvent(
+                ticket_id=ticket.id,
+                at=now,
+                kind="reminder",
+                public=False,
+                author="system",
+                text=text,
+                data={"due": due.isoformat(), "to": recipients},
+            )
+        )
+        for email in recipients:
+            enqueue_email(
+                session=session,
+                to=email,
+                subject=f"[{ticket.number}] Actualización al cliente pendiente",
+                body=f"{text}\n\nTiquete {ticket.number} (P{ticket.priority}, {ticket.tier}): {ticket.title}",
+                now=now,
+                ticket_id=ticket.id,
+            )
+    for ticket in breaches:
+        due = ticket.next_update_due
+        assert due is not None
+        ticket.breached_for = due
+        ticket.breach_count += 1
+        late = int((now - due).total_seconds() // 60)
+        text = (
+            f"Incumplimiento: la actualización al cliente venció {due.isoformat()} "
+            f"(hace {late} min). Escalado al supervisor."
+        )
+        session.add(
+            TicketEvent(
+                ticket_id=ticket.id,
+                at=now,
+                kind="breach",
+                public=False,
+                author="system",
+                text=text,
+                data={"due": due.isoformat(), "to": supervisors},
+            )
+        )
+        for email in supervisors:
+            enqueue_email(
+                session=session,
+                to=email,
+                subject=f"[{ticket.number}] Escalamiento: actualización vencida",
+                body=f"{text}\n\nTiquete {ticket.number} (P{ticket.priority}, {ticket.tier}): {ticket.title}",
+                now=now,
+                ticket_id=ticket.id,
+            )
+    return SweepResult([t.number or "" for t in reminders], [t.number or "" for t in breaches])

@@ -1,0 +1,490 @@
+"""The service incident system: create, classify, route, update and search tickets.
+
+Every channel (chat, e-mail, phone, SNMP, API) goes through `create_ticket`; every
+change is recorded in the ticket's append-only history (TicketEvent).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ..models import Agent, Customer, Rma, Ticket, TicketEvent
+from ..models.agent import TIERS
+from ..models.ticket import CHANNELS, OPEN_STATUSES, STATUSES, TYPES
+from .bugs import open_bug
+from .cadence import CADENCE_TEXT
+from .entitlement import entitlement_for
+from .errors import InvalidInput, NotFound
+from .notifications import inform_customer, schedule_next_update
+from .outbox import enqueue_email
+from .rules import IncidentFacts, classify_priority, route_ticket
+
+MAX_TITLE = 300
+MAX_TEXT = 10_000
+FASTEST_SHIPPING = "Envío urgente (el modo de envío más rápido disponible)"
+TIER_NAMES = {"L1": "Soporte de Nivel 1", "L2": "Soporte de Nivel 2", "L3": "Soporte de Nivel 3"}
+STATUS_NAMES = {
+    "new": "nuevo",
+    "open": "en curso",
+    "pending_customer": "en espera del cliente",
+    "resolved": "resuelto",
+    "closed": "cerrado",
+}
+
+
+@dataclass
+class TicketDraft:
+    """What a channel knows about a new incident."""
+
+    channel: str
+    type: str
+    title: str
+    description: str = ""
+    facts: IncidentFacts = field(default_factory=IncidentFacts)
+    complex_case: bool = False
+    customer_id: int | None = None
+    contact_id: int | None = None
+    reporter_email: str | None = None
+    device_id: int | None = None
+    conversation_id: str | None = None
+    verified: bool = True
+
+    def validate(self) -> None:
+        if self.channel not in CHANNELS:
+            raise InvalidInput(f"unknown channel {self.channel!r}", public="El canal no es válido.")
+        if self.type not in TYPES:
+            raise InvalidInput(f"unknown ticket type {self.type!r}", public="El tipo de incidencia no es válido.")
+        if not isinstance(self.title, str) or not self.title.strip():
+            raise InvalidInput("title is required", public="Indique un título para la incidencia.")
+        if len(self.title) > MAX_TITLE:
+            raise InvalidInput(f"title longer than {MAX_TITLE} characters", public="El título es demasiado largo.")
+        if not isinstance(self.description, str) or len(self.description) > MAX_TEXT:
+            raise InvalidInput(
+                f"description longer than {MAX_TEXT} characters", public="La descripción es demasiado larga."
+            )
+
+
+@dataclass(frozen=True)
+class Created:
+    ticket: Ticket
+    created: bool
+
+
+def _number(ticket: Ticket, now: datetime) -> str:
+    return f"PL-{now.year}-{ticket.id:06d}"
+
+
+async def create_ticket(
+    *,
+    session: AsyncSession,
+    draft: TicketDraft,
+    author: str,
+    now: datetime,
+    idempotency_key: str | None = None,
+) -> Created:
+    """Record an incident: classify P1–P4, route to L1/L2/L3, schedule the first update.
+
+    A repeated `idempotency_key` returns the ticket already created (created=False).
+    """
+    draft.validate()
+    if idempotency_key is not None:
+        if not 0 < len(idempotency_key) <= 128:
+            raise InvalidInput(
+                "Idempotency-Key must be 1-128 characters", public="La clave de idempotencia no es válida."
+            )
+        existing = await session.scalar(select(Ticket).where(Ticket.idempotency_key == idempotency_key))
+        if existing is not None:
+            return Created(existing, created=False)
+    customer = await session.get(Customer, draft.customer_id) if draft.customer_id is not None else None
+    if draft.customer_id is not None and customer is None:
+        raise InvalidInput(f"customer {draft.customer_id} does not exist", public="El cliente no existe.")
+    entitlement = entitlement_for(customer, on=now.date())
+    covered, coverage_note = entitlement.covers(draft.type)
+    decision = classify_priority(draft.facts)
+    routing = route_ticket(
+        ticket_type=draft.type,
+        priority=decision.priority,
+        complex_case=draft.complex_case,
+        hardware_covered=entitlement.hardware,
+    )
+    ticket = Ticket(
+        customer_id=draft.customer_id,
+        contact_id=draft.contact_id,
+        reporter_email=draft.reporter_email,
+        device_id=draft.device_id,
+        conversation_id=draft.conversation_id,
+        channel=draft.channel,
+        type=draft.type,
+        title=draft.title.strip(),
+        description=draft.description,
+        facts=draft.facts.as_dict(),
+        priority=decision.priority,
+        priority_reason=decision.reason,
+        tier=routing.tier,
+        status="new",
+        verified=draft.verified,
+        covered=covered,
+        coverage_note=coverage_note,
+        idempotency_key=idempotency_key,
+        created_at=now,
+        updated_at=now,
+        breach_count=0,
+    )
+    try:
+        async with session.begin_nested():
+            session.add(ticket)
+            await session.flush()
+    except IntegrityError:
+        if idempotency_key is None:
+            raise
+        existing = await session.scalar(select(Ticket).where(Ticket.idempotency_key == idempotency_key))
+        if existing is None:
+            raise
+        return Created(existing, created=False)
+    ticket.number = _number(ticket, now)
+    await session.refresh(ticket, ["customer", "contact", "device"])
+    schedule_next_update(ticket, customer, now=now)
+    _log(
+        session,
+        ticket,
+        now,
+        "created",
+        author,
+        public=True,
+        text=f"Tiquete registrado por {_channel_name(draft.channel)}: {ticket.title}",
+        data={"channel": draft.channel, "type": draft.type, "verified": draft.verified},
+    )
+    _log(
+        session,
+        ticket,
+        now,
+        "prioritized",
+        "system",
+        text=decision.reason,
+        data={"priority": decision.priority, "facts": draft.facts.as_dict()},
+    )
+    _log(
+        session, ticket, now, "routed", "system", text=routing.reason, data={"tier": routing.tier, "rule": routing.rule}
+    )
+    if not covered:
+        _log(session, ticket, now, "coverage", "system", public=True, text=coverage_note)
+    if routing.open_bug:
+        await open_bug(
+            session=session,
+            title=ticket.title,
+            description=ticket.description,
+            product=ticket.device.model if ticket.device else "",
+            author=author,
+            now=now,
+            ticket=ticket,
+        )
+    if routing.rma:
+        await _open_rma(session, ticket, now, author)
+    if routing.quote_request:
+        _log(
+            session,
+            ticket,
+            now,
+            "quote_request",
+            "system",
+            text="Solicitud de cotización de hardware para Soporte de Nivel 1 (sin contrato de hardware).",
+        )
+    await _acknowledge(session, ticket, now)
+    return Created(ticket, created=True)
+
+
+def _channel_name(channel: str) -> str:
+    return {"chat": "chat", "email": "correo electrónico", "phone": "teléfono", "snmp": "trampa SNMP", "api": "API"}[
+        channel
+    ]
+
+
+def _log(
+    session: AsyncSession,
+    ticket: Ticket,
+    now: datetime,
+    kind: str,
+    author: str,
+    *,
+    text: str,
+    public: bool = False,
+    data: dict[str, Any] | None = None,
+) -> TicketEvent:
+    event = TicketEvent(
+        ticket_id=ticket.id, at=now, kind=kind, public=public, author=author, text=text, data=data or {}
+    )
+    session.add(event)
+    return event
+
+
+async def _open_rma(session: AsyncSession, ticket: Ticket, now: datetime, author: str) -> Rma:
+    rma = Rma(
+        ticket_id=ticket.id,
+        customer_id=ticket.customer_id,
+        device_id=ticket.device_id,
+        serial=ticket.device.serial if ticket.device else "",
+        shipping_method=FASTEST_SHIPPING,
+        status="requested",
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(rma)
+    await session.flush()
+    rma.number = f"RMA-{now.year}-{rma.id:06d}"
+    _log(
+        session,
+        ticket,
+        now,
+        "rma",
+        author,
+        public=True,
+        text=f"Sustitución de hardware {rma.number} solicitada con {FASTEST_SHIPPING.lower()}.",
+        data={"rma": rma.number},
+    )
+    return rma
+
+
+async def _acknowledge(session: AsyncSession, ticket: Ticket, now: datetime) -> None:
+    """Confirm the new ticket to the reporter (the first update comes on the seed's cadence)."""
+    to = ticket.contact.email if ticket.contact else ticket.reporter_email
+    if not to:
+        return
+    lines = [
+        f"Hemos registrado su tiquete {ticket.number}: {ticket.title}",
+        f"Prioridad: P{ticket.priority}. Lo atiende: {TIER_NAMES[ticket.tier]}.",
+        f"Le informaremos {CADENCE_TEXT[ticket.priority]} hasta su resolución.",
+    ]
+    if not ticket.covered:
+        lines.append(ticket.coverage_note)
+    lines.append("\nPara añadir información, responda a este correo conservando el número en el asunto.")
+    enqueue_email(
+        session=session,
+        to=to,
+        subject=f"[{ticket.number}] Tiquete registrado: {ticket.title}",
+        body="\n".join(lines) + "\nSoporte Técnico Promptlink",
+        now=now,
+        ticket_id=ticket.id,
+    )
+
+
+async def get_ticket(*, session: AsyncSession, number: str) -> Ticket:
+    ticket = await session.scalar(select(Ticket).where(Ticket.number == number))
+    if ticket is None:
+        raise NotFound(f"ticket {number} not found", public="El tiquete no existe.")
+    return ticket
+
+
+async def history(*, session: AsyncSession, ticket: Ticket, public_only: bool = False) -> list[TicketEvent]:
+    query = select(TicketEvent).where(TicketEvent.ticket_id == ticket.id)
+    if public_only:
+        query = query.where(TicketEvent.public.is_(True))
+    return list(await session.scalars(query.order_by(TicketEvent.id)))
+
+
+def _text(value: Any, what: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidInput(f"{what} is required", public="El texto está vacío.")
+    if len(value) > MAX_TEXT:
+        raise InvalidInput(f"{what} longer than {MAX_TEXT} characters", public="El texto es demasiado largo.")
+    return value.strip()
+
+
+async def post_update(*, session: AsyncSession, ticket: Ticket, text: Any, author: str, now: datetime) -> TicketEvent:
+    """A public update: reaches every notification party, is logged, moves next_update_due."""
+    text = _text(text, "update text")
+    if ticket.status == "new":
+        ticket.status = "open"
+    return await inform_customer(session=session, ticket=ticket, text=text, author=author, now=now)
+
+
+async def add_note(*, session: AsyncSession, ticket: Ticket, text: Any, author: str, now: datetime) -> TicketEvent:
+    """An internal note: logged, never shown to the customer."""
+    ticket.updated_at = now
+    return _log(session, ticket, now, "note", author, text=_text(text, "note text"))
+
+
+async def change_priority(
+    *,
+    session: AsyncSession,
+    ticket: Ticket,
+    priority: int,
+    reason: str,
+    author: str,
+    now: datetime,
+) -> TicketEvent:
+    """An agent's override of the classified priority; the reason is required and logged."""
+    if priority not in (1, 2, 3, 4) or isinstance(priority, bool):
+        raise InvalidInput("priority must be 1-4", public="La prioridad debe ser 1, 2, 3 o 4.")
+    reason = _text(reason, "reason")
+    previous = ticket.priority
+    ticket.priority, ticket.priority_reason, ticket.updated_at = priority, reason, now
+    schedule_next_update(ticket, ticket.customer, now=now)
+    return _log(
+        session,
+        ticket,
+        now,
+        "priority_changed",
+        author,
+        public=True,
+        text=f"Prioridad cambiada de P{previous} a P{priority}: {reason}",
+        data={"from": previous, "to": priority, "reason": reason},
+    )
+
+
+async def change_tier(
+    *,
+    session: AsyncSession,
+    ticket: Ticket,
+    tier: str,
+    reason: str,
+    author: str,
+    now: datetime,
+) -> TicketEvent:
+    if tier not in TIERS:
+        raise InvalidInput("tier must be L1, L2 or L3", public="El nivel debe ser L1, L2 o L3.")
+    reason = _text(reason, "reason")
+    previous = ticket.tier
+    ticket.tier, ticket.assignee_id, ticket.updated_at = tier, None, now
+    return _log(
+        session,
+        ticket,
+        now,
+        "tier_changed",
+        author,
+        text=f"Transferido de {previous} a {tier}: {reason}",
+        data={"from": previous, "to": tier, "reason": reason},
+    )
+
+
+async def change_status(
+    *,
+    session: AsyncSession,
+    ticket: Ticket,
+    status: str,
+    author: str,
+    now: datetime,
+    resolution: str = "",
+) -> TicketEvent:
+    if status not in STATUSES:
+        raise InvalidInput(f"unknown status {status!r}", public="El estado no es válido.")
+    previous = ticket.status
+    ticket.status, ticket.updated_at = status, now
+    if status in ("resolved", "closed"):
+        if not resolution.strip() and status == "resolved":
+            raise InvalidInput("a resolution is required", public="Describa la resolución.")
+        ticket.resolved_at = ticket.resolved_at or now
+    elif previous not in OPEN_STATUSES:
+        ticket.resolved_at = None  # reopened
+    schedule_next_update(ticket, ticket.customer, now=now)
+    text = f"Estado: {STATUS_NAMES[previous]} → {STATUS_NAMES[status]}."
+    if resolution.strip():
+        text += f" Resolución: {resolution.strip()}"
+    if status == "resolved":
+        return await inform_customer(
+            session=session, ticket=ticket, text=text, author=author, now=now, kind="status_changed", move_cadence=False
+        )
+    return _log(
+        session, ticket, now, "status_changed", author, public=True, text=text, data={"from": previous, "to": status}
+    )
+
+
+async def assign(
+    *, session: AsyncSession, ticket: Ticket, agent: Agent | None, author: str, now: datetime
+) -> TicketEvent:
+    if agent is not None and ticket.tier not in agent.tier_list and agent.role == "agent":
+        raise InvalidInput(
+            f"agent {agent.email} is not in tier {ticket.tier}",
+            public=f"El agente no pertenece al nivel {ticket.tier}.",
+        )
+    ticket.assignee_id, ticket.updated_at = (agent.id if agent else None), now
+    return _log(
+        session,
+        ticket,
+        now,
+        "assigned",
+        author,
+        text=f"Asignado a {agent.name}." if agent else "Sin asignar.",
+        data={"agent": agent.email if agent else None},
+    )
+
+
+@dataclass(frozen=True)
+class TicketFilter:
+    customer_id: int | None = None
+    contact_id: int | None = None
+    tiers: tuple[str, ...] = ()
+    statuses: tuple[str, ...] = ()
+    priority: int | None = None
+    assignee_id: int | None = None
+    overdue_at: datetime | None = None
+    query: str = ""
+    channel: str | None = None
+
+
+def _filtered(f: TicketFilter) -> Select[tuple[Ticket]]:
+    q = select(Ticket)
+    if f.customer_id is not None:
+        q = q.where(Ticket.customer_id == f.customer_id)
+    if f.contact_id is not None:
+        q = q.where(Ticket.contact_id == f.contact_id)
+    if f.tiers:
+        q = q.where(Ticket.tier.in_(f.tiers))
+    if f.statuses:
+        q = q.where(Ticket.status.in_(f.statuses))
+    if f.priority is not None:
+        q = q.where(Ticket.priority == f.priority)
+    if f.assignee_id is not None:
+        q = q.where(Ticket.assignee_id == f.assignee_id)
+    if f.channel is not None:
+        q = q.where(Ticket.channel == f.channel)
+    if f.overdue_at is not None:
+        q = q.where(Ticket.next_update_due.is_not(None), Ticket.next_update_due < f.overdue_at)
+    if f.query:
+        like = f"%{f.query.strip()[:100]}%"
+        q = q.where(or_(Ticket.number.ilike(like), Ticket.title.ilike(like), Ticket.description.ilike(like)))
+    return q
+
+
+async def list_tickets(
+    *, session: AsyncSession, filters: TicketFilter, limit: int = 50, offset: int = 0
+) -> tuple[list[Ticket], int]:
+    """A page of tickets (most urgent update first) and the total that match."""
+    q = _filtered(filters)
+    total = await session.scalar(select(func.count()).select_from(q.subquery())) or 0
+    rows = await session.scalars(
+        q.order_by(Ticket.next_update_due.is_(None), Ticket.next_update_due, Ticket.priority, Ticket.id)
+        .limit(max(1, min(limit, 200)))
+        .offset(max(0, offset))
+    )
+    return list(rows), total
+
+
+async def add_customer_message(
+    *,
+    session: AsyncSession,
+    ticket: Ticket,
+    text: Any,
+    author: str,
+    now: datetime,
+    channel: str,
+) -> TicketEvent:
+    """Information the customer adds to its ticket (chat, e-mail reply, API)."""
+    if ticket.status == "pending_customer":
+        ticket.status = "open"
+    ticket.updated_at = now
+    return _log(
+        session,
+        ticket,
+        now,
+        "customer_message",
+        author,
+        public=True,
+        text=_text(text, "message"),
+        data={"channel": channel},
+    )

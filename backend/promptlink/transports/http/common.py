@@ -1,0 +1,97 @@
+"""Shared pieces of the REST transport: the caller, JSON bodies, pagination, serializers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sanic import Request
+
+from ...models import Ticket, TicketEvent
+from ...services.auth import Principal, resolve_principal
+from ...services.errors import InvalidInput
+
+SESSION_COOKIE = "pl_session"
+
+
+async def caller(request: Request) -> Principal:
+    """Resolve (once per request) who is calling, from the bearer token or the session cookie."""
+    cached = getattr(request.ctx, "principal", None)
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        token = request.cookies.get(SESSION_COOKIE) or ""
+    settings = request.app.ctx.settings
+    async with request.app.ctx.sessions() as session:
+        principal = await resolve_principal(
+            session=session,
+            token=token.strip() or None,
+            on_behalf_of=request.headers.get("X-On-Behalf-Of"),
+            session_secret=settings.secret("session_secret"),
+            widget_secret=settings.secret("widget_secret"),
+            service_token=settings.secret("service_token"),
+        )
+    request.ctx.principal = principal
+    return principal
+
+
+def body(request: Request) -> dict[str, Any]:
+    """The JSON object body, or a clear 422."""
+    try:
+        data = request.json
+    except Exception as exc:  # noqa: BLE001 - Sanic raises several types for bad JSON
+        raise InvalidInput("body is not valid JSON", public="El cuerpo de la solicitud no es JSON válido.") from exc
+    if not isinstance(data, dict):
+        raise InvalidInput("body must be a JSON object", public="El cuerpo de la solicitud debe ser un objeto JSON.")
+    return data
+
+
+def int_arg(request: Request, name: str, default: int, *, low: int, high: int) -> int:
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise InvalidInput(f"{name} must be an integer", public="Parámetro no válido.") from exc
+    if not low <= value <= high:
+        raise InvalidInput(f"{name} must be between {low} and {high}", public="Parámetro fuera de rango.")
+    return value
+
+
+def ticket_json(ticket: Ticket, *, staff: bool) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "number": ticket.number,
+        "title": ticket.title,
+        "description": ticket.description,
+        "channel": ticket.channel,
+        "type": ticket.type,
+        "priority": ticket.priority,
+        "tier": ticket.tier,
+        "status": ticket.status,
+        "customer": ticket.customer.code if ticket.customer else None,
+        "customer_name": ticket.customer.name if ticket.customer else None,
+        "contact": ticket.contact.email if ticket.contact else ticket.reporter_email,
+        "device": ticket.device.name if ticket.device else None,
+        "covered": ticket.covered,
+        "coverage_note": ticket.coverage_note,
+        "next_update_due": ticket.next_update_due.isoformat() if ticket.next_update_due else None,
+        "last_update_at": ticket.last_update_at.isoformat() if ticket.last_update_at else None,
+        "created_at": ticket.created_at.isoformat(),
+        "updated_at": ticket.updated_at.isoformat(),
+    }
+    if staff:
+        data.update(
+            priority_reason=ticket.priority_reason,
+            facts=ticket.facts,
+            verified=ticket.verified,
+            assignee_id=ticket.assignee_id,
+            breach_count=ticket.breach_count,
+            conversation_id=ticket.conversation_id,
+        )
+    return data
+
+
+def event_json(event: TicketEvent) -> dict[str, Any]:
+    return event.to_dict()
