@@ -35,6 +35,8 @@ def base_env(var_dir: Path, **overrides: str) -> dict[str, str]:
     env.update(
         PROMPTLINK_DEMO="1",
         PROMPTLINK_VAR_DIR=str(var_dir),
+        PROMPTLINK_SMTP_INTAKE_PORT=str(free_port()),
+        PROMPTLINK_OUTBOX_INTERVAL_SECONDS="0.2",
         PROMPTLINK_LOG_FORMAT="json",
         PYTHONPATH=str(ROOT / "backend"),
         RASA_TELEMETRY_ENABLED="false",
@@ -95,6 +97,25 @@ class Running:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+
+
+def agent_token(base_url: str, email: str, password: str) -> str:
+    """Log a demo agent in through the API; returns its bearer token."""
+    import httpx
+
+    response = httpx.post(f"{base_url}/api/v1/auth/login", json={"email": email, "password": password}, timeout=10)
+    response.raise_for_status()
+    return str(response.json()["token"])
+
+
+DEMO_PASSWORDS = {
+    "l1@promptlink.example": "demo-l1-pass",
+    "l2@promptlink.example": "demo-l2-pass",
+    "l3@promptlink.example": "demo-l3-pass",
+    "supervisor@promptlink.example": "demo-supervisor-pass",
+    "admin@promptlink.example": "demo-admin-pass",
+}
+SERVICE_TOKEN = "demo-service-token-not-for-production"
 
 
 def _start(

@@ -25,6 +25,7 @@ from .transports.socket.chat import register_chat
 log = logging.getLogger(__name__)
 
 PAGES = Path(__file__).parent / "web" / "pages"
+CONSOLE_DIR = Path(__file__).parent / "web" / "console"
 WEBCHAT_SRC = PROJECT_ROOT / "webchat" / "src"
 SOCKETIO_JS = PROJECT_ROOT / "webchat" / "node_modules" / "socket.io-client" / "dist" / "socket.io.min.js"
 
@@ -120,6 +121,11 @@ def create_app(settings: Settings | None = None, *, name: str = "promptlink") ->
 
     app.static("/webchat/vendor/socket.io.min.js", SOCKETIO_JS, name="socketio_js")
     app.static("/webchat", WEBCHAT_SRC, name="webchat")
+    app.static("/console/assets", CONSOLE_DIR, name="console_assets")
+
+    @app.get("/console")
+    async def console(_request: Request) -> HTTPResponse:
+        return await file(CONSOLE_DIR / "index.html", mime_type="text/html; charset=utf-8")
     _describe_api(app, sio)
 
     @app.on_response
