@@ -170,36 +170,66 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
     running.stop()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A migrated, empty database: a SQLite file, or a fresh PostgreSQL database."""
-    from promptlink.migrate import upgrade
+async def _pg_admin(sql: str) -> None:
+    import asyncpg
 
-    if request.param == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
-        upgrade(url)
-        yield url
-        return
+    conn = await asyncpg.connect(PG_ADMIN_URL, timeout=5)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+def _pg_url(name: str) -> str:
+    return PG_ADMIN_URL.replace("postgresql://", "postgresql+asyncpg://").rsplit("/", 1)[0] + f"/{name}"
+
+
+@pytest.fixture(scope="session")
+def migrated_templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str | None]]:
+    """Migrate once per session: a SQLite file to copy and a PostgreSQL template database."""
     import asyncio
 
     import asyncpg
 
-    name = f"promptlink_test_{uuid.uuid4().hex[:12]}"
+    from promptlink.migrate import upgrade
 
-    async def admin(sql: str) -> None:
-        conn = await asyncpg.connect(PG_ADMIN_URL, timeout=5)
-        try:
-            await conn.execute(sql)
-        finally:
-            await conn.close()
-
+    sqlite_path = tmp_path_factory.mktemp("template") / "template.db"
+    upgrade(f"sqlite+aiosqlite:///{sqlite_path}")
+    templates: dict[str, str | None] = {"sqlite": str(sqlite_path), "postgresql": None, "pg_error": None}
+    name = f"promptlink_tpl_{uuid.uuid4().hex[:12]}"
     try:
-        asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+        asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
     except (OSError, asyncpg.PostgresError) as exc:
-        pytest.skip(f"PostgreSQL not reachable at {PG_ADMIN_URL}: {exc}")
-    url = PG_ADMIN_URL.replace("postgresql://", "postgresql+asyncpg://").rsplit("/", 1)[0] + f"/{name}"
+        templates["pg_error"] = str(exc)
+        yield templates
+        return
     try:
-        upgrade(url)
-        yield url
+        upgrade(_pg_url(name))
+        templates["postgresql"] = name
+        yield templates
     finally:
-        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(
+    request: pytest.FixtureRequest, tmp_path: Path, migrated_templates: dict[str, str | None]
+) -> Iterator[str]:
+    """A migrated, empty database: a SQLite file, or a fresh PostgreSQL database."""
+    import asyncio
+    import shutil
+
+    if request.param == "sqlite":
+        target = tmp_path / "test.db"
+        shutil.copy(str(migrated_templates["sqlite"]), target)
+        yield f"sqlite+aiosqlite:///{target}"
+        return
+    template = migrated_templates["postgresql"]
+    if template is None:
+        pytest.skip(f"PostgreSQL not reachable at {PG_ADMIN_URL}: {migrated_templates['pg_error']}")
+    name = f"promptlink_test_{uuid.uuid4().hex[:12]}"
+    asyncio.run(_pg_admin(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+    try:
+        yield _pg_url(name)
+    finally:
+        asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

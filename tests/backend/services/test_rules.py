@@ -1,0 +1,72 @@
+"""The seed's four priority definitions and the routing rules, table-driven."""
+
+from __future__ import annotations
+
+import pytest
+
+from promptlink.services.errors import InvalidInput
+from promptlink.services.rules import IncidentFacts, classify_priority, route_ticket
+
+# (facts, expected priority, a phrase of the seed's definition the reason must carry)
+PRIORITY_TABLE = [
+    # P1: production fails, critical impact, no solution available.
+    ({"production_down": True}, 1, "fallan"),
+    ({"production_down": True, "most_operations_proceed": False}, 1, "solución no está disponible"),
+    # Down but a workaround exists: significant impact, not P1.
+    ({"production_down": True, "solution_available": True}, 2, "solución provisional"),
+    # P2: severely damaged, significant impact, no solution.
+    ({"severely_damaged": True}, 2, "gravemente dañados"),
+    ({"severely_damaged": True, "solution_available": True}, 3, "mayoría de las operaciones"),
+    # P3: damaged, deficient but most operations proceed acceptably.
+    ({"damaged": True}, 3, "funcionalidad está deficiente"),
+    ({"damaged": True, "solution_available": True}, 3, "dañados"),
+    ({"most_operations_proceed": False}, 3, "deficiente"),
+    # P4: works normally, information or assistance to install, configure or operate.
+    ({"information_request": True}, 4, "funcionan normalmente"),
+    ({}, 4, "información o asistencia"),
+]
+
+
+@pytest.mark.parametrize(("facts", "priority", "phrase"), PRIORITY_TABLE)
+def test_priority_follows_the_seed_definitions(facts, priority, phrase) -> None:
+    decision = classify_priority(IncidentFacts.from_dict(facts))
+    assert decision.priority == priority
+    assert decision.reason.startswith(f"Prioridad {priority}:")
+    assert phrase in decision.reason
+
+
+# (type, priority, complex, hardware contract) -> (tier, bug, rma, quote)
+ROUTING_TABLE = [
+    ("information", 4, False, True, ("L1", False, False, False)),
+    ("configuration", 4, False, True, ("L1", False, False, False)),
+    ("network_outage", 3, False, True, ("L1", False, False, False)),
+    ("network_outage", 1, False, True, ("L3", False, False, False)),
+    ("software_bug", 3, False, True, ("L2", True, False, False)),
+    ("software_bug", 1, False, True, ("L3", True, False, False)),
+    ("enhancement", 4, False, True, ("L2", False, False, False)),
+    ("special_development", 4, False, False, ("L2", False, False, False)),
+    ("configuration", 3, True, True, ("L3", False, False, False)),
+    ("hardware_failure", 2, False, True, ("L1", False, True, False)),
+    ("hardware_failure", 2, False, False, ("L1", False, False, True)),
+    ("hardware_failure", 1, False, True, ("L3", False, True, False)),
+]
+
+
+@pytest.mark.parametrize(("ticket_type", "priority", "complex_case", "hardware", "expected"), ROUTING_TABLE)
+def test_routing_follows_the_seed(ticket_type, priority, complex_case, hardware, expected) -> None:
+    decision = route_ticket(
+        ticket_type=ticket_type, priority=priority, complex_case=complex_case, hardware_covered=hardware
+    )
+    assert (decision.tier, decision.open_bug, decision.rma, decision.quote_request) == expected
+    assert decision.reason
+
+
+@pytest.mark.parametrize("raw", [{"production_down": "yes"}, {"unknown_fact": True}, ["production_down"]])
+def test_malformed_facts_are_refused(raw) -> None:
+    with pytest.raises(InvalidInput):
+        IncidentFacts.from_dict(raw)
+
+
+def test_unknown_type_is_refused() -> None:
+    with pytest.raises(InvalidInput):
+        route_ticket(ticket_type="coffee", priority=4, complex_case=False, hardware_covered=False)
