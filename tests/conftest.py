@@ -154,6 +154,31 @@ def lone_backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
 
 
 @pytest.fixture(scope="session")
+def auth_headers(lone_backend: Running) -> dict[str, dict[str, str]]:
+    """Request headers per caller of the `lone_backend` API: every role the API knows."""
+    import httpx
+
+    def widget(contact: str) -> dict[str, str]:
+        response = httpx.post(f"{lone_backend.base_url}/demo/identity", json={"contact": contact}, timeout=10)
+        response.raise_for_status()
+        return {"Authorization": f"Bearer {response.json()['token']}"}
+
+    headers = {
+        email.split("@")[0]: {"Authorization": f"Bearer {agent_token(lone_backend.base_url, email, password)}"}
+        for email, password in DEMO_PASSWORDS.items()
+    }
+    headers.update(
+        service={"Authorization": f"Bearer {SERVICE_TOKEN}"},
+        service_as_ana={"Authorization": f"Bearer {SERVICE_TOKEN}", "X-On-Behalf-Of": "ana.gomez@cableandina.example"},
+        ana=widget("ana.gomez@cableandina.example"),
+        luis=widget("luis.perez@cableandina.example"),
+        maria=widget("maria.rodriguez@telecaribe.example"),
+        anonymous={},
+    )
+    return headers
+
+
+@pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
     """The three real processes (backend, Rasa, action server) under the supervisor."""
     var_dir = tmp_path_factory.mktemp("stack")

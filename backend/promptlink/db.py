@@ -11,6 +11,9 @@ from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 
+IMMEDIATE_OPTION = "promptlink_sqlite_immediate"
+
+
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     """An engine for `url`; SQLite gets WAL, foreign keys and a busy timeout."""
     if url.startswith("sqlite"):
@@ -21,11 +24,21 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+            # The driver's own transaction handling would let the first SAVEPOINT's RELEASE
+            # commit half a transaction: SQLAlchemy emits BEGIN itself (below) instead.
+            dbapi_conn.isolation_level = None
             cursor = dbapi_conn.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()
+
+        @event.listens_for(engine.sync_engine, "begin")
+        def _sqlite_begin(conn: Any) -> None:
+            # Write transactions take the write lock up front, so a read-then-write never
+            # fails on a stale WAL snapshot; read-only sessions stay concurrent.
+            immediate = conn.get_execution_options().get(IMMEDIATE_OPTION)
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
         return engine
     return create_async_engine(url, pool_pre_ping=True, **kwargs)
@@ -37,8 +50,9 @@ def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]
 
 @asynccontextmanager
 async def transaction(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
-    """A session inside one transaction: committed on success, rolled back on error."""
+    """A session inside one write transaction: committed on success, rolled back on error."""
     async with sessions() as session, session.begin():
+        await session.connection(execution_options={IMMEDIATE_OPTION: True})
         yield session
 
 

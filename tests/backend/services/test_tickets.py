@@ -1,0 +1,154 @@
+"""Creating and working tickets: numbering, history, entitlement, follow-ups, notifications."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from promptlink.db import transaction
+from promptlink.models import Bug, Contact, Contract, Conversation, Customer, OutboxItem, Rma, Ticket
+from promptlink.services import tickets as svc
+from promptlink.services.errors import InvalidInput
+from promptlink.services.rules import IncidentFacts
+
+NOW = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
+
+
+async def _ids(sessions, code: str, email: str | None = None) -> tuple[int, int | None]:
+    async with sessions() as session:
+        customer = await session.scalar(select(Customer).where(Customer.code == code))
+        contact = await session.scalar(select(Contact).where(Contact.email == email)) if email else None
+        return customer.id, contact.id if contact else None
+
+
+async def _create(sessions, **kw) -> Ticket:
+    code = kw.pop("customer", "CABLEANDINA")
+    email = kw.pop("contact", "luis.perez@cableandina.example")
+    customer_id, contact_id = await _ids(sessions, code, email)
+    key = kw.pop("key", None)
+    draft = svc.TicketDraft(channel=kw.pop("channel", "phone"), type=kw.pop("type", "information"),
+                            title=kw.pop("title", "Consulta"), customer_id=customer_id, contact_id=contact_id, **kw)
+    async with transaction(sessions) as session:
+        return (await svc.create_ticket(session=session, draft=draft, author="l1@promptlink.example", now=NOW,
+                                        idempotency_key=key)).ticket
+
+
+async def _history_kinds(sessions, number: str) -> list[str]:
+    async with sessions() as session:
+        ticket = await svc.get_ticket(session=session, number=number)
+        return [e.kind for e in await svc.history(session=session, ticket=ticket)]
+
+
+async def _outbox(sessions, ticket: Ticket) -> list[OutboxItem]:
+    async with sessions() as session:
+        return list(await session.scalars(select(OutboxItem).where(OutboxItem.ticket_id == ticket.id)
+                                          .order_by(OutboxItem.id)))
+
+
+async def test_a_ticket_gets_a_number_history_and_an_acknowledgement(seeded) -> None:
+    ticket = await _create(seeded, title="¿Cómo configuro el nodo?", facts=IncidentFacts(information_request=True))
+    assert ticket.number == f"PL-2026-{ticket.id:06d}"
+    assert (ticket.priority, ticket.tier, ticket.status) == (4, "L1", "new")
+    assert ticket.next_update_due == NOW + timedelta(days=7)
+    assert await _history_kinds(seeded, ticket.number) == ["created", "prioritized", "routed"]
+    [ack] = await _outbox(seeded, ticket)
+    assert ack.recipient == "luis.perez@cableandina.example"
+    assert ticket.number in ack.subject and "P4" in ack.body and "cada semana" in ack.body
+
+
+async def test_a_software_fault_opens_a_linked_bug(seeded) -> None:
+    ticket = await _create(seeded, type="software_bug", title="Error al exportar", facts=IncidentFacts(damaged=True))
+    assert (ticket.priority, ticket.tier) == (3, "L2")
+    assert "bug_linked" in await _history_kinds(seeded, ticket.number)
+    async with seeded() as session:
+        assert await session.scalar(select(func.count()).select_from(Bug)) == 1
+
+
+async def test_hardware_failure_with_contract_gets_an_rma_by_fastest_shipping(seeded) -> None:
+    ticket = await _create(seeded, type="hardware_failure", title="Fuente dañada", device_id=None,
+                           facts=IncidentFacts(severely_damaged=True))
+    async with seeded() as session:
+        rma = await session.scalar(select(Rma).where(Rma.ticket_id == ticket.id))
+    assert rma is not None and rma.number.startswith("RMA-2026-")
+    assert "más rápido" in rma.shipping_method
+    assert ticket.covered is True
+
+
+async def test_hardware_failure_without_contract_is_stated_and_quoted(seeded) -> None:
+    ticket = await _create(seeded, customer="TELECARIBE", contact="maria.rodriguez@telecaribe.example",
+                           type="hardware_failure", title="OLT sin energía", facts=IncidentFacts(severely_damaged=True))
+    assert ticket.covered is False and "no está cubierta" in ticket.coverage_note
+    kinds = await _history_kinds(seeded, ticket.number)
+    assert "quote_request" in kinds and "coverage" in kinds and "rma" not in kinds
+    assert ticket.tier == "L1"
+    [ack] = await _outbox(seeded, ticket)
+    assert "no está cubierta" in ack.body  # stated plainly to the customer
+
+
+async def test_an_expired_contract_is_stated_and_the_request_still_recorded(seeded) -> None:
+    async with transaction(seeded) as session:
+        customer = await session.scalar(select(Customer).where(Customer.code == "TELECARIBE"))
+        for contract in await session.scalars(select(Contract).where(Contract.customer_id == customer.id)):
+            contract.ends_on = date(2026, 1, 31)
+    ticket = await _create(seeded, customer="TELECARIBE", contact="maria.rodriguez@telecaribe.example",
+                           type="configuration", title="Ayuda con parámetros")
+    assert ticket.covered is False and "no tiene un contrato vigente" in ticket.coverage_note
+    assert ticket.number is not None
+
+
+async def test_the_same_idempotency_key_creates_one_ticket_even_concurrently(seeded) -> None:
+    results = await asyncio.gather(*(_create(seeded, title="Reintento", key="same-key-1") for _ in range(20)))
+    assert len({t.id for t in results}) == 1
+    async with seeded() as session:
+        assert await session.scalar(select(func.count()).select_from(Ticket)) == 1
+
+
+async def test_an_update_reaches_every_notification_party_and_the_chat(seeded) -> None:
+    async with transaction(seeded) as session:
+        session.add(Conversation(id="conv-1", mode="bot", last_seq=0))
+    ticket = await _create(seeded, title="Caída del nodo", type="network_outage", conversation_id="conv-1",
+                           facts=IncidentFacts(production_down=True))
+    later = NOW + timedelta(minutes=45)
+    async with transaction(seeded) as session:
+        t = await svc.get_ticket(session=session, number=ticket.number)
+        event = await svc.post_update(session=session, ticket=t, text="Técnico en camino.", author="l3@x", now=later)
+        assert t.next_update_due == later + timedelta(hours=2) and t.status == "open"
+    assert event.public and set(event.data["channels"]) == {"email", "chat"}
+    items = await _outbox(seeded, ticket)
+    update_mails = {i.recipient for i in items if i.kind == "email" and "Actualización" in i.subject}
+    # Ana is the notification party of Cable Andina; Luis reported the ticket.
+    assert update_mails == {"ana.gomez@cableandina.example", "luis.perez@cableandina.example"}
+    [chat] = [i for i in items if i.kind == "chat"]
+    assert chat.conversation_id == "conv-1" and "Técnico en camino." in chat.body
+
+
+async def test_priority_override_needs_a_reason_and_is_logged(seeded) -> None:
+    ticket = await _create(seeded, title="Lentitud", facts=IncidentFacts(damaged=True))
+    async with transaction(seeded) as session:
+        t = await svc.get_ticket(session=session, number=ticket.number)
+        with pytest.raises(InvalidInput):
+            await svc.change_priority(session=session, ticket=t, priority=2, reason="  ", author="x", now=NOW)
+        with pytest.raises(InvalidInput):
+            await svc.change_priority(session=session, ticket=t, priority=7, reason="x", author="x", now=NOW)
+    async with transaction(seeded) as session:
+        t = await svc.get_ticket(session=session, number=ticket.number)
+        event = await svc.change_priority(session=session, ticket=t, priority=2, reason="Afecta a 3 nodos",
+                                          author="supervisor@promptlink.example", now=NOW)
+        assert event.data == {"from": 3, "to": 2, "reason": "Afecta a 3 nodos"}
+        assert t.priority == 2
+
+
+@pytest.mark.parametrize(
+    ("change", "public"),
+    [({"title": ""}, "título"), ({"title": "x" * 301}, "demasiado largo"), ({"type": "coffee"}, "tipo"),
+     ({"channel": "fax"}, "canal")],
+)
+async def test_bad_drafts_are_refused_and_store_nothing(seeded, change, public) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        await _create(seeded, **change)
+    assert public in caught.value.public
+    async with seeded() as session:
+        assert await session.scalar(select(func.count()).select_from(Ticket)) == 0

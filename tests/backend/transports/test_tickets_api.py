@@ -1,0 +1,302 @@
+"""`/api/v1/tickets`, `/queues`, `/customers`, `/auth` against a real backend, for every role.
+
+Role keys (fixture `auth_headers`): l1, l2, l3, supervisor, admin (agents), service,
+service_as_ana (service on behalf of a contact), ana, luis (CABLEANDINA contacts),
+maria (TELECARIBE), anonymous.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import httpx
+import pytest
+
+ALL_ROLES = ["l1", "l2", "l3", "supervisor", "admin", "service", "service_as_ana", "ana", "luis", "maria", "anonymous"]
+
+
+def api(lone_backend, path: str) -> str:
+    return f"{lone_backend.base_url}/api/v1{path}"
+
+
+def new_ticket(lone_backend, auth_headers, *, as_role: str = "supervisor", **body) -> dict:
+    payload = {
+        "customer": "CABLEANDINA",
+        "contact": "luis.perez@cableandina.example",
+        "type": "configuration",
+        "title": f"Consulta {uuid.uuid4().hex[:6]}",
+        "facts": {"information_request": True},
+    } | body
+    response = httpx.post(api(lone_backend, "/tickets"), json=payload, headers=auth_headers[as_role], timeout=15)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+CREATE_EXPECTED = {
+    "l1": 201,
+    "l2": 201,
+    "l3": 201,
+    "supervisor": 201,
+    "admin": 201,
+    "service": 201,
+    "service_as_ana": 201,
+    "ana": 201,
+    "luis": 201,
+    "maria": 201,
+    "anonymous": 401,
+}
+
+
+@pytest.mark.parametrize("role", ALL_ROLES)
+def test_create_per_role(lone_backend, auth_headers, role) -> None:
+    body = {"customer": "CABLEANDINA", "type": "configuration", "title": "Ayuda con la configuración"}
+    response = httpx.post(api(lone_backend, "/tickets"), json=body, headers=auth_headers[role], timeout=15)
+    assert response.status_code == CREATE_EXPECTED[role], response.text
+    if response.status_code == 201:
+        ticket = response.json()
+        # A customer always files for its own company, whatever the body says.
+        expected_customer = "TELECARIBE" if role == "maria" else "CABLEANDINA"
+        assert ticket["customer"] == expected_customer
+        if role in ("ana", "luis", "maria", "service_as_ana"):
+            assert "facts" not in ticket and "priority_reason" not in ticket  # customer view
+
+
+def test_the_same_idempotency_key_sent_100_times_concurrently_creates_one_ticket(lone_backend, auth_headers) -> None:
+    key = f"retry-{uuid.uuid4()}"
+    body = {
+        "customer": "CABLEANDINA",
+        "type": "network_outage",
+        "title": "Nodo norte sin servicio",
+        "facts": {"production_down": True},
+    }
+
+    async def fire() -> list[httpx.Response]:
+        async with httpx.AsyncClient(timeout=60, limits=httpx.Limits(max_connections=100)) as client:
+            return await asyncio.gather(
+                *(
+                    client.post(
+                        api(lone_backend, "/tickets"), json=body, headers={**auth_headers["l3"], "Idempotency-Key": key}
+                    )
+                    for _ in range(100)
+                )
+            )
+
+    responses = asyncio.run(fire())
+    assert all(r.status_code in (200, 201) for r in responses), {r.status_code for r in responses}
+    numbers = {r.json()["number"] for r in responses}
+    assert len(numbers) == 1
+    assert sum(r.status_code == 201 for r in responses) == 1
+    found = httpx.get(
+        api(lone_backend, "/tickets"), params={"q": "Nodo norte sin servicio"}, headers=auth_headers["supervisor"]
+    ).json()
+    assert found["total"] == 1 and found["items"][0]["priority"] == 1 and found["items"][0]["tier"] == "L3"
+
+
+READ_EXPECTED = {
+    "l1": 200,
+    "l2": 200,
+    "l3": 200,
+    "supervisor": 200,
+    "admin": 200,
+    "service": 200,
+    "service_as_ana": 200,
+    "ana": 200,
+    "luis": 200,
+    "maria": 404,
+    "anonymous": 401,
+}
+
+
+@pytest.mark.parametrize("role", ALL_ROLES)
+def test_read_per_role_and_customers_see_only_their_own(lone_backend, auth_headers, role) -> None:
+    ticket = new_ticket(lone_backend, auth_headers)
+    note = httpx.post(
+        api(lone_backend, f"/tickets/{ticket['number']}/notes"),
+        json={"text": "interno: cliente VIP"},
+        headers=auth_headers["supervisor"],
+    )
+    assert note.status_code == 201
+    response = httpx.get(api(lone_backend, f"/tickets/{ticket['number']}"), headers=auth_headers[role])
+    assert response.status_code == READ_EXPECTED[role]
+    if response.status_code == 200:
+        kinds = [e["kind"] for e in response.json()["history"]]
+        customer_view = role in ("ana", "luis", "service_as_ana")
+        assert ("note" in kinds) is not customer_view
+        assert all(e["public"] for e in response.json()["history"]) is customer_view
+
+
+def test_list_is_scoped_by_role(lone_backend, auth_headers) -> None:
+    l2_ticket = new_ticket(lone_backend, auth_headers, type="software_bug", facts={"damaged": True})
+    caribe = new_ticket(lone_backend, auth_headers, customer="TELECARIBE", contact="maria.rodriguez@telecaribe.example")
+
+    def numbers(role: str, **params) -> set[str]:
+        response = httpx.get(api(lone_backend, "/tickets"), params={"limit": 200, **params}, headers=auth_headers[role])
+        assert response.status_code == 200
+        return {t["number"] for t in response.json()["items"]}
+
+    assert l2_ticket["number"] in numbers("l2") and l2_ticket["number"] not in numbers("l1")
+    assert l2_ticket["number"] in numbers("supervisor")
+    assert caribe["number"] in numbers("maria") and caribe["number"] not in numbers("ana")
+    assert all(n not in numbers("maria") for n in numbers("ana"))
+    assert httpx.get(api(lone_backend, "/tickets"), headers=auth_headers["anonymous"]).status_code == 401
+
+
+WORK_EXPECTED = {
+    "l1": 201,
+    "l2": 403,
+    "l3": 403,
+    "supervisor": 201,
+    "admin": 201,
+    "service": 403,
+    "service_as_ana": 403,
+    "ana": 403,
+    "luis": 403,
+    "maria": 404,
+    "anonymous": 401,
+}
+
+
+@pytest.mark.parametrize("role", ALL_ROLES)
+def test_posting_an_update_needs_the_tickets_tier(lone_backend, auth_headers, role) -> None:
+    ticket = new_ticket(lone_backend, auth_headers)  # L1
+    response = httpx.post(
+        api(lone_backend, f"/tickets/{ticket['number']}/updates"),
+        json={"text": "Revisamos su configuración."},
+        headers=auth_headers[role],
+    )
+    assert response.status_code == WORK_EXPECTED[role], response.text
+    if response.status_code == 201:
+        assert response.json()["event"]["public"] is True
+        assert response.json()["ticket"]["status"] == "open"
+
+
+PATCH_EXPECTED = {
+    "l1": 200,
+    "l2": 403,
+    "l3": 403,
+    "supervisor": 200,
+    "admin": 200,
+    "service": 403,
+    "service_as_ana": 403,
+    "ana": 403,
+    "luis": 403,
+    "maria": 404,
+    "anonymous": 401,
+}
+
+
+@pytest.mark.parametrize("role", ALL_ROLES)
+def test_priority_override_per_role(lone_backend, auth_headers, role) -> None:
+    ticket = new_ticket(lone_backend, auth_headers)
+    response = httpx.patch(
+        api(lone_backend, f"/tickets/{ticket['number']}"),
+        json={"priority": 3, "reason": "Afecta a la operación"},
+        headers=auth_headers[role],
+    )
+    assert response.status_code == PATCH_EXPECTED[role], response.text
+    if response.status_code == 200:
+        assert response.json()["ticket"]["priority"] == 3
+
+
+def test_transfer_assign_and_resolve(lone_backend, auth_headers) -> None:
+    ticket = new_ticket(lone_backend, auth_headers)
+    url = api(lone_backend, f"/tickets/{ticket['number']}")
+    assert httpx.patch(url, json={"tier": "L2"}, headers=auth_headers["l1"]).status_code == 422  # reason required
+    moved = httpx.patch(url, json={"tier": "L2", "reason": "Parece una falla de software"}, headers=auth_headers["l1"])
+    assert moved.status_code == 200 and moved.json()["ticket"]["tier"] == "L2"
+    assert httpx.patch(url, json={"assignee": "l2@promptlink.example"}, headers=auth_headers["l1"]).status_code == 403
+    assigned = httpx.patch(url, json={"assignee": "l2@promptlink.example"}, headers=auth_headers["l2"])
+    assert assigned.status_code == 200
+    wrong_tier = httpx.patch(url, json={"assignee": "l1@promptlink.example"}, headers=auth_headers["l2"])
+    assert wrong_tier.status_code == 422
+    resolved = httpx.patch(
+        url, json={"status": "resolved", "resolution": "Parámetro corregido"}, headers=auth_headers["l2"]
+    )
+    assert resolved.status_code == 200
+    assert resolved.json()["ticket"]["status"] == "resolved"
+    assert resolved.json()["ticket"]["next_update_due"] is None
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        ({"title": ""}, 422),
+        ({"type": "coffee"}, 422),
+        ({"facts": {"production_down": "sí"}}, 422),
+        ({"customer": "NOPE"}, 422),
+        ({"device": "olt-sdq-01"}, 422),
+        ({"contact": "maria.rodriguez@telecaribe.example"}, 422),
+    ],
+)
+def test_bad_bodies_get_a_clear_english_detail(lone_backend, auth_headers, body, status) -> None:
+    payload = {"customer": "CABLEANDINA", "type": "configuration", "title": "x"} | body
+    response = httpx.post(api(lone_backend, "/tickets"), json=payload, headers=auth_headers["l1"])
+    assert response.status_code == status
+    assert response.json()["detail"]
+
+
+def test_not_json_is_refused(lone_backend, auth_headers) -> None:
+    response = httpx.post(api(lone_backend, "/tickets"), content=b"{not json", headers=auth_headers["l1"])
+    assert response.status_code == 422 and "JSON" in response.json()["detail"]
+
+
+def test_customer_comment_on_own_ticket_only(lone_backend, auth_headers) -> None:
+    ticket = new_ticket(lone_backend, auth_headers)
+    url = api(lone_backend, f"/tickets/{ticket['number']}/comments")
+    assert httpx.post(url, json={"text": "Adjunto más datos"}, headers=auth_headers["ana"]).status_code == 201
+    assert httpx.post(url, json={"text": "x"}, headers=auth_headers["maria"]).status_code == 404
+    assert httpx.post(url, json={"text": "x"}, headers=auth_headers["l1"]).status_code == 403
+
+
+QUEUE_EXPECTED = {
+    "l1": ["L1"],
+    "l2": ["L2"],
+    "l3": ["L3"],
+    "supervisor": ["L1", "L2", "L3"],
+    "admin": ["L1", "L2", "L3"],
+}
+
+
+@pytest.mark.parametrize("role", ALL_ROLES)
+def test_queues_per_role(lone_backend, auth_headers, role) -> None:
+    response = httpx.get(api(lone_backend, "/queues"), headers=auth_headers[role])
+    if role in QUEUE_EXPECTED:
+        assert response.status_code == 200
+        assert [q["tier"] for q in response.json()["queues"]] == QUEUE_EXPECTED[role]
+    else:
+        assert response.status_code == (401 if role == "anonymous" else 403)
+
+
+@pytest.mark.parametrize("role", ALL_ROLES)
+def test_customers_per_role(lone_backend, auth_headers, role) -> None:
+    response = httpx.get(api(lone_backend, "/customers"), headers=auth_headers[role])
+    if role == "anonymous":
+        assert response.status_code == 401
+        return
+    codes = [c["code"] for c in response.json()["items"]]
+    expected = {
+        "ana": ["CABLEANDINA"],
+        "luis": ["CABLEANDINA"],
+        "service_as_ana": ["CABLEANDINA"],
+        "maria": ["TELECARIBE"],
+    }.get(role, ["CABLEANDINA", "TELECARIBE"])
+    assert codes == expected
+    other = httpx.get(api(lone_backend, "/customers/TELECARIBE"), headers=auth_headers[role])
+    assert other.status_code == (404 if role in ("ana", "luis", "service_as_ana") else 200)
+
+
+def test_login_errors_and_cookie(lone_backend) -> None:
+    bad = httpx.post(api(lone_backend, "/auth/login"), json={"email": "l1@promptlink.example", "password": "nope"})
+    assert bad.status_code == 401
+    unknown = httpx.post(api(lone_backend, "/auth/login"), json={"email": "ghost@x.example", "password": "nope"})
+    assert unknown.status_code == 401 and unknown.json()["detail"] == "unknown or inactive agent"
+    good = httpx.post(
+        api(lone_backend, "/auth/login"), json={"email": "L1@promptlink.example", "password": "demo-l1-pass"}
+    )
+    assert good.status_code == 200
+    cookie = good.headers["set-cookie"]
+    assert "pl_session=" in cookie and "HttpOnly" in cookie and "SameSite=Strict" in cookie
+    me = httpx.get(api(lone_backend, "/auth/me"), cookies={"pl_session": good.json()["token"]})
+    assert me.json()["role"] == "agent" and me.json()["tiers"] == ["L1"]
+    assert httpx.get(api(lone_backend, "/auth/me"), headers={"Authorization": "Bearer forged"}).status_code == 401
