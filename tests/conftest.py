@@ -7,6 +7,7 @@ tests/actions with this same conftest.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -138,17 +139,25 @@ def _start(
     return running
 
 
-@pytest.fixture(scope="session")
-def lone_backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
-    """The backend alone: Rasa and the action server point at closed ports (both down)."""
-    var_dir = tmp_path_factory.mktemp("lone")
+def start_lone_backend(var_dir: Path, **overrides: str) -> Running:
+    """Migrate, seed and start a backend alone (Rasa and actions down); `overrides` add to its environment.
+
+    The caller stops it (`Running.stop()`).
+    """
     env = base_env(
         var_dir,
         PROMPTLINK_PORT=str(free_port()),
         PROMPTLINK_RASA_URL=f"http://127.0.0.1:{free_port()}",
         PROMPTLINK_ACTIONS_URL=f"http://127.0.0.1:{free_port()}",
+        **overrides,
     )
-    running = _start(var_dir, ["serve"], env, health_timeout=60, accept=(503,))
+    return _start(var_dir, ["serve"], env, health_timeout=60, accept=(503,))
+
+
+@pytest.fixture(scope="session")
+def lone_backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
+    """The backend alone: Rasa and the action server point at closed ports (both down)."""
+    running = start_lone_backend(tmp_path_factory.mktemp("lone"))
     yield running
     running.stop()
 
@@ -215,7 +224,6 @@ def migrated_templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dic
     import asyncio
 
     import asyncpg
-
     from promptlink.migrate import upgrade
 
     sqlite_path = tmp_path_factory.mktemp("template") / "template.db"
@@ -258,3 +266,36 @@ def database_url(
         yield _pg_url(name)
     finally:
         asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+# Real-browser fixtures: Debian's chromium driven by Playwright (no browser download).
+# Shared by tests/e2e (chat widget) and tests/backend/web (agent console).
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def chromium_path() -> str:
+    path = os.environ.get("PROMPTLINK_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+    if not path:
+        pytest.fail(
+            "Debian's chromium is not installed: `apt-get install chromium` (the test command does this as root)"
+        )
+    return path
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium_path(), headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()

@@ -19,8 +19,10 @@ from .clock import SystemClock
 from .db import create_engine, create_sessionmaker
 from .services.errors import DomainError
 from .settings import PROJECT_ROOT, Settings, get_settings
-from .transports.http import auth, demo, health, queues, tickets
+from .smtp_intake import SmtpIntake
+from .transports.http import auth, bugs, demo, deployment, health, queues, rmas, tickets, training
 from .transports.socket.chat import register_chat
+from .workers import OutboxSender, run_periodically, send_training_notices_once, sweep_once
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +86,7 @@ def create_app(settings: Settings | None = None, *, name: str = "promptlink") ->
     register_chat(sio, lambda: app.ctx.gateway, settings)
 
     app.ctx.clock = SystemClock()
-    for blueprint in (health.bp, demo.bp, auth.bp, tickets.bp, queues.bp):
+    for blueprint in (health.bp, demo.bp, auth.bp, tickets.bp, queues.bp, bugs.bp, deployment.bp, training.bp, rmas.bp):
         app.blueprint(blueprint)
 
     @app.before_server_start
@@ -101,6 +103,28 @@ def create_app(settings: Settings | None = None, *, name: str = "promptlink") ->
         app.ctx.gateway = ChatGateway(
             sessions=app.ctx.sessions, assistant=app.ctx.assistant, emitter=sio, max_chars=settings.max_message_chars
         )
+        app.ctx.workers = []
+        if settings.workers_enabled:
+            sender = OutboxSender(
+                sessions=app.ctx.sessions, settings=settings, clock=app.ctx.clock, gateway=app.ctx.gateway
+            )
+
+            async def _sweep() -> None:
+                await sweep_once(sessions=app.ctx.sessions, settings=settings, clock=app.ctx.clock)
+
+            app.ctx.workers = [
+                asyncio.create_task(run_periodically("outbox", settings.outbox_interval_seconds, sender.run_once)),
+                asyncio.create_task(run_periodically("sweeper", settings.sweeper_interval_seconds, _sweep)),
+            ]
+
+            async def _training_notices() -> None:
+                await send_training_notices_once(sessions=app.ctx.sessions, clock=app.ctx.clock)
+
+            app.ctx.workers.append(
+                asyncio.create_task(
+                    run_periodically("training_notices", settings.sweeper_interval_seconds, _training_notices)
+                )
+            )
         log.info(
             "backend started",
             extra={"db": app.ctx.engine.url.render_as_string(hide_password=True), "demo": settings.demo},
@@ -114,6 +138,21 @@ def create_app(settings: Settings | None = None, *, name: str = "promptlink") ->
         await app.ctx.gateway.drain()
         await app.ctx.assistant.close()
         await app.ctx.engine.dispose()
+
+    # Registered after _start/_stop: starts once the sessions exist, closes before the engine goes
+    # (Sanic runs shutdown listeners in reverse order).
+    @app.before_server_start
+    async def _start_smtp_intake(app: Sanic[Any, Any]) -> None:
+        app.ctx.smtp_intake = None
+        if settings.smtp_intake_enabled:
+            app.ctx.smtp_intake = await SmtpIntake.start(
+                sessions=app.ctx.sessions, clock=app.ctx.clock, settings=settings
+            )
+
+    @app.after_server_stop
+    async def _stop_smtp_intake(app: Sanic[Any, Any]) -> None:
+        if getattr(app.ctx, "smtp_intake", None) is not None:
+            await app.ctx.smtp_intake.close()
 
     @app.get("/")
     async def index(_request: Request) -> HTTPResponse:
@@ -137,6 +176,7 @@ def create_app(settings: Settings | None = None, *, name: str = "promptlink") ->
 
     @app.exception(DomainError)
     async def _domain_error(_request: Request, exc: DomainError) -> HTTPResponse:
-        return json({"detail": exc.detail}, status=exc.status)
+        # `detail` is for logs and developers (English); `message` may be shown to a person (Spanish).
+        return json({"detail": exc.detail, "message": exc.public}, status=exc.status)
 
     return app

@@ -10,7 +10,6 @@ from typing import Any
 from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
-
 IMMEDIATE_OPTION = "promptlink_sqlite_immediate"
 
 

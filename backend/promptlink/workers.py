@@ -17,6 +17,7 @@ from .db import transaction
 from .models import OutboxItem
 from .services import outbox
 from .services.sweeper import sweep
+from .services.training import send_due_materials_notices
 from .settings import Settings
 
 log = logging.getLogger(__name__)
@@ -109,6 +110,15 @@ async def sweep_once(*, sessions: async_sessionmaker[AsyncSession], settings: Se
     if result.reminded or result.breached:
         log.info("cadence sweep", extra={"reminded": len(result.reminded), "breached": len(result.breached)})
     return result
+
+
+async def send_training_notices_once(*, sessions: async_sessionmaker[AsyncSession], clock: Clock) -> int:
+    """Queue the training materials notices that are due (two weeks before each course)."""
+    async with transaction(sessions) as session:
+        sent = await send_due_materials_notices(session=session, now=clock.now())
+    if sent:
+        log.info("training materials notices", extra={"requests": sent})
+    return sent
 
 
 async def run_periodically(name: str, interval: float, job: Any) -> None:

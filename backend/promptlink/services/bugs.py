@@ -8,11 +8,13 @@ history; a released fix informs the customers of the linked tickets.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..models import Bug, BugEvent, BugTicketLink, Ticket, TicketEvent
+from ..models.bug import STATES
 from .errors import InvalidInput, NotFound
 from .notifications import inform_customer
 
@@ -33,6 +35,9 @@ STATE_NAMES = {
     "wont_fix": "no se corregirá",
 }
 MAX_VERSION = 50
+MAX_TITLE = 300
+MAX_PRODUCT = 100
+MAX_TEXT = 10_000
 
 
 async def open_bug(
@@ -105,7 +110,7 @@ async def transition_bug(
     version: str | None = None,
 ) -> Bug:
     """Move a bug to `to_state`; logs it on the bug and the linked tickets."""
-    if to_state not in TRANSITIONS:
+    if not isinstance(to_state, str) or to_state not in TRANSITIONS:
         raise InvalidInput(f"unknown bug state {to_state!r}", public="El estado de la falla no es válido.")
     if to_state not in TRANSITIONS[bug.state]:
         raise InvalidInput(
@@ -146,3 +151,100 @@ async def transition_bug(
                 ),
             )
     return bug
+
+
+def _text(value: Any, *, what: str, limit: int, public: str, required: bool = False) -> str:
+    if value is None and not required:
+        return ""
+    if not isinstance(value, str) or (required and not value.strip()):
+        raise InvalidInput(f"{what} is required and must be text", public=public)
+    if len(value) > limit:
+        raise InvalidInput(f"{what} longer than {limit} characters", public=public)
+    return value.strip()
+
+
+async def _ticket_by_number(session: AsyncSession, number: Any) -> Ticket:
+    if not isinstance(number, str) or not number.strip():
+        raise InvalidInput("ticket must be a ticket number", public="Indique el número del tiquete.")
+    ticket = await session.scalar(select(Ticket).where(Ticket.number == number.strip()))
+    if ticket is None:
+        raise NotFound(f"ticket {number} not found", public="El tiquete no existe.")
+    return ticket
+
+
+async def report_bug(
+    *,
+    session: AsyncSession,
+    title: Any,
+    description: Any,
+    product: Any,
+    author: str,
+    now: datetime,
+    ticket_number: Any = None,
+) -> Bug:
+    """Open a bug from untrusted input (the API), optionally linked to a ticket by its number."""
+    title = _text(
+        title, what="title", limit=MAX_TITLE, public="Indique un título de hasta 300 caracteres.", required=True
+    )
+    description = _text(description, what="description", limit=MAX_TEXT, public="La descripción es demasiado larga.")
+    product = _text(product, what="product", limit=MAX_PRODUCT, public="El producto no es válido.")
+    ticket = await _ticket_by_number(session, ticket_number) if ticket_number is not None else None
+    return await open_bug(
+        session=session, title=title, description=description, product=product, author=author, now=now, ticket=ticket
+    )
+
+
+async def link_ticket_number(*, session: AsyncSession, bug: Bug, number: Any, author: str, now: datetime) -> bool:
+    """Link the ticket `number` to `bug`; False when it was already linked."""
+    ticket = await _ticket_by_number(session, number)
+    already = await session.scalar(
+        select(BugTicketLink.id).where(BugTicketLink.bug_id == bug.id, BugTicketLink.ticket_id == ticket.id)
+    )
+    if already is not None:
+        return False
+    await link_ticket(session=session, bug=bug, ticket=ticket, author=author, now=now)
+    return True
+
+
+async def change_bug_state(
+    *, session: AsyncSession, bug: Bug, state: Any, note: Any, version: Any, author: str, now: datetime
+) -> Bug:
+    """`transition_bug` from untrusted input (the API)."""
+    note = _text(note, what="note", limit=MAX_TEXT, public="La nota es demasiado larga.")
+    if version is not None and not isinstance(version, str):
+        raise InvalidInput("version must be text", public="Indique la versión que corrige la falla.")
+    version = version.strip() or None if version is not None else None
+    return await transition_bug(
+        session=session, bug=bug, to_state=state, author=author, now=now, note=note, version=version
+    )
+
+
+def _bug_filter(state: str | None, query: str) -> Select[tuple[Bug]]:
+    q = select(Bug)
+    if state is not None:
+        if state not in STATES:
+            raise InvalidInput(f"unknown bug state {state!r}", public="Filtro de estado no válido.")
+        q = q.where(Bug.state == state)
+    if query.strip():
+        like = f"%{query.strip()[:100]}%"
+        q = q.where(
+            or_(Bug.key.ilike(like), Bug.title.ilike(like), Bug.description.ilike(like), Bug.product.ilike(like))
+        )
+    return q
+
+
+async def list_bugs(
+    *, session: AsyncSession, state: str | None = None, query: str = "", limit: int = 50, offset: int = 0
+) -> tuple[list[Bug], int]:
+    """A page of bugs (most recently changed first) and the total that match."""
+    q = _bug_filter(state, query)
+    total = await session.scalar(select(func.count()).select_from(q.subquery())) or 0
+    rows = await session.scalars(
+        q.order_by(Bug.updated_at.desc(), Bug.id.desc()).limit(max(1, min(limit, 200))).offset(max(0, offset))
+    )
+    return list(rows), total
+
+
+async def bug_history(*, session: AsyncSession, bug: Bug) -> list[BugEvent]:
+    rows = await session.scalars(select(BugEvent).where(BugEvent.bug_id == bug.id).order_by(BugEvent.id))
+    return list(rows)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..models import OutboxItem
@@ -84,3 +84,12 @@ def mark_failed(item: OutboxItem, *, now: datetime, error: str, max_attempts: in
         item.state = "failed"
         return
     item.next_attempt_at = now + min(MAX_BACKOFF, timedelta(seconds=5 * 2 ** (item.attempts - 1)))
+
+
+async def recent_emails(*, session: AsyncSession, recipient: str | None = None, limit: int = 200) -> list[OutboxItem]:
+    """The latest e-mails in the outbox (newest first), optionally only those to `recipient`."""
+    query = select(OutboxItem).where(OutboxItem.kind == "email")
+    if recipient:
+        query = query.where(func.lower(OutboxItem.recipient) == recipient.strip().lower())
+    rows = await session.scalars(query.order_by(OutboxItem.id.desc()).limit(max(1, min(limit, 200))))
+    return list(rows)

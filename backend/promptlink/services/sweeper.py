@@ -102,6 +102,7 @@ async def sweep(
                 body=f"{text}\n\nTiquete {ticket.number} (P{ticket.priority}, {ticket.tier}): {ticket.title}",
                 now=now,
                 ticket_id=ticket.id,
+                headers={"Auto-Submitted": "auto-generated"},
             )
     for ticket in breaches:
         due = ticket.next_update_due
@@ -132,5 +133,6 @@ async def sweep(
                 body=f"{text}\n\nTiquete {ticket.number} (P{ticket.priority}, {ticket.tier}): {ticket.title}",
                 now=now,
                 ticket_id=ticket.id,
+                headers={"Auto-Submitted": "auto-generated"},
             )
     return SweepResult([t.number or "" for t in reminders], [t.number or "" for t in breaches])

@@ -253,7 +253,8 @@ async def _open_rma(session: AsyncSession, ticket: Ticket, now: datetime, author
 async def _acknowledge(session: AsyncSession, ticket: Ticket, now: datetime) -> None:
     """Confirm the new ticket to the reporter (the first update comes on the seed's cadence)."""
     to = ticket.contact.email if ticket.contact else ticket.reporter_email
-    if not to:
+    if not to or not ticket.verified:
+        # An unverified reporter gets the intake channel's own reply (under review), not this one.
         return
     lines = [
         f"Hemos registrado su tiquete {ticket.number}: {ticket.title}",
@@ -270,6 +271,7 @@ async def _acknowledge(session: AsyncSession, ticket: Ticket, now: datetime) -> 
         body="\n".join(lines) + "\nSoporte Técnico Promptlink",
         now=now,
         ticket_id=ticket.id,
+        headers={"Auto-Submitted": "auto-replied"},  # auto-responders must not answer it (RFC 3834)
     )
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
-
 from promptlink.services.cadence import end_of_business_day, next_update_due
 
 BOGOTA = "America/Bogota"  # UTC-5, no DST

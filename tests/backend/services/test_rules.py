@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from promptlink.services.errors import InvalidInput
 from promptlink.services.rules import IncidentFacts, classify_priority, route_ticket
 

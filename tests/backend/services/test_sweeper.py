@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
-
 from promptlink.clock import ManualClock
 from promptlink.db import create_engine, create_sessionmaker, transaction
 from promptlink.models import Customer, OutboxItem, Ticket, TicketEvent
 from promptlink.services import tickets as svc
 from promptlink.services.rules import IncidentFacts
 from promptlink.services.sweeper import sweep
+from sqlalchemy import select
 
 LEAD = timedelta(minutes=30)
 START = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)  # Wednesday 10:00 in Bogotá

@@ -6,13 +6,12 @@ import asyncio
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
-
 from promptlink.db import transaction
 from promptlink.models import Bug, Contact, Contract, Conversation, Customer, OutboxItem, Rma, Ticket
 from promptlink.services import tickets as svc
 from promptlink.services.errors import InvalidInput
 from promptlink.services.rules import IncidentFacts
+from sqlalchemy import func, select
 
 NOW = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
 
@@ -29,11 +28,20 @@ async def _create(sessions, **kw) -> Ticket:
     email = kw.pop("contact", "luis.perez@cableandina.example")
     customer_id, contact_id = await _ids(sessions, code, email)
     key = kw.pop("key", None)
-    draft = svc.TicketDraft(channel=kw.pop("channel", "phone"), type=kw.pop("type", "information"),
-                            title=kw.pop("title", "Consulta"), customer_id=customer_id, contact_id=contact_id, **kw)
+    draft = svc.TicketDraft(
+        channel=kw.pop("channel", "phone"),
+        type=kw.pop("type", "information"),
+        title=kw.pop("title", "Consulta"),
+        customer_id=customer_id,
+        contact_id=contact_id,
+        **kw,
+    )
     async with transaction(sessions) as session:
-        return (await svc.create_ticket(session=session, draft=draft, author="l1@promptlink.example", now=NOW,
-                                        idempotency_key=key)).ticket
+        return (
+            await svc.create_ticket(
+                session=session, draft=draft, author="l1@promptlink.example", now=NOW, idempotency_key=key
+            )
+        ).ticket
 
 
 async def _history_kinds(sessions, number: str) -> list[str]:
@@ -44,8 +52,9 @@ async def _history_kinds(sessions, number: str) -> list[str]:
 
 async def _outbox(sessions, ticket: Ticket) -> list[OutboxItem]:
     async with sessions() as session:
-        return list(await session.scalars(select(OutboxItem).where(OutboxItem.ticket_id == ticket.id)
-                                          .order_by(OutboxItem.id)))
+        return list(
+            await session.scalars(select(OutboxItem).where(OutboxItem.ticket_id == ticket.id).order_by(OutboxItem.id))
+        )
 
 
 async def test_a_ticket_gets_a_number_history_and_an_acknowledgement(seeded) -> None:
@@ -68,8 +77,13 @@ async def test_a_software_fault_opens_a_linked_bug(seeded) -> None:
 
 
 async def test_hardware_failure_with_contract_gets_an_rma_by_fastest_shipping(seeded) -> None:
-    ticket = await _create(seeded, type="hardware_failure", title="Fuente dañada", device_id=None,
-                           facts=IncidentFacts(severely_damaged=True))
+    ticket = await _create(
+        seeded,
+        type="hardware_failure",
+        title="Fuente dañada",
+        device_id=None,
+        facts=IncidentFacts(severely_damaged=True),
+    )
     async with seeded() as session:
         rma = await session.scalar(select(Rma).where(Rma.ticket_id == ticket.id))
     assert rma is not None and rma.number.startswith("RMA-2026-")
@@ -78,8 +92,14 @@ async def test_hardware_failure_with_contract_gets_an_rma_by_fastest_shipping(se
 
 
 async def test_hardware_failure_without_contract_is_stated_and_quoted(seeded) -> None:
-    ticket = await _create(seeded, customer="TELECARIBE", contact="maria.rodriguez@telecaribe.example",
-                           type="hardware_failure", title="OLT sin energía", facts=IncidentFacts(severely_damaged=True))
+    ticket = await _create(
+        seeded,
+        customer="TELECARIBE",
+        contact="maria.rodriguez@telecaribe.example",
+        type="hardware_failure",
+        title="OLT sin energía",
+        facts=IncidentFacts(severely_damaged=True),
+    )
     assert ticket.covered is False and "no está cubierta" in ticket.coverage_note
     kinds = await _history_kinds(seeded, ticket.number)
     assert "quote_request" in kinds and "coverage" in kinds and "rma" not in kinds
@@ -93,8 +113,13 @@ async def test_an_expired_contract_is_stated_and_the_request_still_recorded(seed
         customer = await session.scalar(select(Customer).where(Customer.code == "TELECARIBE"))
         for contract in await session.scalars(select(Contract).where(Contract.customer_id == customer.id)):
             contract.ends_on = date(2026, 1, 31)
-    ticket = await _create(seeded, customer="TELECARIBE", contact="maria.rodriguez@telecaribe.example",
-                           type="configuration", title="Ayuda con parámetros")
+    ticket = await _create(
+        seeded,
+        customer="TELECARIBE",
+        contact="maria.rodriguez@telecaribe.example",
+        type="configuration",
+        title="Ayuda con parámetros",
+    )
     assert ticket.covered is False and "no tiene un contrato vigente" in ticket.coverage_note
     assert ticket.number is not None
 
@@ -109,8 +134,13 @@ async def test_the_same_idempotency_key_creates_one_ticket_even_concurrently(see
 async def test_an_update_reaches_every_notification_party_and_the_chat(seeded) -> None:
     async with transaction(seeded) as session:
         session.add(Conversation(id="conv-1", mode="bot", last_seq=0))
-    ticket = await _create(seeded, title="Caída del nodo", type="network_outage", conversation_id="conv-1",
-                           facts=IncidentFacts(production_down=True))
+    ticket = await _create(
+        seeded,
+        title="Caída del nodo",
+        type="network_outage",
+        conversation_id="conv-1",
+        facts=IncidentFacts(production_down=True),
+    )
     later = NOW + timedelta(minutes=45)
     async with transaction(seeded) as session:
         t = await svc.get_ticket(session=session, number=ticket.number)
@@ -135,16 +165,26 @@ async def test_priority_override_needs_a_reason_and_is_logged(seeded) -> None:
             await svc.change_priority(session=session, ticket=t, priority=7, reason="x", author="x", now=NOW)
     async with transaction(seeded) as session:
         t = await svc.get_ticket(session=session, number=ticket.number)
-        event = await svc.change_priority(session=session, ticket=t, priority=2, reason="Afecta a 3 nodos",
-                                          author="supervisor@promptlink.example", now=NOW)
+        event = await svc.change_priority(
+            session=session,
+            ticket=t,
+            priority=2,
+            reason="Afecta a 3 nodos",
+            author="supervisor@promptlink.example",
+            now=NOW,
+        )
         assert event.data == {"from": 3, "to": 2, "reason": "Afecta a 3 nodos"}
         assert t.priority == 2
 
 
 @pytest.mark.parametrize(
     ("change", "public"),
-    [({"title": ""}, "título"), ({"title": "x" * 301}, "demasiado largo"), ({"type": "coffee"}, "tipo"),
-     ({"channel": "fax"}, "canal")],
+    [
+        ({"title": ""}, "título"),
+        ({"title": "x" * 301}, "demasiado largo"),
+        ({"type": "coffee"}, "tipo"),
+        ({"channel": "fax"}, "canal"),
+    ],
 )
 async def test_bad_drafts_are_refused_and_store_nothing(seeded, change, public) -> None:
     with pytest.raises(InvalidInput) as caught:

@@ -1,0 +1,129 @@
+"""The outbox sender against a real SMTP relay (an aiosmtpd sink), outside demo mode."""
+
+from __future__ import annotations
+
+import json
+import smtplib
+import sqlite3
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from email import message_from_bytes, policy
+from email.message import EmailMessage, Message
+from typing import Any
+
+import httpx
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, Envelope, Session
+
+from tests.conftest import Running, free_port, start_lone_backend
+
+SUPPORT = "soporte@promptlink.example"
+SECRETS = {
+    f"PROMPTLINK_{name}": f"{name.lower()}-for-the-relay-test-{uuid.uuid4().hex}"
+    for name in ("WIDGET_SECRET", "SESSION_SECRET", "SERVICE_TOKEN", "RASA_TOKEN", "RASA_CHANNEL_TOKEN")
+}
+
+
+class Sink:
+    """The relay: keeps every message it is given."""
+
+    def __init__(self) -> None:
+        self.messages: list[Message] = []
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:  # noqa: N802
+        self.messages.append(message_from_bytes(envelope.original_content or b"", policy=policy.default))
+        return "250 2.0.0 OK"
+
+
+class Relay:
+    def __init__(self, backend: Running, port: int) -> None:
+        self.backend, self.port = backend, port
+
+    def start_sink(self) -> tuple[Sink, Controller]:
+        sink = Sink()
+        controller = Controller(sink, hostname="127.0.0.1", port=self.port)
+        controller.start()
+        return sink, controller
+
+    def outbox(self, subject_part: str) -> list[tuple[str, int, str]]:
+        """(state, attempts, delivered via) of the e-mails whose subject contains `subject_part`."""
+        db = sqlite3.connect(f"file:{self.backend.var_dir / 'promptlink.db'}?mode=ro", uri=True, timeout=10)
+        try:
+            rows = db.execute(
+                "SELECT state, attempts, headers FROM outbox WHERE kind = 'email' AND subject LIKE ?",
+                (f"%{subject_part}%",),
+            ).fetchall()
+        finally:
+            db.close()
+        return [
+            (state, attempts, json.loads(headers or "{}").get("X-Delivered-Via", ""))
+            for state, attempts, headers in rows
+        ]
+
+
+@pytest.fixture(scope="module")
+def relay(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Relay]:
+    """A backend outside demo mode whose outbox goes to an SMTP relay on a free port."""
+    port = free_port()
+    backend = start_lone_backend(
+        tmp_path_factory.mktemp("relay"),
+        PROMPTLINK_DEMO="0",
+        PROMPTLINK_SMTP_RELAY_HOST="127.0.0.1",
+        PROMPTLINK_SMTP_RELAY_PORT=str(port),
+        **SECRETS,
+    )
+    yield Relay(backend, port)
+    backend.stop()
+
+
+def _eventually(probe: Callable[[], Any], what: str, timeout: float = 30) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = probe()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def _write_to_support(backend: Running, sender: str, subject: str) -> None:
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = sender, SUPPORT, subject
+    message.set_content("El equipo no responde.")
+    with smtplib.SMTP("127.0.0.1", int(backend.env["PROMPTLINK_SMTP_INTAKE_PORT"]), timeout=10) as smtp:
+        smtp.send_message(message)
+
+
+def test_the_acknowledgement_email_reaches_the_relay_over_smtp(relay: Relay) -> None:
+    subject = f"Relay directo {uuid.uuid4().hex[:8]}"
+    sink, controller = relay.start_sink()
+    try:
+        _write_to_support(relay.backend, "ana.gomez@cableandina.example", subject)
+        (mail,) = _eventually(lambda: [m for m in sink.messages if subject in str(m["Subject"])], "the relayed mail")
+    finally:
+        controller.stop()
+    assert str(mail["From"]) == SUPPORT and str(mail["To"]) == "ana.gomez@cableandina.example"
+    body = mail.get_body(preferencelist=("plain",)).get_content()
+    assert body.startswith("Hemos registrado su tiquete PL-") and subject in body
+    assert relay.outbox(subject) == [("sent", 1, "smtp")]
+
+
+def test_an_email_is_retried_while_the_relay_is_down_and_delivered_when_it_is_back(relay: Relay) -> None:
+    subject = f"Relay caído {uuid.uuid4().hex[:8]}"
+    _write_to_support(relay.backend, "luis.perez@cableandina.example", subject)
+    # Connection refused: the item stays pending and is tried again after a back-off.
+    _eventually(lambda: [r for r in relay.outbox(subject) if r[0] == "pending" and r[1] > 1], "a second attempt")
+    sink, controller = relay.start_sink()
+    try:
+        _eventually(lambda: [m for m in sink.messages if subject in str(m["Subject"])], "the delayed mail")
+    finally:
+        controller.stop()
+    ((state, attempts, via),) = relay.outbox(subject)
+    assert state == "sent" and attempts > 2 and via == "smtp"
+
+
+def test_the_demo_mailbox_is_not_served_outside_demo_mode(relay: Relay) -> None:
+    for path in ("/demo/mailbox", "/demo/api/mailbox"):
+        assert httpx.get(relay.backend.base_url + path, timeout=10).status_code == 404, path
