@@ -207,11 +207,15 @@ def banner(settings: Settings) -> str:
         "",
         "Promptlink Assist is running.",
         f"  Demo site with the chat widget:  {base}/",
+        f"  Agent console:                   {base}/console",
+        f"  API docs (OpenAPI):              {base}/docs",
         f"  Health:                          {base}/api/v1/health",
+        f"  E-mail intake (SMTP):            {settings.smtp_intake_host}:{settings.smtp_intake_port}",
         f"  Rasa (internal, token required): {settings.rasa_url}",
         f"  Action server (internal):        {settings.actions_url}",
     ]
     if settings.demo:
+        lines.append(f"  Demo mailbox (e-mail sent):      {base}/demo/mailbox")
         lines.append("  Demo logins (agents):")
         lines += [f"    {a.email:34} {a.password:22} {a.role} {a.tiers}" for a in DEMO_AGENTS]
     lines.append("Press Ctrl-C to stop all processes.")
