@@ -16,10 +16,11 @@ import aiohttp
 class BackendError(Exception):
     """The backend refused the request; `status` and `detail` say why."""
 
-    def __init__(self, status: int, detail: str) -> None:
+    def __init__(self, status: int, detail: str, body: Optional[Dict[str, Any]] = None) -> None:
         super().__init__(f"HTTP {status}: {detail}")
         self.status = status
         self.detail = detail
+        self.body = body or {}
 
 
 class BackendUnavailable(BackendError):
@@ -82,7 +83,7 @@ class BackendClient:
                 body = await resp.json(content_type=None) if resp.content_length != 0 else None
                 if resp.status >= 400:
                     detail = body.get("detail", "") if isinstance(body, dict) else str(body)
-                    raise BackendError(resp.status, detail)
+                    raise BackendError(resp.status, detail, body if isinstance(body, dict) else None)
                 return body
         except (aiohttp.ClientConnectionError, aiohttp.ServerTimeoutError, TimeoutError) as exc:
             raise BackendUnavailable(f"{type(exc).__name__}: {exc}") from exc

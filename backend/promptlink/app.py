@@ -20,7 +20,19 @@ from .db import create_engine, create_sessionmaker
 from .services.errors import DomainError
 from .settings import PROJECT_ROOT, Settings, get_settings
 from .smtp_intake import SmtpIntake
-from .transports.http import auth, bugs, demo, deployment, health, queues, rmas, tickets, training
+from .transports.http import (
+    auth,
+    bugs,
+    conversations,
+    demo,
+    deployment,
+    health,
+    queues,
+    rmas,
+    tickets,
+    training,
+    verification,
+)
 from .transports.socket.chat import register_chat
 from .workers import OutboxSender, run_periodically, send_training_notices_once, sweep_once
 
@@ -86,7 +98,19 @@ def create_app(settings: Settings | None = None, *, name: str = "promptlink") ->
     register_chat(sio, lambda: app.ctx.gateway, settings)
 
     app.ctx.clock = SystemClock()
-    for blueprint in (health.bp, demo.bp, auth.bp, tickets.bp, queues.bp, bugs.bp, deployment.bp, training.bp, rmas.bp):
+    for blueprint in (
+        health.bp,
+        demo.bp,
+        auth.bp,
+        tickets.bp,
+        queues.bp,
+        conversations.bp,
+        verification.bp,
+        bugs.bp,
+        deployment.bp,
+        training.bp,
+        rmas.bp,
+    ):
         app.blueprint(blueprint)
 
     @app.before_server_start
@@ -177,6 +201,6 @@ def create_app(settings: Settings | None = None, *, name: str = "promptlink") ->
     @app.exception(DomainError)
     async def _domain_error(_request: Request, exc: DomainError) -> HTTPResponse:
         # `detail` is for logs and developers (English); `message` may be shown to a person (Spanish).
-        return json({"detail": exc.detail, "message": exc.public}, status=exc.status)
+        return json({**exc.fields(), "detail": exc.detail, "message": exc.public}, status=exc.status)
 
     return app

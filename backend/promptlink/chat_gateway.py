@@ -135,10 +135,13 @@ class ChatGateway:
 
     async def _run_turn(self, chat: ChatSession, message: Message) -> None:
         room = room_of(chat.conversation_id)
+        # The contact is read per turn (one query): an anonymous visitor may have verified since connecting.
+        async with self.sessions() as session:
+            stored = await conv_service.conversation_identity(session=session, conversation_id=chat.conversation_id)
         await self.emitter.emit("typing", {"role": "bot", "on": True}, room=room, namespace=self.namespace)
         try:
             turn = await self.assistant.send(
-                sender=chat.conversation_id, text=message.payload or message.text, metadata=_metadata(chat)
+                sender=chat.conversation_id, text=message.payload or message.text, metadata=_metadata(chat, stored)
             )
             if not turn.messages:
                 # Rasa answered nothing: when the action server is down that is why.
@@ -190,6 +193,14 @@ class ChatGateway:
         await self._emit_message(appended.message)
         return appended.message
 
+    async def deliver(self, message: Message) -> None:
+        """Emit a message a service stored in its own transaction (e.g. the handoff notice)."""
+        await self._emit_message(message)
+
+    async def notify(self, *, conversation_id: str, event: str, data: dict[str, Any]) -> None:
+        """Emit a protocol event (`handoff`, `agent_joined`, ...) to everyone in the conversation."""
+        await self.emitter.emit(event, data, room=room_of(conversation_id), namespace=self.namespace)
+
     async def _emit_message(self, message: Message, *, skip_sid: str | None = None) -> None:
         await self.emitter.emit(
             "message",
@@ -205,13 +216,15 @@ class ChatGateway:
             await asyncio.gather(*self._tasks, return_exceptions=True)
 
 
-def _metadata(chat: ChatSession) -> dict[str, Any]:
+def _metadata(chat: ChatSession, stored: WidgetIdentity | None = None) -> dict[str, Any]:
+    """What Rasa learns about the sender: the conversation's stored contact, else the socket's identity."""
     meta: dict[str, Any] = {"conversation_id": chat.conversation_id}
-    if chat.identity is not None:
+    identity = stored or chat.identity
+    if identity is not None:
         meta.update(
-            customer=chat.identity.customer_code,
-            customer_name=chat.identity.customer_name,
-            contact=chat.identity.email,
-            name=chat.identity.name,
+            customer=identity.customer_code,
+            customer_name=identity.customer_name,
+            contact=identity.email,
+            name=identity.name,
         )
     return meta

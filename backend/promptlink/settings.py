@@ -69,6 +69,8 @@ class Settings(BaseSettings):
     outbox_interval_seconds: float = 2.0
     outbox_max_attempts: int = 8
     agent_token_hours: int = 12
+    # The estimated wait per queue position until a tier has claimed chats to average over.
+    handoff_default_wait_seconds: int = Field(default=300, ge=1, le=86400)
     max_message_chars: int = Field(default=2000, ge=1, le=20000)
     log_level: str = "INFO"
     log_format: str = "json"

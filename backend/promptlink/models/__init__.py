@@ -9,6 +9,7 @@ from .deployment import DeploymentPlan, DeploymentStageChange
 from .outbox import OutboxItem
 from .ticket import Rma, Ticket, TicketEvent
 from .training import TrainingRequest
+from .verification import Verification
 
 __all__ = [
     "Agent",
@@ -29,4 +30,5 @@ __all__ = [
     "Ticket",
     "TicketEvent",
     "TrainingRequest",
+    "Verification",
 ]

@@ -25,6 +25,14 @@ class Conversation(Base):
     last_seq: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Handoff to a human: the tier's queue it waits in, since when, why, and for which ticket.
+    tier: Mapped[str | None] = mapped_column(String(4), index=True)
+    queued_at: Mapped[datetime | None] = mapped_column()
+    claimed_at: Mapped[datetime | None] = mapped_column()
+    handoff_reason: Mapped[str | None] = mapped_column(String(300))
+    ticket_number: Mapped[str | None] = mapped_column(String(32))
+    # Set when an anonymous visitor proved to be `contact` with a one-time code.
+    verified_at: Mapped[datetime | None] = mapped_column()
 
     customer: Mapped[Customer | None] = relationship(lazy="joined")
     contact: Mapped[Contact | None] = relationship(lazy="joined")

@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..models import Conversation, Message
+from ..models import Contact, Conversation, Customer, Message
 from ..models.base import utcnow
 from ..models.conversation import ROLES
 from .errors import InvalidInput
@@ -58,7 +58,32 @@ async def open_conversation(
 def _owns(conversation: Conversation, identity: WidgetIdentity | None, resume_grant: str | None) -> bool:
     if identity is not None:
         return conversation.contact_id == identity.contact_id
-    return conversation.contact_id is None and resume_grant == conversation.id
+    # An anonymous visitor that verified by e-mail code keeps its conversation (now the contact's).
+    anonymous_start = conversation.contact_id is None or conversation.verified_at is not None
+    return anonymous_start and resume_grant == conversation.id
+
+
+async def conversation_identity(*, session: AsyncSession, conversation_id: str) -> WidgetIdentity | None:
+    """The contact a conversation belongs to (identified or verified), read in one query."""
+    row = (
+        await session.execute(
+            select(Contact.id, Contact.email, Contact.name, Customer.id, Customer.code, Customer.name)
+            .join(Conversation, Conversation.contact_id == Contact.id)
+            .join(Customer, Customer.id == Contact.customer_id)
+            .where(Conversation.id == conversation_id)
+        )
+    ).first()
+    if row is None:
+        return None
+    contact_id, email, name, customer_id, code, customer_name = row
+    return WidgetIdentity(
+        contact_id=contact_id,
+        email=email,
+        name=name,
+        customer_id=customer_id,
+        customer_code=code,
+        customer_name=customer_name,
+    )
 
 
 def validate_customer_text(text: Any, *, max_chars: int) -> str:

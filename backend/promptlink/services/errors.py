@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class DomainError(Exception):
     """Base of every error a service raises on purpose."""
@@ -12,6 +14,10 @@ class DomainError(Exception):
         super().__init__(detail)
         self.detail = detail
         self.public = public
+
+    def fields(self) -> dict[str, Any]:
+        """Extra machine-readable fields of the error's HTTP body (e.g. `attempts_left`)."""
+        return {}
 
 
 class NotFound(DomainError):

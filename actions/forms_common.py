@@ -1,0 +1,93 @@
+"""Pieces shared by the forms: identity verification slots and yes/no extraction."""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from .answers import parse_email, plain, yes_no
+from .backend import BackendError, BackendUnavailable, backend
+from .identity import VERIFICATION_SLOTS, conversation_id, identity_of
+
+MAX_TEXT = 2000
+
+
+def extract_yes_no(slot: str, tracker: Tracker) -> Dict[Text, Any]:
+    """Fill `slot` from a yes/no answer, only while the form asks for it."""
+    if tracker.get_slot("requested_slot") != slot:
+        return {}
+    value = yes_no(tracker.latest_message)
+    return {} if value is None else {slot: value}
+
+
+def verification_slots(tracker: Tracker) -> List[Text]:
+    """The verification steps still needed before this customer may open or read tickets."""
+    return [] if identity_of(tracker) is not None else list(VERIFICATION_SLOTS)
+
+
+class VerificationMixin:
+    """Validation of customer code, e-mail and one-time code (anonymous visitors)."""
+
+    async def validate_customer_code(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        code = plain(str(value or "")).upper().replace(" ", "")
+        if not code or len(code) > 32:
+            dispatcher.utter_message(response="utter_customer_code_invalid")
+            return {"customer_code": None}
+        return {"customer_code": code}
+
+    async def validate_contact_email(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        email = parse_email(str(value or ""))
+        if email is None:
+            dispatcher.utter_message(response="utter_contact_email_invalid")
+            return {"contact_email": None}
+        try:
+            await backend().start_verification(
+                conversation_id=conversation_id(tracker), customer=str(tracker.get_slot("customer_code")), email=email
+            )
+        except BackendError as exc:
+            dispatcher.utter_message(
+                response="utter_verification_too_many" if exc.status == 429 else "utter_backend_unavailable"
+            )
+            return {"contact_email": None, "customer_code": None}
+        dispatcher.utter_message(response="utter_verification_sent")
+        return {"contact_email": email}
+
+    async def validate_otp_code(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        code = "".join(ch for ch in str(value or "") if ch.isdigit())
+        if len(code) != 6:
+            dispatcher.utter_message(response="utter_otp_code_invalid")
+            return {"otp_code": None}
+        try:
+            result = await backend().confirm_verification(conversation_id=conversation_id(tracker), code=code)
+        except BackendUnavailable:
+            dispatcher.utter_message(response="utter_backend_unavailable")
+            return {"otp_code": None}
+        except BackendError as exc:
+            attempts_left = exc.body.get("attempts_left")
+            if isinstance(attempts_left, int) and attempts_left > 0:
+                dispatcher.utter_message(response="utter_otp_code_wrong", attempts_left=attempts_left)
+                return {"otp_code": None}
+            dispatcher.utter_message(response="utter_verification_failed")
+            # Expired or too many attempts: start again from the customer code; a new code will be sent.
+            return {"otp_code": None, "contact_email": None, "customer_code": None}
+        dispatcher.utter_message(response="utter_verification_ok", name=str(result.get("name") or "").split(" ")[0])
+        return {
+            "otp_code": "verificado",
+            "verified": True,
+            "verified_contact": result.get("contact"),
+            "verified_customer": result.get("customer"),
+            "verified_name": result.get("name"),
+        }
+
+
+def bounded_text(value: Any, limit: int = MAX_TEXT) -> str:
+    return " ".join(str(value or "").split())[:limit]

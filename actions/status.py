@@ -1,0 +1,116 @@
+"""Ticket status and deployment status: only the identified customer's own data."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from .backend import BackendError, BackendUnavailable, backend
+from .forms_common import VerificationMixin, verification_slots
+from .identity import identity_of
+
+STATUS_NAMES = {
+    "new": "registrado",
+    "open": "en curso",
+    "pending_customer": "en espera de su respuesta",
+    "resolved": "resuelto",
+    "closed": "cerrado",
+}
+TIER_NAMES = {"L1": "Nivel 1", "L2": "Nivel 2", "L3": "Nivel 3"}
+NUMBER = re.compile(r"(?:PL-(\d{4})-)?0*(\d{1,6})$")
+
+
+def normalise_number(raw: Optional[str], *, year: int = 2026) -> Optional[str]:
+    """PL-2026-000123 from «PL-2026-000123», «123» or «el 123»."""
+    if not raw:
+        return None
+    match = NUMBER.search(raw.strip().upper())
+    if not match:
+        return None
+    return f"PL-{match.group(1) or year}-{int(match.group(2)):06d}"
+
+
+class ActionRememberRequest(Action):
+    """Before an identity check, remember what the customer asked for (and any ticket number)."""
+
+    def name(self) -> Text:
+        return "action_remember_request"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        number = next(tracker.get_latest_entity_values("ticket_number"), None)
+        return [SlotSet("pending_request", intent), SlotSet("ticket_number", number)]
+
+
+class ValidateIdentityForm(VerificationMixin, FormValidationAction):
+    def name(self) -> Text:
+        return "validate_identity_form"
+
+    async def required_slots(
+        self, domain_slots: List[Text], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[Text]:
+        return verification_slots(tracker)
+
+
+class ActionResumeRequest(Action):
+    """After identity is known: answer what was asked (ticket status or deployment status)."""
+
+    def name(self) -> Text:
+        return "action_resume_request"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        customer = identity_of(tracker)
+        if customer is None:
+            dispatcher.utter_message(response="utter_identity_required")
+            return [SlotSet("pending_request", None)]
+        request = tracker.get_slot("pending_request")
+        try:
+            if request == "ask_deployment_status":
+                await _deployment_status(dispatcher, customer.contact, customer.customer)
+            else:
+                await _ticket_status(dispatcher, customer.contact, normalise_number(tracker.get_slot("ticket_number")))
+        except BackendUnavailable:
+            dispatcher.utter_message(response="utter_backend_unavailable")
+        except BackendError:
+            dispatcher.utter_message(response="utter_backend_unavailable")
+        return [SlotSet("pending_request", None), SlotSet("ticket_number", None)]
+
+
+def _ticket_line(ticket: Dict[str, Any]) -> Dict[str, Any]:
+    return {
+        "number": ticket["number"],
+        "title": ticket["title"],
+        "priority": ticket["priority"],
+        "tier": TIER_NAMES.get(ticket["tier"], ticket["tier"]),
+        "status": STATUS_NAMES.get(ticket["status"], ticket["status"]),
+    }
+
+
+async def _ticket_status(dispatcher: CollectingDispatcher, contact: str, number: Optional[str]) -> None:
+    if number:
+        ticket = await backend().get_ticket(contact=contact, number=number)
+        if ticket is None:
+            # Another customer's ticket answers exactly like a missing one.
+            dispatcher.utter_message(response="utter_ticket_not_found", number=number)
+            return
+        dispatcher.utter_message(response="utter_ticket_status", **_ticket_line(ticket))
+        return
+    tickets = await backend().open_tickets(contact=contact)
+    if not tickets:
+        dispatcher.utter_message(response="utter_no_open_tickets")
+        return
+    dispatcher.utter_message(response="utter_open_tickets_intro", count=len(tickets))
+    for ticket in tickets[:5]:
+        dispatcher.utter_message(response="utter_open_ticket_line", **_ticket_line(ticket))
+
+
+async def _deployment_status(dispatcher: CollectingDispatcher, contact: str, customer: str) -> None:
+    plan = await backend().deployment_plan(contact=contact, customer=customer)
+    dispatcher.utter_message(
+        response="utter_deployment_status", stage=plan["current_stage"], stage_name=plan["current_stage_name"]
+    )

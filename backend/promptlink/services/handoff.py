@@ -1,0 +1,208 @@
+"""Handing a chat from the assistant to a human: the tier queues, positions and waits.
+
+A handoff puts the conversation in its tier's queue (mode `queued`); customer messages
+then stop going to the assistant (see `ChatGateway.customer_message`). The customer is
+told, in Spanish, their position and an estimated wait: the average wait of the tier's
+recently claimed chats (or a configured default) times the position.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ..models import Conversation, Message, Ticket
+from ..models.agent import TIERS
+from .conversations import append_message
+from .errors import DomainError, InvalidInput, NotFound
+
+MAX_REASON = 300
+# How many recently claimed chats of a tier the estimated wait averages over.
+WAIT_SAMPLE = 20
+
+
+class HandoffRefused(DomainError):
+    """The conversation cannot be queued in its current state (with an agent, or closed)."""
+
+    status = 409
+
+
+@dataclass(frozen=True)
+class QueuePlace:
+    """Where a handed-off conversation waits. `notice` is the system message this call
+    stored (None when the conversation was already queued: nothing new to announce)."""
+
+    conversation_id: str
+    mode: str
+    tier: str
+    position: int
+    eta_seconds: int
+    notice: Message | None = None
+
+
+@dataclass(frozen=True)
+class QueuedChat:
+    """A conversation waiting in a tier's queue, for the staff's queue view."""
+
+    conversation: Conversation
+    position: int
+    waiting_seconds: int
+
+
+def queue_notice(*, tier: str, position: int, eta_seconds: int) -> str:
+    """What the customer reads when queued (Spanish)."""
+    minutes = max(1, math.ceil(eta_seconds / 60))
+    return (
+        f"Le estamos comunicando con un especialista de Soporte de Nivel {tier[-1]}. "
+        f"Posición en la cola: {position}. Espera estimada: {minutes} min."
+    )
+
+
+async def request_handoff(
+    *,
+    session: AsyncSession,
+    conversation_id: str,
+    tier: Any,
+    reason: Any,
+    ticket_number: Any,
+    now: datetime,
+    default_wait_seconds: int,
+) -> QueuePlace:
+    """Queue the conversation for a human of `tier` and store the customer's notice.
+
+    Idempotent: a conversation already queued keeps its place, and the answer is its
+    current position (no second notice).
+    """
+    if tier not in TIERS:
+        raise InvalidInput("tier must be L1, L2 or L3", public="El nivel de soporte no es válido.")
+    if reason is None:
+        reason = ""
+    if not isinstance(reason, str) or len(reason) > MAX_REASON:
+        raise InvalidInput(
+            f"reason must be a string of at most {MAX_REASON} characters", public="El motivo no es válido."
+        )
+    if ticket_number is not None and not isinstance(ticket_number, str):
+        raise InvalidInput("ticket must be a ticket number or null", public="El tiquete no existe.")
+    conversation = await _locked_conversation(session, conversation_id)
+    if conversation.mode == "queued" and conversation.tier is not None:
+        return await _place(session, conversation, default_wait_seconds=default_wait_seconds)
+    if conversation.mode == "human":
+        raise HandoffRefused(
+            f"conversation {conversation_id} is already with an agent",
+            public="La conversación ya está atendida por un especialista.",
+        )
+    if conversation.mode == "closed":
+        raise HandoffRefused(f"conversation {conversation_id} is closed", public="La conversación está cerrada.")
+    if ticket_number:
+        await _check_ticket(session, conversation, ticket_number.strip())
+    # No agent of the tier may be online: presence is not tracked yet, so the chat is
+    # queued regardless and waits for the next agent of that tier to claim it.
+    conversation.mode = "queued"
+    conversation.tier = tier
+    conversation.queued_at = now
+    conversation.claimed_at = None
+    conversation.handoff_reason = reason.strip()
+    conversation.ticket_number = ticket_number.strip() if ticket_number else None
+    await session.flush()
+    place = await _place(session, conversation, default_wait_seconds=default_wait_seconds)
+    notice = await append_message(
+        session=session,
+        conversation_id=conversation.id,
+        role="system",
+        text=queue_notice(tier=place.tier, position=place.position, eta_seconds=place.eta_seconds),
+    )
+    return QueuePlace(
+        conversation_id=place.conversation_id,
+        mode=place.mode,
+        tier=place.tier,
+        position=place.position,
+        eta_seconds=place.eta_seconds,
+        notice=notice.message,
+    )
+
+
+async def _locked_conversation(session: AsyncSession, conversation_id: str) -> Conversation:
+    # FOR UPDATE: two handoffs of one conversation at once on PostgreSQL queue it once
+    # (SQLite write transactions are serialised already).
+    conversation = None
+    if len(conversation_id) <= 36:
+        conversation = await session.scalar(
+            select(Conversation).where(Conversation.id == conversation_id).with_for_update(of=Conversation)
+        )
+    if conversation is None:
+        raise NotFound(f"conversation {conversation_id} not found", public="La conversación no existe.")
+    return conversation
+
+
+async def _check_ticket(session: AsyncSession, conversation: Conversation, number: str) -> None:
+    """The ticket must exist and, when the conversation has a customer, be that customer's."""
+    ticket = await session.scalar(select(Ticket).where(Ticket.number == number))
+    if ticket is None or (conversation.customer_id is not None and ticket.customer_id != conversation.customer_id):
+        raise InvalidInput(f"ticket {number} not found for this conversation", public="El tiquete no existe.")
+
+
+async def _place(session: AsyncSession, conversation: Conversation, *, default_wait_seconds: int) -> QueuePlace:
+    assert conversation.tier is not None and conversation.queued_at is not None
+    ahead = await session.scalar(
+        select(func.count())
+        .select_from(Conversation)
+        .where(
+            Conversation.mode == "queued",
+            Conversation.tier == conversation.tier,
+            or_(
+                Conversation.queued_at < conversation.queued_at,
+                and_(Conversation.queued_at == conversation.queued_at, Conversation.id < conversation.id),
+            ),
+        )
+    )
+    position = 1 + int(ahead or 0)
+    wait = await average_wait_seconds(session=session, tier=conversation.tier, default=default_wait_seconds)
+    return QueuePlace(
+        conversation_id=conversation.id,
+        mode=conversation.mode,
+        tier=conversation.tier,
+        position=position,
+        eta_seconds=round(wait * position),
+    )
+
+
+async def average_wait_seconds(*, session: AsyncSession, tier: str, default: int) -> float:
+    """The average queue wait of the tier's last `WAIT_SAMPLE` claimed chats; `default` when none."""
+    rows = await session.execute(
+        select(Conversation.queued_at, Conversation.claimed_at)
+        .where(Conversation.tier == tier, Conversation.claimed_at.is_not(None), Conversation.queued_at.is_not(None))
+        .order_by(Conversation.claimed_at.desc())
+        .limit(WAIT_SAMPLE)
+    )
+    # Differences are taken here, not in SQL: date arithmetic differs between SQLite and PostgreSQL.
+    waits = [max(0.0, (claimed - queued).total_seconds()) for queued, claimed in rows.tuples() if queued and claimed]
+    return sum(waits) / len(waits) if waits else float(default)
+
+
+async def queued_chats(*, session: AsyncSession, tiers: Sequence[str], now: datetime) -> dict[str, list[QueuedChat]]:
+    """The conversations waiting in each of `tiers`, first in line first."""
+    queues: dict[str, list[QueuedChat]] = {tier: [] for tier in tiers}
+    if not tiers:
+        return queues
+    rows = await session.scalars(
+        select(Conversation)
+        .where(Conversation.mode == "queued", Conversation.tier.in_(list(tiers)))
+        .order_by(Conversation.queued_at, Conversation.id)
+    )
+    for conversation in rows:
+        queue = queues[conversation.tier or ""]
+        queued_at = conversation.queued_at or now
+        queue.append(
+            QueuedChat(
+                conversation=conversation,
+                position=len(queue) + 1,
+                waiting_seconds=max(0, int((now - queued_at).total_seconds())),
+            )
+        )
+    return queues

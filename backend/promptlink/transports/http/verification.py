@@ -1,0 +1,73 @@
+"""`/api/v1/verification`: an anonymous chat visitor proves to be a customer's contact."""
+
+from __future__ import annotations
+
+import logging
+
+from sanic import Blueprint, Request
+from sanic.response import HTTPResponse, json
+from sanic_ext.extensions.openapi import openapi
+
+from ...services import verification as svc
+from ...services.auth import require_role
+from .common import body, caller
+
+log = logging.getLogger(__name__)
+bp = Blueprint("verification", url_prefix="/api/v1/verification")
+
+
+@bp.post("/start")
+@openapi.definition(
+    summary="Send a one-time code to a customer's contact",
+    description="Body `{conversation_id, customer, email}`. When `email` is a contact of customer `customer`, a "
+    '6-digit code valid for 10 minutes is e-mailed to it. The answer is always `{status: "sent"}`, so it '
+    "never tells whether the e-mail belongs to the customer. At most 3 starts per conversation and hour (429). "
+    "409 when the conversation already belongs to a contact. The action server (service token) only.",
+)
+async def start(request: Request) -> HTTPResponse:
+    p = await caller(request)
+    require_role(p, "service")
+    data = body(request)
+    await svc.start_verification(
+        sessions=request.app.ctx.sessions,
+        conversation_id=data.get("conversation_id"),
+        customer=data.get("customer"),
+        email=data.get("email"),
+        secret=request.app.ctx.settings.secret("session_secret"),
+        now=request.app.ctx.clock.now(),
+    )
+    log.info("verification started", extra={"conversation_id": data.get("conversation_id")})
+    return json({"status": "sent"})
+
+
+@bp.post("/confirm")
+@openapi.definition(
+    summary="Check the one-time code; the conversation becomes the contact's",
+    description="Body `{conversation_id, code}`. Success: `{verified: true, contact, customer, customer_name, "
+    "name}`. A wrong code answers 422 with `attempts_left`; an expired code, too many attempts (5) or no code "
+    "started answer 422 with a Spanish `message`. The action server (service token) only.",
+)
+async def confirm(request: Request) -> HTTPResponse:
+    p = await caller(request)
+    require_role(p, "service")
+    data = body(request)
+    verified = await svc.confirm_verification(
+        sessions=request.app.ctx.sessions,
+        conversation_id=data.get("conversation_id"),
+        code=data.get("code"),
+        secret=request.app.ctx.settings.secret("session_secret"),
+        now=request.app.ctx.clock.now(),
+    )
+    log.info(
+        "verification confirmed",
+        extra={"conversation_id": data.get("conversation_id"), "customer": verified.customer_code},
+    )
+    return json(
+        {
+            "verified": True,
+            "contact": verified.email,
+            "customer": verified.customer_code,
+            "customer_name": verified.customer_name,
+            "name": verified.name,
+        }
+    )

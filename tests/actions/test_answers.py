@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from actions.answers import parse_count, parse_date, parse_email, yes_no
+
+TODAY = date(2026, 11, 25)
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "value"),
+    [
+        ("sí", "inform", True),
+        ("si, todo caido", "inform", True),
+        ("no hay forma", "inform", False),
+        ("cualquier cosa", "inform", None),
+        ("ok", "affirm", True),
+        ("para nada", "deny", False),
+        ("/affirm", "affirm", True),
+    ],
+)
+def test_yes_no(text, intent, value) -> None:
+    assert yes_no({"text": text, "intent": {"name": intent}}) is value
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("2027-03-15", date(2027, 3, 15)),
+        ("15/03/2027", date(2027, 3, 15)),
+        ("el 15 de marzo", date(2027, 3, 15)),
+        ("10 de diciembre", date(2026, 12, 10)),
+        ("31 de febrero", None),
+        ("pronto", None),
+    ],
+)
+def test_dates(text, value) -> None:
+    assert parse_date(text, today=TODAY) == value
+
+
+def test_counts_and_emails() -> None:
+    assert parse_count("seremos 5") == 5 and parse_count("seis personas") == 6 and parse_count("varios") is None
+    assert parse_email("mi correo es Ana.Gomez@CableAndina.example.") == "ana.gomez@cableandina.example"
+    assert parse_email("no tengo") is None
