@@ -12,6 +12,8 @@ YES = re.compile(
     r"totalmente|todo caido|esta caido|esta caida|caido|caida|sin servicio)\b"
 )
 NO = re.compile(r"^(no|nop|negativo|para nada|ninguna|ninguno|tampoco|nada|aun no|todavia no)\b")
+# An answer that describes the outage instead of saying «sí» («la producción está parada»).
+DOWN = re.compile(r"\b(parad[ao]s?|caid[ao]s?|todo abajo|sin servicio|no funciona nada|no levanta)\b")
 MONTHS = {
     "enero": 1,
     "febrero": 2,
@@ -61,7 +63,7 @@ def yes_no(message: Dict[str, Any]) -> Optional[bool]:
         return None
     if NO.match(text):
         return False
-    if YES.match(text):
+    if YES.match(text) or DOWN.search(text):
         return True
     return None
 

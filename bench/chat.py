@@ -25,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import traceback
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -38,6 +39,7 @@ NAMESPACE = "/chat"
 CALL_TIMEOUT = 10.0  # one ack
 REPLY_TIMEOUT = 60.0  # one assistant reply (the first one also loads Rasa's graph)
 MAX_CONSECUTIVE_ERRORS = 10
+OTHER_WORK_WARNING = 0.1  # cores of CPU used by other processes during a scenario
 CONTACT = "ana.gomez@cableandina.example"  # a demo contact (PROMPTLINK_DEMO=1 seeds it)
 
 # Greetings, thanks, goodbyes, "are you a bot" and out-of-scope questions: each one gets one reply.
@@ -82,7 +84,7 @@ def log(text: str) -> None:
 
 
 @contextmanager
-def started(kind: str, *, keep_var: bool) -> Iterator[Any]:
+def started(kind: str, *, keep_var: bool, model: Path | None = None) -> Iterator[Any]:
     """A `Running` (see tests/conftest.py): `lone` = backend alone with Rasa down, `stack` = supervisor.
 
     Same steps as conftest's `_start`, but the process is stopped on any exit, KeyboardInterrupt included,
@@ -102,7 +104,10 @@ def started(kind: str, *, keep_var: bool) -> Iterator[Any]:
         ct.cli(env, "migrate")
         ct.cli(env, "seed")
         log_path = var_dir / "process.log"
-        argv, accept, timeout = (["serve"], (503,), 60.0) if kind == "lone" else (["run"], (200,), 300.0)
+        if kind == "lone":
+            argv, accept, timeout = ["serve"], (503,), 60.0
+        else:
+            argv, accept, timeout = ["run", *(["--model", str(model)] if model else [])], (200,), 300.0
         with log_path.open("wb") as log_file:
             process = subprocess.Popen(
                 [str(ct.BACKEND_PY), "-m", "promptlink", *argv],
@@ -138,7 +143,7 @@ def _proc_status(pid: int) -> dict[str, int]:
         return fields
     for line in text.splitlines():
         key, _, value = line.partition(":")
-        if key in ("VmRSS", "VmHWM"):
+        if key in ("VmRSS", "VmHWM") and value.split():
             fields[key] = int(value.split()[0])
     return fields
 
@@ -149,10 +154,9 @@ def _descendants(pid: int) -> list[int]:
         if not entry.name.isdigit():
             continue
         try:
-            stat = (entry / "stat").read_text()
-        except OSError:
+            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):  # gone (or going) since the listing
             continue
-        ppid = int(stat.rsplit(")", 1)[1].split()[1])
         children.setdefault(ppid, []).append(int(entry.name))
     found, todo = [], [pid]
     while todo:
@@ -160,6 +164,42 @@ def _descendants(pid: int) -> list[int]:
             found.append(child)
             todo.append(child)
     return found
+
+
+def _machine_ticks() -> tuple[int, int]:
+    """(all, busy) CPU ticks of the machine since boot, from the first line of /proc/stat."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    idle = values[3] + values[4]  # idle + iowait
+    return sum(values), sum(values) - idle
+
+
+def _process_ticks(pid: int) -> int:
+    """utime + stime + cutime + cstime of a process, in the same ticks as /proc/stat; 0 when gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return sum(int(v) for v in fields[11:15])
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
+class CpuWatch:
+    """CPU used on the machine by processes other than the bench's own, while it measures.
+
+    `other_cores` is the average number of cores that other work kept busy: near 0 on an idle
+    machine; anything above ~0.1 means the figures of that run are skewed by other work.
+    """
+
+    def __init__(self, root_pid: int) -> None:
+        self.pids = [os.getpid(), root_pid, *_descendants(root_pid)]
+        self.start = _machine_ticks()
+        self.ours = sum(_process_ticks(pid) for pid in self.pids)
+
+    def other_cores(self) -> float:
+        total, busy = _machine_ticks()
+        ours = sum(_process_ticks(pid) for pid in self.pids) - self.ours
+        elapsed_per_cpu = (total - self.start[0]) / max(1, len(os.sched_getaffinity(0)))
+        other = busy - self.start[1] - ours
+        return round(max(0.0, other / elapsed_per_cpu), 2) if elapsed_per_cpu > 0 else 0.0
 
 
 def rss_mb(pid: int) -> dict[str, float | int]:
@@ -267,8 +307,8 @@ def summary(values: list[float], qs: tuple[int, ...] = (50, 95, 99)) -> dict[str
 
 async def store_traffic(base_url: str, clients: int, messages: int, warmup: int, time_limit: float) -> dict[str, Any]:
     deadline = time.monotonic() + time_limit
-    conns = [await BenchClient(base_url).connect() for _ in range(clients)]
-    latencies: list[list[float]] = [[] for _ in conns]
+    conns: list[BenchClient] = []
+    latencies: list[list[float]] = [[] for _ in range(clients)]
     errors = [0] * clients
     go = asyncio.Event()
 
@@ -295,6 +335,10 @@ async def store_traffic(base_url: str, clients: int, messages: int, warmup: int,
             latencies[i].append(ms)
 
     try:
+        for _ in range(clients):
+            client = BenchClient(base_url)
+            conns.append(client)
+            await client.connect()
         runners = [asyncio.create_task(one(i, c)) for i, c in enumerate(conns)]
         await asyncio.sleep(0)
         # Let every client finish its warm-up before the clock starts.
@@ -342,12 +386,14 @@ def run_store(args: argparse.Namespace) -> dict[str, Any]:
         pid = running.process.pid
         time.sleep(1.0)  # let start-up settle before the first RSS reading
         before = rss_mb(pid)
+        cpu = CpuWatch(pid)
         traffic = asyncio.run(
             asyncio.wait_for(
                 store_traffic(running.base_url, args.clients, args.messages, args.warmup, args.time_limit),
                 args.time_limit + 60,
             )
         )
+        other_cores = cpu.other_cores()
         after = rss_mb(pid)
     return {
         "clients": args.clients,
@@ -355,6 +401,7 @@ def run_store(args: argparse.Namespace) -> dict[str, Any]:
         "warmup_per_client": args.warmup,
         **traffic,
         "rss_mb": {"before": before["rss"], "after": after["rss"], "peak": after["peak"]},
+        "other_cpu_cores": other_cores,
     }
 
 
@@ -428,30 +475,54 @@ async def assistant_traffic(base_url: str, token: str, messages: int, time_limit
     }
 
 
+def default_model() -> Path:
+    """The Rasa model the supervisor would load: the one named by the fingerprint of the current data."""
+    spec = importlib.util.spec_from_file_location("promptlink_bench_model", ROOT / "bot" / "model.py")
+    if spec is None or spec.loader is None:
+        raise RuntimeError("cannot load bot/model.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return Path(module.model_path(ROOT))
+
+
+class Skipped(Exception):
+    """A scenario that cannot run here; the message says why and what to do."""
+
+
 def run_assistant(args: argparse.Namespace) -> dict[str, Any]:
-    log("assistant: starting backend + Rasa + action server under the supervisor (Rasa takes a while)")
+    model = args.model or default_model()
+    if not model.exists():
+        raise Skipped(
+            f"no Rasa model at {model} (the data changed since the last training): run `make setup` or "
+            "`.venv/bin/python bot/model.py ensure`, or pass --model with an existing model file"
+        )
+    log(f"assistant: starting backend + Rasa + action server under the supervisor with {model.name}")
     start = time.perf_counter()
-    with started("stack", keep_var=args.keep_var) as running:
+    with started("stack", keep_var=args.keep_var, model=model) as running:
         startup = time.perf_counter() - start
         log(f"assistant: stack healthy after {startup:.1f} s; {args.assistant_messages} messages")
         pids = {name: running.pid(name) for name in ("backend", "rasa", "actions")}
         before = {name: rss_mb(pid) for name, pid in pids.items()}
         token = widget_token(running.base_url, CONTACT)
+        cpu = CpuWatch(running.process.pid)
         traffic = asyncio.run(
             asyncio.wait_for(
                 assistant_traffic(running.base_url, token, args.assistant_messages, args.time_limit),
                 args.time_limit + 60,
             )
         )
+        other_cores = cpu.other_cores()
         after = {name: rss_mb(pid) for name, pid in pids.items()}
     return {
         "messages": args.assistant_messages,
+        "model": model.name,
         "startup_s": round(startup, 1),
         **traffic,
         "rss_mb": {
             name: {"before": before[name]["tree"], "after": after[name]["tree"], "children": after[name]["children"]}
             for name in pids
         },
+        "other_cpu_cores": other_cores,
     }
 
 
@@ -507,6 +578,7 @@ ROWS = [
     ("store", "rss_mb.before", "backend RSS before MB"),
     ("store", "rss_mb.after", "backend RSS after MB"),
     ("store", "rss_mb.peak", "backend RSS peak MB"),
+    ("store", "other_cpu_cores", "other work on the machine, cores"),
     ("assistant", "startup_s", "stack start-up s"),
     ("assistant", "cold_first_reply_ms", "cold first reply ms"),
     ("assistant", "reply_ms.p50", "p50 reply ms"),
@@ -522,6 +594,7 @@ ROWS = [
     ("assistant", "rss_mb.rasa.after", "rasa RSS after MB"),
     ("assistant", "rss_mb.actions.before", "actions RSS before MB"),
     ("assistant", "rss_mb.actions.after", "actions RSS after MB"),
+    ("assistant", "other_cpu_cores", "other work on the machine, cores"),
 ]
 
 
@@ -551,6 +624,8 @@ def print_report(report: dict[str, Any], baseline: dict[str, Any] | None) -> Non
         f"\nchat benchmark  {machine['date']}  commit {machine['git_commit']}{dirty}"
         f"  nproc {machine['nproc']}  python {machine['python']}"
     )
+    if machine.get("note"):
+        print(f"note            {machine['note']}")
     if baseline:
         bm = baseline.get("machine", {})
         print(f"baseline        {bm.get('date')}  commit {bm.get('git_commit')}  nproc {bm.get('nproc')}")
@@ -561,6 +636,10 @@ def print_report(report: dict[str, Any], baseline: dict[str, Any] | None) -> Non
         else:
             title = f"assistant: {params['assistant_messages']} messages, one client, full stack"
         print(f"\n{title}")
+        problem = report["scenarios"][scenario].get("skipped") or report["scenarios"][scenario].get("error")
+        if problem:
+            print(f"  not measured: {problem}")
+            continue
         for row_scenario, key, label in ROWS:
             if row_scenario != scenario:
                 continue
@@ -574,6 +653,9 @@ def print_report(report: dict[str, Any], baseline: dict[str, Any] | None) -> Non
             if isinstance(old, numeric) and isinstance(current, numeric) and not isinstance(old, bool) and old:
                 change = f"({(current - old) / abs(old) * 100:+.0f}%)"
             print(f"  {label:38} {fmt(old):>10} → {fmt(current):<10} {change}")
+        other = lookup(report, scenario, "other_cpu_cores")
+        if isinstance(other, float) and other > OTHER_WORK_WARNING:
+            print(f"  WARNING: other processes kept {other} cores busy during this scenario; its figures are skewed.")
     print()
 
 
@@ -596,6 +678,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--out", type=Path, help="write the figures as JSON to this file")
     parser.add_argument("--baseline", type=Path, help="a JSON file from --out to compare with")
+    parser.add_argument(
+        "--model", type=Path, help="assistant: Rasa model file (default: the one for the current data in models/)"
+    )
+    parser.add_argument("--note", default="", help="free text stored in the JSON and printed in the header")
     parser.add_argument("--keep-var", action="store_true", help="keep the temporary var dirs (logs, databases)")
     args = parser.parse_args(argv)
     for name in ("clients", "messages", "assistant_messages"):
@@ -617,11 +703,25 @@ def main(argv: list[str] | None = None) -> int:
         },
         "scenarios": {},
     }
+    if args.note:
+        report["machine"]["note"] = args.note
+    failed = False
+    runners = {"store": run_store, "assistant": run_assistant}
     try:
-        if args.scenario in ("store", "all"):
-            report["scenarios"]["store"] = run_store(args)
-        if args.scenario in ("assistant", "all"):
-            report["scenarios"]["assistant"] = run_assistant(args)
+        for name, run in runners.items():
+            if args.scenario not in (name, "all"):
+                continue
+            try:
+                report["scenarios"][name] = run(args)
+            except Skipped as exc:
+                log(f"{name}: skipped: {exc}")
+                report["scenarios"][name] = {"skipped": str(exc)}
+                failed = True
+            except Exception as exc:  # a failed scenario must not lose the other one's figures
+                traceback.print_exc()
+                log(f"{name}: failed: {type(exc).__name__}: {exc}")
+                report["scenarios"][name] = {"error": f"{type(exc).__name__}: {exc}"}
+                failed = True
     except (KeyboardInterrupt, asyncio.CancelledError):
         # Ctrl-C inside asyncio.run may surface as the main task's cancellation.
         log("interrupted; processes stopped")
@@ -631,7 +731,7 @@ def main(argv: list[str] | None = None) -> int:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
         log(f"figures written to {args.out}")
-    return 0
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

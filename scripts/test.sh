@@ -27,7 +27,8 @@ step "Lint and types (ruff, mypy)"
 .venv/bin/ruff check backend bot actions tests scripts bench
 .venv/bin/mypy
 
-step "Rasa: data validation"
+step "Rasa: data validation (and no held-out example in the training data)"
+.venv/bin/python scripts/check_nlu_overlap.py | tail -1
 .venv-bot/bin/rasa data validate --fail-on-warnings --quiet
 
 step "Rasa: custom actions (bot environment)"

@@ -189,6 +189,7 @@ def create_app(settings: Settings | None = None, *, name: str = "promptlink") ->
     @app.get("/console")
     async def console(_request: Request) -> HTTPResponse:
         return await file(CONSOLE_DIR / "index.html", mime_type="text/html; charset=utf-8")
+
     _describe_api(app, sio)
 
     @app.on_response

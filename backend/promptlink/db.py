@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -47,12 +50,29 @@ def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
+# SQLite has one writer. Waiting writers would poll SQLite's busy handler in no order
+# (multi-second tails under load, bench/tickets.py); queueing them in the process is fair.
+_SQLITE_WRITERS: weakref.WeakKeyDictionary[Any, asyncio.Lock] = weakref.WeakKeyDictionary()
+
+
+def _sqlite_writer_lock(sessions: async_sessionmaker[AsyncSession]) -> asyncio.Lock | None:
+    bind = sessions.kw.get("bind")
+    if bind is None or bind.dialect.name != "sqlite":
+        return None
+    return _SQLITE_WRITERS.setdefault(bind.sync_engine, asyncio.Lock())
+
+
 @asynccontextmanager
 async def transaction(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
-    """A session inside one write transaction: committed on success, rolled back on error."""
-    async with sessions() as session, session.begin():
-        await session.connection(execution_options={IMMEDIATE_OPTION: True})
-        yield session
+    """A session inside one write transaction: committed on success, rolled back on error.
+
+    Never nest: on SQLite a second write transaction in the same task would wait forever.
+    """
+    lock = _sqlite_writer_lock(sessions)
+    async with lock if lock is not None else contextlib.nullcontext():
+        async with sessions() as session, session.begin():
+            await session.connection(execution_options={IMMEDIATE_OPTION: True})
+            yield session
 
 
 async def ping(engine: AsyncEngine) -> None:

@@ -76,25 +76,35 @@ class OutboxSender:
         return "chat"
 
     async def run_once(self) -> int:
-        """Send what is due; returns how many items were attempted."""
-        now = self.clock.now()
-        async with transaction(self.sessions) as session:
-            items = await outbox.due_items(session=session, now=now)
-            for item in items:
-                try:
-                    via = await (self.send_email(item) if item.kind == "email" else self.send_chat(item))
-                    outbox.mark_sent(item, now=self.clock.now())
-                    item.headers = {**(item.headers or {}), "X-Delivered-Via": via}
-                except Exception as exc:  # noqa: BLE001 - any delivery failure is retried
+        """Send what is due; returns how many items were attempted.
+
+        Each delivery runs outside any database transaction (a chat delivery stores a
+        message itself, and SQLite allows one writer), and its outcome is recorded in a
+        short transaction of its own.
+        """
+        async with self.sessions() as session:
+            items = await outbox.due_items(session=session, now=self.clock.now())
+        for item in items:
+            error: str | None = None
+            via = ""
+            try:
+                via = await (self.send_email(item) if item.kind == "email" else self.send_chat(item))
+            except Exception as exc:  # noqa: BLE001 - any delivery failure is retried
+                error = f"{type(exc).__name__}: {exc}"
+            async with transaction(self.sessions) as session:
+                row = await session.get(OutboxItem, item.id)
+                if row is None or row.state != "pending":
+                    continue
+                if error is None:
+                    outbox.mark_sent(row, now=self.clock.now())
+                    row.headers = {**(row.headers or {}), "X-Delivered-Via": via}
+                else:
                     outbox.mark_failed(
-                        item,
-                        now=self.clock.now(),
-                        error=f"{type(exc).__name__}: {exc}",
-                        max_attempts=self.settings.outbox_max_attempts,
+                        row, now=self.clock.now(), error=error, max_attempts=self.settings.outbox_max_attempts
                     )
                     log.warning(
                         "delivery failed",
-                        extra={"outbox_id": item.id, "kind": item.kind, "attempts": item.attempts, "error": str(exc)},
+                        extra={"outbox_id": row.id, "kind": row.kind, "attempts": row.attempts, "error": error},
                     )
         return len(items)
 

@@ -19,6 +19,9 @@ TODAY = date(2026, 11, 25)
         ("ok", "affirm", True),
         ("para nada", "deny", False),
         ("/affirm", "affirm", True),
+        ("la producción está parada", "inform", True),
+        ("no hay solución alternativa", "inform", False),
+        ("no está caída", "inform", False),
     ],
 )
 def test_yes_no(text, intent, value) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, utcnow
@@ -28,6 +28,9 @@ OPEN_STATUSES = ("new", "open", "pending_customer")
 
 class Ticket(Base):
     __tablename__ = "tickets"
+    # The cadence sweeper looks for open tickets by due time (bench/sweep.py: SQLite scanned
+    # every open ticket without it).
+    __table_args__ = (Index("ix_tickets_status_next_update_due", "status", "next_update_due"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str | None] = mapped_column(String(32), unique=True)
