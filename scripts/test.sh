@@ -41,6 +41,8 @@ step "Rasa: test stories"
 step "Rasa: held-out NLU set (never trained on)"
 .venv-bot/bin/rasa test nlu --nlu tests/nlu_heldout.yml --model "$MODEL" --out "$RESULTS/nlu" --quiet
 .venv/bin/python scripts/check_nlu_report.py "$RESULTS/nlu/intent_report.json" --min-accuracy 0.85
+# Per-intent F1 and the confusion matrix, kept for people (reports/ is not in git).
+mkdir -p reports && cp "$RESULTS"/nlu/intent_report.json "$RESULTS"/nlu/intent_confusion_matrix.png reports/ 2>/dev/null || true
 
 step "Backend, API, channel and browser tests"
 .venv/bin/python -m pytest -q --ignore=tests/actions tests "$@"
