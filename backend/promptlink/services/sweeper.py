@@ -33,6 +33,35 @@ async def _supervisors(session: AsyncSession) -> list[Agent]:
     return list(await session.scalars(select(Agent).where(Agent.active.is_(True), Agent.role == "supervisor")))
 
 
+def _alert(
+    session: AsyncSession, ticket: Ticket, *, now: datetime, kind: str, text: str, recipients: list[str], subject: str
+) -> None:
+    """Log an internal reminder or breach on the ticket and e-mail the staff it concerns."""
+    due = ticket.next_update_due
+    assert due is not None
+    session.add(
+        TicketEvent(
+            ticket_id=ticket.id,
+            at=now,
+            kind=kind,
+            public=False,
+            author="system",
+            text=text,
+            data={"due": due.isoformat(), "to": recipients},
+        )
+    )
+    for email in recipients:
+        enqueue_email(
+            session=session,
+            to=email,
+            subject=f"[{ticket.number}] {subject}",
+            body=f"{text}\n\nTiquete {ticket.number} (P{ticket.priority}, {ticket.tier}): {ticket.title}",
+            now=now,
+            ticket_id=ticket.id,
+            headers={"Auto-Submitted": "auto-generated"},
+        )
+
+
 async def sweep(
     *,
     session: AsyncSession,
@@ -68,7 +97,9 @@ async def sweep(
             .limit(limit)
         )
     )
-    supervisors = [a.email for a in await _supervisors(session)] or [fallback_supervisor] if breaches else []
+    supervisors: list[str] = []
+    if breaches:
+        supervisors = [a.email for a in await _supervisors(session)] or [fallback_supervisor]
     tier_cache: dict[str, list[Agent]] = {}
     for ticket in reminders:
         due = ticket.next_update_due
@@ -83,27 +114,15 @@ async def sweep(
             recipients = [a.email for a in tier_cache[ticket.tier]]
         minutes = max(0, int((due - now).total_seconds() // 60))
         text = f"Recordatorio: la próxima actualización al cliente vence en {minutes} min ({due.isoformat()})."
-        session.add(
-            TicketEvent(
-                ticket_id=ticket.id,
-                at=now,
-                kind="reminder",
-                public=False,
-                author="system",
-                text=text,
-                data={"due": due.isoformat(), "to": recipients},
-            )
+        _alert(
+            session,
+            ticket,
+            now=now,
+            kind="reminder",
+            text=text,
+            recipients=recipients,
+            subject="Actualización al cliente pendiente",
         )
-        for email in recipients:
-            enqueue_email(
-                session=session,
-                to=email,
-                subject=f"[{ticket.number}] Actualización al cliente pendiente",
-                body=f"{text}\n\nTiquete {ticket.number} (P{ticket.priority}, {ticket.tier}): {ticket.title}",
-                now=now,
-                ticket_id=ticket.id,
-                headers={"Auto-Submitted": "auto-generated"},
-            )
     for ticket in breaches:
         due = ticket.next_update_due
         assert due is not None
@@ -114,25 +133,13 @@ async def sweep(
             f"Incumplimiento: la actualización al cliente venció {due.isoformat()} "
             f"(hace {late} min). Escalado al supervisor."
         )
-        session.add(
-            TicketEvent(
-                ticket_id=ticket.id,
-                at=now,
-                kind="breach",
-                public=False,
-                author="system",
-                text=text,
-                data={"due": due.isoformat(), "to": supervisors},
-            )
+        _alert(
+            session,
+            ticket,
+            now=now,
+            kind="breach",
+            text=text,
+            recipients=supervisors,
+            subject="Escalamiento: actualización vencida",
         )
-        for email in supervisors:
-            enqueue_email(
-                session=session,
-                to=email,
-                subject=f"[{ticket.number}] Escalamiento: actualización vencida",
-                body=f"{text}\n\nTiquete {ticket.number} (P{ticket.priority}, {ticket.tier}): {ticket.title}",
-                now=now,
-                ticket_id=ticket.id,
-                headers={"Auto-Submitted": "auto-generated"},
-            )
     return SweepResult([t.number or "" for t in reminders], [t.number or "" for t in breaches])
