@@ -193,6 +193,20 @@ class ChatGateway:
         await self._emit_message(appended.message)
         return appended.message
 
+    def post_after_turn(self, *, conversation_id: str, role: str, text: str) -> None:
+        """Store and deliver a message once the assistant turn in progress (if any) is stored.
+
+        A handoff requested by an action arrives in the middle of the turn; its notice must
+        read after the bot's answer of that turn.
+        """
+
+        async def _post() -> None:
+            lock = self._locks.setdefault(conversation_id, asyncio.Lock())
+            async with lock:
+                await self.post(conversation_id=conversation_id, role=role, text=text)
+
+        self._spawn(_post())
+
     async def deliver(self, message: Message) -> None:
         """Emit a message a service stored in its own transaction (e.g. the handoff notice)."""
         await self._emit_message(message)

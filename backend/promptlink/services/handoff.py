@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -44,6 +44,7 @@ class QueuePlace:
     position: int
     eta_seconds: int
     notice: Message | None = None
+    notice_text: str | None = None
 
 
 @dataclass(frozen=True)
@@ -73,8 +74,12 @@ async def request_handoff(
     ticket_number: Any,
     now: datetime,
     default_wait_seconds: int,
+    store_notice: bool = True,
 ) -> QueuePlace:
     """Queue the conversation for a human of `tier` and store the customer's notice.
+
+    With `store_notice=False` the notice is only returned (`notice_text`) for the caller to
+    post once the assistant's turn in progress has been stored, so it reads after it.
 
     Idempotent: a conversation already queued keeps its place, and the answer is its
     current position (no second notice).
@@ -111,20 +116,11 @@ async def request_handoff(
     conversation.ticket_number = ticket_number.strip() if ticket_number else None
     await session.flush()
     place = await _place(session, conversation, default_wait_seconds=default_wait_seconds)
-    notice = await append_message(
-        session=session,
-        conversation_id=conversation.id,
-        role="system",
-        text=queue_notice(tier=place.tier, position=place.position, eta_seconds=place.eta_seconds),
-    )
-    return QueuePlace(
-        conversation_id=place.conversation_id,
-        mode=place.mode,
-        tier=place.tier,
-        position=place.position,
-        eta_seconds=place.eta_seconds,
-        notice=notice.message,
-    )
+    text = queue_notice(tier=place.tier, position=place.position, eta_seconds=place.eta_seconds)
+    if not store_notice:
+        return replace(place, notice_text=text)
+    notice = await append_message(session=session, conversation_id=conversation.id, role="system", text=text)
+    return replace(place, notice=notice.message, notice_text=text)
 
 
 async def _locked_conversation(session: AsyncSession, conversation_id: str) -> Conversation:

@@ -60,15 +60,16 @@ async def handoff(request: Request, conversation_id: str) -> HTTPResponse:
             ticket_number=data.get("ticket"),
             now=request.app.ctx.clock.now(),
             default_wait_seconds=settings.handoff_default_wait_seconds,
+            store_notice=False,
         )
-    if place.notice is not None:
+    if place.notice_text is not None:
         gateway: ChatGateway = request.app.ctx.gateway
         await gateway.notify(
             conversation_id=place.conversation_id,
             event="handoff",
             data={"tier": place.tier, "position": place.position, "eta_seconds": place.eta_seconds},
         )
-        await gateway.deliver(place.notice)
+        gateway.post_after_turn(conversation_id=place.conversation_id, role="system", text=place.notice_text)
         log.info(
             "chat handed off",
             extra={
