@@ -125,7 +125,11 @@ def create_app(settings: Settings | None = None, *, name: str = "promptlink") ->
             timeout=settings.rasa_timeout_seconds,
         )
         app.ctx.gateway = ChatGateway(
-            sessions=app.ctx.sessions, assistant=app.ctx.assistant, emitter=sio, max_chars=settings.max_message_chars
+            sessions=app.ctx.sessions,
+            assistant=app.ctx.assistant,
+            emitter=sio,
+            max_chars=settings.max_message_chars,
+            handoff_wait_seconds=settings.handoff_default_wait_seconds,
         )
         app.ctx.workers = []
         if settings.workers_enabled:

@@ -16,7 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from .assistant import AssistantUnavailable, RasaClient
 from .db import transaction
 from .models import Conversation, Message
+from .models.base import utcnow
 from .services import conversations as conv_service
+from .services.handoff import request_handoff
 from .services.identity import WidgetIdentity
 
 log = logging.getLogger(__name__)
@@ -31,6 +33,9 @@ NOTICES = {
         "guardado; por favor, inténtelo de nuevo en unos minutos."
     ),
 }
+# When the assistant cannot answer, the customer may ask for a person without it.
+HUMAN_PAYLOAD = "/request_human"
+HUMAN_BUTTON = {"title": "Hablar con una persona", "payload": HUMAN_PAYLOAD}
 
 
 class Emitter(Protocol):
@@ -67,12 +72,14 @@ class ChatGateway:
         emitter: Emitter,
         namespace: str = "/chat",
         max_chars: int = 2000,
+        handoff_wait_seconds: int = 300,
     ) -> None:
         self.sessions = sessions
         self.assistant = assistant
         self.emitter = emitter
         self.namespace = namespace
         self.max_chars = max_chars
+        self.handoff_wait_seconds = handoff_wait_seconds
         self._locks: dict[str, asyncio.Lock] = {}
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -151,7 +158,12 @@ class ChatGateway:
                 "assistant unavailable",
                 extra={"component": exc.component, "detail": exc.detail, "conversation_id": chat.conversation_id},
             )
-            await self.post(conversation_id=chat.conversation_id, role="system", text=NOTICES[exc.component])
+            if message.payload == HUMAN_PAYLOAD:
+                await self._hand_off_without_assistant(chat.conversation_id)
+                return
+            await self.post(
+                conversation_id=chat.conversation_id, role="system", text=NOTICES[exc.component], buttons=[HUMAN_BUTTON]
+            )
             return
         finally:
             await self.emitter.emit("typing", {"role": "bot", "on": False}, room=room, namespace=self.namespace)
@@ -192,6 +204,26 @@ class ChatGateway:
             )
         await self._emit_message(appended.message)
         return appended.message
+
+    async def _hand_off_without_assistant(self, conversation_id: str) -> None:
+        """The customer took the offered person while the assistant is down: queue for Level 1."""
+        async with transaction(self.sessions) as session:
+            place = await request_handoff(
+                session=session,
+                conversation_id=conversation_id,
+                tier="L1",
+                reason="El asistente no estaba disponible",
+                ticket_number=None,
+                now=utcnow(),
+                default_wait_seconds=self.handoff_wait_seconds,
+            )
+        if place.notice is not None:
+            await self.notify(
+                conversation_id=conversation_id,
+                event="handoff",
+                data={"tier": place.tier, "position": place.position, "eta_seconds": place.eta_seconds},
+            )
+            await self.deliver(place.notice)
 
     def post_after_turn(self, *, conversation_id: str, role: str, text: str) -> None:
         """Store and deliver a message once the assistant turn in progress (if any) is stored.

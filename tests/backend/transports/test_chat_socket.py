@@ -166,3 +166,19 @@ def test_the_demo_page_and_widget_are_served_with_a_strict_csp(lone_backend) -> 
     identities = httpx.get(lone_backend.base_url + "/demo/identities").json()["identities"]
     assert {i["contact"] for i in identities} == {ANA, LUIS, "maria.rodriguez@telecaribe.example"}
     assert httpx.post(lone_backend.base_url + "/demo/identity", json={"contact": "x@evil.example"}).status_code == 404
+
+
+async def test_with_the_assistant_down_the_customer_can_still_reach_a_person(lone_backend, auth_headers) -> None:
+    client = await ChatClient(lone_backend.base_url).connect(identity=widget_token(lone_backend.base_url, ANA))
+    try:
+        await client.send("hola", mid())
+        notice = await client.wait_for(lambda m: m["role"] == "system")
+        assert notice["buttons"] == [{"title": "Hablar con una persona", "payload": "/request_human"}]
+        await client.send("Hablar con una persona", mid(), payload="/request_human")
+        queued = await client.wait_for(lambda m: m["role"] == "system" and "Posición en la cola" in m["text"])
+        assert "Nivel 1" in queued["text"]
+        chats = httpx.get(lone_backend.base_url + "/api/v1/queues/chats", headers=auth_headers["l1"], timeout=10)
+        ids = [c["conversation_id"] for q in chats.json()["queues"] for c in q["conversations"]]
+        assert client.session["conversation_id"] in ids
+    finally:
+        await client.close()
