@@ -41,6 +41,7 @@ REPLY_TIMEOUT = 60.0  # one assistant reply (the first one also loads Rasa's gra
 MAX_CONSECUTIVE_ERRORS = 10
 OTHER_WORK_WARNING = 0.1  # cores of CPU used by other processes during a scenario
 CONTACT = "ana.gomez@cableandina.example"  # a demo contact (PROMPTLINK_DEMO=1 seeds it)
+RASA_CHANNEL_TOKEN = "demo-rasa-channel-token-not-for-production"  # the demo value (PROMPTLINK_DEMO=1)
 
 # Greetings, thanks, goodbyes, "are you a bot" and out-of-scope questions: each one gets one reply.
 ASSISTANT_TEXTS = [
@@ -526,6 +527,203 @@ def run_assistant(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+# --------------------------------------------------------------------------- turns scenario
+
+# Small talk and information questions: each one gets exactly one reply (utterances, no action server).
+TURN_TEXTS = [
+    "hola",
+    "¿qué cubre el plan de soporte?",
+    "¿cuáles son las prioridades?",
+    "gracias",
+    "¿eres un robot?",
+    "buenas tardes",
+]
+TURN_GOAL_P95_MS = 300.0
+TURN_GOAL_OVERHEAD_PCT = 15.0
+TURN_MESSAGES_PER_ROUND = 3  # per chat and path; (a) and (b) alternate in rounds of this many messages
+
+
+def turn_texts(chat: int, messages: int) -> list[str]:
+    """The messages chat `chat` sends (the same on both paths); chats start at different places in the list."""
+    return [TURN_TEXTS[(chat + k) % len(TURN_TEXTS)] for k in range(messages)]
+
+
+async def turns_traffic(
+    base_url: str, rasa_url: str, tokens: list[str], messages: int, time_limit: float
+) -> dict[str, Any]:
+    """Rounds alternating (a) backend path and (b) direct Rasa channel path, each with len(tokens) concurrent chats."""
+    import httpx
+
+    chats = len(tokens)
+    deadline = time.monotonic() + time_limit
+    webhook = f"{rasa_url.rstrip('/')}/webhooks/promptlink/webhook"
+    headers = {"Authorization": f"Bearer {RASA_CHANNEL_TOKEN}"}
+    senders = [str(uuid.uuid4()) for _ in range(chats)]  # like the backend's conversation ids
+    texts = [turn_texts(i, messages) for i in range(chats)]
+    lat: dict[str, list[float]] = {"backend": [], "direct": []}
+    errors: dict[str, int] = {"backend": 0, "direct": 0}
+    error_kinds: dict[str, dict[str, int]] = {"backend": {}, "direct": {}}
+    rounds: list[dict[str, Any]] = []
+    conns: list[BenchClient] = []
+
+    def failed(path: str, kind: str) -> None:
+        errors[path] += 1
+        error_kinds[path][kind] = error_kinds[path].get(kind, 0) + 1
+
+    async def backend_turn(client: BenchClient, text: str) -> float:
+        index = len(client.events)
+        start = time.perf_counter()
+        ack, _ = await client.send(text)
+        if "seq" not in ack:
+            raise RuntimeError(f"ack error {ack.get('error')}")
+        seq = ack["seq"]
+        arrived, event = await client.wait_event(
+            lambda e: e.get("role") in ("bot", "system") and e.get("seq", 0) > seq,
+            timeout=REPLY_TIMEOUT,
+            start_index=index,
+        )
+        if event["role"] != "bot":
+            raise RuntimeError("system notice instead of a bot reply")
+        return (arrived - start) * 1000
+
+    async def direct_turn(http: Any, sender: str, text: str) -> float:
+        start = time.perf_counter()
+        response = await http.post(
+            webhook,
+            json={"sender": sender, "message": text, "metadata": {"conversation_id": sender, "contact": CONTACT}},
+            headers=headers,
+        )
+        ms = (time.perf_counter() - start) * 1000
+        if response.status_code != 200:
+            raise RuntimeError(f"HTTP {response.status_code}")
+        if not response.json().get("messages"):
+            raise RuntimeError("no bot message")
+        return ms
+
+    async def phase(path: str, http: Any, first: int, last: int) -> list[float]:
+        measured: list[float] = []
+
+        async def one(i: int) -> None:
+            consecutive = 0
+            for k in range(first, last):
+                if time.monotonic() > deadline or consecutive >= MAX_CONSECUTIVE_ERRORS:
+                    return
+                try:
+                    if path == "backend":
+                        ms = await backend_turn(conns[i], texts[i][k])
+                    else:
+                        ms = await direct_turn(http, senders[i], texts[i][k])
+                except (TimeoutError, OSError, ConnectionError, RuntimeError, httpx.HTTPError) as exc:
+                    failed(path, type(exc).__name__ if not isinstance(exc, RuntimeError) else str(exc))
+                    consecutive += 1
+                    continue
+                consecutive = 0
+                measured.append(ms)
+
+        await asyncio.gather(*(one(i) for i in range(chats)))
+        lat[path].extend(measured)
+        return measured
+
+    limits = httpx.Limits(max_connections=100, max_keepalive_connections=chats)
+    async with httpx.AsyncClient(timeout=httpx.Timeout(REPLY_TIMEOUT, connect=3.0), limits=limits) as http:
+        try:
+            for token in tokens:
+                conns.append(await BenchClient(base_url).connect(identity=token))
+            # One unmeasured turn per path on a conversation of its own: Rasa's first predictions.
+            cold_client = await BenchClient(base_url).connect(identity=tokens[0])
+            try:
+                cold_backend = round(await backend_turn(cold_client, "hola"), 2)
+            finally:
+                await cold_client.close()
+            cold_direct = round(await direct_turn(http, str(uuid.uuid4()), "hola"), 2)
+            start = time.perf_counter()
+            for r, first in enumerate(range(0, messages, TURN_MESSAGES_PER_ROUND)):
+                if time.monotonic() > deadline:
+                    break
+                last = min(messages, first + TURN_MESSAGES_PER_ROUND)
+                order = ("backend", "direct") if r % 2 == 0 else ("direct", "backend")
+                entry: dict[str, Any] = {"round": r, "messages": [first, last], "order": list(order)}
+                for path in order:
+                    measured = await phase(path, http, first, last)
+                    entry[f"{path}_p50_ms"] = round(percentile(measured, 50), 2) if measured else None
+                rounds.append(entry)
+            wall = time.perf_counter() - start
+        finally:
+            for client in conns:
+                await client.close()
+
+    def overhead(q: str) -> float | None:
+        a, b = summary_b.get(q), summary_d.get(q)
+        return round((a - b) / b * 100, 1) if a is not None and b else None
+
+    summary_b = summary(lat["backend"], (50, 95))
+    summary_d = summary(lat["direct"], (50, 95))
+    expected = chats * messages
+    p95 = summary_b.get("p95")
+    over_p95 = overhead("p95")
+    return {
+        "cold_first_reply_ms": {"backend": cold_backend, "direct": cold_direct},
+        "backend": {"reply_ms": summary_b, "replied": len(lat["backend"]), "errors": errors["backend"]},
+        "direct": {"reply_ms": summary_d, "replied": len(lat["direct"]), "errors": errors["direct"]},
+        "error_kinds": error_kinds,
+        "overhead_pct": {"p50": overhead("p50"), "p95": over_p95},
+        "goal": {
+            "p95_ms_below": TURN_GOAL_P95_MS,
+            "overhead_pct_at_most": TURN_GOAL_OVERHEAD_PCT,
+            "p95_ok": p95 is not None and p95 < TURN_GOAL_P95_MS,
+            "overhead_ok": over_p95 is not None and over_p95 <= TURN_GOAL_OVERHEAD_PCT,
+            "met": bool(
+                p95 is not None
+                and p95 < TURN_GOAL_P95_MS
+                and over_p95 is not None
+                and over_p95 <= TURN_GOAL_OVERHEAD_PCT
+            ),
+        },
+        "truncated": len(lat["backend"]) + errors["backend"] < expected
+        or len(lat["direct"]) + errors["direct"] < expected,
+        "wall_s": round(wall, 2),
+        "rounds": rounds,
+    }
+
+
+def run_turns(args: argparse.Namespace) -> dict[str, Any]:
+    model = args.model or default_model()
+    if not model.exists():
+        raise Skipped(
+            f"no Rasa model at {model} (the data changed since the last training): run `make setup` or "
+            "`.venv/bin/python bot/model.py ensure`, or pass --model with an existing model file"
+        )
+    log(f"turns: starting backend + Rasa + action server under the supervisor with {model.name}")
+    start = time.perf_counter()
+    with started("stack", keep_var=args.keep_var, model=model) as running:
+        startup = time.perf_counter() - start
+        log(
+            f"turns: stack healthy after {startup:.1f} s; {args.chats} chats x {args.turn_messages} messages "
+            "on each path, alternating in rounds"
+        )
+        tokens = [widget_token(running.base_url, CONTACT) for _ in range(args.chats)]
+        pids = {name: running.pid(name) for name in ("backend", "rasa", "actions")}
+        cpu = CpuWatch(running.process.pid)
+        traffic = asyncio.run(
+            asyncio.wait_for(
+                turns_traffic(running.base_url, running.extra["rasa_url"], tokens, args.turn_messages, args.time_limit),
+                args.time_limit + 60,
+            )
+        )
+        other_cores = cpu.other_cores()
+        rss = {name: rss_mb(pid)["tree"] for name, pid in pids.items()}
+    return {
+        "chats": args.chats,
+        "messages_per_chat": args.turn_messages,
+        "texts": TURN_TEXTS,
+        "model": model.name,
+        "startup_s": round(startup, 1),
+        **traffic,
+        "rss_mb_after": rss,
+        "other_cpu_cores": other_cores,
+    }
+
+
 # --------------------------------------------------------------------------- report
 
 
@@ -595,6 +793,26 @@ ROWS = [
     ("assistant", "rss_mb.actions.before", "actions RSS before MB"),
     ("assistant", "rss_mb.actions.after", "actions RSS after MB"),
     ("assistant", "other_cpu_cores", "other work on the machine, cores"),
+    ("turns", "startup_s", "stack start-up s"),
+    ("turns", "cold_first_reply_ms.backend", "cold first reply, backend path ms"),
+    ("turns", "cold_first_reply_ms.direct", "cold first reply, direct path ms"),
+    ("turns", "backend.reply_ms.p50", "p50 reply, backend path ms"),
+    ("turns", "direct.reply_ms.p50", "p50 reply, direct Rasa ms"),
+    ("turns", "overhead_pct.p50", "overhead at p50 %"),
+    ("turns", "backend.reply_ms.p95", "p95 reply, backend path ms"),
+    ("turns", "direct.reply_ms.p95", "p95 reply, direct Rasa ms"),
+    ("turns", "overhead_pct.p95", "overhead at p95 %"),
+    ("turns", "backend.reply_ms.max", "max reply, backend path ms"),
+    ("turns", "direct.reply_ms.max", "max reply, direct Rasa ms"),
+    ("turns", "backend.replied", "bot replies, backend path"),
+    ("turns", "direct.replied", "bot replies, direct Rasa"),
+    ("turns", "backend.errors", "failures, backend path"),
+    ("turns", "direct.errors", "failures, direct Rasa"),
+    ("turns", "truncated", "stopped by --time-limit"),
+    ("turns", "goal.p95_ok", "goal: backend p95 < 300 ms"),
+    ("turns", "goal.overhead_ok", "goal: overhead at p95 <= 15 %"),
+    ("turns", "goal.met", "goal met"),
+    ("turns", "other_cpu_cores", "other work on the machine, cores"),
 ]
 
 
@@ -633,6 +851,11 @@ def print_report(report: dict[str, Any], baseline: dict[str, Any] | None) -> Non
     for scenario in report["scenarios"]:
         if scenario == "store":
             title = f"store: {params['clients']} clients x {params['messages']} messages, backend alone (Rasa down)"
+        elif scenario == "turns":
+            title = (
+                f"turns: {params['chats']} concurrent chats x {params['turn_messages']} messages, "
+                "backend path (socket.io) vs direct Rasa channel, alternating rounds"
+            )
         else:
             title = f"assistant: {params['assistant_messages']} messages, one client, full stack"
         print(f"\n{title}")
@@ -668,11 +891,15 @@ def _terminate(signum: int, _frame: Any) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--scenario", choices=["store", "assistant", "all"], default="all")
+    parser.add_argument("--scenario", choices=["store", "assistant", "turns", "all"], default="all")
     parser.add_argument("--clients", type=int, default=4, help="store: concurrent clients (default 4)")
     parser.add_argument("--messages", type=int, default=250, help="store: messages per client (default 250)")
     parser.add_argument("--warmup", type=int, default=5, help="store: unmeasured messages per client (default 5)")
     parser.add_argument("--assistant-messages", type=int, default=30, help="assistant: messages (default 30)")
+    parser.add_argument("--chats", type=int, default=20, help="turns: concurrent chats on each path (default 20)")
+    parser.add_argument(
+        "--turn-messages", type=int, default=15, help="turns: messages per chat on each path (default 15)"
+    )
     parser.add_argument(
         "--time-limit", type=float, default=300.0, help="seconds of traffic per scenario before it stops (default 300)"
     )
@@ -684,7 +911,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--note", default="", help="free text stored in the JSON and printed in the header")
     parser.add_argument("--keep-var", action="store_true", help="keep the temporary var dirs (logs, databases)")
     args = parser.parse_args(argv)
-    for name in ("clients", "messages", "assistant_messages"):
+    for name in ("clients", "messages", "assistant_messages", "chats", "turn_messages"):
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be at least 1")
     if args.warmup < 0 or args.time_limit <= 0:
@@ -699,6 +926,8 @@ def main(argv: list[str] | None = None) -> int:
             "messages": args.messages,
             "warmup": args.warmup,
             "assistant_messages": args.assistant_messages,
+            "chats": args.chats,
+            "turn_messages": args.turn_messages,
             "time_limit_s": args.time_limit,
         },
         "scenarios": {},
@@ -706,10 +935,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.note:
         report["machine"]["note"] = args.note
     failed = False
-    runners = {"store": run_store, "assistant": run_assistant}
+    runners = {"store": run_store, "assistant": run_assistant, "turns": run_turns}
     try:
         for name, run in runners.items():
-            if args.scenario not in (name, "all"):
+            # `all` keeps its meaning (store + assistant); `turns` starts its own stack and runs only when asked.
+            if args.scenario != name and not (args.scenario == "all" and name != "turns"):
                 continue
             try:
                 report["scenarios"][name] = run(args)
