@@ -177,7 +177,8 @@ async def test_with_the_assistant_down_the_customer_can_still_reach_a_person(lon
         await client.send("Hablar con una persona", mid(), payload="/request_human")
         queued = await client.wait_for(lambda m: m["role"] == "system" and "Posición en la cola" in m["text"])
         assert "Nivel 1" in queued["text"]
-        chats = httpx.get(lone_backend.base_url + "/api/v1/queues/chats", headers=auth_headers["l1"], timeout=10)
+        async with httpx.AsyncClient(timeout=10) as api:
+            chats = await api.get(lone_backend.base_url + "/api/v1/queues/chats", headers=auth_headers["l1"])
         ids = [c["conversation_id"] for q in chats.json()["queues"] for c in q["conversations"]]
         assert client.session["conversation_id"] in ids
     finally:
