@@ -3,7 +3,7 @@
 from .agent import Agent
 from .base import Base
 from .bug import Bug, BugEvent, BugTicketLink
-from .conversation import Conversation, Message
+from .conversation import Conversation, ConversationEvent, Message
 from .customer import Contact, Contract, Customer, Device
 from .deployment import DeploymentPlan, DeploymentStageChange
 from .outbox import OutboxItem
@@ -20,6 +20,7 @@ __all__ = [
     "Contact",
     "Contract",
     "Conversation",
+    "ConversationEvent",
     "Customer",
     "DeploymentPlan",
     "DeploymentStageChange",

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, String
+from datetime import datetime
+
+from sqlalchemy import Boolean, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base
 
 ROLES = ("agent", "supervisor", "admin")
 TIERS = ("L1", "L2", "L3")
+PRESENCE = ("online", "away", "offline")
 
 
 class Agent(Base):
@@ -21,6 +24,11 @@ class Agent(Base):
     tiers: Mapped[str] = mapped_column(String(16), default="")
     password_hash: Mapped[str] = mapped_column(String(256))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Live chat: whether the agent takes chats now, how many at once, and the on-call L3 for P1 alerts.
+    presence: Mapped[str] = mapped_column(String(8), default="offline")
+    presence_at: Mapped[datetime | None] = mapped_column()
+    capacity: Mapped[int] = mapped_column(Integer, default=3)
+    on_call: Mapped[bool] = mapped_column(Boolean, default=False)
 
     @property
     def tier_list(self) -> list[str]:

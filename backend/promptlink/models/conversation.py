@@ -9,6 +9,7 @@ from sqlalchemy import JSON, Float, ForeignKey, Integer, String, Text, UniqueCon
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, utcnow
+from .agent import Agent
 from .customer import Contact, Customer
 
 MODES = ("bot", "queued", "human", "closed")
@@ -33,9 +34,19 @@ class Conversation(Base):
     ticket_number: Mapped[str | None] = mapped_column(String(32))
     # Set when an anonymous visitor proved to be `contact` with a one-time code.
     verified_at: Mapped[datetime | None] = mapped_column()
+    # Live chat with a person: who has it, who it was offered to, and how it ended.
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"), index=True)
+    offered_to_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
+    offered_at: Mapped[datetime | None] = mapped_column()
+    closed_at: Mapped[datetime | None] = mapped_column()
+    resolution: Mapped[str | None] = mapped_column(Text)
+    rating: Mapped[int | None] = mapped_column(Integer)
+    rating_comment: Mapped[str | None] = mapped_column(String(1000))
+    rated_at: Mapped[datetime | None] = mapped_column()
 
     customer: Mapped[Customer | None] = relationship(lazy="joined")
     contact: Mapped[Contact | None] = relationship(lazy="joined")
+    agent: Mapped[Agent | None] = relationship(lazy="joined", foreign_keys=[agent_id])
 
 
 class Message(Base):
@@ -72,3 +83,45 @@ class Message(Base):
         if self.author_name:
             event["author_name"] = self.author_name
         return event
+
+
+# What happened to a live chat, for the transcript view, the log and the dashboard.
+CONVERSATION_EVENT_KINDS = (
+    "queued",  # handed to a tier's queue (by the assistant, staff, or the customer)
+    "offered",  # offered to an agent by automatic assignment
+    "claimed",  # an agent took it
+    "transferred",  # moved to another tier's queue, with a reason
+    "handed_back",  # back to the assistant
+    "closed",  # ended with a resolution
+    "rated",  # the customer's satisfaction answer
+    "note",  # internal note between staff (never shown to the customer)
+    "no_agents",  # queued while nobody of the tier was online
+)
+
+
+class ConversationEvent(Base):
+    """Append-only log of a conversation's live-chat life (internal; never sent to the customer)."""
+
+    __tablename__ = "conversation_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16), index=True)
+    tier: Mapped[str | None] = mapped_column(String(4))
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
+    author: Mapped[str] = mapped_column(String(254), default="")
+    text: Mapped[str] = mapped_column(Text, default="")
+    value: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "tier": self.tier,
+            "agent_id": self.agent_id,
+            "author": self.author,
+            "text": self.text,
+            "value": self.value,
+            "created_at": self.created_at.isoformat(),
+        }

@@ -19,12 +19,13 @@ class DemoAgent:
     role: str
     tiers: str
     password: str
+    on_call: bool = False
 
 
 DEMO_AGENTS = (
     DemoAgent("l1@promptlink.example", "Laura Nivel Uno", "agent", "L1", "demo-l1-pass"),
     DemoAgent("l2@promptlink.example", "Diego Nivel Dos", "agent", "L2", "demo-l2-pass"),
-    DemoAgent("l3@promptlink.example", "Sofía Nivel Tres", "agent", "L3", "demo-l3-pass"),
+    DemoAgent("l3@promptlink.example", "Sofía Nivel Tres", "agent", "L3", "demo-l3-pass", on_call=True),
     DemoAgent("supervisor@promptlink.example", "Carlos Supervisor", "supervisor", "L1,L2,L3", "demo-supervisor-pass"),
     DemoAgent("admin@promptlink.example", "Admin Promptlink", "admin", "", "demo-admin-pass"),
 )
@@ -124,6 +125,7 @@ async def seed_demo_data(*, session: AsyncSession) -> dict[str, int]:
                     role=demo.role,
                     tiers=demo.tiers,
                     password_hash=hash_password(demo.password),
+                    on_call=demo.on_call,
                 )
             )
             created["agents"] += 1
