@@ -1,5 +1,6 @@
 """ORM models; importing this package registers every table on `Base.metadata`."""
 
+from .admin import AuditLog, ModelVersion, ReviewDecision
 from .agent import Agent
 from .base import Base
 from .bug import Bug, BugEvent, BugTicketLink
@@ -13,6 +14,7 @@ from .verification import Verification
 
 __all__ = [
     "Agent",
+    "AuditLog",
     "Base",
     "Bug",
     "BugEvent",
@@ -26,7 +28,9 @@ __all__ = [
     "DeploymentStageChange",
     "Device",
     "Message",
+    "ModelVersion",
     "OutboxItem",
+    "ReviewDecision",
     "Rma",
     "Ticket",
     "TicketEvent",
