@@ -72,6 +72,12 @@ class Settings(BaseSettings):
     # The estimated wait per queue position until a tier has claimed chats to average over.
     handoff_default_wait_seconds: int = Field(default=300, ge=1, le=86400)
     max_message_chars: int = Field(default=2000, ge=1, le=20000)
+    # Administrators' training loop (docs/admin.md): where the bot's training inputs are, where the
+    # reviewed examples are exported, where trained models and the `active` pointer live.
+    bot_project_dir: Path = PROJECT_ROOT
+    reviewed_nlu_path: Path = PROJECT_ROOT / "data" / "nlu" / "reviewed.yml"
+    models_dir: Path = PROJECT_ROOT / "models"
+    review_confidence_threshold: float = Field(default=0.55, ge=0.0, le=1.0)
     log_level: str = "INFO"
     log_format: str = "json"
 
