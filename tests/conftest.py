@@ -39,6 +39,9 @@ def base_env(var_dir: Path, **overrides: str) -> dict[str, str]:
         PROMPTLINK_SMTP_INTAKE_PORT=str(free_port()),
         PROMPTLINK_OUTBOX_INTERVAL_SECONDS="0.2",
         PROMPTLINK_LOG_FORMAT="json",
+        # Administrators' labels and activated models stay in the test's own folder, not the project's.
+        PROMPTLINK_REVIEWED_NLU_PATH=str(var_dir / "reviewed" / "reviewed.yml"),
+        PROMPTLINK_MODELS_DIR=str(var_dir / "models"),
         PYTHONPATH=str(ROOT / "backend"),
         RASA_TELEMETRY_ENABLED="false",
     )

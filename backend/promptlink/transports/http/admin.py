@@ -190,11 +190,14 @@ async def dashboard(request: Request) -> HTTPResponse:
     return json({"summary": stats.summary(tables), "tables": {k: t.to_json() for k, t in tables.items()}})
 
 
-@bp.get("/stats/<table:str>.csv")
-@openapi.definition(summary="One dashboard table as CSV (cells that look like formulas are quoted with ')")
-async def dashboard_csv(request: Request, table: str) -> HTTPResponse:
+@bp.get("/stats/<name:str>")
+@openapi.definition(
+    summary="One dashboard table as CSV: `/stats/<table>.csv` (cells that look like formulas are quoted with ')"
+)
+async def dashboard_csv(request: Request, name: str) -> HTTPResponse:
     await admin(request)
-    if table not in stats.TABLES:
+    table = name.removesuffix(".csv")
+    if not name.endswith(".csv") or table not in stats.TABLES:
         raise NotFound(f"no table {table}", public="Esa tabla no existe.")
     tables = await _tables(request)
     return text(
