@@ -75,7 +75,8 @@ function renderList(data) {
   );
   for (var r = 0; r < items.length; r++) body.children[r].setAttribute("data-status", items[r].status);
   if (running) follow(running.id);
-  else if (latestReady && candidateId === null) showEvaluation(latestReady, active);
+  else if (latestReady && (!active || latestReady.id > active.id)) showEvaluation(latestReady, active);
+  else if (candidateId === null) $("evaluation-card").hidden = true;
 }
 
 function follow(id) {
@@ -144,17 +145,24 @@ function showEvaluation(candidate, active) {
   );
   var button = $("activate-candidate");
   button.hidden = candidate.status !== "ready";
-  button.onclick = null;
-  $("activate-msg").hidden = true;
+  button.disabled = false;
   button.dataset.version = String(candidate.id);
 }
 
 function activate(version, button) {
   var worse = version.comparison && version.comparison.verdict === "worse";
   var msg = $("activate-msg");
-  button.disabled = true;
   msg.hidden = false;
   msg.classList.remove("form-msg-error");
+  if (worse && button.dataset.confirmed !== String(version.id)) {
+    // A worse model needs a second, deliberate click.
+    button.dataset.confirmed = String(version.id);
+    msg.textContent =
+      "El modelo #" + version.id + " es peor que el activo en el conjunto reservado. Pulse de nuevo para activarlo igualmente.";
+    msg.classList.add("form-msg-error");
+    return;
+  }
+  button.disabled = true;
   msg.textContent = "Cargando el modelo en el asistente…";
   api("POST", "/admin/models/" + version.id + "/activate", worse ? { force: true } : {}).then(
     function (answer) {
