@@ -208,6 +208,7 @@ def banner(settings: Settings) -> str:
         "Promptlink Assist is running.",
         f"  Demo site with the chat widget:  {base}/",
         f"  Agent console:                   {base}/console",
+        f"  Administration:                  {base}/admin",
         f"  API docs (OpenAPI):              {base}/docs",
         f"  Health:                          {base}/api/v1/health",
         f"  E-mail intake (SMTP):            {settings.smtp_intake_host}:{settings.smtp_intake_port}",
