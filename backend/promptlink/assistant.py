@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 
 log = logging.getLogger(__name__)
+SWAP_WAIT_SECONDS = 600.0
 
 
 class AssistantUnavailable(Exception):
@@ -49,6 +50,10 @@ class RasaClient:
         self._rasa_token = rasa_token
         self._channel_token = channel_token
         self._http = httpx.AsyncClient(timeout=httpx.Timeout(timeout, connect=3.0))
+        # Cleared while this backend hot-loads a model into Rasa: turns wait for the swap
+        # instead of timing out against a busy Rasa (docs/admin.md).
+        self._not_swapping = asyncio.Event()
+        self._not_swapping.set()
 
     async def close(self) -> None:
         await self._http.aclose()
@@ -56,6 +61,10 @@ class RasaClient:
     async def send(self, *, sender: str, text: str, metadata: dict[str, Any]) -> BotTurn:
         """Send a customer message; raise AssistantUnavailable when Rasa cannot answer."""
         url = f"{self.rasa_url}/webhooks/promptlink/webhook"
+        try:
+            await asyncio.wait_for(self._not_swapping.wait(), timeout=SWAP_WAIT_SECONDS)
+        except TimeoutError as exc:
+            raise AssistantUnavailable("rasa", "model swap takes too long") from exc
         for attempt in (1, 2):
             try:
                 response = await self._http.post(
@@ -112,15 +121,18 @@ class RasaClient:
 
     async def load_model(self, path: str) -> None:
         """Hot-load a model file into the running Rasa server (`PUT /model`); chats keep their trackers."""
+        self._not_swapping.clear()
         try:
             response = await self._http.put(
                 f"{self.rasa_url}/model",
                 params={"token": self._rasa_token},
                 json={"model_file": path},
-                timeout=httpx.Timeout(600.0, connect=3.0),
+                timeout=httpx.Timeout(SWAP_WAIT_SECONDS, connect=3.0),
             )
         except httpx.HTTPError as exc:
             raise AssistantUnavailable("rasa", f"{type(exc).__name__}: {exc}") from exc
+        finally:
+            self._not_swapping.set()
         if response.status_code != 204:
             raise AssistantUnavailable("rasa", f"model load HTTP {response.status_code}: {response.text[:300]}")
 
