@@ -185,4 +185,3 @@ def test_normalise_matches_the_overlap_checker() -> None:
     spec.loader.exec_module(module)
     for text in ["¿Cómo va mi [PL-2026-000001](ticket_number)?", "  Holaaa,   QUÉ tal!! ", "el-equipo: caído"]:
         assert normalise(text) == module.normalise(text)
-
