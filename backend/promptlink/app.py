@@ -17,6 +17,7 @@ from .assistant import RasaClient
 from .chat_gateway import ChatGateway
 from .clock import SystemClock
 from .db import create_engine, create_sessionmaker
+from .live_chat import LiveChat
 from .services.errors import DomainError
 from .settings import PROJECT_ROOT, Settings, get_settings
 from .smtp_intake import SmtpIntake
@@ -33,6 +34,7 @@ from .transports.http import (
     training,
     verification,
 )
+from .transports.socket.agent import register_agent
 from .transports.socket.chat import register_chat
 from .workers import OutboxSender, run_periodically, send_training_notices_once, sweep_once
 
@@ -95,7 +97,8 @@ def create_app(settings: Settings | None = None, *, name: str = "promptlink") ->
     sio = create_socket_server(settings)
     sio.attach(app)
     app.ctx.sio = sio
-    register_chat(sio, lambda: app.ctx.gateway, settings)
+    register_chat(sio, lambda: app.ctx.gateway, settings, lambda: app.ctx.live)
+    register_agent(sio, app.ctx, settings)
 
     app.ctx.clock = SystemClock()
     for blueprint in (
@@ -130,6 +133,15 @@ def create_app(settings: Settings | None = None, *, name: str = "promptlink") ->
             emitter=sio,
             max_chars=settings.max_message_chars,
             handoff_wait_seconds=settings.handoff_default_wait_seconds,
+        )
+        app.ctx.live = LiveChat(
+            sessions=app.ctx.sessions,
+            gateway=app.ctx.gateway,
+            emitter=sio,
+            clock=app.ctx.clock,
+            assignment=settings.chat_assignment,
+            default_wait_seconds=settings.handoff_default_wait_seconds,
+            max_chars=settings.max_message_chars,
         )
         app.ctx.workers = []
         if settings.workers_enabled:
