@@ -17,6 +17,7 @@ from .assistant import RasaClient
 from .chat_gateway import ChatGateway
 from .clock import SystemClock
 from .db import create_engine, create_sessionmaker
+from .live_chat import LiveChat
 from .services.errors import DomainError
 from .services.retraining import TrainingConfig, TrainingRunner
 from .settings import PROJECT_ROOT, Settings, get_settings
@@ -35,6 +36,7 @@ from .transports.http import (
     training,
     verification,
 )
+from .transports.socket.agent import register_agent
 from .transports.socket.chat import register_chat
 from .workers import OutboxSender, run_periodically, send_training_notices_once, sweep_once
 
@@ -99,7 +101,8 @@ def create_app(settings: Settings | None = None, *, name: str = "promptlink") ->
     sio = create_socket_server(settings)
     sio.attach(app)
     app.ctx.sio = sio
-    register_chat(sio, lambda: app.ctx.gateway, settings)
+    register_chat(sio, lambda: app.ctx.gateway, settings, lambda: app.ctx.live)
+    register_agent(sio, app.ctx, settings)
 
     app.ctx.clock = SystemClock()
     for blueprint in (
@@ -135,6 +138,15 @@ def create_app(settings: Settings | None = None, *, name: str = "promptlink") ->
             emitter=sio,
             max_chars=settings.max_message_chars,
             handoff_wait_seconds=settings.handoff_default_wait_seconds,
+        )
+        app.ctx.live = LiveChat(
+            sessions=app.ctx.sessions,
+            gateway=app.ctx.gateway,
+            emitter=sio,
+            clock=app.ctx.clock,
+            assignment=settings.chat_assignment,
+            default_wait_seconds=settings.handoff_default_wait_seconds,
+            max_chars=settings.max_message_chars,
         )
         app.ctx.training = TrainingRunner(
             sessions=app.ctx.sessions,

@@ -7,7 +7,9 @@ notices when the assistant is down live here.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -20,6 +22,7 @@ from .models.base import utcnow
 from .services import conversations as conv_service
 from .services.handoff import request_handoff
 from .services.identity import WidgetIdentity
+from .services.livechat import reopen_for_assistant
 
 log = logging.getLogger(__name__)
 
@@ -51,8 +54,41 @@ class Emitter(Protocol):
     ) -> None: ...
 
 
+AGENT_NAMESPACE = "/agent"
+
+
 def room_of(conversation_id: str) -> str:
+    """The customer's sockets of a conversation (namespace `/chat`)."""
     return f"conv:{conversation_id}"
+
+
+def agent_room_of(conversation_id: str) -> str:
+    """The staff sockets watching a conversation (namespace `/agent`)."""
+    return f"aconv:{conversation_id}"
+
+
+class _TurnLocks:
+    """One lock per conversation, dropped when nobody holds or waits for it."""
+
+    def __init__(self) -> None:
+        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
+
+    @contextlib.asynccontextmanager
+    async def hold(self, key: str) -> AsyncIterator[None]:
+        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
+        self._locks[key] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[key]
+            if users <= 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, users - 1)
+
+    def __len__(self) -> int:
+        return len(self._locks)
 
 
 @dataclass(frozen=True)
@@ -80,16 +116,21 @@ class ChatGateway:
         self.namespace = namespace
         self.max_chars = max_chars
         self.handoff_wait_seconds = handoff_wait_seconds
-        self._locks: dict[str, asyncio.Lock] = {}
+        self._locks = _TurnLocks()
         self._tasks: set[asyncio.Task[None]] = set()
+        # Set by the live chat: called once a conversation entered a tier's queue.
+        self.on_queued: Callable[[str], Awaitable[None]] | None = None
 
     async def open(
         self, *, identity: WidgetIdentity | None, conversation_id: str | None, resume_grant: str | None
     ) -> Conversation:
         async with transaction(self.sessions) as session:
-            return await conv_service.open_conversation(
+            conversation = await conv_service.open_conversation(
                 session=session, identity=identity, conversation_id=conversation_id, resume_grant=resume_grant
             )
+            # Loaded now: the `session` event names the contact and the agent after the transaction.
+            await session.refresh(conversation, ["contact", "customer", "agent"])
+            return conversation
 
     async def replay(self, *, conversation_id: str, last_seq: int) -> list[dict[str, Any]]:
         async with self.sessions() as session:
@@ -116,6 +157,9 @@ class ChatGateway:
                 client_msg_id=data.get("client_msg_id"),
                 payload=payload,
             )
+            if conversation.mode == "closed" and appended.created and data.get("payload") is None:
+                # Writing again after the end starts over with the assistant.
+                await reopen_for_assistant(session=session, conversation=conversation, now=utcnow())
             mode = conversation.mode
         message = appended.message
         if appended.created:
@@ -130,15 +174,11 @@ class ChatGateway:
         task.add_done_callback(self._tasks.discard)
 
     async def _assistant_turn(self, chat: ChatSession, message: Message) -> None:
-        lock = self._locks.setdefault(chat.conversation_id, asyncio.Lock())
         try:
-            async with lock:
+            async with self._locks.hold(chat.conversation_id):
                 await self._run_turn(chat, message)
         except Exception:
             log.exception("assistant turn failed", extra={"conversation_id": chat.conversation_id})
-        finally:
-            if not lock.locked():
-                self._locks.pop(chat.conversation_id, None)
 
     async def _run_turn(self, chat: ChatSession, message: Message) -> None:
         room = room_of(chat.conversation_id)
@@ -224,20 +264,33 @@ class ChatGateway:
                 data={"tier": place.tier, "position": place.position, "eta_seconds": place.eta_seconds},
             )
             await self.deliver(place.notice)
+            if self.on_queued is not None:
+                await self.on_queued(conversation_id)
 
-    def post_after_turn(self, *, conversation_id: str, role: str, text: str) -> None:
+    def post_after_turn(self, *, conversation_id: str, role: str, text: str, queued: bool = False) -> None:
         """Store and deliver a message once the assistant turn in progress (if any) is stored.
 
         A handoff requested by an action arrives in the middle of the turn; its notice must
-        read after the bot's answer of that turn.
+        read after the bot's answer of that turn. With `queued`, the live chat's follow-up
+        (nobody online, automatic assignment) runs after the notice.
         """
 
         async def _post() -> None:
-            lock = self._locks.setdefault(conversation_id, asyncio.Lock())
-            async with lock:
+            async with self._locks.hold(conversation_id):
                 await self.post(conversation_id=conversation_id, role=role, text=text)
+                if queued and self.on_queued is not None:
+                    await self.on_queued(conversation_id)
 
         self._spawn(_post())
+
+    async def customer_typing(self, *, chat: ChatSession, on: bool) -> None:
+        """The customer is writing: shown to the staff watching the conversation."""
+        await self.emitter.emit(
+            "typing",
+            {"conversation_id": chat.conversation_id, "role": "customer", "on": on},
+            room=agent_room_of(chat.conversation_id),
+            namespace=AGENT_NAMESPACE,
+        )
 
     async def deliver(self, message: Message) -> None:
         """Emit a message a service stored in its own transaction (e.g. the handoff notice)."""
@@ -248,12 +301,12 @@ class ChatGateway:
         await self.emitter.emit(event, data, room=room_of(conversation_id), namespace=self.namespace)
 
     async def _emit_message(self, message: Message, *, skip_sid: str | None = None) -> None:
+        event = message.to_event()
         await self.emitter.emit(
-            "message",
-            message.to_event(),
-            room=room_of(message.conversation_id),
-            skip_sid=skip_sid,
-            namespace=self.namespace,
+            "message", event, room=room_of(message.conversation_id), skip_sid=skip_sid, namespace=self.namespace
+        )
+        await self.emitter.emit(
+            "message", event, room=agent_room_of(message.conversation_id), namespace=AGENT_NAMESPACE
         )
 
     async def drain(self) -> None:

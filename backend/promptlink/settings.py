@@ -5,6 +5,7 @@ from __future__ import annotations
 import warnings
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from jwt.warnings import InsecureKeyLengthWarning
 from pydantic import Field, SecretStr, model_validator
@@ -72,6 +73,13 @@ class Settings(BaseSettings):
     # The estimated wait per queue position until a tier has claimed chats to average over.
     handoff_default_wait_seconds: int = Field(default=300, ge=1, le=86400)
     max_message_chars: int = Field(default=2000, ge=1, le=20000)
+    # Live chat: `claim` (agents pick from the queue) or `auto` (the least busy online agent of
+    # the tier gets the chat). Messages per socket: a bucket of `burst`, refilled at `per_second`.
+    chat_assignment: Literal["claim", "auto"] = "claim"
+    chat_rate_burst: int = Field(default=10, ge=1, le=1000)
+    chat_rate_per_second: float = Field(default=2.0, gt=0, le=1000)
+    # An agent whose last console socket closed is set offline after this many seconds.
+    agent_offline_grace_seconds: float = Field(default=60.0, ge=0, le=3600)
     # Administrators' training loop (docs/admin.md): where the bot's training inputs are, where the
     # reviewed examples are exported, where trained models and the `active` pointer live.
     bot_project_dir: Path = PROJECT_ROOT

@@ -83,7 +83,11 @@ class OutboxSender:
         short transaction of its own.
         """
         async with self.sessions() as session:
-            items = await outbox.due_items(session=session, now=self.clock.now())
+            due = await outbox.due_items(session=session, now=self.clock.now())
+        if not due:
+            return 0
+        async with transaction(self.sessions) as session:
+            items = await outbox.claim_due(session=session, items=due, now=self.clock.now())
         for item in items:
             error: str | None = None
             via = ""

@@ -32,9 +32,11 @@ class FakeAssistant:
 class FakeEmitter:
     def __init__(self) -> None:
         self.events: list[tuple[str, Any]] = []
+        self.namespaces: list[str | None] = []
 
-    async def emit(self, event: str, data: Any = None, **_: Any) -> None:
+    async def emit(self, event: str, data: Any = None, *, namespace: str | None = None, **_: Any) -> None:
         self.events.append((event, data))
+        self.namespaces.append(namespace)
 
 
 async def _say(gateway: ChatGateway, chat: ChatSession, text: str) -> dict[str, Any]:
@@ -96,4 +98,6 @@ async def test_a_queued_chat_is_stored_but_not_sent_to_the_assistant(seeded) -> 
     emitter.events.clear()
     assert await _say(gateway, chat, "dos") == {"seq": 4}  # after the handoff notice (seq 3)
     assert len(assistant.sent) == 1
-    assert [event for event, _ in emitter.events] == ["message"]  # the customer's own, to other tabs
+    # The customer's own message goes to their other tabs and to the staff watching the chat.
+    assert [event for event, _ in emitter.events] == ["message", "message"]
+    assert emitter.namespaces == ["/chat", "/agent"]

@@ -18,8 +18,10 @@
  *   server -> session {conversation_id, mode, resume_token}
  *   client -> message {client_msg_id, text, payload?}  ack {seq} | {error}
  *   server -> message {conversation_id, seq, role, text, buttons?, created_at, author_name?}
- *   server -> typing {role, on}; handoff {tier, position, eta_seconds}; agent_joined {name, tier}
- *   client -> resume {conversation_id, last_seq}
+ *   server -> typing {role, on, name?}; handoff {tier, position, eta_seconds}; agent_joined {name, tier}
+ *   server -> state {mode}; closed {rating_requested, by}; rated {score}
+ *   client -> resume {conversation_id, last_seq}; typing {on}; end {comment?} ack {mode} | {error}
+ *   client -> rate {score 1..5, comment?} ack {rated} | {error}
  *
  * Security: every piece of server or user text is rendered with textContent /
  * createTextNode. Never use innerHTML in this file.
@@ -31,6 +33,8 @@
   var MAX_TRANSCRIPT = 200;
   var ACK_TIMEOUT_MS = 10000;
   var TYPING_TIMEOUT_MS = 30000;
+  var TYPING_IDLE_MS = 2500;
+  var MAX_COMMENT = 1000;
   var ROLES = { customer: true, bot: true, agent: true, system: true };
 
   var TEXT = {
@@ -52,6 +56,16 @@
     tooLong: "El mensaje supera el máximo de " + MAX_LENGTH + " caracteres.",
     typingBot: "El asistente está escribiendo…",
     typingAgent: "El agente está escribiendo…",
+    end: "Terminar conversación",
+    ending: "Terminando…",
+    rateQuestion: "¿Cómo calificaría la atención recibida?",
+    rateHint: "De 1 (mala) a 5 (excelente)",
+    rateComment: "Comentario (opcional)",
+    rateSend: "Enviar",
+    rateChoose: "Elija una calificación de 1 a 5.",
+    rateThanks: "¡Gracias!",
+    commentTooLong: "El comentario supera el máximo de " + MAX_COMMENT + " caracteres.",
+    noConnection: "Sin conexión. Inténtelo de nuevo en unos segundos.",
   };
 
   // ---------------------------------------------------------------- helpers
@@ -173,6 +187,13 @@
     this.retryTimer = null;
     this.retryDelay = 0;
     this.typingTimer = null;
+    this.mode = null; // bot | queued | human | closed (from the server)
+    this.agent = null; // {name, tier} while a person attends the chat
+    this.queue = null; // {tier, position, eta_seconds} while queued
+    this.rating = "none"; // none | requested | done
+    this.ratingScore = null;
+    this.ownTyping = false;
+    this.ownTypingTimer = null;
 
     // Persistent state.
     this.conversationId = this.store.get("conversation_id", null);
@@ -297,8 +318,20 @@
     status.setAttribute("data-state", "connecting");
     status.setAttribute("role", "status");
     status.setAttribute("aria-live", "polite");
+    var who = el("p", "pl-agent");
+    who.setAttribute("aria-live", "polite");
+    who.hidden = true;
+    var end = el("button", "pl-end", TEXT.end);
+    end.type = "button";
+    end.hidden = true;
     header.appendChild(title);
     header.appendChild(status);
+    header.appendChild(who);
+    header.appendChild(end);
+
+    var queue = el("p", "pl-queue");
+    queue.setAttribute("role", "status");
+    queue.hidden = true;
 
     var messages = el("ol", "pl-messages");
     messages.setAttribute("role", "log");
@@ -334,9 +367,13 @@
     form.appendChild(send);
     form.appendChild(formError);
 
+    var rating = this.buildRating();
+
     root.appendChild(header);
+    root.appendChild(queue);
     root.appendChild(messages);
     root.appendChild(typing);
+    root.appendChild(rating);
     root.appendChild(form);
 
     this.onSubmit = function (ev) {
@@ -352,7 +389,11 @@
     this.onInput = function () {
       formError.hidden = true;
       self.autoGrow();
+      self.noteTyping();
     };
+    end.addEventListener("click", function () {
+      self.endConversation();
+    });
     form.addEventListener("submit", this.onSubmit);
     input.addEventListener("keydown", this.onKeyDown);
     input.addEventListener("input", this.onInput);
@@ -364,7 +405,123 @@
     this.inputEl = input;
     this.sendEl = send;
     this.formErrorEl = formError;
+    this.agentEl = who;
+    this.endEl = end;
+    this.queueEl = queue;
     this.container.appendChild(root);
+    this.renderState();
+  };
+
+  // The satisfaction form shown once the conversation is closed: five buttons, a comment, «Enviar».
+  Widget.prototype.buildRating = function () {
+    var self = this;
+    var form = el("form", "pl-rating");
+    form.setAttribute("novalidate", "");
+    form.hidden = true;
+    var fieldset = el("fieldset", "pl-rating-set");
+    var legend = el("legend", "pl-rating-question", TEXT.rateQuestion);
+    fieldset.appendChild(legend);
+    fieldset.appendChild(el("p", "pl-rating-hint", TEXT.rateHint));
+    var row = el("div", "pl-rating-scores");
+    row.setAttribute("role", "group");
+    row.setAttribute("aria-label", TEXT.rateHint);
+    var buttons = [];
+    for (var n = 1; n <= 5; n++) {
+      (function (score) {
+        var b = el("button", "pl-rate", String(score));
+        b.type = "button";
+        b.setAttribute("data-score", String(score));
+        b.setAttribute("aria-pressed", "false");
+        b.addEventListener("click", function () {
+          self.ratingScore = score;
+          buttons.forEach(function (x) {
+            x.setAttribute("aria-pressed", x === b ? "true" : "false");
+          });
+          self.ratingErrorEl.hidden = true;
+        });
+        buttons.push(b);
+        row.appendChild(b);
+      })(n);
+    }
+    fieldset.appendChild(row);
+    var commentId = "pl-rate-comment-" + randomId().slice(0, 8);
+    var label = el("label", "pl-rating-label", TEXT.rateComment);
+    label.setAttribute("for", commentId);
+    var comment = el("textarea", "pl-rating-comment");
+    comment.id = commentId;
+    comment.rows = 2;
+    comment.setAttribute("maxlength", String(MAX_COMMENT));
+    fieldset.appendChild(label);
+    fieldset.appendChild(comment);
+    var send = el("button", "pl-rating-send", TEXT.rateSend);
+    send.type = "submit";
+    fieldset.appendChild(send);
+    var error = el("p", "pl-rating-error");
+    error.setAttribute("role", "alert");
+    error.hidden = true;
+    fieldset.appendChild(error);
+    form.appendChild(fieldset);
+    var thanks = el("p", "pl-rating-thanks", TEXT.rateThanks);
+    thanks.setAttribute("role", "status");
+    thanks.hidden = true;
+    form.appendChild(thanks);
+    form.addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      self.submitRating();
+    });
+    this.ratingEl = form;
+    this.ratingSetEl = fieldset;
+    this.ratingButtons = buttons;
+    this.ratingCommentEl = comment;
+    this.ratingSendEl = send;
+    this.ratingErrorEl = error;
+    this.ratingThanksEl = thanks;
+    return form;
+  };
+
+  // Header (level and agent), queue place, «Terminar conversación» and the rating form.
+  Widget.prototype.renderState = function () {
+    if (!this.root) return;
+    var agent = this.mode === "human" ? this.agent : null;
+    if (agent) {
+      var tier = tierLabel(agent.tier);
+      this.agentEl.textContent = "Le atiende " + agent.name + (tier ? " · Nivel " + tier : "");
+      this.agentEl.hidden = false;
+    } else if (this.mode === "queued" && this.queue) {
+      var qtier = tierLabel(this.queue.tier);
+      this.agentEl.textContent = qtier ? "Soporte de Nivel " + qtier : "Soporte técnico";
+      this.agentEl.hidden = false;
+    } else {
+      this.agentEl.textContent = "";
+      this.agentEl.hidden = true;
+    }
+    this.root.setAttribute("data-mode", this.mode || "");
+
+    var q = this.mode === "queued" ? this.queue : null;
+    if (q) {
+      var parts = [];
+      var t = tierLabel(q.tier);
+      parts.push(t ? "En cola para un especialista de Nivel " + t + "." : "En cola para un especialista.");
+      if (q.position !== undefined && q.position !== null && q.position !== "") {
+        parts.push("Posición: " + String(q.position) + ".");
+      }
+      var eta = Number(q.eta_seconds);
+      if (q.eta_seconds !== undefined && q.eta_seconds !== null && isFinite(eta) && eta >= 0) {
+        parts.push("Espera estimada: " + Math.max(1, Math.ceil(eta / 60)) + " min.");
+      }
+      this.queueEl.textContent = parts.join(" ");
+      this.queueEl.hidden = false;
+    } else {
+      this.queueEl.textContent = "";
+      this.queueEl.hidden = true;
+    }
+
+    this.endEl.hidden = !(this.conversationId && this.lastSeq > 0 && this.mode && this.mode !== "closed");
+
+    var asking = this.rating === "requested" || this.rating === "done";
+    this.ratingEl.hidden = !asking || this.mode !== "closed";
+    this.ratingSetEl.hidden = this.rating !== "requested";
+    this.ratingThanksEl.hidden = this.rating !== "done";
   };
 
   Widget.prototype.autoGrow = function () {
@@ -568,6 +725,7 @@
       self.sessionReady = false;
       self.clearInflight();
       self.setTyping(null, false);
+      self.ownTyping = false;
       if (self.destroyed) return;
       self.setStatus("offline", TEXT.offline);
       // "io server disconnect": the client does not reconnect by itself.
@@ -595,13 +753,33 @@
     });
     socket.on("typing", function (data) {
       if (!isObject(data)) return;
-      self.setTyping(data.role, !!data.on);
+      self.setTyping(data.role, !!data.on, data.name ? String(data.name) : null);
     });
     socket.on("handoff", function (data) {
       self.onHandoff(data);
     });
     socket.on("agent_joined", function (data) {
       self.onAgentJoined(data);
+    });
+    socket.on("state", function (data) {
+      if (!isObject(data) || !data.mode) return;
+      self.mode = String(data.mode);
+      if (self.mode !== "human") self.agent = null;
+      if (self.mode !== "queued") self.queue = null;
+      if (self.mode === "bot") self.setTyping("agent", false);
+      self.renderState();
+    });
+    socket.on("closed", function (data) {
+      self.mode = "closed";
+      self.agent = null;
+      self.queue = null;
+      self.setTyping(null, false);
+      if (self.rating !== "done" || (isObject(data) && data.rating_requested)) self.requestRating();
+      self.renderState();
+    });
+    socket.on("rated", function () {
+      self.rating = "done";
+      self.renderState();
     });
   };
 
@@ -625,6 +803,17 @@
     if (data.resume_token) this.resumeToken = String(data.resume_token);
     else if (changed) this.resumeToken = null;
     this.mode = data.mode || null;
+    this.agent =
+      isObject(data.agent) && data.agent.name
+        ? { name: String(data.agent.name), tier: data.agent.tier ? String(data.agent.tier) : data.tier || null }
+        : null;
+    if (this.mode === "queued") {
+      if (!this.queue || (data.tier && this.queue.tier !== data.tier)) this.queue = { tier: data.tier || null };
+    } else {
+      this.queue = null;
+    }
+    if (data.rating_requested) this.requestRating();
+    else if (this.mode !== "closed") this.rating = "none";
     if (changed) {
       // A different conversation: what we show belongs to the old one.
       this.lastSeq = 0;
@@ -635,6 +824,7 @@
       this.saveSession();
     }
     this.sessionReady = true;
+    this.renderState();
     this.flushPending();
   };
 
@@ -666,13 +856,14 @@
     this.addToTranscript(entry);
     this.renderEntry(entry);
     this.bumpLastSeq(seq);
+    if (this.endEl.hidden) this.renderState();
     if (role === "bot" || role === "agent") {
       if (this.typingRole === role) this.setTyping(role, false);
     }
     if (stick) this.scrollToBottom();
   };
 
-  Widget.prototype.setTyping = function (role, on) {
+  Widget.prototype.setTyping = function (role, on, name) {
     var self = this;
     if (this.typingTimer) {
       global.clearTimeout(this.typingTimer);
@@ -680,7 +871,9 @@
     }
     if (on && (role === "bot" || role === "agent")) {
       this.typingRole = role;
-      this.typingEl.textContent = role === "bot" ? TEXT.typingBot : TEXT.typingAgent;
+      var who = name || (this.agent && this.mode === "human" ? this.agent.name : null);
+      this.typingEl.textContent =
+        role === "bot" ? TEXT.typingBot : who ? who + " está escribiendo…" : TEXT.typingAgent;
       this.typingEl.setAttribute("data-role", role);
       this.typingEl.hidden = false;
       // Safety net: never leave the indicator on forever if "off" is lost.
@@ -697,32 +890,128 @@
     }
   };
 
+  // The place in the queue is shown (and updated in place) under the header; the server
+  // stores the Spanish notice in the transcript itself.
   Widget.prototype.onHandoff = function (data) {
     if (!isObject(data)) return;
-    var parts = [];
-    var tier = tierLabel(data.tier);
-    parts.push(
-      tier
-        ? "Su conversación pasará a un especialista de Nivel " + tier + "."
-        : "Su conversación pasará a un especialista."
-    );
-    if (data.position !== undefined && data.position !== null && data.position !== "") {
-      parts.push("Posición en la cola: " + String(data.position) + ".");
-    }
-    var eta = Number(data.eta_seconds);
-    if (data.eta_seconds !== undefined && data.eta_seconds !== null && isFinite(eta) && eta >= 0) {
-      parts.push("Espera estimada: " + Math.max(1, Math.ceil(eta / 60)) + " min.");
-    }
-    this.addNotice(parts.join(" "));
+    this.mode = "queued";
+    this.agent = null;
+    this.queue = { tier: data.tier || null, position: data.position, eta_seconds: data.eta_seconds };
+    this.setTyping("agent", false);
+    this.renderState();
   };
 
   Widget.prototype.onAgentJoined = function (data) {
     if (!isObject(data)) return;
-    var name = data.name ? String(data.name) : "Un agente";
-    var tier = tierLabel(data.tier);
-    this.addNotice(
-      tier ? name + " (Nivel " + tier + ") se ha unido a la conversación." : name + " se ha unido a la conversación."
-    );
+    this.mode = "human";
+    this.queue = null;
+    this.agent = { name: data.name ? String(data.name) : TEXT.agent, tier: data.tier ? String(data.tier) : null };
+    this.renderState();
+  };
+
+  // ------------------------------------------------------- typing, end, rating
+
+  // The customer is writing (only worth telling while a person handles or will handle the chat).
+  Widget.prototype.noteTyping = function () {
+    var self = this;
+    if (!this.socket || !this.socket.connected || !this.sessionReady) return;
+    if (this.mode !== "human" && this.mode !== "queued") return;
+    if (!this.ownTyping) {
+      this.ownTyping = true;
+      this.socket.emit("typing", { on: true });
+    }
+    if (this.ownTypingTimer) global.clearTimeout(this.ownTypingTimer);
+    this.ownTypingTimer = global.setTimeout(function () {
+      self.stopOwnTyping();
+    }, TYPING_IDLE_MS);
+  };
+
+  Widget.prototype.stopOwnTyping = function () {
+    if (this.ownTypingTimer) global.clearTimeout(this.ownTypingTimer);
+    this.ownTypingTimer = null;
+    if (this.ownTyping && this.socket && this.socket.connected) this.socket.emit("typing", { on: false });
+    this.ownTyping = false;
+  };
+
+  Widget.prototype.endConversation = function () {
+    var self = this;
+    if (!this.socket || !this.socket.connected || !this.sessionReady) {
+      this.showFormError(TEXT.noConnection);
+      return;
+    }
+    this.stopOwnTyping();
+    this.endEl.disabled = true;
+    this.endEl.textContent = TEXT.ending;
+    this.socket.timeout(ACK_TIMEOUT_MS).emit("end", {}, function (err, resp) {
+      if (self.destroyed) return;
+      self.endEl.disabled = false;
+      self.endEl.textContent = TEXT.end;
+      if (err) {
+        self.showFormError(TEXT.noConnection);
+        return;
+      }
+      if (isObject(resp) && resp.error) {
+        self.showFormError(String(resp.error));
+        return;
+      }
+      if (isObject(resp) && resp.mode) {
+        self.mode = String(resp.mode);
+        if (self.mode === "closed" && self.rating !== "done") self.requestRating();
+        self.renderState();
+      }
+    });
+  };
+
+  Widget.prototype.showFormError = function (text) {
+    this.formErrorEl.textContent = text;
+    this.formErrorEl.hidden = false;
+  };
+
+  Widget.prototype.requestRating = function () {
+    if (this.rating === "requested") return;
+    this.rating = "requested";
+    this.ratingScore = null;
+    this.ratingCommentEl.value = "";
+    this.ratingErrorEl.hidden = true;
+    this.ratingButtons.forEach(function (b) {
+      b.setAttribute("aria-pressed", "false");
+    });
+  };
+
+  Widget.prototype.submitRating = function () {
+    var self = this;
+    var error = this.ratingErrorEl;
+    var comment = this.ratingCommentEl.value.trim();
+    error.hidden = true;
+    if (!this.ratingScore) {
+      error.textContent = TEXT.rateChoose;
+      error.hidden = false;
+      return;
+    }
+    if (comment.length > MAX_COMMENT) {
+      error.textContent = TEXT.commentTooLong;
+      error.hidden = false;
+      return;
+    }
+    if (!this.socket || !this.socket.connected || !this.sessionReady) {
+      error.textContent = TEXT.noConnection;
+      error.hidden = false;
+      return;
+    }
+    var data = { score: this.ratingScore };
+    if (comment) data.comment = comment;
+    this.ratingSendEl.disabled = true;
+    this.socket.timeout(ACK_TIMEOUT_MS).emit("rate", data, function (err, resp) {
+      if (self.destroyed) return;
+      self.ratingSendEl.disabled = false;
+      if (!err && isObject(resp) && resp.rated) {
+        self.rating = "done";
+        self.renderState();
+        return;
+      }
+      error.textContent = err ? TEXT.noConnection : isObject(resp) && resp.error ? String(resp.error) : TEXT.failed;
+      error.hidden = false;
+    });
   };
 
   // -------------------------------------------------------------- sending
@@ -742,6 +1031,13 @@
     this.formErrorEl.hidden = true;
     this.inputEl.value = "";
     this.autoGrow();
+    this.stopOwnTyping();
+    if (this.mode === "closed") {
+      // Writing after the end starts over with the assistant (the server reopens the chat).
+      this.mode = "bot";
+      this.rating = "none";
+      this.renderState();
+    }
     this.sendMessage(text, null);
     this.inputEl.focus();
   };
@@ -906,7 +1202,8 @@
     this.clearInflight();
     if (this.retryTimer) global.clearTimeout(this.retryTimer);
     if (this.typingTimer) global.clearTimeout(this.typingTimer);
-    this.retryTimer = this.typingTimer = null;
+    if (this.ownTypingTimer) global.clearTimeout(this.ownTypingTimer);
+    this.retryTimer = this.typingTimer = this.ownTypingTimer = null;
     if (this.socket) {
       this.socket.off();
       this.socket.disconnect();

@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy import JSON, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .base import Base, utcnow
 from .agent import Agent
+from .base import Base, utcnow
 from .customer import Contact, Customer
 
 MODES = ("bot", "queued", "human", "closed")

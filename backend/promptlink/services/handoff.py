@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..models import Conversation, Message, Ticket
+from ..models import Conversation, ConversationEvent, Message, Ticket
 from ..models.agent import TIERS
 from .conversations import append_message
 from .errors import DomainError, InvalidInput, NotFound
@@ -75,6 +75,7 @@ async def request_handoff(
     now: datetime,
     default_wait_seconds: int,
     store_notice: bool = True,
+    author: str = "",
 ) -> QueuePlace:
     """Queue the conversation for a human of `tier` and store the customer's notice.
 
@@ -94,9 +95,9 @@ async def request_handoff(
         )
     if ticket_number is not None and not isinstance(ticket_number, str):
         raise InvalidInput("ticket must be a ticket number or null", public="El tiquete no existe.")
-    conversation = await _locked_conversation(session, conversation_id)
+    conversation = await lock_conversation(session, conversation_id)
     if conversation.mode == "queued" and conversation.tier is not None:
-        return await _place(session, conversation, default_wait_seconds=default_wait_seconds)
+        return await queue_place(session, conversation, default_wait_seconds=default_wait_seconds)
     if conversation.mode == "human":
         raise HandoffRefused(
             f"conversation {conversation_id} is already with an agent",
@@ -106,16 +107,27 @@ async def request_handoff(
         raise HandoffRefused(f"conversation {conversation_id} is closed", public="La conversación está cerrada.")
     if ticket_number:
         await _check_ticket(session, conversation, ticket_number.strip())
-    # No agent of the tier may be online: presence is not tracked yet, so the chat is
-    # queued regardless and waits for the next agent of that tier to claim it.
+    # Queued even when nobody of the tier is online: the chat waits for the next agent of
+    # that tier (the caller tells the customer how they will be contacted meanwhile).
     conversation.mode = "queued"
     conversation.tier = tier
     conversation.queued_at = now
     conversation.claimed_at = None
     conversation.handoff_reason = reason.strip()
     conversation.ticket_number = ticket_number.strip() if ticket_number else None
+    conversation.agent = None
     await session.flush()
-    place = await _place(session, conversation, default_wait_seconds=default_wait_seconds)
+    session.add(
+        ConversationEvent(
+            conversation_id=conversation.id,
+            kind="queued",
+            tier=tier,
+            author=author,
+            text=conversation.handoff_reason,
+            created_at=now,
+        )
+    )
+    place = await queue_place(session, conversation, default_wait_seconds=default_wait_seconds)
     text = queue_notice(tier=place.tier, position=place.position, eta_seconds=place.eta_seconds)
     if not store_notice:
         return replace(place, notice_text=text)
@@ -123,7 +135,7 @@ async def request_handoff(
     return replace(place, notice=notice.message, notice_text=text)
 
 
-async def _locked_conversation(session: AsyncSession, conversation_id: str) -> Conversation:
+async def lock_conversation(session: AsyncSession, conversation_id: str) -> Conversation:
     # FOR UPDATE: two handoffs of one conversation at once on PostgreSQL queue it once
     # (SQLite write transactions are serialised already).
     conversation = None
@@ -143,7 +155,7 @@ async def _check_ticket(session: AsyncSession, conversation: Conversation, numbe
         raise InvalidInput(f"ticket {number} not found for this conversation", public="El tiquete no existe.")
 
 
-async def _place(session: AsyncSession, conversation: Conversation, *, default_wait_seconds: int) -> QueuePlace:
+async def queue_place(session: AsyncSession, conversation: Conversation, *, default_wait_seconds: int) -> QueuePlace:
     assert conversation.tier is not None and conversation.queued_at is not None
     ahead = await session.scalar(
         select(func.count())

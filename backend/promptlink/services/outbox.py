@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..models import OutboxItem
@@ -67,6 +67,34 @@ async def due_items(*, session: AsyncSession, now: datetime, limit: int = 50) ->
         .limit(limit)
     )
     return list(rows)
+
+
+# How long a process owns an item it is delivering before another may retry it.
+LEASE = timedelta(seconds=120)
+
+
+async def claim_due(*, session: AsyncSession, items: list[OutboxItem], now: datetime) -> list[OutboxItem]:
+    """Take the items this process will deliver: compare-and-set on `next_attempt_at`.
+
+    Several backend processes share one outbox: each due item is claimed by exactly one
+    of them (the update matches only while the item still has the time this process read),
+    and the lease moves it out of everyone's due list until the delivery is recorded. If
+    the process dies mid-delivery, the item is due again when the lease ends.
+    """
+    claimed = []
+    for item in items:
+        result = await session.execute(
+            update(OutboxItem)
+            .where(
+                OutboxItem.id == item.id,
+                OutboxItem.state == "pending",
+                OutboxItem.next_attempt_at == item.next_attempt_at,
+            )
+            .values(next_attempt_at=now + LEASE)
+        )
+        if getattr(result, "rowcount", 0) == 1:
+            claimed.append(item)
+    return claimed
 
 
 def mark_sent(item: OutboxItem, *, now: datetime) -> None:

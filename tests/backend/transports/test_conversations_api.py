@@ -85,11 +85,18 @@ async def test_the_customer_sees_the_queue_and_the_bot_is_no_longer_asked(lone_b
             "Le estamos comunicando con un especialista de Soporte de Nivel 2. "
             f"Posición en la cola: {position}. Espera estimada: {5 * position} min."
         )
+        # Nobody of L2 is online: the customer learns how and when they will be contacted.
+        nobody = await client.wait_for(lambda m: m["seq"] == notice["seq"] + 1)
+        assert nobody["role"] == "system"
+        assert nobody["text"].startswith("En este momento no hay especialistas de Soporte de Nivel 2 conectados.")
+        assert ticket in nobody["text"] and ANA in nobody["text"]
+        # `handoff` comes with the handoff, and again when the tier's queue is refreshed.
         for _ in range(100):
-            if handoffs:
+            if len(handoffs) >= 2:
                 break
             await asyncio.sleep(0.05)
-        assert handoffs == [expected]
+        assert handoffs == [expected, expected]
+        announced = len(handoffs)
         # Staff see the chat in the L2 queue with who, why and which ticket.
         [row] = [r for r in _queue(lone_backend, auth_headers, "L2") if r["conversation_id"] == cid]
         assert (row["customer"], row["contact"], row["name"]) == ("CABLEANDINA", ANA, "Ana Gómez")
@@ -101,12 +108,12 @@ async def test_the_customer_sees_the_queue_and_the_bot_is_no_longer_asked(lone_b
         # Now queued: a customer message is stored and acked, and the assistant is not asked.
         seen, typing = len(client.messages), len(client.typing)
         ack = await client.send("¿sigue ahí?", uuid.uuid4().hex)
-        assert ack == {"seq": notice["seq"] + 1}
+        assert ack == {"seq": nobody["seq"] + 1}
         await asyncio.sleep(1.5)
         assert len(client.messages) == seen and len(client.typing) == typing  # no bot reply, no Rasa notice
-        assert len(handoffs) == 1
+        assert len(handoffs) == announced
         replay = await client.sio.call("resume", {"conversation_id": cid, "last_seq": notice["seq"]}, namespace="/chat")
-        assert replay == {"replayed": 1}
+        assert replay == {"replayed": 2}
     finally:
         await client.close()
 

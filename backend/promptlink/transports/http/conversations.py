@@ -8,13 +8,18 @@ from typing import Any
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json
 from sanic_ext.extensions.openapi import openapi
+from sqlalchemy import select
 
 from ...chat_gateway import ChatGateway
 from ...db import transaction
+from ...live_chat import LiveChat, conversation_summary
+from ...models import Agent, Contract, ConversationEvent, Message, Ticket
 from ...models.agent import TIERS
 from ...services import handoff as svc
+from ...services import livechat as live_svc
 from ...services.auth import STAFF_ROLES, Forbidden, require_role
-from .common import body, caller
+from ...services.conversations import messages_after
+from .common import body, caller, int_arg, ticket_json
 
 log = logging.getLogger(__name__)
 bp = Blueprint("conversations", url_prefix="/api/v1")
@@ -61,6 +66,7 @@ async def handoff(request: Request, conversation_id: str) -> HTTPResponse:
             now=request.app.ctx.clock.now(),
             default_wait_seconds=settings.handoff_default_wait_seconds,
             store_notice=False,
+            author=p.email,
         )
     if place.notice_text is not None:
         gateway: ChatGateway = request.app.ctx.gateway
@@ -69,7 +75,9 @@ async def handoff(request: Request, conversation_id: str) -> HTTPResponse:
             event="handoff",
             data={"tier": place.tier, "position": place.position, "eta_seconds": place.eta_seconds},
         )
-        gateway.post_after_turn(conversation_id=place.conversation_id, role="system", text=place.notice_text)
+        gateway.post_after_turn(
+            conversation_id=place.conversation_id, role="system", text=place.notice_text, queued=True
+        )
         log.info(
             "chat handed off",
             extra={
@@ -109,3 +117,195 @@ async def queued_chats(request: Request) -> HTTPResponse:
             for tier, items in queues.items()
         ]
     return json({"now": now.isoformat(), "queues": result})
+
+
+# --- live chat: a person takes the conversation -------------------------------------------
+
+
+def _live(request: Request) -> LiveChat:
+    live: LiveChat = request.app.ctx.live
+    return live
+
+
+def _contract_json(contract: Contract) -> dict[str, Any]:
+    return {
+        "kind": contract.kind,
+        "starts_on": contract.starts_on.isoformat(),
+        "ends_on": contract.ends_on.isoformat(),
+    }
+
+
+@bp.get("/conversations/<conversation_id:str>")
+@openapi.definition(
+    summary="A conversation for the console: state, transcript, internal notes, customer, contracts, ticket",
+    description="`{conversation, customer {code, name, timezone, contracts}, contact, ticket, messages, events}`. "
+    "`messages` is the whole transcript (bot, customer, agent, system) in `seq` order; `events` the internal "
+    "log (queued, claimed, transferred, handed_back, closed, rated, note). Agents see conversations of their "
+    "tiers or assigned to them; supervisors and admins all.",
+)
+async def conversation_detail(request: Request, conversation_id: str) -> HTTPResponse:
+    p = await caller(request)
+    if not p.is_staff:
+        raise Forbidden("conversations are for support staff", public="No tiene permiso para esta acción.")
+    async with request.app.ctx.sessions() as session:
+        conversation = await live_svc.visible_conversation(session, p, conversation_id)
+        messages = await messages_after(session=session, conversation_id=conversation.id, last_seq=0, limit=5000)
+        events = await session.scalars(
+            select(ConversationEvent)
+            .where(ConversationEvent.conversation_id == conversation.id)
+            .order_by(ConversationEvent.id)
+        )
+        ticket = (
+            await session.scalar(select(Ticket).where(Ticket.number == conversation.ticket_number))
+            if conversation.ticket_number
+            else None
+        )
+        customer = conversation.customer
+        result = {
+            "conversation": conversation_summary(conversation),
+            "customer": {
+                "code": customer.code,
+                "name": customer.name,
+                "timezone": customer.timezone,
+                "contracts": [_contract_json(c) for c in customer.contracts],
+            }
+            if customer
+            else None,
+            "contact": {"email": conversation.contact.email, "name": conversation.contact.name}
+            if conversation.contact
+            else None,
+            "ticket": ticket_json(ticket, staff=True) if ticket else None,
+            "messages": [m.to_event() | _parse_json(m) for m in messages],
+            "events": [e.to_json() for e in events],
+        }
+    return json(result)
+
+
+def _parse_json(message: Message) -> dict[str, Any]:
+    if message.role != "customer" or message.intent is None:
+        return {}
+    return {"intent": message.intent, "confidence": message.confidence}
+
+
+@bp.get("/conversations")
+@openapi.definition(
+    summary="The caller's live chats (mode human, assigned to them)",
+    description="`{conversations: [summary…]}`; `?agent_id=` lets supervisors see another agent's chats.",
+)
+async def my_conversations(request: Request) -> HTTPResponse:
+    p = await caller(request)
+    if not p.is_staff or p.agent_id is None:
+        raise Forbidden("live chats are for support staff", public="No tiene permiso para esta acción.")
+    agent_id = p.agent_id
+    if "agent_id" in request.args and p.sees_all_tiers:
+        agent_id = int_arg(request, "agent_id", p.agent_id, low=1, high=2**31)
+    async with request.app.ctx.sessions() as session:
+        chats = await live_svc.agent_chats(session, agent_id)
+        return json({"conversations": [conversation_summary(c) for c in chats]})
+
+
+@bp.post("/conversations/<conversation_id:str>/claim")
+@openapi.definition(
+    summary="Take a queued chat",
+    description="The caller must work the chat's tier and have a free seat (capacity). The customer is told "
+    "the agent's name (`agent_joined`). 409 when it is no longer queued or the agent is at capacity; 403 for "
+    "another tier. A repeated claim by the same agent answers 200 again.",
+)
+async def claim(request: Request, conversation_id: str) -> HTTPResponse:
+    p = await caller(request)
+    change = await _live(request).claim(p, conversation_id)
+    return json(conversation_summary(change.conversation))
+
+
+@bp.post("/conversations/<conversation_id:str>/transfer")
+@openapi.definition(
+    summary="Transfer a chat to another tier's queue",
+    description="Body `{tier: L1|L2|L3, reason (1–300, internal)}`. The assigned agent (or a supervisor) of a "
+    "live chat, or staff of the tier of a queued one. The customer is told the new level and place.",
+)
+async def transfer(request: Request, conversation_id: str) -> HTTPResponse:
+    p = await caller(request)
+    data = body(request)
+    change = await _live(request).transfer(p, conversation_id, data.get("tier"), data.get("reason"))
+    return json(conversation_summary(change.conversation))
+
+
+@bp.post("/conversations/<conversation_id:str>/hand-back")
+@openapi.definition(
+    summary="Hand the chat back to the assistant",
+    description="The customer is told the assistant answers again; their next message goes to Rasa.",
+)
+async def hand_back(request: Request, conversation_id: str) -> HTTPResponse:
+    p = await caller(request)
+    change = await _live(request).hand_back(p, conversation_id)
+    return json(conversation_summary(change.conversation))
+
+
+@bp.post("/conversations/<conversation_id:str>/close")
+@openapi.definition(
+    summary="Close a live chat with a resolution",
+    description="Body `{resolution (1–2000)}`. The customer is asked for a satisfaction rating (1–5 and a "
+    "comment) over the chat socket (`rate`).",
+)
+async def close(request: Request, conversation_id: str) -> HTTPResponse:
+    p = await caller(request)
+    data = body(request)
+    change = await _live(request).close(p, conversation_id, data.get("resolution"))
+    return json(conversation_summary(change.conversation))
+
+
+@bp.post("/conversations/<conversation_id:str>/notes")
+@openapi.definition(
+    summary="Add an internal note to a conversation (never shown to the customer)",
+    description="Body `{text (1–4000)}`. Support staff who may see the conversation.",
+)
+async def add_note(request: Request, conversation_id: str) -> HTTPResponse:
+    p = await caller(request)
+    if not p.is_staff:
+        raise Forbidden("notes are for support staff", public="No tiene permiso para esta acción.")
+    data = body(request)
+    note = await _live(request).note(p, conversation_id, data.get("text"))
+    return json(note, status=201)
+
+
+@bp.put("/agents/me/presence")
+@openapi.definition(
+    summary="Set the caller's presence: online, away or offline",
+    description="Body `{presence}`. Only `online` agents are offered chats (automatic assignment) and count as "
+    "available for their tiers.",
+)
+async def set_presence(request: Request) -> HTTPResponse:
+    p = await caller(request)
+    data = body(request)
+    agent = await _live(request).set_presence(p, data.get("presence"))
+    return json({"presence": agent.presence, "capacity": agent.capacity})
+
+
+@bp.get("/agents")
+@openapi.definition(
+    summary="Support staff with presence, tiers, capacity and current chats",
+    description="Supervisors and admins see everyone; agents see the agents of their own tiers.",
+)
+async def list_agents(request: Request) -> HTTPResponse:
+    p = await caller(request)
+    if not p.is_staff:
+        raise Forbidden("agents are listed for support staff", public="No tiene permiso para esta acción.")
+    async with request.app.ctx.sessions() as session:
+        agents = list(await session.scalars(select(Agent).where(Agent.active.is_(True)).order_by(Agent.id)))
+        result = []
+        for agent in agents:
+            if not p.sees_all_tiers and not set(agent.tier_list) & set(p.tiers):
+                continue
+            result.append(
+                {
+                    "id": agent.id,
+                    "name": agent.name,
+                    "role": agent.role,
+                    "tiers": agent.tier_list,
+                    "presence": agent.presence,
+                    "capacity": agent.capacity,
+                    "on_call": agent.on_call,
+                    "active_chats": await live_svc.active_chats(session, agent.id),
+                }
+            )
+    return json({"agents": result})

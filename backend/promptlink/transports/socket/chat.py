@@ -9,9 +9,12 @@ from typing import Any
 import socketio
 
 from ...chat_gateway import ChatGateway, ChatSession, room_of
+from ...models import Conversation
+from ...services.auth import Principal
 from ...services.errors import DomainError
-from ...services.identity import issue_resume_token, resume_token_conversation, verify_widget_token
+from ...services.identity import WidgetIdentity, issue_resume_token, resume_token_conversation, verify_widget_token
 from ...settings import Settings
+from .limits import TOO_FAST, RateLimiter
 
 log = logging.getLogger(__name__)
 NAMESPACE = "/chat"
@@ -26,10 +29,11 @@ def _str(value: Any, limit: int) -> str | None:
     return value if isinstance(value, str) and 0 < len(value) <= limit else None
 
 
-def register_chat(sio: socketio.AsyncServer, gateway_of: Any, settings: Settings) -> None:
-    """Attach the `/chat` handlers. `gateway_of()` returns the running ChatGateway."""
+def register_chat(sio: socketio.AsyncServer, gateway_of: Any, settings: Settings, live_of: Any = None) -> None:
+    """Attach the `/chat` handlers. `gateway_of()` returns the running ChatGateway, `live_of()` the LiveChat."""
     session_secret = settings.secret("session_secret")
     widget_secret = settings.secret("widget_secret")
+    limiter = RateLimiter(burst=settings.chat_rate_burst, per_second=settings.chat_rate_per_second)
 
     async def _chat(sid: str) -> ChatSession | None:
         data = await sio.get_session(sid, namespace=NAMESPACE)
@@ -72,13 +76,7 @@ def register_chat(sio: socketio.AsyncServer, gateway_of: Any, settings: Settings
         last_seq = _int(auth.get("last_seq")) if conversation.id == asked else 0
         await sio.save_session(sid, {"chat": ChatSession(conversation.id, identity)}, namespace=NAMESPACE)
         await sio.enter_room(sid, room_of(conversation.id), namespace=NAMESPACE)
-        payload = {
-            "conversation_id": conversation.id,
-            "mode": conversation.mode,
-            "resume_token": issue_resume_token(secret=session_secret, conversation_id=conversation.id),
-            "customer": identity.customer_name if identity else None,
-            "name": identity.name if identity else None,
-        }
+        payload = session_payload(conversation, identity, session_secret)
         log.info(
             "chat connected",
             extra={
@@ -91,11 +89,18 @@ def register_chat(sio: socketio.AsyncServer, gateway_of: Any, settings: Settings
         _pending.add(task)
         task.add_done_callback(_pending.discard)
 
+    @sio.on("disconnect", namespace=NAMESPACE)
+    async def disconnect(sid: str, *_: Any) -> None:
+        limiter.forget(sid)
+
     @sio.on("message", namespace=NAMESPACE)
     async def message(sid: str, data: Any) -> dict[str, Any]:
         chat = await _chat(sid)
         if chat is None:
             return {"error": "La sesión no está activa. Recargue la página."}
+        if not limiter.allow(sid):
+            log.info("customer message rate-limited", extra={"conversation_id": chat.conversation_id})
+            return {"error": TOO_FAST, "retry": True}
         try:
             gateway: ChatGateway = gateway_of()
             return await gateway.customer_message(chat=chat, sid=sid, data=data)
@@ -112,3 +117,59 @@ def register_chat(sio: socketio.AsyncServer, gateway_of: Any, settings: Settings
         for event in events:
             await sio.emit("message", event, to=sid, namespace=NAMESPACE)
         return {"replayed": len(events)}
+
+    @sio.on("typing", namespace=NAMESPACE)
+    async def typing(sid: str, data: Any) -> None:
+        chat = await _chat(sid)
+        if chat is not None and isinstance(data, dict):
+            await gateway_of().customer_typing(chat=chat, on=data.get("on") is True)
+
+    @sio.on("end", namespace=NAMESPACE)
+    async def end(sid: str, data: Any = None) -> dict[str, Any]:
+        """The customer ends the conversation; they are then asked for a rating."""
+        chat = await _chat(sid)
+        if chat is None or live_of is None:
+            return {"error": "La sesión no está activa. Recargue la página."}
+        comment = data.get("comment") if isinstance(data, dict) else None
+        customer = Principal(role="customer", email="", name="")
+        try:
+            change = await live_of().close(customer, chat.conversation_id, comment)
+        except DomainError as exc:
+            return {"error": exc.public}
+        return {"mode": change.conversation.mode}
+
+    @sio.on("rate", namespace=NAMESPACE)
+    async def rate(sid: str, data: Any) -> dict[str, Any]:
+        """The satisfaction answer: {score: 1..5, comment?}."""
+        chat = await _chat(sid)
+        if chat is None or live_of is None:
+            return {"error": "La sesión no está activa. Recargue la página."}
+        if not isinstance(data, dict):
+            return {"error": "Elija una calificación de 1 a 5."}
+        if not limiter.allow(sid):
+            return {"error": TOO_FAST, "retry": True}
+        try:
+            await live_of().rate(chat.conversation_id, data.get("score"), data.get("comment"))
+        except DomainError as exc:
+            return {"error": exc.public}
+        return {"rated": True}
+
+
+def session_payload(conversation: Conversation, identity: WidgetIdentity | None, secret: str) -> dict[str, Any]:
+    """The `session` event: the conversation's state and who the customer is (also after a verification)."""
+    contact = conversation.contact
+    payload: dict[str, Any] = {
+        "conversation_id": conversation.id,
+        "mode": conversation.mode,
+        "resume_token": issue_resume_token(secret=secret, conversation_id=conversation.id),
+        "customer": conversation.customer.name
+        if conversation.customer
+        else (identity.customer_name if identity else None),
+        "name": contact.name if contact else (identity.name if identity else None),
+        "tier": conversation.tier if conversation.mode in ("queued", "human") else None,
+        "agent": None,
+        "rating_requested": conversation.mode == "closed" and conversation.rated_at is None,
+    }
+    if conversation.mode == "human" and conversation.agent is not None:
+        payload["agent"] = {"name": conversation.agent.name, "tier": conversation.tier}
+    return payload

@@ -7,22 +7,25 @@
  *   labels.js  constants and the Spanish texts      core.js    helpers, REST client, state, countdowns
  *   queues.js  queues per tier and search           ticket.js  one ticket: facts, history, actions
  *   linked.js  bugs and RMAs of a ticket            phone.js   «Registrar llamada»
+ *   livechat.js  live chat: presence, chat queues, conversations (socket.io /agent)
  *
  * Views (URL hash, so a reload keeps the place):
  *   #/queues                  open tickets per tier with live update-due countdowns
  *   #/tickets/PL-2026-000001  one ticket
  *   #/phone                   file a ticket for a phone call
+ *   #/chats[/<conversation>]  live chat: queues, my conversations, one conversation
  *
  * Talks to /api/v1 with the HttpOnly `pl_session` cookie set by POST /api/v1/auth/login.
  * Security: all text goes through textContent; never use innerHTML in the console.
  */
 import { $, api, dueText, hooks, isObject, roleText, setBusy, showBanner, state, str, tick } from "./core.js";
 import { REFRESH_MS, STAFF_ROLES, TEXT, TICK_MS } from "./labels.js";
+import { refreshChats, showChats, startLiveChat, stopLiveChat } from "./livechat.js";
 import { forgetPhoneForm, loadCustomers, wirePhoneForm } from "./phone.js";
 import { loadQueues, wireSearch } from "./queues.js";
 import { loadTicket, openTicket, wireTicketActions } from "./ticket.js";
 
-var VIEWS = ["login", "denied", "queues", "ticket", "phone"];
+var VIEWS = ["login", "denied", "queues", "ticket", "phone", "chats"];
 
 function showView(name, focus) {
   state.view = name;
@@ -45,6 +48,7 @@ function showView(name, focus) {
 
 function showLogin(message) {
   stopTimers();
+  stopLiveChat();
   state.me = null;
   $("nav").hidden = true;
   $("whoami").hidden = true;
@@ -77,6 +81,7 @@ function signedIn(me) {
   }
   $("nav").hidden = false;
   startTimers();
+  startLiveChat();
   route(true);
 }
 
@@ -135,6 +140,16 @@ function parseRoute() {
     return { name: "ticket", number: number };
   }
   if (hash === "#/phone") return { name: "phone" };
+  var c = /^#\/chats(?:\/([^/?#]+))?$/.exec(hash);
+  if (c) {
+    var id = null;
+    try {
+      id = c[1] ? decodeURIComponent(c[1]) : null;
+    } catch (e) {
+      id = c[1];
+    }
+    return { name: "chats", id: id };
+  }
   return { name: "queues" };
 }
 
@@ -145,6 +160,10 @@ function route(focus) {
   if (r.name === "ticket") {
     showView("ticket");
     openTicket(r.number); // focuses the heading once loaded
+  } else if (r.name === "chats") {
+    state.ticketNumber = null;
+    showView("chats", focus && !r.id);
+    showChats(r.id);
   } else if (r.name === "phone") {
     showView("phone", focus);
     loadCustomers();
@@ -173,6 +192,7 @@ function refresh() {
   if (!state.me) return;
   if (state.view === "queues") loadQueues();
   else if (state.view === "ticket" && state.ticketNumber) loadTicket(state.ticketNumber, true);
+  else if (state.view === "chats") refreshChats();
 }
 
 // ------------------------------------------------------------------- boot
