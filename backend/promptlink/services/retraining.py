@@ -213,6 +213,43 @@ async def register_loaded(*, session: AsyncSession, model: Path, now: datetime) 
     return version
 
 
+class TrainingOutput:
+    """Progress of `rasa train` from its output: component starts and the DIET/TED epoch bars.
+
+    tqdm redraws its bar with a carriage return and no newline, so the unfinished last
+    line is parsed too (for progress, not for the log tail).
+    """
+
+    def __init__(self) -> None:
+        self.tail = ""
+        self.progress = 2
+        self.stage = "Entrenando"
+        self.component = ""
+        self._buffer = b""
+
+    def feed(self, chunk: bytes) -> None:
+        self._buffer += chunk
+        parts = re.split(rb"[\r\n]", self._buffer)
+        self._buffer = parts.pop()
+        for raw in parts:
+            line = raw.decode(errors="replace").strip()
+            if line:
+                self.tail = (self.tail + line + "\n")[-LOG_TAIL_CHARS:]
+                self._line(line)
+        self._line(self._buffer.decode(errors="replace"))
+
+    def _line(self, line: str) -> None:
+        if found := COMPONENT.search(line):
+            self.component = found.group(1)
+            self.stage = f"Entrenando {self.component}"
+            self.progress = max(self.progress, 70 if "TED" in self.component else 10)
+        elif (epochs := EPOCHS.search(line)) and self.component:
+            share = int(epochs.group(1))
+            base, span = (70, 14) if "TED" in self.component else (10, 58)
+            self.progress = min(84, max(self.progress, base + span * share // 100))
+            self.stage = f"Entrenando {self.component}: {share} % de las épocas"
+
+
 @dataclass
 class TrainingConfig:
     project: Path  # data/, domain.yml, config.yml, tests/nlu_heldout.yml
@@ -430,30 +467,22 @@ class TrainingRunner:
 
     async def _follow(self, version_id: int, process: asyncio.subprocess.Process, model: Path) -> None:
         assert process.stdout is not None
-        tail, progress, component, last_push = "", 2, "", 0.0
-        stage = "Entrenando"
-        buffer = b""
-        while chunk := await process.stdout.read(4096):
-            buffer += chunk
-            parts = re.split(rb"[\r\n]", buffer)
-            buffer = parts.pop()
-            for raw in parts:
-                line = raw.decode(errors="replace").strip()
-                if not line:
-                    continue
-                tail = (tail + line + "\n")[-LOG_TAIL_CHARS:]
-                if found := COMPONENT.search(line):
-                    component = found.group(1)
-                    stage = f"Entrenando {component}"
-                    progress = max(progress, 70 if "TED" in component else 10)
-                elif (epochs := EPOCHS.search(line)) and component:
-                    share = int(epochs.group(1))
-                    base, span = (70, 12) if "TED" in component else (10, 58)
-                    progress = max(progress, base + span * share // 100)
-                    stage = f"Entrenando {component}: {share} % de las épocas"
-            if time.monotonic() - last_push > 1.0:
-                last_push = time.monotonic()
-                await self._update(version_id, progress=min(progress, 84), stage=stage, log_tail=tail)
+        parser = TrainingOutput()
+        last_push, pending = 0.0, False
+        while True:
+            try:
+                chunk: bytes | None = await asyncio.wait_for(process.stdout.read(4096), timeout=1.0)
+            except TimeoutError:
+                chunk = None
+            if chunk == b"":
+                break
+            if chunk:
+                parser.feed(chunk)
+                pending = True
+            if pending and time.monotonic() - last_push >= 1.0:
+                last_push, pending = time.monotonic(), False
+                await self._update(version_id, progress=parser.progress, stage=parser.stage, log_tail=parser.tail)
+        tail = parser.tail
         code = await process.wait()
         await self._update(version_id, log_tail=tail)
         if code != 0 or not await asyncio.to_thread(model.is_file):
