@@ -274,13 +274,16 @@ class TrainingRunner:
         self.config = config
         self.rasa = rasa
         self.task: asyncio.Task[None] | None = None
+        self.activating: asyncio.Task[None] | None = None
+        self.activation: dict[str, Any] | None = None
         self._lock = asyncio.Lock()
 
     async def stop(self) -> None:
         """Backend shutdown: end a running job (its subprocess is killed with the task)."""
-        if self.task is not None and not self.task.done():
-            self.task.cancel()
-            await asyncio.gather(self.task, return_exceptions=True)
+        for task in (self.task, self.activating):
+            if task is not None and not task.done():
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
 
     async def recover(self) -> None:
         """A backend restart ends any run it was doing: mark those failed."""
@@ -518,16 +521,22 @@ class TrainingRunner:
             )
         return await asyncio.to_thread(read_evaluation, out)
 
-    async def activate(self, *, version_id: int, force: Any, actor: str, now: datetime) -> tuple[ModelVersion, float]:
-        """Hot-load `version_id` into Rasa; the previous active model stays available for rollback."""
+    def activation_json(self) -> dict[str, Any] | None:
+        return None if self.activation is None else dict(self.activation)
+
+    async def activate(self, *, version_id: int, force: Any, actor: str, now: datetime) -> dict[str, Any]:
+        """Start hot-loading `version_id` into Rasa (in the background: loading takes longer than a
+        request may); the previous active model stays available for rollback."""
         async with self._lock:
+            if self.activation is not None and self.activation["state"] == "running":
+                raise Busy("an activation is running", public="Ya se está activando un modelo; espere a que termine.")
             async with self.sessions() as session:
                 version = await get_version(session=session, version_id=version_id)
                 active = await active_version(session=session)
-            if version.status not in ("ready", "active"):
-                raise Busy(f"model {version_id} is {version.status}", public="Ese modelo no está listo para activarse.")
             if version.status == "active":
                 raise Busy("model already active", public="Ese modelo ya es el activo.")
+            if version.status != "ready":
+                raise Busy(f"model {version_id} is {version.status}", public="Ese modelo no está listo para activarse.")
             verdict = compare(version.metrics, active.metrics if active else None)["verdict"]
             if verdict == "worse" and force is not True:
                 raise Busy(
@@ -540,16 +549,23 @@ class TrainingRunner:
             path = Path(version.path)
             if not await asyncio.to_thread(path.is_file):
                 raise NotFound(f"model file {path} missing", public="El archivo del modelo ya no existe.")
-            started = time.monotonic()
-            try:
-                await self.rasa.load_model(str(path))
-            except AssistantUnavailable as exc:
-                raise AssistantFailed(
-                    f"model load failed: {exc.detail}",
-                    public="El asistente no pudo cargar el modelo; sigue el anterior.",
-                ) from exc
-            seconds = round(time.monotonic() - started, 2)
-            write_active_pointer(self.config.models_dir, path)
+            self.activation = {"version_id": version_id, "state": "running", "load_seconds": None, "message": ""}
+            detail = {"file": path.name, "previous": active.id if active else None, "forced": verdict == "worse"}
+            self.activating = asyncio.create_task(self._activate(version_id, path, actor, now, detail))
+            return dict(self.activation)
+
+    async def _activate(self, version_id: int, path: Path, actor: str, now: datetime, detail: dict[str, Any]) -> None:
+        assert self.activation is not None
+        started = time.monotonic()
+        try:
+            await self.rasa.load_model(str(path))
+        except AssistantUnavailable as exc:
+            log.warning("model load failed", extra={"version": version_id, "detail": exc.detail})
+            self.activation.update(state="failed", message="El asistente no pudo cargar el modelo; sigue el anterior.")
+            return
+        seconds = round(time.monotonic() - started, 2)
+        try:
+            await asyncio.to_thread(write_active_pointer, self.config.models_dir, path)
             async with transaction(self.sessions) as session:
                 for other in await session.scalars(select(ModelVersion).where(ModelVersion.status == "active")):
                     other.status = "ready"
@@ -559,13 +575,15 @@ class TrainingRunner:
                     session=session,
                     actor=actor,
                     action="model.activate",
-                    target=f"model:{version.id}",
-                    detail={
-                        "file": path.name,
-                        "previous": active.id if active else None,
-                        "load_seconds": seconds,
-                        "forced": verdict == "worse",
-                    },
+                    target=f"model:{version_id}",
+                    detail={**detail, "load_seconds": seconds},
                     now=now,
                 )
-            return version, seconds
+        except Exception:
+            log.exception("activation bookkeeping failed", extra={"version": version_id})
+            self.activation.update(
+                state="failed", message="El modelo se cargó, pero no se pudo registrar la activación."
+            )
+            raise
+        log.info("model activated", extra={"version": version_id, "load_s": seconds})
+        self.activation.update(state="done", load_seconds=seconds, message=f"Modelo #{version_id} activo.")

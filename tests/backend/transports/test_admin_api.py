@@ -26,6 +26,7 @@ ENDPOINTS = [
     ("POST", "/admin/models", {"recipe": "quick"}, 502),  # Rasa is down for the lone backend
     ("GET", f"/admin/models/{MISSING}", None, 404),
     ("POST", f"/admin/models/{MISSING}/activate", {}, 404),
+    ("GET", "/admin/activation", None, 200),
     ("GET", "/admin/stats?days=7", None, 200),
     ("GET", "/admin/stats/updates.csv", None, 200),
     ("GET", "/admin/users", None, 200),

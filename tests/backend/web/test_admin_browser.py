@@ -85,6 +85,10 @@ def admin_token(stack: Running) -> Iterator[str]:
             v for v in versions if v["file"] == started_with["model_file"] or v["trained_by"].startswith("inst")
         )
         api(stack, token, "POST", f"/admin/models/{first['id']}/activate", json={"force": True})
+        deadline = time.monotonic() + 600
+        while api(stack, token, "GET", "/admin/activation").json()["state"] == "running":
+            assert time.monotonic() < deadline
+            time.sleep(1)
 
 
 def stack_token() -> str:

@@ -154,16 +154,27 @@ async def model(request: Request, version_id: int) -> HTTPResponse:
 @bp.post("/models/<version_id:int>/activate")
 @openapi.definition(
     summary="Activate (or roll back to) a model: hot-loaded into the running Rasa server",
-    description="Body `{force?: true}` to activate a model that scored worse than the active one. Chats keep "
-    "their state; a message arriving during the swap is answered by one of the two models.",
+    description="Body `{force?: true}` to activate a model that scored worse than the active one (409 otherwise). "
+    "202: the load runs in the background; poll `GET /activation`. Chats keep their state; a message arriving "
+    "during the swap waits for it and is answered by the new model.",
 )
 async def activate(request: Request, version_id: int) -> HTTPResponse:
     p = await admin(request)
     data = body(request) if request.body else {}
-    version, seconds = await request.app.ctx.training.activate(
+    state = await request.app.ctx.training.activate(
         version_id=version_id, force=data.get("force"), actor=p.email, now=request.app.ctx.clock.now()
     )
-    return json({**retraining.version_json(version), "load_seconds": seconds})
+    return json(state, status=202)
+
+
+@bp.get("/activation")
+@openapi.definition(
+    summary="The last activation: `{version_id, state: running | done | failed, load_seconds, message}`",
+    description="`null` when none ran since the backend started.",
+)
+async def activation(request: Request) -> HTTPResponse:
+    await admin(request)
+    return json(request.app.ctx.training.activation_json())
 
 
 async def _tables(request: Request) -> dict[str, stats.Table]:

@@ -165,9 +165,35 @@ function activate(version, button) {
   button.disabled = true;
   msg.textContent = "Cargando el modelo en el asistente…";
   api("POST", "/admin/models/" + version.id + "/activate", worse ? { force: true } : {}).then(
-    function (answer) {
-      msg.textContent = "Modelo #" + answer.id + " activo (cargado en " + answer.load_seconds.toFixed(1) + " s).";
-      $("activate-candidate").hidden = true;
+    function () {
+      waitForActivation(version.id, button, msg);
+    },
+    function (err) {
+      button.disabled = false;
+      msg.textContent = err.message;
+      msg.classList.add("form-msg-error");
+    }
+  );
+}
+
+// Loading a model takes from seconds to minutes: the backend does it in the background.
+function waitForActivation(id, button, msg) {
+  api("GET", "/admin/activation").then(
+    function (state) {
+      if (state && state.version_id === id && state.state === "running") {
+        window.setTimeout(function () {
+          waitForActivation(id, button, msg);
+        }, POLL_MS);
+        return;
+      }
+      if (state && state.state === "done") {
+        msg.textContent = "Modelo #" + id + " activo (cargado en " + Number(state.load_seconds).toFixed(1) + " s).";
+        $("activate-candidate").hidden = true;
+      } else {
+        button.disabled = false;
+        msg.textContent = (state && state.message) || "No se pudo activar el modelo.";
+        msg.classList.add("form-msg-error");
+      }
       loadModels();
     },
     function (err) {
