@@ -201,7 +201,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
         PROMPTLINK_RASA_URL=rasa_url,
         PROMPTLINK_ACTIONS_URL=f"http://127.0.0.1:{free_port()}",
     )
-    running = _start(var_dir, ["run"], env, health_timeout=300, accept=(200,))
+    # A loaded 2-core machine can need more than 5 minutes to load Rasa: PROMPTLINK_TEST_STACK_TIMEOUT.
+    timeout = float(os.environ.get("PROMPTLINK_TEST_STACK_TIMEOUT", "300"))
+    running = _start(var_dir, ["run"], env, health_timeout=timeout, accept=(200,))
     running.extra["rasa_url"] = rasa_url
     yield running
     running.stop()
