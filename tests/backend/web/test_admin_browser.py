@@ -8,6 +8,7 @@ Then rolls back to the model the system started with (the shared `stack` keeps i
 
 from __future__ import annotations
 
+import os
 import re
 import sqlite3
 import time
@@ -35,7 +36,9 @@ CANDIDATES = [
     "un taller para los muchachos del noc",
     "hay alguna academia de ustedes",
 ]
-TRAINING_TIMEOUT_MS = 20 * 60 * 1000  # the quick recipe under a loaded 2-core machine (docs/admin.md)
+# Quick recipe plus both evaluations: about 2 minutes on an idle 2-core machine, 25 under a heavy load
+# (docs/admin.md); PROMPTLINK_TEST_TRAINING_TIMEOUT (seconds) raises the limit.
+TRAINING_TIMEOUT_MS = int(float(os.environ.get("PROMPTLINK_TEST_TRAINING_TIMEOUT", "1200")) * 1000)
 
 
 def answer_text(name: str) -> str:
