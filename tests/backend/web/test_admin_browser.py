@@ -36,7 +36,7 @@ CANDIDATES = [
     "un taller para los muchachos del noc",
     "hay alguna academia de ustedes",
 ]
-# Quick recipe plus both evaluations: about 2 minutes on an idle 2-core machine, 25 under a heavy load
+# Quick recipe plus both evaluations: an estimated 2-3 minutes on an idle 2-core machine, 25 measured under load
 # (docs/admin.md); PROMPTLINK_TEST_TRAINING_TIMEOUT (seconds) raises the limit.
 TRAINING_TIMEOUT_MS = int(float(os.environ.get("PROMPTLINK_TEST_TRAINING_TIMEOUT", "1200")) * 1000)
 
