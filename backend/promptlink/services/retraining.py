@@ -21,7 +21,7 @@ import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -570,14 +570,16 @@ class TrainingRunner:
                 for other in await session.scalars(select(ModelVersion).where(ModelVersion.status == "active")):
                     other.status = "ready"
                 version = await get_version(session=session, version_id=version_id)
-                version.status, version.activated_at, version.activated_by = "active", now, actor
+                # The model serves from now on: the request time plus the load time.
+                done = now + timedelta(seconds=seconds)
+                version.status, version.activated_at, version.activated_by = "active", done, actor
                 record(
                     session=session,
                     actor=actor,
                     action="model.activate",
                     target=f"model:{version_id}",
                     detail={**detail, "load_seconds": seconds},
-                    now=now,
+                    now=done,
                 )
         except Exception:
             log.exception("activation bookkeeping failed", extra={"version": version_id})
