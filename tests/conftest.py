@@ -198,7 +198,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
         PROMPTLINK_RASA_URL=rasa_url,
         PROMPTLINK_ACTIONS_URL=f"http://127.0.0.1:{free_port()}",
     )
-    running = _start(var_dir, ["run"], env, health_timeout=300, accept=(200,))
+    running = _start(var_dir, ["run"], env, health_timeout=600, accept=(200,))
     running.extra["rasa_url"] = rasa_url
     yield running
     running.stop()

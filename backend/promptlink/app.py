@@ -52,7 +52,9 @@ CSP = (
 
 
 def create_socket_server(settings: Settings) -> socketio.AsyncServer:
-    manager = socketio.AsyncRedisManager(settings.redis_url) if settings.redis_url else None
+    manager = (
+        socketio.AsyncRedisManager(settings.redis_url, channel=settings.redis_channel) if settings.redis_url else None
+    )
     origins: list[str] | str = [settings.public_url] if settings.public_url else []
     return socketio.AsyncServer(
         async_mode="sanic",

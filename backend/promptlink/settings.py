@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     var_dir: Path = PROJECT_ROOT / "var"
     database_url: str = ""
     redis_url: str | None = None
+    # The pub/sub channel the backend processes of one deployment share (socket.io Redis manager).
+    redis_channel: str = "promptlink"
 
     widget_secret: SecretStr | None = None
     session_secret: SecretStr | None = None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select, update
@@ -41,7 +42,7 @@ async def open_conversation(
     """
     if conversation_id:
         existing = await session.get(Conversation, conversation_id)
-        if existing is not None and existing.mode != "closed" and _owns(existing, identity, resume_grant):
+        if existing is not None and _owns(existing, identity, resume_grant) and not _long_closed(existing):
             return existing
     conversation = Conversation(
         id=str(uuid.uuid4()),
@@ -53,6 +54,17 @@ async def open_conversation(
     session.add(conversation)
     await session.flush()
     return conversation
+
+
+# A chat closed less than this long ago is still resumed (its history, the rating question);
+# writing in it starts over with the assistant. Older ones give way to a new conversation.
+RESUME_CLOSED_FOR = timedelta(hours=24)
+
+
+def _long_closed(conversation: Conversation) -> bool:
+    if conversation.mode != "closed":
+        return False
+    return conversation.closed_at is None or utcnow() - conversation.closed_at > RESUME_CLOSED_FOR
 
 
 def _owns(conversation: Conversation, identity: WidgetIdentity | None, resume_grant: str | None) -> bool:
