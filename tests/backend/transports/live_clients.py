@@ -97,10 +97,14 @@ class _Peer:
         raise TimeoutError(f"{text!r} never arrived; last seen {sorted(self.seen)[-5:]}")
 
     async def _call(self, payload: dict[str, Any], timeout: float = 5) -> dict[str, Any] | None:
-        try:
-            ack = await self.sio.call("message", payload, namespace=self.namespace, timeout=timeout)
-        except SEND_ERRORS:
-            return None  # stays pending: resent after the next reconnect
+        for _ in range(40):
+            try:
+                ack = await self.sio.call("message", payload, namespace=self.namespace, timeout=timeout)
+            except SEND_ERRORS:
+                return None  # stays pending: resent after the next reconnect
+            if not (isinstance(ack, dict) and ack.get("retry")):
+                break
+            await asyncio.sleep(0.5)  # rate-limited: the server asks to try again shortly
         if isinstance(ack, dict) and "seq" in ack:
             self.acked[payload["client_msg_id"]] = ack["seq"]
             self.pending.pop(payload["client_msg_id"], None)
