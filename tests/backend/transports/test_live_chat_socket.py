@@ -5,6 +5,7 @@ forced reconnects."""
 from __future__ import annotations
 
 import asyncio
+import uuid
 from typing import Any
 
 import httpx
@@ -256,3 +257,46 @@ async def test_100_forced_reconnects_lose_nothing(lone_backend, auth_headers) ->
     finally:
         await customer.close()
         await agent.close()
+
+
+async def test_a_p1_waiting_with_nobody_online_alerts_the_on_call_level_3(lone_backend, auth_headers) -> None:
+    base = lone_backend.base_url
+    created = _api(
+        base,
+        {**auth_headers["supervisor"], "Idempotency-Key": f"p1-{uuid.uuid4().hex}"},
+        "POST",
+        "/tickets",
+        json={
+            "customer": "CABLEANDINA",
+            "contact": ANA,
+            "type": "network_outage",
+            "title": "Red caída en Bogotá",
+            "facts": {"production_down": True},
+        },
+    )
+    assert created.status_code == 201, created.text
+    ticket = created.json()
+    assert ticket["priority"] == 1
+    customer = await Customer(base, widget_token(base, ANA)).connect()
+    try:
+        response = _api(
+            base,
+            auth_headers["service"],
+            "POST",
+            f"/conversations/{customer.conversation_id}/handoff",
+            json={"tier": "L3", "reason": "P1", "ticket": ticket["number"]},
+        )
+        assert response.status_code == 200
+        for _ in range(100):
+            texts = [m["text"] for m in customer.seen.values()]
+            if any(t.startswith("En este momento no hay especialistas de Soporte de Nivel 3") for t in texts):
+                break
+            await asyncio.sleep(0.1)
+        [notice] = [t for t in texts if t.startswith("En este momento no hay especialistas de Soporte de Nivel 3")]
+        assert ticket["number"] in notice and ANA in notice
+        async with httpx.AsyncClient(timeout=10) as client:
+            mails = (await client.get(f"{base}/demo/api/mailbox", params={"to": "l3@promptlink.example"})).json()
+        subjects = [m["subject"] for m in mails["items"]]
+        assert f"[{ticket['number']}] P1 sin especialistas conectados: Red caída en Bogotá" in subjects
+    finally:
+        await customer.close()
