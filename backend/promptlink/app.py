@@ -176,9 +176,16 @@ def create_app(settings: Settings | None = None, *, name: str = "promptlink") ->
         if settings.snmp_enabled:
             from .snmp.intake import TrapIntake
 
-            app.ctx.trap_intake = TrapIntake.start(
-                settings=settings, sessions=app.ctx.sessions, emitter=sio, clock=app.ctx.clock
-            )
+            try:
+                app.ctx.trap_intake = TrapIntake.start(
+                    settings=settings, sessions=app.ctx.sessions, emitter=sio, clock=app.ctx.clock
+                )
+            except OSError as exc:
+                # The rest of the backend still serves; /api/v1/metrics shows no receiver.
+                log.error(
+                    "snmp receiver not started",
+                    extra={"address": f"{settings.snmp_host}:{settings.snmp_port}", "error": str(exc)},
+                )
 
     @app.after_server_stop
     async def _stop_snmp(app: Sanic[Any, Any]) -> None:

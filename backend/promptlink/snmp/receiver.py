@@ -87,7 +87,16 @@ class CountingUdpTransport(udp.UdpAsyncioTransport):  # type: ignore[misc]
                 if varbinds is not None:
                     receiver.accept("v2c", str(transportAddress[0]), varbinds)
                     return
-        super().datagram_received(datagram, transportAddress)
+        self.loop.call_soon(self._guarded, datagram, transportAddress)
+
+    def _guarded(self, datagram: bytes, transport_address: Any) -> None:
+        """pysnmp's processing; some malformed packets raise inside pyasn1 instead of being counted."""
+        try:
+            self._callback_function(self, transport_address, datagram)
+        except Exception:  # noqa: BLE001 - a bad datagram must never stop the receiver
+            if self.receiver is not None:
+                self.receiver.counters.dropped["malformed"] += 1
+            log.debug("malformed datagram", exc_info=True)
 
 
 class TrapReceiver:

@@ -41,6 +41,11 @@ class TrapRule:
     when: dict[str, str] = field(default_factory=dict)
     key: tuple[str, ...] = ()
     clear_trap: str = ""
+    alarm: str = ""  # correlation name; rules that share it share alarms (default: the rule's name)
+
+    @property
+    def alarm_name(self) -> str:
+        return self.alarm or self.name
 
     def matches(self, trap_oid: str, named: dict[str, str]) -> bool:
         if self.trap and trap_oid != self.trap:
@@ -52,7 +57,7 @@ class TrapRule:
 
 @dataclass(frozen=True)
 class Match:
-    """What a trap means: raise or clear the alarm of `rule` with this key suffix."""
+    """What a trap means: raise or clear the alarm `key_suffix` (alarm name + key varbinds)."""
 
     rule: TrapRule
     clears: bool
@@ -101,7 +106,7 @@ class TrapRules:
 
 
 def _suffix(rule: TrapRule, named: dict[str, str]) -> str:
-    return "".join(f"|{k}={named.get(k, '')}" for k in rule.key)
+    return rule.alarm_name + "".join(f"|{k}={named.get(k, '')}" for k in rule.key)
 
 
 def parse_rules(raw: Any, *, enterprise_prefix: str | None = None) -> TrapRules:
@@ -146,6 +151,7 @@ def parse_rules(raw: Any, *, enterprise_prefix: str | None = None) -> TrapRules:
                 when={str(k): str(v) for k, v in (item.get("when") or {}).items()},
                 key=tuple(str(k) for k in item.get("key") or ()),
                 clear_trap=oid(item.get("clear_trap")),
+                alarm=str(item.get("alarm") or ""),
             )
         )
     return TrapRules(tuple(rules), varbinds, correlation, prefix)

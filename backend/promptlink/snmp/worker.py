@@ -128,7 +128,7 @@ class AlarmWorker:
                 continue
             device = (devices.get(event.agent_address) if event.agent_address else None) or devices.get(event.source)
             who = f"device:{device.id}" if device else f"address:{event.device_address}"
-            key = f"{who}|{match.rule.name}{match.key_suffix}"
+            key = f"{who}|{match.key_suffix}"
             runs = by_key.setdefault(key, [])
             if runs and runs[-1].match.clears == match.clears:
                 runs[-1].count += event.count
