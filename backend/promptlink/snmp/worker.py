@@ -126,7 +126,9 @@ class AlarmWorker:
             if match is None:
                 self.counters.dropped["no_rule"] += event.count
                 continue
-            device = (devices.get(event.agent_address) if event.agent_address else None) or devices.get(event.source)
+            # The agent address (v1 agent-addr, snmpTrapAddress.0) names the device when present:
+            # a trap forwarded by a relay is about the agent, not the relay.
+            device = devices.get(event.device_address)
             who = f"device:{device.id}" if device else f"address:{event.device_address}"
             key = f"{who}|{match.key_suffix}"
             runs = by_key.setdefault(key, [])

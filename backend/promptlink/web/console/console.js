@@ -21,6 +21,7 @@ import { REFRESH_MS, STAFF_ROLES, TEXT, TICK_MS } from "./labels.js";
 import { forgetPhoneForm, loadCustomers, wirePhoneForm } from "./phone.js";
 import { loadQueues, wireSearch } from "./queues.js";
 import { loadTicket, openTicket, wireTicketActions } from "./ticket.js";
+import "./alarms.js";
 
 var VIEWS = ["login", "denied", "queues", "ticket", "phone"];
 
