@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -10,6 +11,8 @@ from typing import Any
 import yaml
 
 from ..models.ticket import TYPES
+
+log = logging.getLogger(__name__)
 
 DEFAULT_RULES = Path(__file__).resolve().parents[1] / "rules" / "snmp.yml"
 
@@ -181,8 +184,11 @@ class RulesFile:
     def current(self) -> TrapRules:
         """The rules, reloaded first if the file changed (a broken edit keeps the old rules)."""
         try:
-            if os.stat(self.path).st_mtime_ns != self._mtime:
+            mtime = os.stat(self.path).st_mtime_ns
+            if mtime != self._mtime:
+                self._mtime = mtime  # one log line per broken edit, not one per batch
                 self.reload()
-        except (OSError, RulesError):
-            pass
+                log.info("snmp rules reloaded", extra={"path": str(self.path), "rules": len(self.rules.rules)})
+        except (OSError, RulesError) as exc:
+            log.error("snmp rules not reloaded; the previous rules stay", extra={"error": str(exc)})
         return self.rules
