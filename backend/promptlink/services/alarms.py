@@ -80,11 +80,43 @@ async def _latest(session: AsyncSession, key: str) -> Alarm | None:
     return alarm
 
 
+async def latest_alarms(*, session: AsyncSession, keys: list[str]) -> dict[str, Alarm]:
+    """The newest alarm of each key (one query for a whole batch)."""
+    latest: dict[str, Alarm] = {}
+    for i in range(0, len(keys), 500):
+        rows = await session.scalars(select(Alarm).where(Alarm.key.in_(keys[i : i + 500])).order_by(Alarm.id))
+        latest.update((alarm.key, alarm) for alarm in rows)
+    return latest
+
+
 async def apply_signal(
-    *, session: AsyncSession, signal: AlarmSignal, correlation: Correlation, now: datetime, outcome: Outcome
+    *,
+    session: AsyncSession,
+    signal: AlarmSignal,
+    correlation: Correlation,
+    now: datetime,
+    outcome: Outcome,
+    latest: dict[str, Alarm] | None = None,
 ) -> Alarm | None:
-    """Record one signal; returns the alarm it raised, folded into, or cleared."""
-    alarm = await _latest(session, signal.key)
+    """Record one signal; returns the alarm it raised, folded into, or cleared.
+
+    `latest` (from `latest_alarms`) saves the per-signal lookup in a batch; it is kept current.
+    """
+    alarm = latest.get(signal.key) if latest is not None else await _latest(session, signal.key)
+    result = await _apply(session, alarm, signal, correlation, now, outcome)
+    if latest is not None and result is not None:
+        latest[signal.key] = result
+    return result
+
+
+async def _apply(
+    session: AsyncSession,
+    alarm: Alarm | None,
+    signal: AlarmSignal,
+    correlation: Correlation,
+    now: datetime,
+    outcome: Outcome,
+) -> Alarm | None:
     if signal.match.clears:
         if alarm is None or alarm.state != "open":
             return None

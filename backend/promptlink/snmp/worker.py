@@ -7,10 +7,10 @@ through the backend's socket.io server, or through the Redis manager when the re
 runs as its own process.
 
 Per-device rate limit: a token bucket per device (or source address) spends one token
-per signal (a database operation), not per trap, so repeats of one alarm always fold.
-A device out of tokens has its signals deferred (and further repeats folded into them)
-until tokens come back; beyond `burst` distinct deferred keys, traps are dropped with
-the reason `rate_limited`.
+per signal that may open an alarm (a key not known open), never per trap: repeats and
+clears of an open alarm always fold. A device out of tokens has its signals deferred
+(and further repeats folded into them) until tokens come back; beyond `burst` distinct
+deferred keys, traps are dropped with the reason `rate_limited`.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from ..chat_gateway import Emitter, room_of
 from ..clock import Clock
 from ..db import transaction
 from ..models import Device
-from ..services.alarms import AlarmSignal, DeviceRef, Outcome, apply_signal
+from ..services.alarms import AlarmSignal, DeviceRef, Outcome, apply_signal, latest_alarms
 from .metrics import TrapCounters
 from .receiver import TrapEvent
 from .rules import RulesFile
@@ -36,6 +36,9 @@ from .rules import RulesFile
 log = logging.getLogger(__name__)
 
 BATCH_MAX = 5000
+# The worker lets traps gather this long after the first of a batch: at storm rates one
+# transaction then folds many repeats (bounded write rate), at a trickle it adds 50 ms.
+BATCH_WINDOW_SECONDS = 0.05
 DEVICE_CACHE_SECONDS = 30.0
 DEVICE_MISS_REFRESH_SECONDS = 5.0
 
@@ -78,6 +81,7 @@ class AlarmWorker:
         self._buckets: dict[str, TokenBucket] = {}
         self._deferred: dict[str, list[AlarmSignal]] = {}  # by key, in order
         self._deferred_traps = 0
+        self._open_keys: set[str] = set()  # keys of alarms this worker saw open: folding them is free
         self.idle = asyncio.Event()
 
     @property
@@ -95,6 +99,8 @@ class AlarmWorker:
             except TimeoutError:
                 batch = []
             self.idle.clear()
+            if batch:
+                await asyncio.sleep(BATCH_WINDOW_SECONDS)
             while batch and len(batch) < BATCH_MAX:
                 try:
                     batch.append(self.queue.get_nowait())
@@ -154,7 +160,11 @@ class AlarmWorker:
     def _admit(self, signals: list[AlarmSignal]) -> list[AlarmSignal]:
         """Apply the per-device token buckets; deferred signals are retried on later rounds."""
         now = monotonic()
+        admitted: list[AlarmSignal] = []
         for signal in signals:
+            if signal.key in self._open_keys and signal.key not in self._deferred:
+                admitted.append(signal)  # a repeat or the clear of an open alarm: no token
+                continue
             deferred = self._deferred.get(signal.key)
             if deferred is not None:
                 if deferred[-1].match.clears == signal.match.clears:
@@ -166,7 +176,6 @@ class AlarmWorker:
                 continue
             self._deferred[signal.key] = [signal]
             self._deferred_traps += signal.count
-        admitted: list[AlarmSignal] = []
         per_source: dict[str, int] = {}
         for key in list(self._deferred):
             runs = self._deferred[key]
@@ -199,13 +208,23 @@ class AlarmWorker:
         try:
             async with transaction(self.sessions) as session:
                 correlation = self.rules.current().correlation
+                states: dict[str, bool] = {}
+                latest = await latest_alarms(session=session, keys=list({s.key for s in admitted}))
                 for signal in admitted:
-                    await apply_signal(
-                        session=session, signal=signal, correlation=correlation, now=now, outcome=outcome
+                    alarm = await apply_signal(
+                        session=session,
+                        signal=signal,
+                        correlation=correlation,
+                        now=now,
+                        outcome=outcome,
+                        latest=latest,
                     )
+                    states[signal.key] = alarm is not None and alarm.state == "open"
         except Exception:
             self.counters.dropped["error"] += sum(s.count for s in admitted)
             raise
+        for key, is_open in states.items():
+            (self._open_keys.add if is_open else self._open_keys.discard)(key)
         self.counters.processed += sum(s.count for s in admitted)
         self.counters.folded += outcome.folded
         self.counters.alarms_opened += outcome.opened
