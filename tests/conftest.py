@@ -31,12 +31,19 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def free_udp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
 def base_env(var_dir: Path, **overrides: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PROMPTLINK_")}
     env.update(
         PROMPTLINK_DEMO="1",
         PROMPTLINK_VAR_DIR=str(var_dir),
         PROMPTLINK_SMTP_INTAKE_PORT=str(free_port()),
+        PROMPTLINK_SNMP_PORT=str(free_udp_port()),
         PROMPTLINK_OUTBOX_INTERVAL_SECONDS="0.2",
         PROMPTLINK_LOG_FORMAT="json",
         PYTHONPATH=str(ROOT / "backend"),

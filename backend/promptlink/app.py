@@ -22,6 +22,7 @@ from .services.errors import DomainError
 from .settings import PROJECT_ROOT, Settings, get_settings
 from .smtp_intake import SmtpIntake
 from .transports.http import (
+    alarms,
     auth,
     bugs,
     conversations,
@@ -115,6 +116,7 @@ def create_app(settings: Settings | None = None, *, name: str = "promptlink") ->
         deployment.bp,
         training.bp,
         rmas.bp,
+        alarms.bp,
     ):
         app.blueprint(blueprint)
 
@@ -180,6 +182,29 @@ def create_app(settings: Settings | None = None, *, name: str = "promptlink") ->
         await app.ctx.gateway.drain()
         await app.ctx.assistant.close()
         await app.ctx.engine.dispose()
+
+    # Registered after _start/_stop: the receiver needs the sessions and the running loop.
+    @app.before_server_start
+    async def _start_snmp(app: Sanic[Any, Any]) -> None:
+        app.ctx.trap_intake = None
+        if settings.snmp_enabled:
+            from .snmp.intake import TrapIntake
+
+            try:
+                app.ctx.trap_intake = TrapIntake.start(
+                    settings=settings, sessions=app.ctx.sessions, emitter=sio, clock=app.ctx.clock
+                )
+            except OSError as exc:
+                # The rest of the backend still serves; /api/v1/metrics shows no receiver.
+                log.error(
+                    "snmp receiver not started",
+                    extra={"address": f"{settings.snmp_host}:{settings.snmp_port}", "error": str(exc)},
+                )
+
+    @app.after_server_stop
+    async def _stop_snmp(app: Sanic[Any, Any]) -> None:
+        if getattr(app.ctx, "trap_intake", None) is not None:
+            await app.ctx.trap_intake.close()
 
     # Registered after _start/_stop: starts once the sessions exist, closes before the engine goes
     # (Sanic runs shutdown listeners in reverse order).

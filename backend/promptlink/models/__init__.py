@@ -1,6 +1,7 @@
 """ORM models; importing this package registers every table on `Base.metadata`."""
 
 from .agent import Agent
+from .alarm import Alarm
 from .base import Base
 from .bug import Bug, BugEvent, BugTicketLink
 from .conversation import Conversation, ConversationEvent, Message
@@ -13,6 +14,7 @@ from .verification import Verification
 
 __all__ = [
     "Agent",
+    "Alarm",
     "Base",
     "Bug",
     "BugEvent",
