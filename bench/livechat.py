@@ -33,6 +33,7 @@ import json
 import multiprocessing as mp
 import os
 import resource
+import shutil
 import signal
 import sys
 import tempfile
@@ -636,6 +637,13 @@ ROWS = [
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     work = Path(tempfile.mkdtemp(prefix="promptlink-bench-livechat-"))
+    try:
+        return _run_in(args, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _run_in(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     with database("sqlite", work, "livechat") as url:
         extra = dict(RATE_ENV)
         with backend_process(url, workers=True, keep_var=args.keep_var, extra_env=extra) as running:
