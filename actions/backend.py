@@ -51,6 +51,8 @@ class Backend(Protocol):
 
     async def confirm_verification(self, *, conversation_id: str, code: str) -> Dict[str, Any]: ...
 
+    async def open_alarms(self, *, contact: str) -> List[Dict[str, Any]]: ...
+
 
 class BackendClient:
     """aiohttp client with the service token; one session per action server process."""
@@ -135,6 +137,11 @@ class BackendClient:
             "POST", "/api/v1/verification/confirm", json={"conversation_id": conversation_id, "code": code}
         )
         return result
+
+    async def open_alarms(self, *, contact: str) -> List[Dict[str, Any]]:
+        """The open alarms of the contact's company (SNMP monitoring)."""
+        body = await self._request("GET", "/api/v1/alarms?limit=10", contact=contact)
+        return list(body["alarms"])
 
 
 _client: Optional[Backend] = None

@@ -10,6 +10,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from .alarms import answer_network_alarms
 from .backend import BackendError, BackendUnavailable, backend
 from .forms_common import VerificationMixin, verification_slots
 from .identity import identity_of
@@ -72,6 +73,8 @@ class ActionResumeRequest(Action):
         try:
             if request == "ask_deployment_status":
                 await _deployment_status(dispatcher, customer.contact, customer.customer)
+            elif request == "ask_network_alarms":
+                await answer_network_alarms(dispatcher, customer.contact)
             else:
                 await _ticket_status(dispatcher, customer.contact, normalise_number(tracker.get_slot("ticket_number")))
         except BackendUnavailable:

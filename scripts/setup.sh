@@ -60,6 +60,16 @@ if ! stamp_ok webchat/node_modules/.lock-stamp "$h"; then
 fi
 echo "ok"
 
+step "net-snmp tools (snmptrap for sending test traps by hand; snmptrapd for bench/snmp.py)"
+if ! command -v snmptrap >/dev/null 2>&1 || ! command -v snmptrapd >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq snmp snmptrapd >/dev/null || true
+  else
+    echo "optional: 'sudo apt-get install snmp snmptrapd' for the SNMP tests and benchmark"
+  fi
+fi
+echo "ok"
+
 step "Database (Alembic migrations) and demo data"
 PYTHONPATH=backend .venv/bin/python -m promptlink migrate
 PYTHONPATH=backend .venv/bin/python -m promptlink seed

@@ -21,6 +21,16 @@ if ! command -v chromium >/dev/null 2>&1; then
 fi
 chromium --version
 
+step "net-snmp tools for the real-trap tests and the SNMP benchmark (Debian snmp, snmptrapd)"
+if ! command -v snmptrap >/dev/null 2>&1 || ! command -v snmptrapd >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq snmp snmptrapd >/dev/null
+  else
+    echo "snmptrap/snmptrapd are missing and this user cannot install them: run 'sudo apt-get install snmp snmptrapd' and retry." >&2
+    exit 1
+  fi
+fi
+
 MODEL=$(.venv/bin/python bot/model.py path)
 
 step "Lint and types (ruff, mypy)"

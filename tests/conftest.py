@@ -31,12 +31,19 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def free_udp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
 def base_env(var_dir: Path, **overrides: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PROMPTLINK_")}
     env.update(
         PROMPTLINK_DEMO="1",
         PROMPTLINK_VAR_DIR=str(var_dir),
         PROMPTLINK_SMTP_INTAKE_PORT=str(free_port()),
+        PROMPTLINK_SNMP_PORT=str(free_udp_port()),
         PROMPTLINK_OUTBOX_INTERVAL_SECONDS="0.2",
         PROMPTLINK_LOG_FORMAT="json",
         # Administrators' labels and activated models stay in the test's own folder, not the project's.
@@ -201,8 +208,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
         PROMPTLINK_RASA_URL=rasa_url,
         PROMPTLINK_ACTIONS_URL=f"http://127.0.0.1:{free_port()}",
     )
-    # A loaded 2-core machine can need more than 5 minutes to load Rasa: PROMPTLINK_TEST_STACK_TIMEOUT.
-    timeout = float(os.environ.get("PROMPTLINK_TEST_STACK_TIMEOUT", "300"))
+    # A loaded 2-core machine can need more than 10 minutes to load Rasa: PROMPTLINK_TEST_STACK_TIMEOUT.
+    timeout = float(os.environ.get("PROMPTLINK_TEST_STACK_TIMEOUT", "600"))
     running = _start(var_dir, ["run"], env, health_timeout=timeout, accept=(200,))
     running.extra["rasa_url"] = rasa_url
     yield running

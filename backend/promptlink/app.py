@@ -24,6 +24,7 @@ from .settings import PROJECT_ROOT, Settings, get_settings
 from .smtp_intake import SmtpIntake
 from .transports.http import (
     admin,
+    alarms,
     auth,
     bugs,
     conversations,
@@ -56,7 +57,9 @@ CSP = (
 
 
 def create_socket_server(settings: Settings) -> socketio.AsyncServer:
-    manager = socketio.AsyncRedisManager(settings.redis_url) if settings.redis_url else None
+    manager = (
+        socketio.AsyncRedisManager(settings.redis_url, channel=settings.redis_channel) if settings.redis_url else None
+    )
     origins: list[str] | str = [settings.public_url] if settings.public_url else []
     return socketio.AsyncServer(
         async_mode="sanic",
@@ -117,6 +120,7 @@ def create_app(settings: Settings | None = None, *, name: str = "promptlink") ->
         deployment.bp,
         training.bp,
         rmas.bp,
+        alarms.bp,
         admin.bp,
     ):
         app.blueprint(blueprint)
@@ -196,6 +200,29 @@ def create_app(settings: Settings | None = None, *, name: str = "promptlink") ->
         await app.ctx.gateway.drain()
         await app.ctx.assistant.close()
         await app.ctx.engine.dispose()
+
+    # Registered after _start/_stop: the receiver needs the sessions and the running loop.
+    @app.before_server_start
+    async def _start_snmp(app: Sanic[Any, Any]) -> None:
+        app.ctx.trap_intake = None
+        if settings.snmp_enabled:
+            from .snmp.intake import TrapIntake
+
+            try:
+                app.ctx.trap_intake = TrapIntake.start(
+                    settings=settings, sessions=app.ctx.sessions, emitter=sio, clock=app.ctx.clock
+                )
+            except OSError as exc:
+                # The rest of the backend still serves; /api/v1/metrics shows no receiver.
+                log.error(
+                    "snmp receiver not started",
+                    extra={"address": f"{settings.snmp_host}:{settings.snmp_port}", "error": str(exc)},
+                )
+
+    @app.after_server_stop
+    async def _stop_snmp(app: Sanic[Any, Any]) -> None:
+        if getattr(app.ctx, "trap_intake", None) is not None:
+            await app.ctx.trap_intake.close()
 
     # Registered after _start/_stop: starts once the sessions exist, closes before the engine goes
     # (Sanic runs shutdown listeners in reverse order).

@@ -1,4 +1,4 @@
-"""Command line: `python -m promptlink {migrate,seed,serve,run}`."""
+"""Command line: `python -m promptlink {migrate,seed,serve,snmp,run}`."""
 
 from __future__ import annotations
 
@@ -53,6 +53,44 @@ def cmd_serve(_args: argparse.Namespace) -> None:
     app.run(host=settings.host, port=settings.port, single_process=True, access_log=False, motd=False)
 
 
+def cmd_snmp(_args: argparse.Namespace) -> None:
+    """The trap receiver and alarm worker alone; chat messages go out through Redis."""
+    import signal
+
+    import socketio
+
+    from .clock import SystemClock
+    from .db import create_engine, create_sessionmaker
+    from .snmp.intake import TrapIntake
+    from .structured_logging import configure_logging
+
+    settings = _settings()
+    configure_logging(settings.log_level, settings.log_format)
+    if not settings.redis_url:
+        print("promptlink snmp: set PROMPTLINK_REDIS_URL to reach the backend's chats.", file=sys.stderr)
+        raise SystemExit(2)
+
+    async def _serve() -> None:
+        engine = create_engine(settings.database_url)
+        emitter = socketio.AsyncRedisManager(settings.redis_url, write_only=True)
+        intake = TrapIntake.start(
+            settings=settings, sessions=create_sessionmaker(engine), emitter=emitter, clock=SystemClock()
+        )
+        print(f"SNMP receiver on udp://{settings.snmp_host}:{intake.receiver.port}", flush=True)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        loop.add_signal_handler(signal.SIGHUP, intake.rules.reload)
+        try:
+            await stop.wait()
+        finally:
+            await intake.close()
+            await engine.dispose()
+
+    asyncio.run(_serve())
+
+
 def cmd_run(args: argparse.Namespace) -> None:
     from .supervisor import main as supervise
 
@@ -66,6 +104,7 @@ def main(argv: list[str] | None = None) -> None:
     sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
     sub.add_parser("seed", help="insert the demo data (idempotent)").set_defaults(func=cmd_seed)
     sub.add_parser("serve", help="run the backend HTTP/socket.io server").set_defaults(func=cmd_serve)
+    sub.add_parser("snmp", help="run only the SNMP trap receiver (chats through Redis)").set_defaults(func=cmd_snmp)
     run = sub.add_parser("run", help="run backend, Rasa and the action server under one supervisor")
     run.add_argument("--model", help="Rasa model file (default: the model of the current fingerprint)")
     run.set_defaults(func=cmd_run)

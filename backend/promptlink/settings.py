@@ -22,6 +22,20 @@ DEMO_SECRETS = {
     "rasa_channel_token": "demo-rasa-channel-token-not-for-production",
 }
 
+# SNMP identities of the demo (docs/snmp.md): a v2c community and one v3 authPriv user.
+DEMO_SNMP_COMMUNITIES = ("public",)
+DEMO_SNMP_V3_USERS = (
+    {
+        "user": "promptlink",
+        "auth": "sha256",
+        "auth_key": "demo-auth-pass",
+        "priv": "aes128",
+        "priv_key": "demo-priv-pass",
+        "engine_id": "8000000001020304",
+    },
+)
+DEMO_SNMP_KEYS = {"demo-auth-pass", "demo-priv-pass"}
+
 
 class SettingsError(RuntimeError):
     """The configuration cannot be used; the message says which variable to set."""
@@ -41,6 +55,8 @@ class Settings(BaseSettings):
     var_dir: Path = PROJECT_ROOT / "var"
     database_url: str = ""
     redis_url: str | None = None
+    # The pub/sub channel the backend processes of one deployment share (socket.io Redis manager).
+    redis_channel: str = "promptlink"
 
     widget_secret: SecretStr | None = None
     session_secret: SecretStr | None = None
@@ -89,6 +105,19 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_format: str = "json"
 
+    # SNMP trap receiver (docs/snmp.md). Communities and v3 users are secrets: demo values in demo mode only.
+    snmp_enabled: bool = True
+    snmp_host: str = "127.0.0.1"
+    snmp_port: int = Field(default=1162, ge=0, le=65535)
+    snmp_communities: list[str] | None = None
+    snmp_v3_users: list[dict[str, str]] | None = None
+    snmp_rules_path: Path | None = None
+    snmp_queue_size: int = Field(default=50_000, ge=1)
+    snmp_device_rate: float = Field(default=20.0, gt=0)
+    snmp_device_burst: int = Field(default=100, ge=1)
+    snmp_rcvbuf_bytes: int = Field(default=4 * 1024 * 1024, ge=0)
+    snmp_fast_path: bool = True  # direct BER reader for v2c traps (docs/snmp.md); 0 = pysnmp only
+
     @model_validator(mode="after")
     def _defaults_and_secrets(self) -> Settings:
         if not self.database_url:
@@ -111,6 +140,18 @@ class Settings(BaseSettings):
                     f"{env} is a demo or too short value (under 32 characters); "
                     "set a long random secret outside demo mode."
                 )
+        if self.snmp_communities is None:
+            self.snmp_communities = list(DEMO_SNMP_COMMUNITIES) if self.demo else []
+        if self.snmp_v3_users is None:
+            self.snmp_v3_users = [dict(user) for user in DEMO_SNMP_V3_USERS] if self.demo else []
+        elif not self.demo:
+            for user in self.snmp_v3_users:
+                for field_name in ("auth_key", "priv_key"):
+                    if len(user.get(field_name, "")) < 8 or user.get(field_name) in DEMO_SNMP_KEYS:
+                        raise SettingsError(
+                            f"PROMPTLINK_SNMP_V3_USERS: {field_name} of {user.get('user')!r} "
+                            "is a demo or too short key."
+                        )
         return self
 
     def secret(self, name: str) -> str:

@@ -20,6 +20,7 @@ class FakeBackend:
         self.handoffs: List[Dict[str, Any]] = []
         self.training: List[Dict[str, Any]] = []
         self.codes: Dict[str, str] = {}
+        self.alarms: Dict[str, List[Dict[str, Any]]] = {}  # by customer code
 
     def _check(self) -> None:
         if self.down:
@@ -110,3 +111,7 @@ class FakeBackend:
             "customer_name": "Cable Andina S.A.",
             "name": "Ana Gómez",
         }
+
+    async def open_alarms(self, *, contact: str) -> List[Dict[str, Any]]:
+        self._check()
+        return list(self.alarms.get(CONTACTS[contact][0], []))

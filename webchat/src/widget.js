@@ -519,7 +519,10 @@
     this.endEl.hidden = !(this.conversationId && this.lastSeq > 0 && this.mode && this.mode !== "closed");
 
     var asking = this.rating === "requested" || this.rating === "done";
+    var wasHidden = this.ratingEl.hidden;
+    var stick = this.isNearBottom();
     this.ratingEl.hidden = !asking || this.mode !== "closed";
+    if (wasHidden && !this.ratingEl.hidden && stick) this.scrollToBottom();
     this.ratingSetEl.hidden = this.rating !== "requested";
     this.ratingThanksEl.hidden = this.rating !== "done";
   };

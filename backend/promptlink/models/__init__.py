@@ -2,6 +2,7 @@
 
 from .admin import AuditLog, ModelVersion, ReviewDecision
 from .agent import Agent
+from .alarm import Alarm
 from .base import Base
 from .bug import Bug, BugEvent, BugTicketLink
 from .conversation import Conversation, ConversationEvent, Message
@@ -14,6 +15,7 @@ from .verification import Verification
 
 __all__ = [
     "Agent",
+    "Alarm",
     "AuditLog",
     "Base",
     "Bug",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select, update
@@ -19,6 +20,9 @@ from .identity import WidgetIdentity
 MAX_CLIENT_MSG_ID = 64
 MAX_PAYLOAD = 500
 REPLAY_LIMIT = 500
+# Author of the proactive notices (SNMP alarms): a conversation that ends with one is shown
+# to its contact on the next visit, even from a browser that does not know it.
+PROACTIVE_AUTHOR = "Monitoreo de red Promptlink"
 
 
 @dataclass(frozen=True)
@@ -41,8 +45,12 @@ async def open_conversation(
     """
     if conversation_id:
         existing = await session.get(Conversation, conversation_id)
-        if existing is not None and existing.mode != "closed" and _owns(existing, identity, resume_grant):
+        if existing is not None and _owns(existing, identity, resume_grant) and not _long_closed(existing):
             return existing
+    if identity is not None:
+        waiting = await _with_unread_notice(session, identity.contact_id)
+        if waiting is not None:
+            return waiting
     conversation = Conversation(
         id=str(uuid.uuid4()),
         customer_id=identity.customer_id if identity else None,
@@ -53,6 +61,33 @@ async def open_conversation(
     session.add(conversation)
     await session.flush()
     return conversation
+
+
+# A chat closed less than this long ago is still resumed (its history, the rating question);
+# writing in it starts over with the assistant. Older ones give way to a new conversation.
+RESUME_CLOSED_FOR = timedelta(hours=24)
+
+
+def _long_closed(conversation: Conversation) -> bool:
+    if conversation.mode != "closed":
+        return False
+    return conversation.closed_at is None or utcnow() - conversation.closed_at > RESUME_CLOSED_FOR
+
+
+async def _with_unread_notice(session: AsyncSession, contact_id: int) -> Conversation | None:
+    """The contact's latest open conversation when its last message is a proactive notice."""
+    latest = await session.scalar(
+        select(Conversation)
+        .where(Conversation.contact_id == contact_id, Conversation.mode != "closed", Conversation.last_seq > 0)
+        .order_by(Conversation.updated_at.desc())
+        .limit(1)
+    )
+    if latest is None:
+        return None
+    author = await session.scalar(
+        select(Message.author_name).where(Message.conversation_id == latest.id, Message.seq == latest.last_seq)
+    )
+    return latest if author == PROACTIVE_AUTHOR else None
 
 
 def _owns(conversation: Conversation, identity: WidgetIdentity | None, resume_grant: str | None) -> bool:

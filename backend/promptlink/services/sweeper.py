@@ -82,6 +82,9 @@ async def sweep(
             )
             .order_by(Ticket.next_update_due)
             .limit(limit)
+            # Several backend processes sweep: on PostgreSQL each takes the tickets the others
+            # are not handling (SQLite serialises writers already and ignores the clause).
+            .with_for_update(skip_locked=True, of=Ticket)
         )
     )
     reminders = list(
@@ -95,6 +98,9 @@ async def sweep(
             )
             .order_by(Ticket.next_update_due)
             .limit(limit)
+            # Several backend processes sweep: on PostgreSQL each takes the tickets the others
+            # are not handling (SQLite serialises writers already and ignores the clause).
+            .with_for_update(skip_locked=True, of=Ticket)
         )
     )
     supervisors: list[str] = []

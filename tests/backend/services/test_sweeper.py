@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 from promptlink.clock import ManualClock
@@ -163,3 +164,19 @@ async def test_the_assignee_is_reminded_when_there_is_one(seeded) -> None:
         ticket = await session.scalar(select(Ticket).where(Ticket.number == number))
         assert ticket.reminded_for == ticket.next_update_due
     assert await _mail_to(seeded, "l3@promptlink.example", "pendiente")
+
+
+async def test_two_processes_sweeping_at_once_record_each_breach_once(database_url, seeded) -> None:
+    clock = ManualClock(START)
+    numbers = [await _p1(seeded, clock) for _ in range(20)]
+    clock.advance(timedelta(hours=3))  # every P1 update is overdue
+    engines = [create_engine(database_url), create_engine(database_url)]  # two processes' pools
+    try:
+        results = await asyncio.gather(*(_sweep(create_sessionmaker(e), clock) for e in engines))
+    finally:
+        for engine in engines:
+            await engine.dispose()
+    breached = [n for result in results for n in result.breached]
+    assert sorted(breached) == sorted(numbers)  # each once, by one of the two
+    for number in numbers[:3]:
+        assert len(await _events(seeded, number, "breach")) == 1

@@ -103,6 +103,8 @@ async def test_an_anonymous_visitor_verifies_with_the_code_from_its_mailbox(lone
     back = await ChatClient(lone_backend.base_url).connect(conversation_id=cid, resume_token=grant, last_seq=0)
     await back.close()
     assert back.session["conversation_id"] == cid
+    # The widget's header learns who the visitor turned out to be.
+    assert (back.session["customer"], back.session["name"]) == ("Cable Andina S.A.", "Ana Gómez")
     again = _start(lone_backend, auth_headers, cid)
     assert again.status_code == 409 and again.json()["message"] == "Esta conversación ya está identificada."
 

@@ -211,7 +211,7 @@ def test_customer_l1_transfer_l3_hand_back_end_and_rating(stack: Running, pages)
     before = bots.count()
     send(customer, "¿cuáles son los niveles de prioridad?")
     expect(bots).to_have_count(before + 1, timeout=BOT_WAIT)
-    expect(bots.last).to_contain_text("P1")
+    expect(bots.last).to_contain_text("Prioridad 1")
 
     # The customer ends the chat and rates it.
     customer.click(".pl-end")

@@ -177,7 +177,10 @@ def register_agent(sio: socketio.AsyncServer, app_ctx: Any, settings: Settings) 
         except DomainError as exc:
             return {"error": exc.public}
         # Join before reading: a message stored in between arrives twice, never zero times (seq dedupes).
-        await sio.enter_room(sid, agent_room_of(conversation_id), namespace=NAMESPACE)
+        try:
+            await sio.enter_room(sid, agent_room_of(conversation_id), namespace=NAMESPACE)
+        except ValueError:  # the socket closed meanwhile
+            return {"error": NOT_ACTIVE}
         async with app_ctx.sessions() as session:
             missed = await messages_after(
                 session=session, conversation_id=conversation_id, last_seq=_last_seq(data.get("last_seq"))

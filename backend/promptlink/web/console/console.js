@@ -24,6 +24,7 @@ import { refreshChats, showChats, startLiveChat, stopLiveChat } from "./livechat
 import { forgetPhoneForm, loadCustomers, wirePhoneForm } from "./phone.js";
 import { loadQueues, wireSearch } from "./queues.js";
 import { loadTicket, openTicket, wireTicketActions } from "./ticket.js";
+import "./alarms.js";
 
 var VIEWS = ["login", "denied", "queues", "ticket", "phone", "chats"];
 

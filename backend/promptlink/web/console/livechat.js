@@ -349,7 +349,17 @@ function loadMyChats() {
   );
 }
 
+// Own chats are followed from the start (their rooms are joined on connect): unread counts.
+function followMyChats() {
+  for (var i = 0; i < live.myChats.length; i++) {
+    var s = live.myChats[i];
+    var conv = getConv(str(s.conversation_id));
+    if (!conv.summary || conv.summary.mode !== s.mode) conv.summary = s;
+  }
+}
+
 function renderMyChats() {
+  followMyChats();
   var list = $("my-chats");
   clear(list);
   for (var i = 0; i < live.myChats.length; i++) {

@@ -1,0 +1,1 @@
+"""SNMP trap intake: the pysnmp receiver, trap decoding, alarm rules and counters."""

@@ -1,0 +1,73 @@
+"""The trap intake as one unit: receiver + queue + alarm worker (in the backend or alone)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from ..chat_gateway import Emitter
+from ..clock import Clock
+from ..settings import Settings
+from .metrics import TrapCounters, render_prometheus
+from .receiver import TrapEvent, TrapReceiver
+from .rules import RulesFile
+from .worker import AlarmWorker
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class TrapIntake:
+    receiver: TrapReceiver
+    worker: AlarmWorker
+    counters: TrapCounters
+    rules: RulesFile
+    task: asyncio.Task[None]
+
+    @classmethod
+    def start(
+        cls,
+        *,
+        settings: Settings,
+        sessions: async_sessionmaker[AsyncSession],
+        emitter: Emitter | None,
+        clock: Clock,
+    ) -> TrapIntake:
+        """Bind the receiver and start the worker (inside the running event loop)."""
+        counters = TrapCounters()
+        queue: asyncio.Queue[TrapEvent] = asyncio.Queue(maxsize=settings.snmp_queue_size)
+        rules = RulesFile(settings.snmp_rules_path)
+        receiver = TrapReceiver(
+            host=settings.snmp_host,
+            port=settings.snmp_port,
+            communities=list(settings.snmp_communities or []),
+            v3_users=list(settings.snmp_v3_users or []),
+            queue=queue,
+            counters=counters,
+            rcvbuf_bytes=settings.snmp_rcvbuf_bytes,
+            fast_path=settings.snmp_fast_path,
+        )
+        worker = AlarmWorker(
+            sessions=sessions,
+            queue=queue,
+            counters=counters,
+            rules=rules,
+            emitter=emitter,
+            clock=clock,
+            device_rate=settings.snmp_device_rate,
+            device_burst=settings.snmp_device_burst,
+        )
+        receiver.start()
+        task = asyncio.create_task(worker.run())
+        return cls(receiver, worker, counters, rules, task)
+
+    def metrics(self) -> str:
+        return render_prometheus(self.counters, queue_depth=self.worker.in_flight)
+
+    async def close(self) -> None:
+        self.receiver.close()
+        self.task.cancel()
+        await asyncio.gather(self.task, return_exceptions=True)

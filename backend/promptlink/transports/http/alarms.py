@@ -1,0 +1,104 @@
+"""`/api/v1/alarms` (equipment alarms from SNMP traps) and `/api/v1/metrics`."""
+
+from __future__ import annotations
+
+from sanic import Blueprint, Request
+from sanic.response import HTTPResponse, json, text
+from sanic_ext.extensions.openapi import openapi
+from sqlalchemy import select
+
+from ...models import Customer
+from ...services import alarms as svc
+from ...services.auth import Forbidden, Principal
+from ...services.errors import InvalidInput, NotFound
+from ...snmp.metrics import render_prometheus
+from ...snmp.rules import RulesError
+from .common import caller, int_arg
+
+bp = Blueprint("alarms", url_prefix="/api/v1")
+FORBIDDEN = "No tiene permiso para esta acción."
+
+
+def _staff(p: Principal) -> None:
+    if not p.is_staff:
+        raise Forbidden(f"role {p.role} is not support staff", public=FORBIDDEN)
+
+
+@bp.get("/alarms")
+@openapi.definition(
+    summary="Open equipment alarms",
+    description="A customer (widget identity, or the service token with `X-On-Behalf-Of`) sees its own open "
+    "alarms; staff see every customer's, or one customer's with `?customer=CODE`.",
+)
+async def list_open(request: Request) -> HTTPResponse:
+    p = await caller(request)
+    limit = int_arg(request, "limit", 20, low=1, high=100)
+    async with request.app.ctx.sessions() as session:
+        if p.role == "customer":
+            assert p.customer_id is not None
+            customer = await session.get(Customer, p.customer_id)
+        elif p.is_staff and request.args.get("customer"):
+            customer = await session.scalar(select(Customer).where(Customer.code == request.args.get("customer")))
+            if customer is None:
+                raise NotFound("unknown customer", public="El cliente no existe.")
+        elif p.is_staff:
+            customer = None
+        else:
+            raise Forbidden("the service token must act on behalf of a contact", public=FORBIDDEN)
+        if customer is None:
+            rows = await svc.all_open_alarms(session=session, limit=limit)
+            return json({"alarms": [svc.alarm_json(a) for a in rows]})
+        rows = await svc.open_alarms(session=session, customer_id=customer.id, limit=limit)
+        return json(
+            {
+                "customer": customer.code,
+                "customer_name": customer.name,
+                "alarms": [svc.alarm_json(a, timezone=customer.timezone) for a in rows],
+            }
+        )
+
+
+@bp.get("/alarms/unassigned")
+@openapi.definition(
+    summary="Alarms from unknown equipment",
+    description="«Alarmas sin asignar»: traps from addresses no customer device has (staff).",
+)
+async def list_unassigned(request: Request) -> HTTPResponse:
+    p = await caller(request)
+    _staff(p)
+    limit = int_arg(request, "limit", 100, low=1, high=500)
+    async with request.app.ctx.sessions() as session:
+        rows = await svc.unassigned_alarms(session=session, limit=limit)
+    return json({"alarms": [svc.alarm_json(a) for a in rows]})
+
+
+@bp.post("/alarms/rules/reload")
+@openapi.definition(
+    summary="Reload the SNMP trap rules", description="Supervisors and admins. 422 if the file is invalid."
+)
+async def reload_rules(request: Request) -> HTTPResponse:
+    p = await caller(request)
+    if p.role not in ("supervisor", "admin"):
+        raise Forbidden(f"role {p.role} may not reload rules", public=FORBIDDEN)
+    intake = getattr(request.app.ctx, "trap_intake", None)
+    if intake is None:
+        raise NotFound("the SNMP receiver is not running in this process", public="El receptor SNMP no está activo.")
+    try:
+        rules = intake.rules.reload()
+    except (RulesError, OSError) as exc:
+        raise InvalidInput(str(exc), public="El archivo de reglas SNMP no es válido.") from exc
+    return json({"rules": [r.name for r in rules.rules], "enterprise_prefix": rules.enterprise_prefix})
+
+
+@bp.get("/metrics")
+@openapi.definition(
+    summary="Prometheus metrics",
+    description="Text exposition format. Readable by staff and by the service token (a scraper's bearer token).",
+)
+async def metrics(request: Request) -> HTTPResponse:
+    p = await caller(request)
+    if not (p.is_staff or p.role == "service"):
+        raise Forbidden(f"role {p.role} may not read metrics", public=FORBIDDEN)
+    intake = getattr(request.app.ctx, "trap_intake", None)
+    body = intake.metrics() if intake is not None else render_prometheus(None)
+    return text(body, content_type="text/plain; version=0.0.4; charset=utf-8")

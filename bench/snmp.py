@@ -1,0 +1,389 @@
+"""SNMP trap intake benchmark: sustained v2c rate (side by side with net-snmp's snmptrapd),
+v3 authPriv rate, and trap → chat latency.
+
+Starts its own backend (`python -m promptlink serve`, SQLite in a temporary var dir, receiver
+on a free UDP port) and its own `snmptrapd` on another free port; sends only to 127.0.0.1;
+stops everything it started on exit. Prints figures, never asserts timings.
+
+    .venv/bin/python bench/snmp.py                           # all scenarios, defaults
+    .venv/bin/python bench/snmp.py --rates 1000,1500,2000,3000 --seconds 10
+    .venv/bin/python bench/snmp.py --out bench/results/snmp-2026-11.json
+
+Scenarios
+  v2c      for each rate: the same stream of v2c linkDown traps (3 demo devices × 50 ifIndex,
+           so 150 alarms and tickets, then folding) to the backend's receiver and to
+           snmptrapd; accounting = sent, datagrams read, accepted, processed, dropped by
+           reason, in flight, kernel RcvbufErrors (host-wide) and snmptrapd's count.
+  v3       v3 authPriv (SHA-256/AES-128) traps captured from pysnmp's send_notification and
+           replayed at each rate (inside USM's 150 s time window) to the backend only.
+  latency  a socket.io client connected as the customer (Ana, Cable Andina); each new
+           linkDown (distinct ifIndex) is timed from sendto() to the chat `message` event.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import multiprocessing
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+from chat import log, machine_info, summary
+from harness import ROOT, backend_process, database
+
+sys.path.insert(0, str(ROOT))  # tests.backend.snmp.traps: the packet builders the tests use
+
+from tests.backend.snmp.traps import IF_INDEX, LINK_DOWN  # noqa: E402
+
+SERVICE = {"Authorization": "Bearer demo-service-token-not-for-production"}
+DEVICES = ("127.0.0.21", "127.0.0.22", "127.0.0.31")
+ANA = "ana.gomez@cableandina.example"
+
+
+def v2c_packets(count: int) -> list[bytes]:
+    from pysnmp.proto.rfc1902 import Integer
+
+    from tests.backend.snmp.traps import v2c_packet
+
+    return [
+        v2c_packet("public", LINK_DOWN, [(f"{IF_INDEX}.{i % 50 + 1}", Integer(i % 50 + 1))], request_id=i + 1)
+        for i in range(count)
+    ]
+
+
+def udp_rcvbuf_errors() -> int:
+    lines = [line.split() for line in Path("/proc/net/snmp").read_text().splitlines() if line.startswith("Udp:")]
+    return int(lines[1][lines[0].index("RcvbufErrors")])
+
+
+def free_udp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _send(packets: list[bytes], targets: list[int], rate: float, seconds: float, result: Any) -> None:
+    """In a child process: send packets round-robin from the 3 device addresses, paced per 1 ms."""
+    socks = []
+    for address in DEVICES:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4 << 20)
+        sock.bind((address, 0))
+        socks.append(sock)
+    total = int(rate * seconds)
+    start = time.perf_counter()
+    sent = 0
+    while sent < total:
+        due = min(total, int((time.perf_counter() - start) * rate) + 1)
+        while sent < due:
+            packet = packets[sent % len(packets)]
+            sock = socks[sent % len(socks)]
+            for port in targets:
+                sock.sendto(packet, ("127.0.0.1", port))
+            sent += 1
+        time.sleep(0.001)
+    result["sent"] = sent
+    result["seconds"] = time.perf_counter() - start
+
+
+def send_stream(packets: list[bytes], targets: list[int], rate: float, seconds: float) -> dict[str, Any]:
+    with multiprocessing.Manager() as manager:
+        result = manager.dict()
+        process = multiprocessing.Process(target=_send, args=(packets, targets, rate, seconds, result))
+        process.start()
+        process.join(seconds + 120)
+        if process.is_alive():
+            process.kill()
+        return dict(result)
+
+
+def metrics(base_url: str) -> dict[str, float]:
+    text = httpx.get(base_url + "/api/v1/metrics", headers=SERVICE, timeout=10).text
+    values: dict[str, float] = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            name, value = line.rsplit(" ", 1)
+            values[name] = float(value)
+    return values
+
+
+def accounting(before: dict[str, float], after: dict[str, float]) -> dict[str, Any]:
+    def delta(prefix: str) -> int:
+        return int(sum(v - before.get(k, 0) for k, v in after.items() if k.startswith(prefix)))
+
+    drops = {
+        k.split('reason="')[1].rstrip('"}'): int(v - before.get(k, 0))
+        for k, v in after.items()
+        if k.startswith("promptlink_snmp_traps_dropped_total") and v - before.get(k, 0)
+    }
+    return {
+        "datagrams": delta("promptlink_snmp_datagrams_total"),
+        "accepted": delta("promptlink_snmp_traps_received_total"),
+        "processed": delta("promptlink_snmp_traps_processed_total"),
+        "folded": delta("promptlink_snmp_traps_folded_total"),
+        "dropped": drops,
+        "in_flight": int(after.get("promptlink_snmp_queue_depth", 0)),
+        "tickets_created": delta("promptlink_snmp_tickets_created_total"),
+    }
+
+
+def settle(base_url: str, before: dict[str, float], expected: int, timeout: float = 120) -> dict[str, Any]:
+    """Wait until the backend's books close (or stop changing)."""
+    deadline = time.monotonic() + timeout
+    last: dict[str, Any] = {}
+    stable = 0
+    while time.monotonic() < deadline:
+        current = accounting(before, metrics(base_url))
+        done = current["processed"] + sum(current["dropped"].values())
+        if current["datagrams"] >= expected and current["in_flight"] == 0 and done >= current["accepted"]:
+            return current
+        stable = stable + 1 if current == last else 0
+        if stable >= 10:
+            return current
+        last = current
+        time.sleep(0.5)
+    return last
+
+
+@contextmanager
+def snmptrapd(work: Path) -> Any:
+    binary = shutil.which("snmptrapd")
+    if binary is None:
+        log("snmptrapd missing (apt-get install snmptrapd): the side-by-side column stays empty")
+        yield None, None
+        return
+    port = free_udp_port()
+    conf = work / "snmptrapd.conf"
+    conf.write_text("disableAuthorization yes\n")
+    out = work / "snmptrapd.log"
+    env = {**os.environ, "MIBS": ""}
+    process = subprocess.Popen(
+        [binary, "-f", "-C", "-c", str(conf), "-n", "-On", "-F", "T\n", "-Lf", str(out), f"udp:127.0.0.1:{port}"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+    )
+    time.sleep(1.0)
+    try:
+        yield port, out
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def trapd_count(path: Path | None) -> int | None:
+    if path is None or not path.exists():
+        return None
+    return sum(1 for line in path.read_text(errors="replace").splitlines() if line == "T")
+
+
+def run_v2c(base_url: str, port: int, rates: list[float], seconds: float, work: Path) -> list[dict[str, Any]]:
+    packets = v2c_packets(300)
+    rows = []
+    with snmptrapd(work) as (trapd_port, trapd_log):
+        for rate in rates:
+            before, kernel_before = metrics(base_url), udp_rcvbuf_errors()
+            trapd_before = trapd_count(trapd_log) or 0
+            targets = [port] + ([trapd_port] if trapd_port else [])
+            log(f"v2c: {rate:g}/s for {seconds:g} s to {len(targets)} receiver(s)")
+            sent = send_stream(packets, targets, rate, seconds)
+            books = settle(base_url, before, sent["sent"])
+            time.sleep(1.0)
+            trapd = trapd_count(trapd_log)
+            row = {
+                "rate_target": rate,
+                "sent": sent["sent"],
+                "send_seconds": round(sent["seconds"], 2),
+                "rate_sent": round(sent["sent"] / sent["seconds"], 1),
+                **books,
+                "unaccounted": sent["sent"] - books["processed"] - sum(books["dropped"].values()) - books["in_flight"],
+                "kernel_rcvbuf_errors": udp_rcvbuf_errors() - kernel_before,
+                "snmptrapd_received": None if trapd is None else trapd - trapd_before,
+            }
+            row["no_loss"] = row["unaccounted"] == 0 and not row["dropped"]
+            rows.append(row)
+            log(json.dumps(row, ensure_ascii=False))
+    return rows
+
+
+def v3_packets(count: int) -> list[bytes]:
+    """Real pysnmp v3 authPriv traps, captured on a local socket (replayable inside USM's window)."""
+    from tests.backend.snmp.traps import send_v3
+
+    sink = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sink.bind(("127.0.0.1", 0))
+    sink.settimeout(5)
+    port = sink.getsockname()[1]
+
+    async def produce() -> None:
+        for i in range(count):
+            await send_v3(port, auth_key="demo-auth-pass", priv_key="demo-priv-pass", trap_oid=LINK_DOWN,
+                          if_index=i % 50 + 1)  # fmt: skip
+
+    asyncio.run(produce())
+    packets = [sink.recv(4096) for _ in range(count)]
+    sink.close()
+    return packets
+
+
+def run_v3(base_url: str, port: int, rates: list[float], seconds: float) -> list[dict[str, Any]]:
+    rows = []
+    for rate in rates:
+        packets = v3_packets(50)  # fresh per rate: USM accepts a sender's time within 150 s
+        before, kernel_before = metrics(base_url), udp_rcvbuf_errors()
+        log(f"v3 authPriv: {rate:g}/s for {seconds:g} s")
+        sent = send_stream(packets, [port], rate, seconds)
+        books = settle(base_url, before, sent["sent"])
+        row = {
+            "rate_target": rate,
+            "sent": sent["sent"],
+            "rate_sent": round(sent["sent"] / sent["seconds"], 1),
+            **books,
+            "unaccounted": sent["sent"] - books["processed"] - sum(books["dropped"].values()) - books["in_flight"],
+            "kernel_rcvbuf_errors": udp_rcvbuf_errors() - kernel_before,
+        }
+        row["no_loss"] = row["unaccounted"] == 0 and not row["dropped"]
+        rows.append(row)
+        log(json.dumps(row, ensure_ascii=False))
+    return rows
+
+
+async def run_latency(
+    base_url: str, port: int, samples: int, background: float, interval: float = 0.5
+) -> dict[str, Any]:
+    import socketio
+    from pysnmp.proto.rfc1902 import Integer
+
+    from tests.backend.snmp.traps import v2c_packet
+
+    async with httpx.AsyncClient(timeout=10) as client:
+        token = (await client.post(f"{base_url}/demo/identity", json={"contact": ANA})).json()["token"]
+    arrived: dict[int, float] = {}
+    sent: dict[int, float] = {}
+    all_arrived = asyncio.Event()
+    ready = asyncio.Event()
+    sio = socketio.AsyncClient(reconnection=False)
+
+    async def on_message(data: dict[str, Any]) -> None:
+        text = str(data.get("text", ""))
+        found = re.search(r"la interfaz (\d+) ", text)
+        if "Aviso de monitoreo" in text and found and int(found.group(1)) in sent:  # measured traps only
+            arrived.setdefault(int(found.group(1)), time.perf_counter())
+            if len(arrived) >= samples:
+                all_arrived.set()
+
+    async def on_session(_data: dict[str, Any]) -> None:
+        ready.set()
+
+    sio.on("message", on_message, namespace="/chat")
+    sio.on("session", on_session, namespace="/chat")
+    await sio.connect(base_url, namespaces=["/chat"], auth={"identity": token}, transports=["websocket"])
+    await asyncio.wait_for(ready.wait(), 10)
+    noise = None
+    if background:
+        # Open the background's 150 alarms first: the measured storm is one of repeats.
+        packets = v2c_packets(300)
+        loop = asyncio.get_running_loop()
+        before = await asyncio.to_thread(metrics, base_url)
+        await loop.run_in_executor(None, send_stream, packets, [port], 300.0, 1.0)
+        await asyncio.to_thread(settle, base_url, before, 300)
+        noise = loop.run_in_executor(None, send_stream, packets, [port], background, (samples + 5) * interval + 8)
+        await asyncio.sleep(2)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind(("127.0.0.21", 0))
+    base = 1000 if not background else 5000
+    # Warm-up (not measured): the first alarms fill the process's caches (devices, compiled SQL).
+    for index in range(base - 5, base):
+        warm = v2c_packet("public", LINK_DOWN, [(f"{IF_INDEX}.{index}", Integer(index))], request_id=index)
+        sock.sendto(warm, ("127.0.0.1", port))
+        await asyncio.sleep(interval)
+    await asyncio.sleep(2)
+    for i in range(samples):
+        index = base + i  # distinct ifIndex: a new alarm, a new ticket and a notice each time
+        packet = v2c_packet("public", LINK_DOWN, [(f"{IF_INDEX}.{index}", Integer(index))], request_id=index)
+        sent[index] = time.perf_counter()
+        sock.sendto(packet, ("127.0.0.1", port))
+        await asyncio.sleep(interval)
+    try:
+        await asyncio.wait_for(all_arrived.wait(), 30)
+    except TimeoutError:
+        log(f"latency: {samples - len(arrived)} notice(s) did not arrive within 30 s")
+    if noise is not None:
+        await noise
+    await sio.disconnect()
+    sock.close()
+    latencies = [(arrived[i] - sent[i]) * 1000 for i in sent if i in arrived]
+    return {
+        "samples": samples,
+        "received": len(latencies),
+        "background_v2c_rate": background,
+        "interval_s": interval,
+        "ms": summary(latencies),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--scenario", choices=["v2c", "v3", "latency", "all"], default="all")
+    parser.add_argument("--rates", default="1000,1500,2000,3000", help="v2c rates (traps/s), comma-separated")
+    parser.add_argument("--v3-rates", default="250,500,1000", help="v3 authPriv rates (traps/s)")
+    parser.add_argument("--seconds", type=float, default=10.0, help="seconds per rate step")
+    parser.add_argument("--samples", type=int, default=60, help="latency: traps timed to the chat")
+    parser.add_argument("--background", type=float, default=1000.0, help="latency: v2c background rate (0 = idle)")
+    parser.add_argument("--out", type=Path)
+    parser.add_argument("--note", default="")
+    parser.add_argument("--keep-var", action="store_true", help="keep the backend's var dir (logs, database)")
+    parser.add_argument("--log-level", default="INFO", help="the backend's PROMPTLINK_LOG_LEVEL (DEBUG: per batch)")
+    args = parser.parse_args()
+    report: dict[str, Any] = {"machine": machine_info(), "note": args.note, "seconds_per_step": args.seconds}
+    work = Path(tempfile.mkdtemp(prefix="promptlink-bench-snmp-"))
+    port = free_udp_port()
+    extra = {
+        "PROMPTLINK_SNMP_PORT": str(port),
+        "PROMPTLINK_OUTBOX_INTERVAL_SECONDS": "2",
+        "PROMPTLINK_LOG_LEVEL": args.log_level,
+    }
+    try:
+        with (
+            database("sqlite", work, "snmp") as url,
+            backend_process(url, workers=True, keep_var=False, extra_env=extra) as running,
+        ):
+            if args.scenario in ("latency", "all"):
+                report["latency_idle"] = asyncio.run(run_latency(running.base_url, port, args.samples, 0))
+                log(f"latency idle: {report['latency_idle']}")
+                if args.background:
+                    report["latency_loaded"] = asyncio.run(
+                        run_latency(running.base_url, port, args.samples, args.background)
+                    )
+                    log(f"latency under load: {report['latency_loaded']}")
+            if args.scenario in ("v2c", "all"):
+                rates = [float(r) for r in args.rates.split(",")]
+                report["v2c"] = run_v2c(running.base_url, port, rates, args.seconds, work)
+            if args.scenario in ("v3", "all"):
+                rates = [float(r) for r in args.v3_rates.split(",")]
+                report["v3"] = run_v3(running.base_url, port, rates, args.seconds)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    print(json.dumps(report, indent=2, ensure_ascii=False))
+    if args.out:
+        args.out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
