@@ -3,6 +3,7 @@
 Standard library only, so either environment can run it:
     python bot/model.py path          # print the model path for the current data
     python bot/model.py ensure        # train with the bot environment unless cached
+    python bot/model.py active        # the model Rasa starts with: models/active (set by /admin), else `path`
 """
 
 from __future__ import annotations
@@ -35,6 +36,16 @@ def fingerprint(root: Path = ROOT) -> str:
 
 def model_path(root: Path = ROOT) -> Path:
     return root / "models" / f"promptlink-{fingerprint(root)}.tar.gz"
+
+
+def active_model(root: Path = ROOT) -> Path:
+    """The model an administrator activated (pointer file `models/active`), else the current data's."""
+    pointer = root / "models" / "active"
+    if pointer.is_file():
+        target = Path(pointer.read_text(encoding="utf-8").strip())
+        if target.is_file():
+            return target
+    return model_path(root)
 
 
 def ensure_trained(root: Path = ROOT) -> Path:
@@ -74,9 +85,11 @@ if __name__ == "__main__":
     command = sys.argv[1] if len(sys.argv) > 1 else "ensure"
     if command == "path":
         print(model_path())
+    elif command == "active":
+        print(active_model())
     elif command == "fingerprint":
         print(fingerprint())
     elif command == "ensure":
         ensure_trained()
     else:
-        raise SystemExit(f"unknown command {command!r}; use path, fingerprint or ensure")
+        raise SystemExit(f"unknown command {command!r}; use path, active, fingerprint or ensure")

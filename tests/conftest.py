@@ -46,6 +46,9 @@ def base_env(var_dir: Path, **overrides: str) -> dict[str, str]:
         PROMPTLINK_SNMP_PORT=str(free_udp_port()),
         PROMPTLINK_OUTBOX_INTERVAL_SECONDS="0.2",
         PROMPTLINK_LOG_FORMAT="json",
+        # Administrators' labels and activated models stay in the test's own folder, not the project's.
+        PROMPTLINK_REVIEWED_NLU_PATH=str(var_dir / "reviewed" / "reviewed.yml"),
+        PROMPTLINK_MODELS_DIR=str(var_dir / "models"),
         PYTHONPATH=str(ROOT / "backend"),
         RASA_TELEMETRY_ENABLED="false",
     )
@@ -205,7 +208,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
         PROMPTLINK_RASA_URL=rasa_url,
         PROMPTLINK_ACTIONS_URL=f"http://127.0.0.1:{free_port()}",
     )
-    running = _start(var_dir, ["run"], env, health_timeout=600, accept=(200,))
+    # A loaded 2-core machine can need more than 10 minutes to load Rasa: PROMPTLINK_TEST_STACK_TIMEOUT.
+    timeout = float(os.environ.get("PROMPTLINK_TEST_STACK_TIMEOUT", "600"))
+    running = _start(var_dir, ["run"], env, health_timeout=timeout, accept=(200,))
     running.extra["rasa_url"] = rasa_url
     yield running
     running.stop()

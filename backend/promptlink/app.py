@@ -19,9 +19,11 @@ from .clock import SystemClock
 from .db import create_engine, create_sessionmaker
 from .live_chat import LiveChat
 from .services.errors import DomainError
+from .services.retraining import TrainingConfig, TrainingRunner
 from .settings import PROJECT_ROOT, Settings, get_settings
 from .smtp_intake import SmtpIntake
 from .transports.http import (
+    admin,
     alarms,
     auth,
     bugs,
@@ -43,6 +45,8 @@ log = logging.getLogger(__name__)
 
 PAGES = Path(__file__).parent / "web" / "pages"
 CONSOLE_DIR = Path(__file__).parent / "web" / "console"
+ADMIN_DIR = Path(__file__).parent / "web" / "admin"
+CHART_JS = PROJECT_ROOT / "webchat" / "node_modules" / "chart.js" / "dist" / "chart.umd.min.js"
 WEBCHAT_SRC = PROJECT_ROOT / "webchat" / "src"
 SOCKETIO_JS = PROJECT_ROOT / "webchat" / "node_modules" / "socket.io-client" / "dist" / "socket.io.min.js"
 
@@ -117,6 +121,7 @@ def create_app(settings: Settings | None = None, *, name: str = "promptlink") ->
         training.bp,
         rmas.bp,
         alarms.bp,
+        admin.bp,
     ):
         app.blueprint(blueprint)
 
@@ -147,6 +152,18 @@ def create_app(settings: Settings | None = None, *, name: str = "promptlink") ->
             default_wait_seconds=settings.handoff_default_wait_seconds,
             max_chars=settings.max_message_chars,
         )
+        app.ctx.training = TrainingRunner(
+            sessions=app.ctx.sessions,
+            rasa=app.ctx.assistant,
+            config=TrainingConfig(
+                project=settings.bot_project_dir,
+                models_dir=settings.models_dir,
+                work_dir=settings.var_dir / "training",
+                rasa_bin=PROJECT_ROOT / ".venv-bot" / "bin" / "rasa",
+                cache_dir=settings.bot_project_dir / ".rasa" / "cache",
+            ),
+        )
+        await app.ctx.training.recover()
         app.ctx.workers = []
         if settings.workers_enabled:
             sender = OutboxSender(
@@ -178,6 +195,7 @@ def create_app(settings: Settings | None = None, *, name: str = "promptlink") ->
     async def _stop(app: Sanic[Any, Any]) -> None:
         for task in app.ctx.workers:
             task.cancel()
+        await app.ctx.training.stop()
         await asyncio.gather(*app.ctx.workers, return_exceptions=True)
         await app.ctx.gateway.drain()
         await app.ctx.assistant.close()
@@ -228,6 +246,13 @@ def create_app(settings: Settings | None = None, *, name: str = "promptlink") ->
     app.static("/webchat/vendor/socket.io.min.js", SOCKETIO_JS, name="socketio_js")
     app.static("/webchat", WEBCHAT_SRC, name="webchat")
     app.static("/console/assets", CONSOLE_DIR, name="console_assets")
+
+    app.static("/admin/vendor/chart.umd.min.js", CHART_JS, name="chart_js")
+    app.static("/admin/assets", ADMIN_DIR, name="admin_assets")
+
+    @app.get("/admin")
+    async def admin_page(_request: Request) -> HTTPResponse:
+        return await file(ADMIN_DIR / "index.html", mime_type="text/html; charset=utf-8")
 
     @app.get("/console")
     async def console(_request: Request) -> HTTPResponse:

@@ -96,6 +96,12 @@ class Settings(BaseSettings):
     chat_rate_per_second: float = Field(default=2.0, gt=0, le=1000)
     # An agent whose last console socket closed is set offline after this many seconds.
     agent_offline_grace_seconds: float = Field(default=60.0, ge=0, le=3600)
+    # Administrators' training loop (docs/admin.md): where the bot's training inputs are, where the
+    # reviewed examples are exported, where trained models and the `active` pointer live.
+    bot_project_dir: Path = PROJECT_ROOT
+    reviewed_nlu_path: Path = PROJECT_ROOT / "data" / "nlu" / "reviewed.yml"
+    models_dir: Path = PROJECT_ROOT / "models"
+    review_confidence_threshold: float = Field(default=0.55, ge=0.0, le=1.0)
     log_level: str = "INFO"
     log_format: str = "json"
 

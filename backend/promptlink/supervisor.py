@@ -208,6 +208,7 @@ def banner(settings: Settings) -> str:
         "Promptlink Assist is running.",
         f"  Demo site with the chat widget:  {base}/",
         f"  Agent console:                   {base}/console",
+        f"  Administration:                  {base}/admin",
         f"  API docs (OpenAPI):              {base}/docs",
         f"  Health:                          {base}/api/v1/health",
         f"  E-mail intake (SMTP):            {settings.smtp_intake_host}:{settings.smtp_intake_port}",
@@ -246,7 +247,11 @@ def main(args: argparse.Namespace) -> int:
     sys.path.insert(0, str(PROJECT_ROOT))
     from bot.model import model_path
 
-    model = Path(args.model) if args.model else model_path()
+    from .services.retraining import read_active_pointer
+
+    settings = get_settings()
+    # The model an administrator activated last (docs/admin.md) wins over the one of the current data.
+    model = Path(args.model) if args.model else (read_active_pointer(settings.models_dir) or model_path())
     if not model.exists():
         print(
             f"promptlink: no Rasa model at {model}; run `python bot/model.py ensure` first "
@@ -254,4 +259,5 @@ def main(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    return asyncio.run(supervise(get_settings(), model))
+    log("rasa model", model=str(model))
+    return asyncio.run(supervise(settings, model))

@@ -1,5 +1,6 @@
 """ORM models; importing this package registers every table on `Base.metadata`."""
 
+from .admin import AuditLog, ModelVersion, ReviewDecision
 from .agent import Agent
 from .alarm import Alarm
 from .base import Base
@@ -15,6 +16,7 @@ from .verification import Verification
 __all__ = [
     "Agent",
     "Alarm",
+    "AuditLog",
     "Base",
     "Bug",
     "BugEvent",
@@ -28,7 +30,9 @@ __all__ = [
     "DeploymentStageChange",
     "Device",
     "Message",
+    "ModelVersion",
     "OutboxItem",
+    "ReviewDecision",
     "Rma",
     "Ticket",
     "TicketEvent",

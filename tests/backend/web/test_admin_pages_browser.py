@@ -1,0 +1,118 @@
+"""The administration pages in Chromium against a lone backend: access, dashboard, users, audit, XSS."""
+
+from __future__ import annotations
+
+import sqlite3
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.conftest import DEMO_PASSWORDS, Running
+
+pytestmark = [pytest.mark.browser]
+
+
+@pytest.fixture
+def admin_page(browser) -> Iterator[Any]:  # type: ignore[no-untyped-def]
+    contexts = []
+    problems: list[str] = []
+
+    def open_page() -> Page:
+        context = browser.new_context(locale="es-ES", viewport={"width": 1280, "height": 900})
+        contexts.append(context)
+        page = context.new_page()
+        page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
+        page.on("console", lambda msg: problems.append(msg.text) if "Content Security Policy" in msg.text else None)
+        page.on("dialog", lambda dialog: (problems.append(f"dialog: {dialog.message}"), dialog.dismiss()))
+        return page
+
+    yield open_page
+    for context in contexts:
+        context.close()
+    assert problems == []
+
+
+def log_in(page: Page, backend: Running, email: str, hash_: str = "") -> None:
+    page.goto(backend.base_url + "/admin" + hash_)
+    page.fill("#login-email", email)
+    page.fill("#login-password", DEMO_PASSWORDS[email])
+    page.click("#login-form button[type=submit]")
+    expect(page.locator("#whoami-name")).to_be_visible()
+
+
+def test_only_administrators_get_in(lone_backend: Running, admin_page) -> None:
+    page = admin_page()
+    log_in(page, lone_backend, "supervisor@promptlink.example")
+    expect(page.locator("#denied-view")).to_be_visible()
+    expect(page.locator("#denied-title")).to_have_text("Acceso no permitido")
+    expect(page.locator("#nav")).to_be_hidden()
+
+
+def test_dashboard_users_and_audit(lone_backend: Running, admin_page) -> None:
+    page = admin_page()
+    log_in(page, lone_backend, "admin@promptlink.example", "#/panel")
+    expect(page.locator("#panel-view")).to_be_visible()
+    expect(page.locator(".panel-table")).to_have_count(9)
+    expect(page.locator('.panel-table[data-table="tickets_by_channel"] canvas')).to_be_visible()
+    assert page.evaluate("typeof window.Chart") == "function"  # Chart.js from npm, served by the backend
+    link = page.locator('.panel-table[data-table="waits"] .csv-link')
+    assert link.get_attribute("href") == "/api/v1/admin/stats/waits.csv?days=30"
+    with page.expect_download() as download:
+        link.click()
+    assert download.value.suggested_filename == "promptlink-waits.csv"
+    expect(page.locator('.summary-item[data-figure="tickets"] dd')).to_have_text(__import__("re").compile(r"^\d+$"))
+
+    email = f"nuevo.{uuid.uuid4().hex[:6]}@promptlink.example"
+    page.click('a[data-nav="usuarios"]')
+    page.fill("#user-email", email)
+    page.fill("#user-name", "Nuevo Agente")
+    page.check('#user-form input[name="tier"][value="L2"]')
+    page.fill("#user-password", "corta")
+    page.click("#user-form button[type=submit]")
+    expect(page.locator("#user-form .form-msg")).to_have_text("La contraseña debe tener al menos 10 caracteres.")
+    page.fill("#user-password", "una-clave-segura")
+    page.click("#user-form button[type=submit]")
+    expect(page.locator("#user-form .form-msg")).to_have_text(f"Cuenta creada: {email}")
+    row = page.locator(f'#users-table tr[data-email="{email}"]')
+    expect(row).to_have_count(1)
+    row.locator('.user-tiers input[value="L3"]').check()
+    row.locator(".user-save button").click()
+    expect(row.locator(".user-save .form-msg")).to_have_text("Guardado.")
+    admin_row = page.locator('#users-table tr[data-email="admin@promptlink.example"]')
+    admin_row.locator(".user-role").select_option("agent")
+    admin_row.locator('.user-tiers input[value="L1"]').check()
+    admin_row.locator(".user-save button").click()
+    expect(admin_row.locator(".user-save .form-msg")).to_contain_text("último administrador activo")
+
+    page.click('a[data-nav="auditoria"]')
+    expect(page.locator("#audit-table tbody tr", has_text=email).first).to_contain_text("Cambió una cuenta")
+    expect(page.locator("#audit-table tbody tr", has_text=email).last).to_contain_text("Creó una cuenta")
+
+
+def test_markup_in_a_customer_message_is_shown_as_text(lone_backend: Running, admin_page) -> None:
+    attack = f"<img src=x onerror=alert(1)> {uuid.uuid4().hex[:6]}"
+    now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    conversation = str(uuid.uuid4())
+    with sqlite3.connect(lone_backend.var_dir / "promptlink.db", timeout=30) as db:
+        db.execute(
+            "INSERT INTO conversations (id, mode, last_seq, created_at, updated_at) VALUES (?, 'bot', 1, ?, ?)",
+            (conversation, now, now),
+        )
+        db.execute(
+            "INSERT INTO messages (conversation_id, seq, role, text, intent, confidence, created_at) "
+            "VALUES (?, 1, 'customer', ?, 'greet', 0.2, ?)",
+            (conversation, attack, now),
+        )
+    page = admin_page()
+    log_in(page, lone_backend, "admin@promptlink.example", "#/revision")
+    item = page.locator(".review-item", has=page.locator(".review-text", has_text=attack))
+    expect(item).to_have_count(1)
+    expect(item.locator(".review-meta")).to_contain_text("confianza baja · entendió greet (20 %)")
+    expect(page.locator("#revision-view img")).to_have_count(0)
+    item.locator(".dismiss").click()
+    expect(item.locator(".form-msg")).to_have_text("Descartado.")
+    page.wait_for_timeout(300)
