@@ -124,6 +124,14 @@ class ChatGateway:
     async def open(
         self, *, identity: WidgetIdentity | None, conversation_id: str | None, resume_grant: str | None
     ) -> Conversation:
+        async with self.sessions() as session:
+            found = await conv_service.find_resumable(
+                session=session, identity=identity, conversation_id=conversation_id, resume_grant=resume_grant
+            )
+            if found is not None:
+                # A reconnect: read only, no write transaction.
+                await session.refresh(found, ["contact", "customer", "agent"])
+                return found
         async with transaction(self.sessions) as session:
             conversation = await conv_service.open_conversation(
                 session=session, identity=identity, conversation_id=conversation_id, resume_grant=resume_grant

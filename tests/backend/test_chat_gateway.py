@@ -96,6 +96,7 @@ async def test_a_queued_chat_is_stored_but_not_sent_to_the_assistant(seeded) -> 
             default_wait_seconds=300,
         )
     emitter.events.clear()
+    emitter.namespaces.clear()
     assert await _say(gateway, chat, "dos") == {"seq": 4}  # after the handoff notice (seq 3)
     assert len(assistant.sent) == 1
     # The customer's own message goes to their other tabs and to the staff watching the chat.

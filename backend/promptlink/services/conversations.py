@@ -31,6 +31,26 @@ class Appended:
     created: bool
 
 
+async def find_resumable(
+    *,
+    session: AsyncSession,
+    identity: WidgetIdentity | None,
+    conversation_id: str | None,
+    resume_grant: str | None,
+) -> Conversation | None:
+    """The existing conversation `open_conversation` would return, read only (None: a new one is due).
+
+    Reconnects are the common case and need no write transaction (SQLite has one writer).
+    """
+    if conversation_id and len(conversation_id) <= 36:
+        existing = await session.get(Conversation, conversation_id)
+        if existing is not None and _owns(existing, identity, resume_grant) and not _long_closed(existing):
+            return existing
+    if identity is not None:
+        return await _with_unread_notice(session, identity.contact_id)
+    return None
+
+
 async def open_conversation(
     *,
     session: AsyncSession,
@@ -43,14 +63,11 @@ async def open_conversation(
     An identified contact owns the conversations opened with its identity; an anonymous
     visitor owns only the conversation its resume token names.
     """
-    if conversation_id:
-        existing = await session.get(Conversation, conversation_id)
-        if existing is not None and _owns(existing, identity, resume_grant) and not _long_closed(existing):
-            return existing
-    if identity is not None:
-        waiting = await _with_unread_notice(session, identity.contact_id)
-        if waiting is not None:
-            return waiting
+    existing = await find_resumable(
+        session=session, identity=identity, conversation_id=conversation_id, resume_grant=resume_grant
+    )
+    if existing is not None:
+        return existing
     conversation = Conversation(
         id=str(uuid.uuid4()),
         customer_id=identity.customer_id if identity else None,
