@@ -311,3 +311,10 @@ def browser() -> Iterator[object]:
         browser = pw.chromium.launch(executable_path=chromium_path(), headless=True, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Browser tests run last: Playwright's sync API keeps an event loop running in the main
+    thread for the session-wide `browser`, and async tests (socket.io clients) that run after it
+    starts cannot run their own loop."""
+    items.sort(key=lambda item: "browser" in getattr(item, "fixturenames", ()))

@@ -8,9 +8,8 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import expect
 
+from tests.backend.snmp.traps import LINK_DOWN, link_varbinds, snmptrap
 from tests.conftest import DEMO_PASSWORDS, Running, start_lone_backend
-
-from .traps import LINK_DOWN, link_varbinds, snmptrap
 
 pytestmark = [pytest.mark.browser]
 
