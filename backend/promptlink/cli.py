@@ -72,7 +72,7 @@ def cmd_snmp(_args: argparse.Namespace) -> None:
 
     async def _serve() -> None:
         engine = create_engine(settings.database_url)
-        emitter = socketio.AsyncRedisManager(settings.redis_url, write_only=True)
+        emitter = socketio.AsyncRedisManager(settings.redis_url, channel=settings.redis_channel, write_only=True)
         intake = TrapIntake.start(
             settings=settings, sessions=create_sessionmaker(engine), emitter=emitter, clock=SystemClock()
         )
