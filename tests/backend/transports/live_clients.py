@@ -96,8 +96,8 @@ class _Peer:
             await asyncio.sleep(0.02)
         raise TimeoutError(f"{text!r} never arrived; last seen {sorted(self.seen)[-5:]}")
 
-    async def _call(self, payload: dict[str, Any], timeout: float = 5) -> dict[str, Any] | None:
-        for _ in range(40):
+    async def _call(self, payload: dict[str, Any], timeout: float = 5, *, retry: bool = True) -> dict[str, Any] | None:
+        for _ in range(40 if retry else 1):
             try:
                 ack = await self.sio.call("message", payload, namespace=self.namespace, timeout=timeout)
             except SEND_ERRORS:
@@ -110,11 +110,12 @@ class _Peer:
             self.pending.pop(payload["client_msg_id"], None)
         return ack if isinstance(ack, dict) else None
 
-    async def send(self, text: str, **extra: Any) -> dict[str, Any] | None:
+    async def send(self, text: str, *, retry: bool = True, **extra: Any) -> dict[str, Any] | None:
+        """Send and wait for the ack; a rate-limited message is tried again unless `retry` is False."""
         client_msg_id = uuid.uuid4().hex
         payload = {"client_msg_id": client_msg_id, "text": text, **extra}
         self.pending[client_msg_id] = payload
-        return await self._call(payload)
+        return await self._call(payload, retry=retry)
 
     async def resend_pending(self) -> None:
         for payload in list(self.pending.values()):
