@@ -67,6 +67,10 @@ class LiveChat:
         self.default_wait_seconds = default_wait_seconds
         self.max_chars = max_chars
         gateway.on_queued = self.after_queued
+        # tier -> whether another change came while its queue was being re-sent (see queue_changed)
+        self._refreshing: dict[str, bool] = {}
+        # tier -> {conversation id: (position, eta)} last told to each waiting customer
+        self._told: dict[str, dict[str, tuple[int, int]]] = {}
 
     async def _run(self, op: Callable[[AsyncSession, datetime], Awaitable[svc.Change]]) -> svc.Change:
         now = self.clock.now()
@@ -95,18 +99,49 @@ class LiveChat:
             await self.queue_changed(tier)
 
     async def queue_changed(self, tier: str) -> None:
-        """Agents of the tier refresh their queue; waiting customers learn their new place."""
+        """Agents of the tier refresh their queue; waiting customers learn their new place.
+
+        Changes that come while the tier's queue is being re-sent are folded into one more pass
+        (a burst of N handoffs costs a few passes over the queue, not N), and a customer is told
+        only when their place or estimate changed.
+        """
+        if tier in self._refreshing:
+            self._refreshing[tier] = True  # the running pass goes round once more
+            return
+        self._refreshing[tier] = False
+        try:
+            while True:
+                await self._resend_queue(tier)
+                if not self._refreshing[tier]:
+                    break
+                self._refreshing[tier] = False
+        finally:
+            del self._refreshing[tier]
+
+    async def tell_place(self, conversation_id: str, tier: str) -> None:
+        """Send a waiting customer's place again (their socket is new), with the next queue pass."""
+        self._told.get(tier, {}).pop(conversation_id, None)
+        await self.queue_changed(tier)
+
+    async def _resend_queue(self, tier: str) -> None:
         await self.emitter.emit("queues", {"tier": tier}, room=tier_room(tier), namespace=AGENT_NAMESPACE)
         now = self.clock.now()
         async with self.sessions() as session:
             queues = await queued_chats(session=session, tiers=[tier], now=now)
             wait = await average_wait_seconds(session=session, tier=tier, default=self.default_wait_seconds)
+        told = self._told.get(tier, {})
+        now_told: dict[str, tuple[int, int]] = {}
         for item in queues[tier]:
+            place = (item.position, round(wait * item.position))
+            now_told[item.conversation.id] = place
+            if told.get(item.conversation.id) == place:
+                continue
             await self.gateway.notify(
                 conversation_id=item.conversation.id,
                 event="handoff",
-                data={"tier": tier, "position": item.position, "eta_seconds": round(wait * item.position)},
+                data={"tier": tier, "position": place[0], "eta_seconds": place[1]},
             )
+        self._told[tier] = now_told
 
     # --- operations -------------------------------------------------------------------------
 

@@ -20,8 +20,11 @@ class Customer(Base):
     business_start: Mapped[time] = mapped_column(Time)
     business_end: Mapped[time] = mapped_column(Time)
 
-    contracts: Mapped[list[Contract]] = relationship(back_populates="customer", lazy="selectin")
-    contacts: Mapped[list[Contact]] = relationship(back_populates="customer", lazy="selectin")
+    # Loaded only where used (`await customer.awaitable_attrs.contracts` or `selectinload`):
+    # a customer is loaded with every conversation, ticket and widget login, and loading all its
+    # contacts each time was most of a chat connect's cost (docs/performance.md, live chat).
+    contracts: Mapped[list[Contract]] = relationship(back_populates="customer", lazy="select")
+    contacts: Mapped[list[Contact]] = relationship(back_populates="customer", lazy="select")
 
 
 class Contract(Base):

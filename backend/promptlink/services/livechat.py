@@ -226,7 +226,7 @@ async def agent_message(
 ) -> tuple[Message, bool]:
     """An agent's reply in a chat they handle. A repeated `client_msg_id` is stored once."""
     body = validate_customer_text(text, max_chars=max_chars)
-    conversation = await lock_conversation(session, conversation_id)
+    conversation = await lock_conversation(session, conversation_id, related=False)
     if conversation.mode != "human" and isinstance(client_msg_id, str):
         # A resend of a reply stored before the chat moved on is acknowledged, not refused.
         previous = await session.scalar(

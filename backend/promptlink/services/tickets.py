@@ -104,6 +104,8 @@ async def create_ticket(
     customer = await session.get(Customer, draft.customer_id) if draft.customer_id is not None else None
     if draft.customer_id is not None and customer is None:
         raise InvalidInput(f"customer {draft.customer_id} does not exist", public="El cliente no existe.")
+    if customer is not None:
+        await customer.awaitable_attrs.contracts
     entitlement = entitlement_for(customer, on=now.date())
     covered, coverage_note = entitlement.covers(draft.type)
     decision = classify_priority(draft.facts)

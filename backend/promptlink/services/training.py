@@ -197,8 +197,9 @@ async def requester(
         raise InvalidInput(f"unknown customer {customer_code}", public="El cliente no existe.")
     if contact_email is None:
         return customer, None
+    contacts = await customer.awaitable_attrs.contacts
     contact = next(
-        (c for c in customer.contacts if isinstance(contact_email, str) and c.email == contact_email.strip().lower()),
+        (c for c in contacts if isinstance(contact_email, str) and c.email == contact_email.strip().lower()),
         None,
     )
     if contact is None:
@@ -313,6 +314,7 @@ async def send_due_materials_notices(*, session: AsyncSession, now: datetime) ->
         today = local_today(customer, now)
         if not request.materials_notice_due <= today < request.requested_date:
             continue
+        await customer.awaitable_attrs.contacts
         recipients = _recipients(customer, request)
         if not recipients:
             continue  # kept pending until the customer has someone to tell

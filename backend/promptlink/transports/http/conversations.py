@@ -161,13 +161,14 @@ async def conversation_detail(request: Request, conversation_id: str) -> HTTPRes
             else None
         )
         customer = conversation.customer
+        contracts = list(await customer.awaitable_attrs.contracts) if customer else []
         result = {
             "conversation": conversation_summary(conversation),
             "customer": {
                 "code": customer.code,
                 "name": customer.name,
                 "timezone": customer.timezone,
-                "contracts": [_contract_json(c) for c in customer.contracts],
+                "contracts": [_contract_json(c) for c in contracts],
             }
             if customer
             else None,

@@ -6,6 +6,7 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json
 from sanic_ext.extensions.openapi import openapi
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from ...models import Customer, Device
 from ...models.agent import TIERS
@@ -74,7 +75,11 @@ async def customers(request: Request) -> HTTPResponse:
     p = await caller(request)
     today = request.app.ctx.clock.now().date()
     async with request.app.ctx.sessions() as session:
-        query = select(Customer).order_by(Customer.code)
+        query = (
+            select(Customer)
+            .options(selectinload(Customer.contracts), selectinload(Customer.contacts))
+            .order_by(Customer.code)
+        )
         if p.role == "customer":
             query = query.where(Customer.id == p.customer_id)
         rows = list(await session.scalars(query))
@@ -87,7 +92,11 @@ async def customers(request: Request) -> HTTPResponse:
 async def customer(request: Request, code: str) -> HTTPResponse:
     p = await caller(request)
     async with request.app.ctx.sessions() as session:
-        found = await session.scalar(select(Customer).where(Customer.code == code))
+        found = await session.scalar(
+            select(Customer)
+            .options(selectinload(Customer.contracts), selectinload(Customer.contacts))
+            .where(Customer.code == code)
+        )
         if found is None or (p.role == "customer" and found.id != p.customer_id):
             raise NotFound(f"customer {code} not found", public="El cliente no existe.")
         devices = list(await session.scalars(select(Device).where(Device.customer_id == found.id)))

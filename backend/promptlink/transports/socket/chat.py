@@ -52,6 +52,8 @@ def register_chat(sio: socketio.AsyncServer, gateway_of: Any, settings: Settings
         await sio.emit("session", payload, to=sid, namespace=NAMESPACE)
         for event in await gateway.replay(conversation_id=payload["conversation_id"], last_seq=last_seq):
             await sio.emit("message", event, to=sid, namespace=NAMESPACE)
+        if payload["mode"] == "queued" and payload["tier"] and live_of is not None:
+            await live_of().tell_place(payload["conversation_id"], payload["tier"])  # a new tab or a reconnect
 
     @sio.on("connect", namespace=NAMESPACE)
     async def connect(sid: str, environ: dict[str, Any], auth: Any = None) -> None:
