@@ -199,6 +199,7 @@ def create_app(settings: Settings | None = None, *, name: str = "promptlink") ->
         await asyncio.gather(*app.ctx.workers, return_exceptions=True)
         await app.ctx.gateway.drain()
         await app.ctx.assistant.close()
+        app.ctx.live.shutdown()
         await app.ctx.engine.dispose()
 
     # Registered after _start/_stop: the receiver needs the sessions and the running loop.

@@ -10,7 +10,8 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, text
+from sqlalchemy import Engine, event, text
+from sqlalchemy import create_engine as create_sync_engine
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 IMMEDIATE_OPTION = "promptlink_sqlite_immediate"
@@ -24,16 +25,7 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
 
-        @event.listens_for(engine.sync_engine, "connect")
-        def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
-            # The driver's own transaction handling would let the first SAVEPOINT's RELEASE
-            # commit half a transaction: SQLAlchemy emits BEGIN itself (below) instead.
-            dbapi_conn.isolation_level = None
-            cursor = dbapi_conn.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute("PRAGMA busy_timeout=30000")
-            cursor.close()
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
 
         @event.listens_for(engine.sync_engine, "begin")
         def _sqlite_begin(conn: Any) -> None:
@@ -46,6 +38,31 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     return create_async_engine(url, pool_pre_ping=True, **kwargs)
 
 
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    # The driver's own transaction handling would let the first SAVEPOINT's RELEASE
+    # commit half a transaction: SQLAlchemy emits BEGIN itself instead.
+    dbapi_conn.isolation_level = None
+    cursor = dbapi_conn.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def sync_sqlite_writer(engine: AsyncEngine) -> Engine | None:
+    """A synchronous engine on the same SQLite file (same pragmas; every transaction BEGIN
+    IMMEDIATE) for work done in one hop on a writer thread; None for other databases."""
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        return None
+    sync = create_sync_engine(
+        engine.url.set(drivername="sqlite"), connect_args={"timeout": 30, "check_same_thread": False}
+    )
+    event.listen(sync, "connect", _sqlite_pragmas)
+    event.listen(sync, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
+    return sync
+
+
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
 
@@ -55,7 +72,7 @@ def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]
 _SQLITE_WRITERS: weakref.WeakKeyDictionary[Any, asyncio.Lock] = weakref.WeakKeyDictionary()
 
 
-def _sqlite_writer_lock(sessions: async_sessionmaker[AsyncSession]) -> asyncio.Lock | None:
+def writer_lock(sessions: async_sessionmaker[AsyncSession]) -> asyncio.Lock | None:
     bind = sessions.kw.get("bind")
     if bind is None or bind.dialect.name != "sqlite":
         return None
@@ -68,7 +85,7 @@ async def transaction(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterat
 
     Never nest: on SQLite a second write transaction in the same task would wait forever.
     """
-    lock = _sqlite_writer_lock(sessions)
+    lock = writer_lock(sessions)
     async with lock if lock is not None else contextlib.nullcontext():
         async with sessions() as session, session.begin():
             await session.connection(execution_options={IMMEDIATE_OPTION: True})

@@ -29,6 +29,7 @@ from .services.auth import Principal
 from .services.conversations import append_message
 from .services.handoff import average_wait_seconds, queued_chats
 from .services.outbox import enqueue_email
+from .services.reply_batch import ReplyWriter
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +68,7 @@ class LiveChat:
         self.default_wait_seconds = default_wait_seconds
         self.max_chars = max_chars
         gateway.on_queued = self.after_queued
+        self.replies = ReplyWriter(sessions)
         # tier -> whether another change came while its queue was being re-sent (see queue_changed)
         self._refreshing: dict[str, bool] = {}
         # tier -> {conversation id: (position, eta)} last told to each waiting customer
@@ -207,18 +209,20 @@ class LiveChat:
         if not isinstance(data, dict) or not isinstance(data.get("conversation_id"), str):
             return {"error": "El mensaje no es válido."}
         conversation_id = data["conversation_id"]
-        async with transaction(self.sessions) as session:
-            message, created = await svc.agent_message(
-                session=session,
-                conversation_id=conversation_id,
-                principal=principal,
-                text=data.get("text"),
-                client_msg_id=data.get("client_msg_id"),
-                max_chars=self.max_chars,
-            )
+        message, created = await self.replies.submit(
+            principal=principal,
+            conversation_id=conversation_id,
+            text=data.get("text"),
+            client_msg_id=data.get("client_msg_id"),
+            max_chars=self.max_chars,
+        )
         if created:
             await self.gateway.deliver(message)
         return {"seq": message.seq, "conversation_id": conversation_id}
+
+    def shutdown(self) -> None:
+        """Stop the reply writer's thread (server stop)."""
+        self.replies.close()
 
     async def set_presence(self, principal: Principal, presence: Any) -> Agent:
         now = self.clock.now()

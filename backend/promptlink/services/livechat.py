@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import func, select
@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ..models import Agent, Conversation, ConversationEvent, Message, Ticket
 from ..models.agent import PRESENCE, TIERS
 from .auth import Principal
-from .conversations import append_message, validate_customer_text
+from .conversations import append_message
 from .errors import DomainError, InvalidInput, NotFound
 from .handoff import lock_conversation, queue_notice, queue_place
 
@@ -128,7 +128,15 @@ async def visible_conversation(session: AsyncSession, principal: Principal, conv
     return conversation
 
 
-def _must_handle(principal: Principal, conversation: Conversation) -> None:
+class ChatState(Protocol):
+    """What `must_handle` reads: a Conversation, or a row of these columns."""
+
+    id: str
+    mode: str
+    agent_id: int | None
+
+
+def must_handle(principal: Principal, conversation: ChatState) -> None:
     """Replies, transfers, hand-backs and closing: the assigned agent, or a supervisor/admin."""
     if conversation.mode != "human":
         raise LiveChatRefused(
@@ -215,37 +223,6 @@ async def claim(
     )
 
 
-async def agent_message(
-    *,
-    session: AsyncSession,
-    conversation_id: str,
-    principal: Principal,
-    text: Any,
-    client_msg_id: Any,
-    max_chars: int,
-) -> tuple[Message, bool]:
-    """An agent's reply in a chat they handle. A repeated `client_msg_id` is stored once."""
-    body = validate_customer_text(text, max_chars=max_chars)
-    conversation = await lock_conversation(session, conversation_id, related=False)
-    if conversation.mode != "human" and isinstance(client_msg_id, str):
-        # A resend of a reply stored before the chat moved on is acknowledged, not refused.
-        previous = await session.scalar(
-            select(Message).where(Message.conversation_id == conversation.id, Message.client_msg_id == client_msg_id)
-        )
-        if previous is not None:
-            return previous, False
-    _must_handle(principal, conversation)
-    appended = await append_message(
-        session=session,
-        conversation_id=conversation.id,
-        role="agent",
-        text=body,
-        client_msg_id=client_msg_id,
-        author_name=principal.name,
-    )
-    return appended.message, appended.created
-
-
 async def add_note(
     *, session: AsyncSession, conversation_id: str, principal: Principal, text: Any, now: datetime
 ) -> ConversationEvent:
@@ -282,7 +259,7 @@ async def transfer(
         if not principal.may_work_tier(conversation.tier or ""):
             raise NotYours("queued chat of another tier", public="No tiene permiso para esta acción.")
     else:
-        _must_handle(principal, conversation)
+        must_handle(principal, conversation)
     if conversation.tier == tier and conversation.mode == "queued":
         raise LiveChatRefused("chat already waits in that tier", public="La conversación ya está en esa cola.")
     tiers, agents = await _leave_queue_or_agent(conversation)
@@ -330,7 +307,7 @@ async def hand_back(*, session: AsyncSession, conversation_id: str, principal: P
         if not principal.may_work_tier(conversation.tier or ""):
             raise NotYours("queued chat of another tier", public="No tiene permiso para esta acción.")
     else:
-        _must_handle(principal, conversation)
+        must_handle(principal, conversation)
     tiers, agents = await _leave_queue_or_agent(conversation)
     conversation.mode = "bot"
     conversation.agent = None
@@ -382,7 +359,7 @@ async def close(
         if conversation.mode == "closed":
             return Change(conversation)
     else:
-        _must_handle(principal, conversation)
+        must_handle(principal, conversation)
         text = _bounded_text(
             resolution, limit=MAX_RESOLUTION, what="resolution", public="Indique la resolución de la conversación."
         )
