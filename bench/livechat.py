@@ -195,6 +195,12 @@ async def _worker_main(conn: Connection, base_url: str, emails: list[tuple[str, 
                 "done": [c.session_at for c in customers],
                 "attempts": sum(c.attempts for c in customers),
             }
+        elif cmd == "catch_up":
+            # As the widget does: a socket that dropped after the storm (e.g. the engineio client
+            # missed pings while the backend was busy) reconnects with its last_seq and is replayed.
+            behind = [c for c in customers if c.sio is None or not c.sio.connected]
+            ok = await asyncio.gather(*(c.connect() for c in behind))
+            result = {"reconnected": sum(ok), "failed": len(ok) - sum(ok)}
         elif cmd == "report":
             result = {
                 "latencies": [lat for c in customers for lat in c.latencies],
@@ -532,8 +538,14 @@ async def traffic(
             }
             log(f"storm {out['storm']}")
 
-            # Let replays and the last deliveries arrive, then compare with what the agents were acked.
+            # Let replays and the last deliveries arrive; customers whose socket dropped since then
+            # reconnect as the widget would; then compare with what the agents were acked.
             await asyncio.sleep(5.0)
+            caught = await workers.all("catch_up")
+            out["storm"]["catch_up_reconnects"] = sum(r["reconnected"] for r in caught)
+            out["storm"]["catch_up_failed"] = sum(r["failed"] for r in caught)
+            log(f"catch-up reconnects {out['storm']['catch_up_reconnects']} (failed {out['storm']['catch_up_failed']})")
+            await asyncio.sleep(3.0)
             reports = await workers.all("report")
         finally:
             workers.stop()
@@ -620,6 +632,7 @@ ROWS = [
     ("storm.reconnected", "storm: reconnected"),
     ("storm.failed", "storm: gave up"),
     ("storm.connect_attempts", "storm: connect attempts"),
+    ("storm.catch_up_reconnects", "storm: dropped later, reconnected"),
     ("storm.lost", "storm: lost seqs"),
     ("storm.duplicated", "storm: duplicated deliveries"),
     ("delivery.storm_window_ms.p50", "storm window: p50 delivery ms"),

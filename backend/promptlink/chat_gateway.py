@@ -129,9 +129,7 @@ class ChatGateway:
                 session=session, identity=identity, conversation_id=conversation_id, resume_grant=resume_grant
             )
             if found is not None:
-                # A reconnect: read only, no write transaction.
-                await session.refresh(found, ["contact", "customer", "agent"])
-                return found
+                return found  # a reconnect: read only (contact, customer and agent are joined loads)
         async with transaction(self.sessions) as session:
             conversation = await conv_service.open_conversation(
                 session=session, identity=identity, conversation_id=conversation_id, resume_grant=resume_grant
