@@ -4,6 +4,7 @@ capacity; the agent and the customer are told."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -90,3 +91,28 @@ async def test_auto_assignment_spreads_chats_over_online_agents_within_capacity(
     async with seeded() as session:
         last = await session.get(Conversation, others[-1])
     assert (last.mode, last.agent_id) == ("human", laura.agent_id)
+
+
+async def test_queue_places_are_sent_in_folded_passes_and_only_when_they_change(seeded) -> None:
+    emitter = RecordingEmitter()
+    gateway = ChatGateway(sessions=seeded, assistant=None, emitter=emitter)  # type: ignore[arg-type]
+    live = LiveChat(sessions=seeded, gateway=gateway, emitter=emitter, clock=ManualClock(NOW))
+    chats = [await _queue(seeded, gateway, minute) for minute in range(4)]
+
+    def places(cid: str) -> list[int]:
+        return [d["position"] for d in emitter.to(f"conv:{cid}", "handoff")]
+
+    # Twenty changes at once: folded into at most two passes over the queue, not twenty.
+    await asyncio.gather(*(live.queue_changed("L1") for _ in range(20)))
+    assert len(emitter.to("tier:L1", "queues")) <= 2
+    assert [places(cid) for cid in chats] == [[1], [2], [3], [4]]  # each told once
+
+    # The first leaves the queue: only those whose place changed are told again.
+    async with transaction(seeded) as session:
+        await session.execute(update(Conversation).where(Conversation.id == chats[0]).values(mode="bot", tier=None))
+    await live.queue_changed("L1")
+    assert [places(cid) for cid in chats] == [[1], [2, 1], [3, 2], [4, 3]]
+
+    # A customer who reconnects (a new socket) is told their place again; nobody else is.
+    await live.tell_place(chats[2], "L1")
+    assert [places(cid) for cid in chats] == [[1], [2, 1], [3, 2, 2], [4, 3]]
