@@ -16,7 +16,6 @@ from typing import Any
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import raiseload
 
 from ..models import Conversation, ConversationEvent, Message, Ticket
 from ..models.agent import TIERS
@@ -136,17 +135,14 @@ async def request_handoff(
     return replace(place, notice=notice.message, notice_text=text)
 
 
-async def lock_conversation(session: AsyncSession, conversation_id: str, *, related: bool = True) -> Conversation:
-    """The conversation, locked for this transaction; with `related=False` its customer, contact
-    and agent are not loaded (and may not be used): the per-message path needs only its state."""
+async def lock_conversation(session: AsyncSession, conversation_id: str) -> Conversation:
     # FOR UPDATE: two handoffs of one conversation at once on PostgreSQL queue it once
     # (SQLite write transactions are serialised already).
     conversation = None
     if len(conversation_id) <= 36:
-        query = select(Conversation).where(Conversation.id == conversation_id).with_for_update(of=Conversation)
-        if not related:
-            query = query.options(raiseload("*"))
-        conversation = await session.scalar(query)
+        conversation = await session.scalar(
+            select(Conversation).where(Conversation.id == conversation_id).with_for_update(of=Conversation)
+        )
     if conversation is None:
         raise NotFound(f"conversation {conversation_id} not found", public="La conversación no existe.")
     return conversation
