@@ -85,7 +85,7 @@ def log(text: str) -> None:
 
 
 @contextmanager
-def started(kind: str, *, keep_var: bool, model: Path | None = None) -> Iterator[Any]:
+def started(kind: str, *, keep_var: bool, model: Path | None = None, rasa_processes: int = 1) -> Iterator[Any]:
     """A `Running` (see tests/conftest.py): `lone` = backend alone with Rasa down, `stack` = supervisor.
 
     Same steps as conftest's `_start`, but the process is stopped on any exit, KeyboardInterrupt included,
@@ -95,11 +95,13 @@ def started(kind: str, *, keep_var: bool, model: Path | None = None) -> Iterator
     var_dir = Path(tempfile.mkdtemp(prefix=f"promptlink-bench-{kind}-"))
     running = None
     try:
+        rasa_urls = [f"http://127.0.0.1:{ct.free_port()}" for _ in range(rasa_processes)]
         env = ct.base_env(
             var_dir,
             PROMPTLINK_HOST="127.0.0.1",
             PROMPTLINK_PORT=str(ct.free_port()),
-            PROMPTLINK_RASA_URL=f"http://127.0.0.1:{ct.free_port()}",
+            PROMPTLINK_RASA_URL=rasa_urls[0],
+            PROMPTLINK_RASA_URLS=",".join(rasa_urls),
             PROMPTLINK_ACTIONS_URL=f"http://127.0.0.1:{ct.free_port()}",
         )
         ct.cli(env, "migrate")
@@ -119,6 +121,7 @@ def started(kind: str, *, keep_var: bool, model: Path | None = None) -> Iterator
             )
         running = ct.Running(f"http://127.0.0.1:{env['PROMPTLINK_PORT']}", var_dir, env, process, log_path)
         running.extra["rasa_url"] = env["PROMPTLINK_RASA_URL"]
+        running.extra["rasa_urls"] = rasa_urls
         try:
             ct.wait_http(running.base_url + "/api/v1/health", timeout=timeout, accept=accept, process=process)
         except Exception:
@@ -499,10 +502,11 @@ def run_assistant(args: argparse.Namespace) -> dict[str, Any]:
         )
     log(f"assistant: starting backend + Rasa + action server under the supervisor with {model.name}")
     start = time.perf_counter()
-    with started("stack", keep_var=args.keep_var, model=model) as running:
+    with started("stack", keep_var=args.keep_var, model=model, rasa_processes=args.rasa_processes) as running:
         startup = time.perf_counter() - start
         log(f"assistant: stack healthy after {startup:.1f} s; {args.assistant_messages} messages")
-        pids = {name: running.pid(name) for name in ("backend", "rasa", "actions")}
+        rasa_names = ["rasa"] + [f"rasa-{k + 1}" for k in range(1, args.rasa_processes)]
+        pids = {name: running.pid(name) for name in ("backend", *rasa_names, "actions")}
         before = {name: rss_mb(pid) for name, pid in pids.items()}
         token = widget_token(running.base_url, CONTACT)
         cpu = CpuWatch(running.process.pid)
@@ -549,18 +553,25 @@ def turn_texts(chat: int, messages: int) -> list[str]:
 
 
 async def turns_traffic(
-    base_url: str, rasa_url: str, tokens: list[str], messages: int, time_limit: float
+    base_url: str, rasa_urls: list[str], tokens: list[str], messages: int, time_limit: float
 ) -> dict[str, Any]:
-    """Rounds alternating (a) backend path and (b) direct Rasa channel path, each with len(tokens) concurrent chats."""
+    """Rounds alternating (a) backend path and (b) direct Rasa channel path, each with len(tokens) concurrent chats.
+
+    With several Rasa servers the direct path spreads its turns over them as the backend does.
+    """
     import httpx
+
+    sys.path.insert(0, str(ROOT / "backend"))
+    from promptlink.assistant import RasaClient
 
     chats = len(tokens)
     deadline = time.monotonic() + time_limit
-    webhook = f"{rasa_url.rstrip('/')}/webhooks/promptlink/webhook"
+    spread = RasaClient(rasa_urls=rasa_urls, rasa_token="", channel_token="", actions_url="http://unused")
     headers = {"Authorization": f"Bearer {RASA_CHANNEL_TOKEN}"}
     senders = [str(uuid.uuid4()) for _ in range(chats)]  # like the backend's conversation ids
     texts = [turn_texts(i, messages) for i in range(chats)]
     lat: dict[str, list[float]] = {"backend": [], "direct": []}
+    by_text: dict[str, dict[str, list[float]]] = {"backend": {}, "direct": {}}
     errors: dict[str, int] = {"backend": 0, "direct": 0}
     error_kinds: dict[str, dict[str, int]] = {"backend": {}, "direct": {}}
     rounds: list[dict[str, Any]] = []
@@ -588,11 +599,16 @@ async def turns_traffic(
 
     async def direct_turn(http: Any, sender: str, text: str) -> float:
         start = time.perf_counter()
-        response = await http.post(
-            webhook,
-            json={"sender": sender, "message": text, "metadata": {"conversation_id": sender, "contact": CONTACT}},
-            headers=headers,
-        )
+        server = spread.servers_for(sender)[0]  # the backend's choice: fewest turns in flight
+        spread.in_flight[server] += 1
+        try:
+            response = await http.post(
+                f"{server}/webhooks/promptlink/webhook",
+                json={"sender": sender, "message": text, "metadata": {"conversation_id": sender, "contact": CONTACT}},
+                headers=headers,
+            )
+        finally:
+            spread.in_flight[server] -= 1
         ms = (time.perf_counter() - start) * 1000
         if response.status_code != 200:
             raise RuntimeError(f"HTTP {response.status_code}")
@@ -619,6 +635,7 @@ async def turns_traffic(
                     continue
                 consecutive = 0
                 measured.append(ms)
+                by_text[path].setdefault(texts[i][k], []).append(ms)
 
         await asyncio.gather(*(one(i) for i in range(chats)))
         lat[path].extend(measured)
@@ -651,6 +668,7 @@ async def turns_traffic(
         finally:
             for client in conns:
                 await client.close()
+            await spread.close()
 
     def overhead(q: str) -> float | None:
         a, b = summary_b.get(q), summary_d.get(q)
@@ -679,6 +697,10 @@ async def turns_traffic(
                 and over_p95 <= TURN_GOAL_OVERHEAD_PCT
             ),
         },
+        "by_text_p50_p95_ms": {
+            path: {text: [round(percentile(v, 50), 1), round(percentile(v, 95), 1)] for text, v in per.items()}
+            for path, per in by_text.items()
+        },
         "truncated": len(lat["backend"]) + errors["backend"] < expected
         or len(lat["direct"]) + errors["direct"] < expected,
         "wall_s": round(wall, 2),
@@ -695,18 +717,21 @@ def run_turns(args: argparse.Namespace) -> dict[str, Any]:
         )
     log(f"turns: starting backend + Rasa + action server under the supervisor with {model.name}")
     start = time.perf_counter()
-    with started("stack", keep_var=args.keep_var, model=model) as running:
+    with started("stack", keep_var=args.keep_var, model=model, rasa_processes=args.rasa_processes) as running:
         startup = time.perf_counter() - start
         log(
             f"turns: stack healthy after {startup:.1f} s; {args.chats} chats x {args.turn_messages} messages "
             "on each path, alternating in rounds"
         )
         tokens = [widget_token(running.base_url, CONTACT) for _ in range(args.chats)]
-        pids = {name: running.pid(name) for name in ("backend", "rasa", "actions")}
+        rasa_names = ["rasa"] + [f"rasa-{k + 1}" for k in range(1, args.rasa_processes)]
+        pids = {name: running.pid(name) for name in ("backend", *rasa_names, "actions")}
         cpu = CpuWatch(running.process.pid)
         traffic = asyncio.run(
             asyncio.wait_for(
-                turns_traffic(running.base_url, running.extra["rasa_url"], tokens, args.turn_messages, args.time_limit),
+                turns_traffic(
+                    running.base_url, running.extra["rasa_urls"], tokens, args.turn_messages, args.time_limit
+                ),
                 args.time_limit + 60,
             )
         )
@@ -715,6 +740,7 @@ def run_turns(args: argparse.Namespace) -> dict[str, Any]:
     return {
         "chats": args.chats,
         "messages_per_chat": args.turn_messages,
+        "rasa_processes": args.rasa_processes,
         "texts": TURN_TEXTS,
         "model": model.name,
         "startup_s": round(startup, 1),
@@ -876,6 +902,14 @@ def print_report(report: dict[str, Any], baseline: dict[str, Any] | None) -> Non
             if isinstance(old, numeric) and isinstance(current, numeric) and not isinstance(old, bool) and old:
                 change = f"({(current - old) / abs(old) * 100:+.0f}%)"
             print(f"  {label:38} {fmt(old):>10} → {fmt(current):<10} {change}")
+        if scenario == "turns":
+            per_text = lookup(report, scenario, "by_text_p50_p95_ms") or {}
+            old_text = lookup(baseline, scenario, "by_text_p50_p95_ms") or {} if baseline else {}
+            for path, texts in per_text.items():
+                for text, (p50, p95) in texts.items():
+                    was = (old_text.get(path) or {}).get(text)
+                    before = f"  (baseline {was[0]} / {was[1]})" if was else ""
+                    print(f"  {path:7} p50/p95 ms {p50:>7} / {p95:<7} «{text}»{before}")
         other = lookup(report, scenario, "other_cpu_cores")
         if isinstance(other, float) and other > OTHER_WORK_WARNING:
             print(f"  WARNING: other processes kept {other} cores busy during this scenario; its figures are skewed.")
@@ -897,6 +931,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=int, default=5, help="store: unmeasured messages per client (default 5)")
     parser.add_argument("--assistant-messages", type=int, default=30, help="assistant: messages (default 30)")
     parser.add_argument("--chats", type=int, default=20, help="turns: concurrent chats on each path (default 20)")
+    parser.add_argument(
+        "--rasa-processes",
+        type=int,
+        default=min(2, os.cpu_count() or 1),
+        help="assistant, turns: Rasa servers the stack runs (default: min(2, cores), as `make run`)",
+    )
     parser.add_argument(
         "--turn-messages", type=int, default=15, help="turns: messages per chat on each path (default 15)"
     )

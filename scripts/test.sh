@@ -41,8 +41,9 @@ step "Rasa: data validation (and no held-out example in the training data)"
 .venv/bin/python scripts/check_nlu_overlap.py | tail -1
 .venv-bot/bin/rasa data validate --fail-on-warnings --quiet
 
-step "Rasa: custom actions (bot environment)"
-.venv-bot/bin/python -m pytest -q tests/actions
+step "Rasa: custom actions, tracker store and speed-ups (bot environment)"
+BOT_TESTS=(tests/actions tests/bot/test_tracker_store.py tests/bot/test_speedups.py)
+.venv-bot/bin/python -m pytest -q "${BOT_TESTS[@]}"
 
 step "Rasa: test stories"
 .venv-bot/bin/rasa test core --stories tests/stories --model "$MODEL" --out "$RESULTS/core" \
@@ -55,4 +56,4 @@ step "Rasa: held-out NLU set (never trained on)"
 mkdir -p reports && cp "$RESULTS"/nlu/intent_report.json "$RESULTS"/nlu/intent_confusion_matrix.png reports/ 2>/dev/null || true
 
 step "Backend, API, channel and browser tests"
-.venv/bin/python -m pytest -q --ignore=tests/actions tests "$@"
+.venv/bin/python -m pytest -q "${BOT_TESTS[@]/#/--ignore=}" tests "$@"

@@ -201,17 +201,21 @@ def auth_headers(lone_backend: Running) -> dict[str, dict[str, str]]:
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
     """The three real processes (backend, Rasa, action server) under the supervisor."""
     var_dir = tmp_path_factory.mktemp("stack")
-    rasa_url = f"http://127.0.0.1:{free_port()}"
+    # Two Rasa processes, as `make run` starts on 2 cores; conversations are spread over both.
+    rasa_urls = [f"http://127.0.0.1:{free_port()}" for _ in range(2)]
+    rasa_url = rasa_urls[0]
     env = base_env(
         var_dir,
         PROMPTLINK_PORT=str(free_port()),
         PROMPTLINK_RASA_URL=rasa_url,
+        PROMPTLINK_RASA_URLS=",".join(rasa_urls),
         PROMPTLINK_ACTIONS_URL=f"http://127.0.0.1:{free_port()}",
     )
     # A loaded 2-core machine can need more than 10 minutes to load Rasa: PROMPTLINK_TEST_STACK_TIMEOUT.
     timeout = float(os.environ.get("PROMPTLINK_TEST_STACK_TIMEOUT", "600"))
     running = _start(var_dir, ["run"], env, health_timeout=timeout, accept=(200,))
     running.extra["rasa_url"] = rasa_url
+    running.extra["rasa_urls"] = rasa_urls
     yield running
     running.stop()
 

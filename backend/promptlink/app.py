@@ -130,7 +130,7 @@ def create_app(settings: Settings | None = None, *, name: str = "promptlink") ->
         app.ctx.engine = create_engine(settings.database_url)
         app.ctx.sessions = create_sessionmaker(app.ctx.engine)
         app.ctx.assistant = RasaClient(
-            rasa_url=settings.rasa_url,
+            rasa_urls=settings.rasa_servers,
             rasa_token=settings.secret("rasa_token"),
             channel_token=settings.secret("rasa_channel_token"),
             actions_url=settings.actions_url,

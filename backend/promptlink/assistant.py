@@ -1,9 +1,20 @@
-"""Client for the Rasa server's `promptlink` input channel (see bot/channel.py)."""
+"""Client for the Rasa servers' `promptlink` input channel (see bot/channel.py).
+
+Turns are spread over one or more Rasa servers (`PROMPTLINK_RASA_URLS` /
+`PROMPTLINK_RASA_PROCESSES`). The servers share one tracker store and read a conversation's
+tracker from it on every turn, so any server can take any turn: each goes to the server with
+the fewest turns in flight from this backend (ties: the conversation's own, by a stable hash).
+A conversation's turns never overlap: the chat gateway runs them one at a time. With several
+backend processes, give Rasa a shared lock store (Redis, docs/assistant.md). A server that
+cannot be reached is skipped.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,9 +54,19 @@ class RasaClient:
     """Talks to Rasa through the custom channel and checks Rasa and action server health."""
 
     def __init__(
-        self, *, rasa_url: str, rasa_token: str, channel_token: str, actions_url: str, timeout: float = 30.0
+        self,
+        *,
+        rasa_urls: Sequence[str],
+        rasa_token: str,
+        channel_token: str,
+        actions_url: str,
+        timeout: float = 30.0,
     ) -> None:
-        self.rasa_url = rasa_url.rstrip("/")
+        if not rasa_urls:
+            raise ValueError("at least one Rasa server URL is needed")
+        self.rasa_urls = [url.rstrip("/") for url in rasa_urls]
+        self.rasa_url = self.rasa_urls[0]
+        self.in_flight = dict.fromkeys(self.rasa_urls, 0)  # turns sent and not answered, per server
         self.actions_url = actions_url.rstrip("/")
         self._rasa_token = rasa_token
         self._channel_token = channel_token
@@ -58,20 +79,22 @@ class RasaClient:
     async def close(self) -> None:
         await self._http.aclose()
 
+    def servers_for(self, sender: str) -> list[str]:
+        """The Rasa servers to try for a turn of `sender`: fewest turns in flight first, ties by a stable hash."""
+        n = len(self.rasa_urls)
+        first = zlib.crc32(sender.encode()) % n
+        order = [self.rasa_urls[(first + k) % n] for k in range(n)]
+        return sorted(order, key=lambda url: self.in_flight[url])  # stable: ties keep the hash order
+
     async def send(self, *, sender: str, text: str, metadata: dict[str, Any]) -> BotTurn:
         """Send a customer message; raise AssistantUnavailable when Rasa cannot answer."""
-        url = f"{self.rasa_url}/webhooks/promptlink/webhook"
         try:
             await asyncio.wait_for(self._not_swapping.wait(), timeout=SWAP_WAIT_SECONDS)
         except TimeoutError as exc:
             raise AssistantUnavailable("rasa", "model swap takes too long") from exc
         for attempt in (1, 2):
             try:
-                response = await self._http.post(
-                    url,
-                    json={"sender": sender, "message": text, "metadata": metadata},
-                    headers={"Authorization": f"Bearer {self._channel_token}"},
-                )
+                response = await self._post_turn(self.servers_for(sender), sender, text, metadata)
             except httpx.HTTPError as exc:
                 raise AssistantUnavailable("rasa", f"{type(exc).__name__}: {exc}") from exc
             # An administrator's model swap (PUT /model) can fail one request: retry it once.
@@ -100,14 +123,47 @@ class RasaClient:
                 turn.messages.append(BotReply(text=text_out, buttons=buttons, custom=raw.get("custom")))
         return turn
 
-    async def rasa_ready(self) -> None:
-        """Raise unless Rasa is up with a model loaded."""
+    async def _post_turn(self, servers: list[str], sender: str, text: str, metadata: dict[str, Any]) -> httpx.Response:
+        """POST the message to the first server; to the next one only if it cannot be reached.
+
+        Only a refused or failed connection moves on: a server that accepted the message may
+        still be handling it, and two servers must not run one turn of a conversation at once.
+        """
+        for k, base in enumerate(servers):
+            self.in_flight[base] += 1
+            try:
+                return await self._http.post(
+                    f"{base}/webhooks/promptlink/webhook",
+                    json={"sender": sender, "message": text, "metadata": metadata},
+                    headers={"Authorization": f"Bearer {self._channel_token}"},
+                )
+            except httpx.ConnectError as exc:
+                if k == len(servers) - 1:
+                    raise
+                log.warning(
+                    "rasa server %s unreachable (%s); conversation %s goes to %s", base, exc, sender, servers[k + 1]
+                )
+        raise AssertionError("unreachable")  # servers is never empty
+
+    async def _ready(self, base: str) -> None:
         try:
-            response = await self._http.get(f"{self.rasa_url}/status", params={"token": self._rasa_token}, timeout=3.0)
+            response = await self._http.get(f"{base}/status", params={"token": self._rasa_token}, timeout=3.0)
         except httpx.HTTPError as exc:
-            raise AssistantUnavailable("rasa", f"{type(exc).__name__}: {exc}") from exc
+            raise AssistantUnavailable("rasa", f"{base}: {type(exc).__name__}: {exc}") from exc
         if response.status_code != 200 or not response.json().get("model_file"):
-            raise AssistantUnavailable("rasa", f"status HTTP {response.status_code}")
+            raise AssistantUnavailable("rasa", f"{base}: status HTTP {response.status_code}")
+
+    async def rasa_ready(self) -> None:
+        """Raise unless every Rasa server is up with a model loaded (the message names those that are not)."""
+        results = await asyncio.gather(*(self._ready(base) for base in self.rasa_urls), return_exceptions=True)
+        failed = [r for r in results if isinstance(r, BaseException)]
+        for error in failed:
+            if not isinstance(error, AssistantUnavailable):
+                raise error
+        if failed:
+            up = len(self.rasa_urls) - len(failed)
+            details = "; ".join(e.detail for e in failed if isinstance(e, AssistantUnavailable))
+            raise AssistantUnavailable("rasa", f"{up} of {len(self.rasa_urls)} servers up; {details}")
 
     async def loaded_model(self) -> str:
         """The file name of the model Rasa runs (`GET /status`)."""
@@ -120,21 +176,25 @@ class RasaClient:
         return str(response.json()["model_file"])
 
     async def load_model(self, path: str) -> None:
-        """Hot-load a model file into the running Rasa server (`PUT /model`); chats keep their trackers."""
+        """Hot-load a model file into every Rasa server (`PUT /model`, in turn); chats keep their trackers."""
         self._not_swapping.clear()
         try:
-            response = await self._http.put(
-                f"{self.rasa_url}/model",
-                params={"token": self._rasa_token},
-                json={"model_file": path},
-                timeout=httpx.Timeout(SWAP_WAIT_SECONDS, connect=3.0),
-            )
-        except httpx.HTTPError as exc:
-            raise AssistantUnavailable("rasa", f"{type(exc).__name__}: {exc}") from exc
+            for base in self.rasa_urls:
+                try:
+                    response = await self._http.put(
+                        f"{base}/model",
+                        params={"token": self._rasa_token},
+                        json={"model_file": path},
+                        timeout=httpx.Timeout(SWAP_WAIT_SECONDS, connect=3.0),
+                    )
+                except httpx.HTTPError as exc:
+                    raise AssistantUnavailable("rasa", f"{base}: {type(exc).__name__}: {exc}") from exc
+                if response.status_code != 204:
+                    raise AssistantUnavailable(
+                        "rasa", f"{base}: model load HTTP {response.status_code}: {response.text[:300]}"
+                    )
         finally:
             self._not_swapping.set()
-        if response.status_code != 204:
-            raise AssistantUnavailable("rasa", f"model load HTTP {response.status_code}: {response.text[:300]}")
 
     async def actions_ready(self) -> None:
         """Raise unless the action server answers its health check."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -20,9 +21,11 @@ from .db import transaction
 from .models import Conversation, Message
 from .models.base import utcnow
 from .services import conversations as conv_service
+from .services.errors import NotFound
 from .services.handoff import request_handoff
 from .services.identity import WidgetIdentity
 from .services.livechat import reopen_for_assistant
+from .services.reply_batch import ReplyWriter
 
 log = logging.getLogger(__name__)
 
@@ -118,6 +121,8 @@ class ChatGateway:
         self.handoff_wait_seconds = handoff_wait_seconds
         self._locks = _TurnLocks()
         self._tasks: set[asyncio.Task[None]] = set()
+        # Agents' replies and assistant turns are stored in batches (services/reply_batch.py).
+        self.writer = ReplyWriter(sessions)
         # Set by the live chat: called once a conversation entered a tier's queue.
         self.on_queued: Callable[[str], Awaitable[None]] | None = None
 
@@ -151,28 +156,38 @@ class ChatGateway:
             return {"error": "El mensaje no es válido."}
         text = conv_service.validate_customer_text(data.get("text"), max_chars=self.max_chars)
         payload = data.get("payload")
+        # Most messages go into the writer's next batch; one to a closed conversation reopens it first.
+        stored, created, mode = await self.writer.submit_customer(
+            conversation_id=chat.conversation_id, text=text, client_msg_id=data.get("client_msg_id"), payload=payload
+        )
+        if stored is None:
+            stored, created, mode = await self._to_closed(chat, text, data.get("client_msg_id"), payload)
+        message = stored
+        if created:
+            await self._emit_message(message, skip_sid=sid)
+            if mode == "bot":
+                self._spawn(self._assistant_turn(chat, message))
+        return {"seq": message.seq}
+
+    async def _to_closed(
+        self, chat: ChatSession, text: str, client_msg_id: Any, payload: Any
+    ) -> tuple[Message, bool, str]:
+        """Store a message to a conversation that was closed: writing again starts over with the assistant."""
         async with transaction(self.sessions) as session:
             conversation = await session.get(Conversation, chat.conversation_id)
             if conversation is None:
-                return {"error": "La conversación no existe."}
+                raise NotFound(f"conversation {chat.conversation_id} not found", public="La conversación no existe.")
             appended = await conv_service.append_message(
                 session=session,
                 conversation_id=chat.conversation_id,
                 role="customer",
                 text=text,
-                client_msg_id=data.get("client_msg_id"),
+                client_msg_id=client_msg_id,
                 payload=payload,
             )
-            if conversation.mode == "closed" and appended.created and data.get("payload") is None:
-                # Writing again after the end starts over with the assistant.
+            if conversation.mode == "closed" and appended.created and payload is None:
                 await reopen_for_assistant(session=session, conversation=conversation, now=utcnow())
-            mode = conversation.mode
-        message = appended.message
-        if appended.created:
-            await self._emit_message(message, skip_sid=sid)
-            if mode == "bot":
-                self._spawn(self._assistant_turn(chat, message))
-        return {"seq": message.seq}
+            return appended.message, appended.created, conversation.mode
 
     def _spawn(self, coro: Any) -> None:
         task = asyncio.create_task(coro)
@@ -187,11 +202,13 @@ class ChatGateway:
             log.exception("assistant turn failed", extra={"conversation_id": chat.conversation_id})
 
     async def _run_turn(self, chat: ChatSession, message: Message) -> None:
+        started = time.perf_counter()
         room = room_of(chat.conversation_id)
         # The contact is read per turn (one query): an anonymous visitor may have verified since connecting.
         async with self.sessions() as session:
             stored = await conv_service.conversation_identity(session=session, conversation_id=chat.conversation_id)
         await self.emitter.emit("typing", {"role": "bot", "on": True}, room=room, namespace=self.namespace)
+        asked = time.perf_counter()
         try:
             turn = await self.assistant.send(
                 sender=chat.conversation_id, text=message.payload or message.text, metadata=_metadata(chat, stored)
@@ -212,11 +229,18 @@ class ChatGateway:
             )
             return
         finally:
+            answered = time.perf_counter()
             await self.emitter.emit("typing", {"role": "bot", "on": False}, room=room, namespace=self.namespace)
-        async with transaction(self.sessions) as session:
-            await conv_service.record_parse(
-                session=session, message_id=message.id, intent=turn.intent, confidence=turn.confidence
-            )
+        # The parse and the replies together, in the writer's next batch: stored whole or not at all.
+        replies = await self.writer.submit_bot_turn(
+            conversation_id=chat.conversation_id,
+            message_id=message.id,
+            intent=turn.intent,
+            confidence=turn.confidence,
+            replies=[(reply.text, reply.buttons) for reply in turn.messages],
+        )
+        for stored_reply in replies:
+            await self._emit_message(stored_reply)
         log.info(
             "assistant turn",
             extra={
@@ -224,10 +248,11 @@ class ChatGateway:
                 "intent": turn.intent,
                 "confidence": turn.confidence,
                 "replies": len(turn.messages),
+                "before_rasa_ms": round((asked - started) * 1000, 1),
+                "rasa_ms": round((answered - asked) * 1000, 1),
+                "after_rasa_ms": round((time.perf_counter() - answered) * 1000, 1),
             },
         )
-        for reply in turn.messages:
-            await self.post(conversation_id=chat.conversation_id, role="bot", text=reply.text, buttons=reply.buttons)
 
     async def post(
         self,

@@ -29,7 +29,6 @@ from .services.auth import Principal
 from .services.conversations import append_message
 from .services.handoff import average_wait_seconds, queued_chats
 from .services.outbox import enqueue_email
-from .services.reply_batch import ReplyWriter
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +67,7 @@ class LiveChat:
         self.default_wait_seconds = default_wait_seconds
         self.max_chars = max_chars
         gateway.on_queued = self.after_queued
-        self.replies = ReplyWriter(sessions)
+        self.replies = gateway.writer  # one writer (one thread, one queue) for the bot's and agents' replies
         # tier -> whether another change came while its queue was being re-sent (see queue_changed)
         self._refreshing: dict[str, bool] = {}
         # tier -> {conversation id: (position, eta)} last told to each waiting customer

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import warnings
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit, urlunsplit
 
 from jwt.warnings import InsecureKeyLengthWarning
 from pydantic import Field, SecretStr, model_validator
@@ -63,6 +65,11 @@ class Settings(BaseSettings):
     service_token: SecretStr | None = None
 
     rasa_url: str = "http://127.0.0.1:5005"
+    # The Rasa servers conversations are spread over (each conversation always goes to the
+    # same one while it is up): comma-separated URLs. Empty: `rasa_url` and the next
+    # `rasa_processes - 1` ports on its host. `run` starts one local Rasa process per URL.
+    rasa_urls: str = ""
+    rasa_processes: int = Field(default_factory=lambda: min(2, os.cpu_count() or 1), ge=1, le=8)
     rasa_token: SecretStr | None = None
     rasa_channel_token: SecretStr | None = None
     actions_url: str = "http://127.0.0.1:5055"
@@ -159,6 +166,18 @@ class Settings(BaseSettings):
         value: SecretStr | None = getattr(self, name)
         assert value is not None
         return value.get_secret_value()
+
+    @property
+    def rasa_servers(self) -> list[str]:
+        """The Rasa servers' base URLs, in order (see `rasa_urls`)."""
+        if self.rasa_urls.strip():
+            return [url.strip().rstrip("/") for url in self.rasa_urls.split(",") if url.strip()]
+        first = urlsplit(self.rasa_url.rstrip("/"))
+        port = first.port or 80
+        return [self.rasa_url.rstrip("/")] + [
+            urlunsplit((first.scheme, f"{first.hostname}:{port + k}", first.path, "", ""))
+            for k in range(1, self.rasa_processes)
+        ]
 
     @property
     def is_sqlite(self) -> bool:

@@ -75,28 +75,31 @@ def build_children(settings: Settings, model: Path, run_dir: Path) -> list[Child
     backend_env = dict(base, PYTHONPATH=str(PROJECT_ROOT / "backend"))
     return [
         Child("backend", [sys.executable, "-m", "promptlink", "serve"], backend_env),
-        Child(
-            "rasa",
-            [
-                str(BOT_BIN / "rasa"),
-                "run",
-                "--enable-api",
-                "--auth-token",
-                settings.secret("rasa_token"),
-                "--interface",
-                urlsplit(settings.rasa_url).hostname or "127.0.0.1",
-                "--port",
-                _port(settings.rasa_url),
-                "--credentials",
-                str(PROJECT_ROOT / "bot" / "credentials.yml"),
-                "--endpoints",
-                str(PROJECT_ROOT / "bot" / "endpoints.yml"),
-                "--model",
-                str(model),
-                "--log-file",
-                str(run_dir.parent / "log" / "rasa.log"),
-            ],
-            bot_env,
+        *(
+            Child(
+                "rasa" if k == 0 else f"rasa-{k + 1}",
+                [
+                    str(BOT_BIN / "rasa"),
+                    "run",
+                    "--enable-api",
+                    "--auth-token",
+                    settings.secret("rasa_token"),
+                    "--interface",
+                    urlsplit(url).hostname or "127.0.0.1",
+                    "--port",
+                    _port(url),
+                    "--credentials",
+                    str(PROJECT_ROOT / "bot" / "credentials.yml"),
+                    "--endpoints",
+                    str(PROJECT_ROOT / "bot" / "endpoints.yml"),
+                    "--model",
+                    str(model),
+                    "--log-file",
+                    str(run_dir.parent / "log" / ("rasa.log" if k == 0 else f"rasa-{k + 1}.log")),
+                ],
+                bot_env,
+            )
+            for k, url in enumerate(settings.rasa_servers)
         ),
         Child(
             "actions",
@@ -212,7 +215,7 @@ def banner(settings: Settings) -> str:
         f"  API docs (OpenAPI):              {base}/docs",
         f"  Health:                          {base}/api/v1/health",
         f"  E-mail intake (SMTP):            {settings.smtp_intake_host}:{settings.smtp_intake_port}",
-        f"  Rasa (internal, token required): {settings.rasa_url}",
+        f"  Rasa (internal, token required): {', '.join(settings.rasa_servers)}",
         f"  Action server (internal):        {settings.actions_url}",
     ]
     if settings.demo:

@@ -138,3 +138,120 @@ async def test_replies_sent_together_share_transactions_and_each_is_stored_once(
         assert [m.text for m in stored] == [f"r{n}" for n in range(20)]  # in the order sent, each once
     first = next(m for m in await _stored(seeded, chats[0]) if m.client_msg_id == f"{chats[0]}-0")
     assert resent.id == first.id
+
+
+# --------------------------------------------------------------------------- customers' messages and assistant turns
+
+
+async def _with_assistant(sessions) -> str:
+    """A new conversation of Ana's, talking to the assistant (mode `bot`)."""
+    async with sessions() as session:
+        c = await session.scalar(select(Contact).where(Contact.email == ANA))
+        identity = WidgetIdentity(c.id, c.email, c.name, c.customer_id, c.customer.code, c.customer.name)
+    async with transaction(sessions) as session:
+        conversation = await conv_svc.open_conversation(
+            session=session, identity=identity, conversation_id=None, resume_grant=None
+        )
+        return conversation.id
+
+
+async def test_customer_messages_take_the_next_seq_once_and_tell_the_mode(seeded, writer) -> None:
+    cid = await _with_assistant(seeded)
+    before = len(await _stored(seeded, cid))
+    batches = writer.batches
+    first, second, resent = await asyncio.gather(
+        writer.submit_customer(conversation_id=cid, text="hola", client_msg_id="m-1", payload=None),
+        writer.submit_customer(conversation_id=cid, text="Sí", client_msg_id="m-2", payload="/affirm"),
+        writer.submit_customer(conversation_id=cid, text="hola", client_msg_id="m-1", payload=None),
+    )
+    assert (first[1], second[1], resent[1]) == (True, True, False)
+    assert first[2] == second[2] == resent[2] == "bot"
+    assert resent[0].id == first[0].id  # a resend is acknowledged with the stored message
+    assert second[0].seq == first[0].seq + 1
+    assert writer.batches - batches <= 2  # together, not one transaction each
+
+    stored = await _stored(seeded, cid)
+    assert [(m.role, m.text, m.payload, m.client_msg_id) for m in stored[before:]] == [
+        ("customer", "hola", None, "m-1"),
+        ("customer", "Sí", "/affirm", "m-2"),
+    ]
+    assert [m.seq for m in stored] == list(range(1, len(stored) + 1))
+
+
+async def test_bad_customer_messages_are_refused_and_store_nothing(seeded, writer) -> None:
+    cid = await _with_assistant(seeded)
+    before = await _stored(seeded, cid)
+    for client_msg_id, payload in (("", None), ("x" * 65, None), (7, None), (None, "p" * 501), (None, 3)):
+        with pytest.raises(InvalidInput) as refused:
+            await writer.submit_customer(conversation_id=cid, text="hola", client_msg_id=client_msg_id, payload=payload)
+        assert refused.value.public == "El mensaje no es válido."
+    with pytest.raises(NotFound) as missing:
+        await writer.submit_customer(
+            conversation_id="no-such-conversation", text="hola", client_msg_id=None, payload=None
+        )
+    assert missing.value.public == "La conversación no existe."
+    assert len(await _stored(seeded, cid)) == len(before)
+
+
+async def test_a_closed_conversation_is_left_to_the_caller(seeded, writer) -> None:
+    from promptlink.models import Conversation
+
+    cid = await _with_assistant(seeded)
+    async with transaction(seeded) as session:
+        await session.execute(update(Conversation).where(Conversation.id == cid).values(mode="closed"))
+    before = await _stored(seeded, cid)
+    assert await writer.submit_customer(conversation_id=cid, text="hola", client_msg_id="c-1", payload=None) == (
+        None,
+        False,
+        "closed",
+    )
+    assert len(await _stored(seeded, cid)) == len(before)
+
+
+async def test_an_assistant_turn_stores_the_parse_and_the_replies_in_order(seeded, writer) -> None:
+    cid = await _with_assistant(seeded)
+    asked, _, _ = await writer.submit_customer(
+        conversation_id=cid, text="¿prioridades?", client_msg_id=None, payload=None
+    )
+    buttons = [{"title": "Sí, con una persona", "payload": "/request_human"}]
+    replies = await writer.submit_bot_turn(
+        conversation_id=cid,
+        message_id=asked.id,
+        intent="ask_priority_levels",
+        confidence=0.97,
+        replies=[("Clasificamos los problemas en cuatro prioridades.", None), ("¿Algo más?", buttons)],
+    )
+    assert [(m.role, m.seq) for m in replies] == [("bot", asked.seq + 1), ("bot", asked.seq + 2)]
+    assert replies[1].to_event()["buttons"] == buttons
+
+    stored = await _stored(seeded, cid)
+    assert (stored[-3].id, stored[-3].intent, stored[-3].confidence) == (asked.id, "ask_priority_levels", 0.97)
+    assert [(m.role, m.text, m.buttons) for m in stored[-2:]] == [
+        ("bot", "Clasificamos los problemas en cuatro prioridades.", None),
+        ("bot", "¿Algo más?", buttons),
+    ]
+    assert [m.id for m in stored[-2:]] == [m.id for m in replies]
+
+    with pytest.raises(NotFound):
+        await writer.submit_bot_turn(
+            conversation_id="no-such-conversation", message_id=asked.id, intent=None, confidence=None, replies=[]
+        )
+
+
+async def test_turns_and_replies_of_many_conversations_share_batches(seeded, writer) -> None:
+    cids = [await _with_assistant(seeded) for _ in range(6)]
+    batches = writer.batches
+    asked = await asyncio.gather(
+        *(writer.submit_customer(conversation_id=cid, text="hola", client_msg_id=None, payload=None) for cid in cids)
+    )
+    answers = await asyncio.gather(
+        *(
+            writer.submit_bot_turn(
+                conversation_id=cid, message_id=m.id, intent="greet", confidence=0.9, replies=[("¡Hola!", None)]
+            )
+            for cid, (m, _, _) in zip(cids, asked, strict=True)
+        )
+    )
+    assert writer.batches - batches <= 4
+    for cid, (m, _, _), (reply,) in zip(cids, asked, answers, strict=True):
+        assert reply.seq == m.seq + 1 and reply.conversation_id == cid
