@@ -19,6 +19,7 @@ import importlib.util
 import json
 import os
 import platform
+import random
 import shutil
 import signal
 import subprocess
@@ -553,11 +554,14 @@ def turn_texts(chat: int, messages: int) -> list[str]:
 
 
 async def turns_traffic(
-    base_url: str, rasa_urls: list[str], tokens: list[str], messages: int, time_limit: float
+    base_url: str, rasa_urls: list[str], tokens: list[str], messages: int, time_limit: float, think_ms: float = 0.0
 ) -> dict[str, Any]:
     """Rounds alternating (a) backend path and (b) direct Rasa channel path, each with len(tokens) concurrent chats.
 
     With several Rasa servers the direct path spreads its turns over them as the backend does.
+    `think_ms` > 0: before each message a chat waits a think time drawn uniformly from 50-150 % of it
+    (seeded per chat and round, the same on both paths), as a person reading and typing; so the chats
+    do not start each round in step.
     """
     import httpx
 
@@ -621,9 +625,12 @@ async def turns_traffic(
 
         async def one(i: int) -> None:
             consecutive = 0
+            pauses = random.Random(f"{i}-{first}")  # noqa: S311 - pacing, not security
             for k in range(first, last):
                 if time.monotonic() > deadline or consecutive >= MAX_CONSECUTIVE_ERRORS:
                     return
+                if think_ms > 0:  # before the first message too: chats do not start in step
+                    await asyncio.sleep(think_ms * pauses.uniform(0.5, 1.5) / 1000)
                 try:
                     if path == "backend":
                         ms = await backend_turn(conns[i], texts[i][k])
@@ -730,7 +737,12 @@ def run_turns(args: argparse.Namespace) -> dict[str, Any]:
         traffic = asyncio.run(
             asyncio.wait_for(
                 turns_traffic(
-                    running.base_url, running.extra["rasa_urls"], tokens, args.turn_messages, args.time_limit
+                    running.base_url,
+                    running.extra["rasa_urls"],
+                    tokens,
+                    args.turn_messages,
+                    args.time_limit,
+                    args.think_ms,
                 ),
                 args.time_limit + 60,
             )
@@ -740,6 +752,7 @@ def run_turns(args: argparse.Namespace) -> dict[str, Any]:
     return {
         "chats": args.chats,
         "messages_per_chat": args.turn_messages,
+        "think_ms": args.think_ms,
         "rasa_processes": args.rasa_processes,
         "texts": TURN_TEXTS,
         "model": model.name,
@@ -879,7 +892,8 @@ def print_report(report: dict[str, Any], baseline: dict[str, Any] | None) -> Non
             title = f"store: {params['clients']} clients x {params['messages']} messages, backend alone (Rasa down)"
         elif scenario == "turns":
             title = (
-                f"turns: {params['chats']} concurrent chats x {params['turn_messages']} messages, "
+                f"turns: {params['chats']} concurrent chats x {params['turn_messages']} messages"
+                f"{' (think time ' + format(params.get('think_ms'), 'g') + ' ms)' if params.get('think_ms') else ''}, "
                 "backend path (socket.io) vs direct Rasa channel, alternating rounds"
             )
         else:
@@ -941,6 +955,12 @@ def main(argv: list[str] | None = None) -> int:
         "--turn-messages", type=int, default=15, help="turns: messages per chat on each path (default 15)"
     )
     parser.add_argument(
+        "--think-ms",
+        type=float,
+        default=0.0,
+        help="turns: a chat's pause between a reply and its next message, 50-150 %% of this (default 0: none)",
+    )
+    parser.add_argument(
         "--time-limit", type=float, default=300.0, help="seconds of traffic per scenario before it stops (default 300)"
     )
     parser.add_argument("--out", type=Path, help="write the figures as JSON to this file")
@@ -954,8 +974,8 @@ def main(argv: list[str] | None = None) -> int:
     for name in ("clients", "messages", "assistant_messages", "chats", "turn_messages"):
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be at least 1")
-    if args.warmup < 0 or args.time_limit <= 0:
-        parser.error("--warmup must be >= 0 and --time-limit > 0")
+    if args.warmup < 0 or args.time_limit <= 0 or args.think_ms < 0:
+        parser.error("--warmup and --think-ms must be >= 0 and --time-limit > 0")
     baseline = json.loads(args.baseline.read_text()) if args.baseline else None
 
     signal.signal(signal.SIGTERM, _terminate)
@@ -968,6 +988,7 @@ def main(argv: list[str] | None = None) -> int:
             "assistant_messages": args.assistant_messages,
             "chats": args.chats,
             "turn_messages": args.turn_messages,
+            "think_ms": args.think_ms,
             "time_limit_s": args.time_limit,
         },
         "scenarios": {},

@@ -42,7 +42,7 @@ step "Rasa: data validation (and no held-out example in the training data)"
 .venv-bot/bin/rasa data validate --fail-on-warnings --quiet
 
 step "Rasa: custom actions, tracker store and speed-ups (bot environment)"
-BOT_TESTS=(tests/actions tests/bot/test_tracker_store.py tests/bot/test_speedups.py)
+BOT_TESTS=(tests/actions tests/bot/test_tracker_store.py tests/bot/test_speedups.py tests/bot/test_channel_turns.py)
 .venv-bot/bin/python -m pytest -q "${BOT_TESTS[@]}"
 
 step "Rasa: test stories"

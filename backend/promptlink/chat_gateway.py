@@ -204,9 +204,12 @@ class ChatGateway:
     async def _run_turn(self, chat: ChatSession, message: Message) -> None:
         started = time.perf_counter()
         room = room_of(chat.conversation_id)
-        # The contact is read per turn (one query): an anonymous visitor may have verified since connecting.
-        async with self.sessions() as session:
-            stored = await conv_service.conversation_identity(session=session, conversation_id=chat.conversation_id)
+        # An identified socket owns a conversation of its own contact (checked when it was opened); an
+        # anonymous visitor's contact is read per turn (one query): they may have verified since connecting.
+        stored = chat.identity
+        if stored is None:
+            async with self.sessions() as session:
+                stored = await conv_service.conversation_identity(session=session, conversation_id=chat.conversation_id)
         await self.emitter.emit("typing", {"role": "bot", "on": True}, room=room, namespace=self.namespace)
         asked = time.perf_counter()
         try:

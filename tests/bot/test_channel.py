@@ -58,3 +58,65 @@ def test_rejects_malformed_bodies(stack, body) -> None:
 
 def test_rasa_http_api_needs_its_token(stack) -> None:
     assert httpx.get(stack.extra["rasa_url"] + "/status", timeout=5).status_code == 401
+
+
+def test_the_stack_runs_two_rasa_servers_sharing_conversations(stack) -> None:
+    """Any Rasa server takes any turn: the second «not understood» goes to the other server, which knows the first."""
+    first, second = stack.extra["rasa_urls"]
+    token = {"Authorization": "Bearer demo-rasa-channel-token-not-for-production"}
+
+    def turn(base: str, text: str) -> dict:
+        response = httpx.post(
+            base + "/webhooks/promptlink/webhook",
+            json={"sender": "channel-two-servers", "message": text},
+            headers=token,
+            timeout=30,
+        )
+        assert response.status_code == 200
+        return response.json()
+
+    once = turn(first, "asdkjh qwe zzz")
+    assert once["parse"]["intent"]["name"] == "nlu_fallback"
+    assert once["messages"][0]["text"].startswith("Disculpe, no le entendí bien")
+    twice = turn(second, "xkcd plop wubba")
+    assert twice["parse"]["intent"]["name"] == "nlu_fallback"
+    assert twice["messages"][0]["text"].startswith("Sigo sin entenderle")  # it read the first server's turn
+    assert [b["payload"] for b in twice["messages"][0]["buttons"]][0] == "/request_human"
+
+
+def test_a_rasa_server_that_cannot_be_reached_is_skipped(stack) -> None:
+    """The backend's client: a turn whose first server refuses the connection goes to the next one."""
+    import asyncio
+    import socket
+    import zlib
+
+    from promptlink.assistant import RasaClient
+
+    # A conversation whose own server (by the stable hash) is the first of the list: the one that is down.
+    sender = next(s for s in (f"skip-{k}" for k in range(100)) if zlib.crc32(s.encode()) % 2 == 0)
+
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))  # bound, never listening: connections are refused
+    try:
+        down = f"http://127.0.0.1:{closed.getsockname()[1]}"
+
+        async def ask() -> tuple[list[str], str | None, list[str]]:
+            client = RasaClient(
+                rasa_urls=[down, stack.extra["rasa_url"]],
+                rasa_token="demo-rasa-token-not-for-production",
+                channel_token="demo-rasa-channel-token-not-for-production",
+                actions_url="http://127.0.0.1:9",
+            )
+            try:
+                order = client.servers_for(sender)
+                turn = await client.send(sender=sender, text="¿cuáles son las prioridades?", metadata={})
+                return order, turn.intent, [m.text for m in turn.messages]
+            finally:
+                await client.close()
+
+        order, intent, texts = asyncio.run(ask())
+    finally:
+        closed.close()
+    assert intent == "ask_priority_levels"
+    assert texts and "prioridad" in texts[0].lower()
+    assert order == [down, stack.extra["rasa_url"]]  # the refused server was tried first
