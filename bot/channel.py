@@ -93,6 +93,10 @@ class PromptlinkInput(InputChannel):
                 return response.json({"detail": "message must be a string of 1-5000 characters"}, status=400)
             if not isinstance(metadata, dict):
                 return response.json({"detail": "metadata must be an object"}, status=400)
+            agent = getattr(request.app.ctx, "agent", None)
+            if agent is None or not agent.is_ready():
+                # Rasa would take the message and answer nothing: say so, and the backend asks another server.
+                return response.json({"detail": "no model loaded yet"}, status=503)
             collector = CollectingOutputChannel()
             message = UserMessage(text, collector, sender, input_channel=self.name(), metadata=metadata)
             if self._turns is None:

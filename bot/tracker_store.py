@@ -76,9 +76,7 @@ class PromptlinkSQLTrackerStore(SQLTrackerStore):
             select = select.where(sa.or_(t.c.timestamp >= start, start.is_(None)))
         return select.order_by(t.c.id)
 
-    async def _retrieve(
-        self, sender_id: Text, fetch_events_from_all_sessions: bool
-    ) -> Optional[DialogueStateTracker]:
+    async def _retrieve(self, sender_id: Text, fetch_events_from_all_sessions: bool) -> Optional[DialogueStateTracker]:
         with self.engine.connect() as connection:
             rows = connection.execute(self._session_events(sender_id, fetch_events_from_all_sessions)).all()
         events = [json.loads(data) for (data,) in rows]

@@ -136,14 +136,16 @@ class RasaClient:
     async def _post_turn(
         self, servers: list[str], sender: str, text: str, metadata: dict[str, Any]
     ) -> tuple[int, bytes]:
-        """POST the message to the first server; to the next one only if it cannot be reached.
+        """POST the message to the first server; to the next one only if it cannot take it.
 
-        Only a refused or failed connection moves on: a server that accepted the message may
-        still be handling it, and two servers must not run one turn of a conversation at once.
+        Only a refused connection or our channel's 503 (no model loaded, nothing taken) moves
+        on: a server that accepted the message may still be handling it, and two servers must
+        not run one turn of a conversation at once.
         """
         if self._turns is None:
             self._turns = aiohttp.ClientSession(timeout=self._turn_timeout)
         for k, base in enumerate(servers):
+            last = k == len(servers) - 1
             self.in_flight[base] += 1
             try:
                 async with self._turns.post(
@@ -151,13 +153,17 @@ class RasaClient:
                     json={"sender": sender, "message": text, "metadata": metadata},
                     headers={"Authorization": f"Bearer {self._channel_token}"},
                 ) as response:
-                    return response.status, await response.read()
+                    status, body = response.status, await response.read()
             except aiohttp.ClientConnectorError as exc:
-                if k == len(servers) - 1:
+                if last:
                     raise
-                log.warning(
-                    "rasa server %s unreachable (%s); conversation %s goes to %s", base, exc, sender, servers[k + 1]
-                )
+                log.warning("rasa server %s unreachable (%s); the turn goes to %s", base, exc, servers[k + 1])
+                continue
+            finally:
+                self.in_flight[base] -= 1
+            if status != 503 or last:
+                return status, body
+            log.warning("rasa server %s has no model loaded yet; the turn goes to %s", base, servers[k + 1])
         raise AssertionError("unreachable")  # servers is never empty
 
     async def _ready(self, base: str) -> None:

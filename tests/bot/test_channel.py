@@ -110,6 +110,7 @@ def test_a_rasa_server_that_cannot_be_reached_is_skipped(stack) -> None:
             try:
                 order = client.servers_for(sender)
                 turn = await client.send(sender=sender, text="¿cuáles son las prioridades?", metadata={})
+                assert client.in_flight == {down: 0, stack.extra["rasa_url"]: 0}  # nothing left counted
                 return order, turn.intent, [m.text for m in turn.messages]
             finally:
                 await client.close()

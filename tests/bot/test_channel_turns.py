@@ -7,6 +7,7 @@ tested in `test_channel.py`.
 from __future__ import annotations
 
 import asyncio
+from types import SimpleNamespace
 
 import pytest
 
@@ -55,6 +56,8 @@ def test_turns_run_one_at_a_time_unless_more_are_allowed(monkeypatch: pytest.Mon
 
     app = Sanic("channel_turns_test")
     app.blueprint(channel.blueprint(handle), url_prefix="/webhooks/promptlink")
+    # Rasa's agent, reduced to what the channel asks of it: ready, with no NLU to run here.
+    app.ctx.agent = SimpleNamespace(is_ready=lambda: True, processor=None)
 
     async def five_turns(http: aiohttp.ClientSession, port: int) -> list[dict]:
         async def one(k: int) -> dict:
@@ -68,7 +71,7 @@ def test_turns_run_one_at_a_time_unless_more_are_allowed(monkeypatch: pytest.Mon
 
         return await asyncio.gather(*(one(k) for k in range(5)))
 
-    async def both() -> tuple[list[dict], list[tuple[str, ...]], list[dict], list[tuple[str, ...]]]:
+    async def both() -> tuple[list[dict], list[tuple[str, ...]], list[dict], list[tuple[str, ...]], tuple[int, dict]]:
         server = await app.create_server(host="127.0.0.1", port=0, return_asyncio_server=True)
         assert server is not None
         await server.startup()
@@ -80,12 +83,23 @@ def test_turns_run_one_at_a_time_unless_more_are_allowed(monkeypatch: pytest.Mon
                 overlaps.clear()
                 channel.turns_at_once, channel._turns = 5, None
                 five_at_once = await five_turns(http, port)
-                return one_at_a_time, first_overlaps, five_at_once, list(overlaps)
+                seen = list(overlaps)
+                # Before Rasa has loaded a model it would take the message and answer nothing: 503 instead.
+                app.ctx.agent = SimpleNamespace(is_ready=lambda: False, processor=None)
+                async with http.post(
+                    f"http://127.0.0.1:{port}/webhooks/promptlink/webhook",
+                    json={"sender": "s-late", "message": "hola"},
+                    headers={"Authorization": "Bearer secret"},
+                ) as response:
+                    not_ready = (response.status, await response.json())
+                return one_at_a_time, first_overlaps, five_at_once, seen, not_ready
         finally:
             server.close()
             await server.wait_closed()
 
-    answers, none, more, some = asyncio.run(both())
+    answers, none, more, some, not_ready = asyncio.run(both())
+    assert not_ready == (503, {"detail": "no model loaded yet"})
+    assert "hola" not in handled
     assert none == []
     assert some  # five allowed at once: the turns' awaits interleave
     assert sorted(handled) == sorted([f"m{k}" for k in range(5)] * 2)

@@ -58,23 +58,33 @@ def test_greeting_reload_rasa_outage_and_recovery(stack, page: Page) -> None:
     expect(bot_messages(page)).to_have_count(1)
     expect(bot_messages(page).first).to_contain_text(GREETING)
 
-    # Kill Rasa: the message is kept, the customer reads a Spanish notice, health says 503 naming rasa.
+    # Kill one of the two Rasa servers: the other takes the turns; health says 503 naming rasa.
+    backend_pid = stack.pid("backend")
     os.kill(stack.pid("rasa"), signal.SIGKILL)
     body = wait_health(stack, 503, timeout=30)
-    assert "rasa" in body["failing"] and body["components"]["db"] == "ok"
+    assert "rasa" in body["failing"] and "1 of 2 servers up" in body["components"]["rasa"]
     send(page, "hola otra vez")
+    expect(bot_messages(page)).to_have_count(2, timeout=30_000)
+    expect(bot_messages(page).last).to_contain_text(GREETING)
+    wait_health(stack, 200, timeout=240)  # the supervisor restarted it
+
+    # Kill both: the message is kept and the customer reads a Spanish notice.
+    os.kill(stack.pid("rasa"), signal.SIGKILL)
+    os.kill(stack.pid("rasa-2"), signal.SIGKILL)
+    body = wait_health(stack, 503, timeout=30)
+    assert "rasa" in body["failing"] and body["components"]["db"] == "ok"
+    send(page, "hola de nuevo")
     notice = page.locator('.pl-msg[data-role="system"] .pl-msg-text').last
     expect(notice).to_contain_text("el asistente automático no está disponible", timeout=30_000)
     expect(notice).to_contain_text("Su mensaje quedó guardado")
-    expect(page.locator('.pl-msg[data-role="customer"] .pl-msg-text').last).to_have_text("hola otra vez")
+    expect(page.locator('.pl-msg[data-role="customer"] .pl-msg-text').last).to_have_text("hola de nuevo")
 
-    # The supervisor restarts Rasa; nothing is done by hand and the backend is not restarted.
-    backend_pid = stack.pid("backend")
+    # The supervisor restarts both; nothing is done by hand and the backend is not restarted.
     wait_health(stack, 200, timeout=240)
     assert stack.pid("backend") == backend_pid
     assert "child exited unexpectedly; restarting" in stack.log()
     send(page, "buenos dias")
-    expect(bot_messages(page)).to_have_count(2, timeout=30_000)
+    expect(bot_messages(page)).to_have_count(3, timeout=30_000)
     expect(bot_messages(page).last).to_contain_text(GREETING)
     assert page.errors == []
 
