@@ -605,6 +605,7 @@ async def turns_traffic(
         start = time.perf_counter()
         server = spread.servers_for(sender)[0]  # the backend's choice: fewest turns in flight
         spread.in_flight[server] += 1
+        spread.sent[server] += 1
         try:
             response = await http.post(
                 f"{server}/webhooks/promptlink/webhook",

@@ -3,7 +3,7 @@
 Turns are spread over one or more Rasa servers (`PROMPTLINK_RASA_URLS` /
 `PROMPTLINK_RASA_PROCESSES`). The servers share one tracker store and read a conversation's
 tracker from it on every turn, so any server can take any turn: each goes to the server with
-the fewest turns in flight from this backend (ties: the conversation's own, by a stable hash).
+the fewest turns in flight from this backend (ties: the one sent fewer turns).
 A conversation's turns never overlap: the chat gateway runs them one at a time. With several
 backend processes, give Rasa a shared lock store (Redis, docs/assistant.md). A server that
 cannot be reached is skipped.
@@ -69,6 +69,7 @@ class RasaClient:
         self.rasa_urls = [url.rstrip("/") for url in rasa_urls]
         self.rasa_url = self.rasa_urls[0]
         self.in_flight = dict.fromkeys(self.rasa_urls, 0)  # turns sent and not answered, per server
+        self.sent = dict.fromkeys(self.rasa_urls, 0)  # turns sent, per server
         self.actions_url = actions_url.rstrip("/")
         self._rasa_token = rasa_token
         self._channel_token = channel_token
@@ -87,11 +88,15 @@ class RasaClient:
             await self._turns.close()
 
     def servers_for(self, sender: str) -> list[str]:
-        """The Rasa servers to try for a turn of `sender`: fewest turns in flight first, ties by a stable hash."""
+        """The Rasa servers to try for a turn of `sender`: fewest turns in flight first, then fewest sent.
+
+        Ties after that keep the order of a stable hash of `sender`. (Breaking in-flight ties by the
+        hash alone put more turns on one server: 20 conversations rarely split 10/10.)
+        """
         n = len(self.rasa_urls)
         first = zlib.crc32(sender.encode()) % n
         order = [self.rasa_urls[(first + k) % n] for k in range(n)]
-        return sorted(order, key=lambda url: self.in_flight[url])  # stable: ties keep the hash order
+        return sorted(order, key=lambda url: (self.in_flight[url], self.sent[url]))  # stable sort
 
     async def send(self, *, sender: str, text: str, metadata: dict[str, Any]) -> BotTurn:
         """Send a customer message; raise AssistantUnavailable when Rasa cannot answer."""
@@ -147,6 +152,7 @@ class RasaClient:
         for k, base in enumerate(servers):
             last = k == len(servers) - 1
             self.in_flight[base] += 1
+            self.sent[base] += 1
             try:
                 async with self._turns.post(
                     f"{base}/webhooks/promptlink/webhook",
