@@ -139,6 +139,15 @@ def started(kind: str, *, keep_var: bool, model: Path | None = None, rasa_proces
             shutil.rmtree(var_dir, ignore_errors=True)
 
 
+def stack_pids(running: Any, rasa_processes: int) -> dict[str, int]:
+    """Pid of each process the supervisor started: backend, every Rasa server, actions."""
+    sys.path.insert(0, str(ROOT / "backend"))
+    from promptlink.supervisor import rasa_child_name
+
+    names = ["backend", *(rasa_child_name(k) for k in range(rasa_processes)), "actions"]
+    return {name: running.pid(name) for name in names}
+
+
 def _proc_status(pid: int) -> dict[str, int]:
     """VmRSS and VmHWM (peak RSS) in kB from /proc/<pid>/status; empty when the process is gone."""
     fields: dict[str, int] = {}
@@ -506,8 +515,7 @@ def run_assistant(args: argparse.Namespace) -> dict[str, Any]:
     with started("stack", keep_var=args.keep_var, model=model, rasa_processes=args.rasa_processes) as running:
         startup = time.perf_counter() - start
         log(f"assistant: stack healthy after {startup:.1f} s; {args.assistant_messages} messages")
-        rasa_names = ["rasa"] + [f"rasa-{k + 1}" for k in range(1, args.rasa_processes)]
-        pids = {name: running.pid(name) for name in ("backend", *rasa_names, "actions")}
+        pids = stack_pids(running, args.rasa_processes)
         before = {name: rss_mb(pid) for name, pid in pids.items()}
         token = widget_token(running.base_url, CONTACT)
         cpu = CpuWatch(running.process.pid)
@@ -604,16 +612,12 @@ async def turns_traffic(
     async def direct_turn(http: Any, sender: str, text: str) -> float:
         start = time.perf_counter()
         server = spread.servers_for(sender)[0]  # the backend's choice: fewest turns in flight
-        spread.in_flight[server] += 1
-        spread.sent[server] += 1
-        try:
+        with spread.counted(server):
             response = await http.post(
                 f"{server}/webhooks/promptlink/webhook",
                 json={"sender": sender, "message": text, "metadata": {"conversation_id": sender, "contact": CONTACT}},
                 headers=headers,
             )
-        finally:
-            spread.in_flight[server] -= 1
         ms = (time.perf_counter() - start) * 1000
         if response.status_code != 200:
             raise RuntimeError(f"HTTP {response.status_code}")
@@ -732,8 +736,7 @@ def run_turns(args: argparse.Namespace) -> dict[str, Any]:
             "on each path, alternating in rounds"
         )
         tokens = [widget_token(running.base_url, CONTACT) for _ in range(args.chats)]
-        rasa_names = ["rasa"] + [f"rasa-{k + 1}" for k in range(1, args.rasa_processes)]
-        pids = {name: running.pid(name) for name in ("backend", *rasa_names, "actions")}
+        pids = stack_pids(running, args.rasa_processes)
         cpu = CpuWatch(running.process.pid)
         traffic = asyncio.run(
             asyncio.wait_for(

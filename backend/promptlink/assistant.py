@@ -12,10 +12,11 @@ cannot be reached is skipped.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import zlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -98,6 +99,16 @@ class RasaClient:
         order = [self.rasa_urls[(first + k) % n] for k in range(n)]
         return sorted(order, key=lambda url: (self.in_flight[url], self.sent[url]))  # stable sort
 
+    @contextlib.contextmanager
+    def counted(self, base: str) -> Iterator[None]:
+        """Count a turn sent to server `base`: in flight while inside, and sent (what `servers_for` weighs)."""
+        self.in_flight[base] += 1
+        self.sent[base] += 1
+        try:
+            yield
+        finally:
+            self.in_flight[base] -= 1
+
     async def send(self, *, sender: str, text: str, metadata: dict[str, Any]) -> BotTurn:
         """Send a customer message; raise AssistantUnavailable when Rasa cannot answer."""
         try:
@@ -151,22 +162,19 @@ class RasaClient:
             self._turns = aiohttp.ClientSession(timeout=self._turn_timeout)
         for k, base in enumerate(servers):
             last = k == len(servers) - 1
-            self.in_flight[base] += 1
-            self.sent[base] += 1
             try:
-                async with self._turns.post(
-                    f"{base}/webhooks/promptlink/webhook",
-                    json={"sender": sender, "message": text, "metadata": metadata},
-                    headers={"Authorization": f"Bearer {self._channel_token}"},
-                ) as response:
-                    status, body = response.status, await response.read()
+                with self.counted(base):
+                    async with self._turns.post(
+                        f"{base}/webhooks/promptlink/webhook",
+                        json={"sender": sender, "message": text, "metadata": metadata},
+                        headers={"Authorization": f"Bearer {self._channel_token}"},
+                    ) as response:
+                        status, body = response.status, await response.read()
             except aiohttp.ClientConnectorError as exc:
                 if last:
                     raise
                 log.warning("rasa server %s unreachable (%s); the turn goes to %s", base, exc, servers[k + 1])
                 continue
-            finally:
-                self.in_flight[base] -= 1
             if status != 503 or last:
                 return status, body
             log.warning("rasa server %s has no model loaded yet; the turn goes to %s", base, servers[k + 1])

@@ -55,6 +55,11 @@ def _port(url: str) -> str:
     return str(urlsplit(url).port or 80)
 
 
+def rasa_child_name(k: int) -> str:
+    """The supervisor's name (pid file, log prefix) of the k-th Rasa server, from 0: rasa, rasa-2, ..."""
+    return "rasa" if k == 0 else f"rasa-{k + 1}"
+
+
 def build_children(settings: Settings, model: Path, run_dir: Path) -> list[Child]:
     base = dict(os.environ)
     base.update(
@@ -77,7 +82,7 @@ def build_children(settings: Settings, model: Path, run_dir: Path) -> list[Child
         Child("backend", [sys.executable, "-m", "promptlink", "serve"], backend_env),
         *(
             Child(
-                "rasa" if k == 0 else f"rasa-{k + 1}",
+                rasa_child_name(k),
                 [
                     str(BOT_BIN / "rasa"),
                     "run",
@@ -95,7 +100,7 @@ def build_children(settings: Settings, model: Path, run_dir: Path) -> list[Child
                     "--model",
                     str(model),
                     "--log-file",
-                    str(run_dir.parent / "log" / ("rasa.log" if k == 0 else f"rasa-{k + 1}.log")),
+                    str(run_dir.parent / "log" / f"{rasa_child_name(k)}.log"),
                 ],
                 bot_env,
             )

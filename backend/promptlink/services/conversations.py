@@ -153,6 +153,20 @@ def validate_customer_text(text: Any, *, max_chars: int) -> str:
     return stripped
 
 
+def check_client_msg_id(client_msg_id: Any) -> None:
+    """A client's message id is absent or a string of 1-64 characters."""
+    if client_msg_id is not None and (
+        not isinstance(client_msg_id, str) or not 0 < len(client_msg_id) <= MAX_CLIENT_MSG_ID
+    ):
+        raise InvalidInput("client_msg_id must be a string of 1-64 characters", public="El mensaje no es válido.")
+
+
+def check_payload(payload: Any) -> None:
+    """A button payload is absent or a string of at most 500 characters."""
+    if payload is not None and (not isinstance(payload, str) or len(payload) > MAX_PAYLOAD):
+        raise InvalidInput("payload must be a string of at most 500 characters", public="El mensaje no es válido.")
+
+
 async def append_message(
     *,
     session: AsyncSession,
@@ -172,14 +186,12 @@ async def append_message(
     """
     if role not in ROLES:
         raise InvalidInput(f"unknown role {role!r}", public="El mensaje no es válido.")
+    check_client_msg_id(client_msg_id)
     if client_msg_id is not None:
-        if not isinstance(client_msg_id, str) or not 0 < len(client_msg_id) <= MAX_CLIENT_MSG_ID:
-            raise InvalidInput("client_msg_id must be a string of 1-64 characters", public="El mensaje no es válido.")
         previous = await _by_client_msg_id(session, conversation_id, client_msg_id)
         if previous is not None:
             return Appended(previous, created=False)
-    if payload is not None and (not isinstance(payload, str) or len(payload) > MAX_PAYLOAD):
-        raise InvalidInput("payload must be a string of at most 500 characters", public="El mensaje no es válido.")
+    check_payload(payload)
     try:
         # The seq bump and the insert share one savepoint, so a lost race leaves no gap.
         async with session.begin_nested():

@@ -40,8 +40,8 @@ from ..db import sync_sqlite_writer, transaction, writer_lock
 from ..models import Conversation, Message
 from ..models.base import utcnow
 from .auth import Principal
-from .conversations import MAX_CLIENT_MSG_ID, MAX_PAYLOAD, validate_customer_text
-from .errors import DomainError, InvalidInput, NotFound
+from .conversations import check_client_msg_id, check_payload, validate_customer_text
+from .errors import DomainError, NotFound
 from .livechat import must_handle
 
 log = logging.getLogger(__name__)
@@ -120,75 +120,63 @@ def _stored(conn: Connection, reply: Reply | CustomerLine) -> Message | None:
     return Message(**dict(row._mapping)) if row is not None else None
 
 
+def _state(conn: Connection, cid: str) -> Any:
+    """The conversation's id, mode and agent (row-locked on PostgreSQL); NotFound when it does not exist."""
+    state = conn.execute(_STATE, {"b_cid": cid}).first()
+    if state is None:
+        raise NotFound(f"conversation {cid} not found", public="La conversación no existe.")
+    return state
+
+
+def _append(conn: Connection, cid: str, **fields: Any) -> Message:
+    """Insert a message with the conversation's next `seq`; `fields` are its other columns."""
+    now = utcnow()
+    seq = conn.execute(_NEXT_SEQ, {"b_cid": cid, "b_now": now}).scalar_one()
+    values: dict[str, Any] = {"conversation_id": cid, "seq": seq, "created_at": now, **fields}
+    message_id = conn.execute(_INSERT, values).scalar_one()
+    return Message(id=message_id, **values)
+
+
 def _write_one(conn: Connection, reply: Reply) -> tuple[Message, bool]:
-    cid = reply.conversation_id
     previous = _stored(conn, reply)
     if previous is not None:
         return previous, False  # a resend: acknowledged, stored once
-    state = conn.execute(_STATE, {"b_cid": cid}).first()
-    if state is None:
-        raise NotFound(f"conversation {cid} not found", public="La conversación no existe.")
-    must_handle(reply.principal, state)
-    now = utcnow()
-    seq = conn.execute(_NEXT_SEQ, {"b_cid": cid, "b_now": now}).scalar_one()
-    values: dict[str, Any] = {
-        "conversation_id": cid,
-        "seq": seq,
-        "role": "agent",
-        "text": reply.text,
-        "author_name": reply.principal.name,
-        "client_msg_id": reply.client_msg_id,
-        "created_at": now,
-    }
-    message_id = conn.execute(_INSERT, values).scalar_one()
-    return Message(id=message_id, **values), True
+    must_handle(reply.principal, _state(conn, reply.conversation_id))
+    message = _append(
+        conn,
+        reply.conversation_id,
+        role="agent",
+        text=reply.text,
+        author_name=reply.principal.name,
+        client_msg_id=reply.client_msg_id,
+    )
+    return message, True
 
 
 def _write_turn(conn: Connection, turn: BotTurn) -> list[Message]:
-    cid = turn.conversation_id
-    if conn.execute(_STATE, {"b_cid": cid}).first() is None:
-        raise NotFound(f"conversation {cid} not found", public="La conversación no existe.")
+    _state(conn, turn.conversation_id)
     conn.execute(_PARSE, {"b_mid": turn.message_id, "b_intent": turn.intent, "b_confidence": turn.confidence})
-    stored: list[Message] = []
-    for text, buttons in turn.replies:
-        now = utcnow()
-        seq = conn.execute(_NEXT_SEQ, {"b_cid": cid, "b_now": now}).scalar_one()
-        values: dict[str, Any] = {
-            "conversation_id": cid,
-            "seq": seq,
-            "role": "bot",
-            "text": text,
-            "buttons": buttons,
-            "created_at": now,
-        }
-        message_id = conn.execute(_INSERT, values).scalar_one()
-        stored.append(Message(id=message_id, **values))
-    return stored
+    return [
+        _append(conn, turn.conversation_id, role="bot", text=text, buttons=buttons) for text, buttons in turn.replies
+    ]
 
 
 def _write_customer(conn: Connection, line: CustomerLine) -> tuple[Message | None, bool, str]:
-    cid = line.conversation_id
-    state = conn.execute(_STATE, {"b_cid": cid}).first()
-    if state is None:
-        raise NotFound(f"conversation {cid} not found", public="La conversación no existe.")
+    state = _state(conn, line.conversation_id)
     if state.mode == "closed":
         return None, False, "closed"
     previous = _stored(conn, line)
     if previous is not None:
         return previous, False, state.mode
-    now = utcnow()
-    seq = conn.execute(_NEXT_SEQ, {"b_cid": cid, "b_now": now}).scalar_one()
-    values: dict[str, Any] = {
-        "conversation_id": cid,
-        "seq": seq,
-        "role": "customer",
-        "text": line.text,
-        "payload": line.payload,
-        "client_msg_id": line.client_msg_id,
-        "created_at": now,
-    }
-    message_id = conn.execute(_INSERT, values).scalar_one()
-    return Message(id=message_id, **values), True, state.mode
+    message = _append(
+        conn,
+        line.conversation_id,
+        role="customer",
+        text=line.text,
+        payload=line.payload,
+        client_msg_id=line.client_msg_id,
+    )
+    return message, True, state.mode
 
 
 def _write(conn: Connection, item: Item) -> Outcome:
@@ -244,10 +232,7 @@ class ReplyWriter:
     ) -> tuple[Message, bool]:
         """Store an agent's reply; (message, created). Bad text or id raise before anything is queued."""
         body = validate_customer_text(text, max_chars=max_chars)
-        if client_msg_id is not None and not (
-            isinstance(client_msg_id, str) and 0 < len(client_msg_id) <= MAX_CLIENT_MSG_ID
-        ):
-            raise InvalidInput("client_msg_id must be a string of 1-64 characters", public="El mensaje no es válido.")
+        check_client_msg_id(client_msg_id)
         future: asyncio.Future[tuple[Message, bool]] = asyncio.get_running_loop().create_future()
         self._queue(Reply(principal, conversation_id, body, client_msg_id, future))
         return await future
@@ -273,12 +258,8 @@ class ReplyWriter:
 
         A bad `client_msg_id` or `payload` raises before anything is queued.
         """
-        if client_msg_id is not None and not (
-            isinstance(client_msg_id, str) and 0 < len(client_msg_id) <= MAX_CLIENT_MSG_ID
-        ):
-            raise InvalidInput("client_msg_id must be a string of 1-64 characters", public="El mensaje no es válido.")
-        if payload is not None and (not isinstance(payload, str) or len(payload) > MAX_PAYLOAD):
-            raise InvalidInput("payload must be a string of at most 500 characters", public="El mensaje no es válido.")
+        check_client_msg_id(client_msg_id)
+        check_payload(payload)
         future: asyncio.Future[tuple[Message | None, bool, str]] = asyncio.get_running_loop().create_future()
         self._queue(CustomerLine(conversation_id, text, client_msg_id, payload, future))
         return await future
