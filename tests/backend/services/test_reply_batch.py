@@ -29,8 +29,8 @@ async def _principal(sessions, email: str) -> Principal:
     )
 
 
-async def _claimed(sessions, principal: Principal | None) -> str:
-    """A conversation of Ana's queued to L1 and, when `principal` is given, claimed by them."""
+async def _with_assistant(sessions) -> str:
+    """A new conversation of Ana's, talking to the assistant (mode `bot`)."""
     async with sessions() as session:
         c = await session.scalar(select(Contact).where(Contact.email == ANA))
         identity = WidgetIdentity(c.id, c.email, c.name, c.customer_id, c.customer.code, c.customer.name)
@@ -38,17 +38,23 @@ async def _claimed(sessions, principal: Principal | None) -> str:
         conversation = await conv_svc.open_conversation(
             session=session, identity=identity, conversation_id=None, resume_grant=None
         )
-        await conv_svc.append_message(session=session, conversation_id=conversation.id, role="customer", text="hola")
+        return conversation.id
+
+
+async def _claimed(sessions, principal: Principal | None) -> str:
+    """A conversation of Ana's queued to L1 and, when `principal` is given, claimed by them."""
+    cid = await _with_assistant(sessions)
+    async with transaction(sessions) as session:
+        await conv_svc.append_message(session=session, conversation_id=cid, role="customer", text="hola")
         await handoff_svc.request_handoff(
             session=session,
-            conversation_id=conversation.id,
+            conversation_id=cid,
             tier="L1",
             reason="El cliente pidió hablar con una persona",
             ticket_number=None,
             now=NOW,
             default_wait_seconds=300,
         )
-        cid = conversation.id
     if principal is not None:
         async with transaction(sessions) as session:
             await svc.claim(session=session, conversation_id=cid, principal=principal, now=NOW)
@@ -141,18 +147,6 @@ async def test_replies_sent_together_share_transactions_and_each_is_stored_once(
 
 
 # --------------------------------------------------------------------------- customers' messages and assistant turns
-
-
-async def _with_assistant(sessions) -> str:
-    """A new conversation of Ana's, talking to the assistant (mode `bot`)."""
-    async with sessions() as session:
-        c = await session.scalar(select(Contact).where(Contact.email == ANA))
-        identity = WidgetIdentity(c.id, c.email, c.name, c.customer_id, c.customer.code, c.customer.name)
-    async with transaction(sessions) as session:
-        conversation = await conv_svc.open_conversation(
-            session=session, identity=identity, conversation_id=None, resume_grant=None
-        )
-        return conversation.id
 
 
 async def test_customer_messages_take_the_next_seq_once_and_tell_the_mode(seeded, writer) -> None:
