@@ -14,6 +14,7 @@ import os
 import signal
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -49,6 +50,16 @@ class Child:
     restarts: int = 0
     started_at: float = 0.0
     pump: asyncio.Task[None] | None = field(default=None, repr=False)
+    # Asked at every (re)start for the value of `--model`: a Rasa server restarted after an
+    # administrator activated a model must serve that model, not the one the system started with.
+    model: Callable[[], Path] | None = field(default=None, repr=False)
+
+    def command(self) -> list[str]:
+        if self.model is None:
+            return list(self.argv)
+        argv = list(self.argv)
+        argv[argv.index("--model") + 1] = str(self.model())
+        return argv
 
 
 def _port(url: str) -> str:
@@ -60,7 +71,10 @@ def rasa_child_name(k: int) -> str:
     return "rasa" if k == 0 else f"rasa-{k + 1}"
 
 
-def build_children(settings: Settings, model: Path, run_dir: Path) -> list[Child]:
+def build_children(
+    settings: Settings, model: Path, run_dir: Path, current_model: Callable[[], Path] | None = None
+) -> list[Child]:
+    """The processes to run; `current_model`, when given, picks each Rasa server's model at every (re)start."""
     base = dict(os.environ)
     base.update(
         RASA_TELEMETRY_ENABLED="false",
@@ -103,6 +117,7 @@ def build_children(settings: Settings, model: Path, run_dir: Path) -> list[Child
                     str(run_dir.parent / "log" / f"{rasa_child_name(k)}.log"),
                 ],
                 bot_env,
+                model=current_model,
             )
             for k, url in enumerate(settings.rasa_servers)
         ),
@@ -129,8 +144,9 @@ class Supervisor:
         self.stopping = asyncio.Event()
 
     async def start(self, child: Child) -> None:
+        argv = child.command()
         child.process = await asyncio.create_subprocess_exec(
-            *child.argv,
+            *argv,
             cwd=PROJECT_ROOT,
             env=child.env,
             stdout=asyncio.subprocess.PIPE,
@@ -141,7 +157,8 @@ class Supervisor:
         child.started_at = time.monotonic()
         (self.run_dir / f"{child.name}.pid").write_text(str(child.process.pid))
         child.pump = asyncio.create_task(self._pump(child, child.process))
-        log("child started", child=child.name, pid=child.process.pid, restarts=child.restarts)
+        started = {"model": argv[argv.index("--model") + 1]} if child.model is not None else {}
+        log("child started", child=child.name, pid=child.process.pid, restarts=child.restarts, **started)
 
     async def _pump(self, child: Child, process: asyncio.subprocess.Process) -> None:
         assert process.stdout is not None
@@ -231,11 +248,11 @@ def banner(settings: Settings) -> str:
     return "\n".join(lines)
 
 
-async def supervise(settings: Settings, model: Path) -> int:
+async def supervise(settings: Settings, model: Path, current_model: Callable[[], Path] | None = None) -> int:
     run_dir = settings.var_dir / "run"
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir.parent / "log").mkdir(parents=True, exist_ok=True)
-    supervisor = Supervisor(build_children(settings, model, run_dir), run_dir)
+    supervisor = Supervisor(build_children(settings, model, run_dir, current_model), run_dir)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, supervisor.stopping.set)
@@ -268,4 +285,7 @@ def main(args: argparse.Namespace) -> int:
         )
         return 2
     log("rasa model", model=str(model))
-    return asyncio.run(supervise(settings, model))
+    if args.model:
+        return asyncio.run(supervise(settings, model))
+    # A Rasa server restarted later serves the model activated by then (or, if that file is gone, this one).
+    return asyncio.run(supervise(settings, model, lambda: read_active_pointer(settings.models_dir) or model))

@@ -1,0 +1,80 @@
+"""The supervisor restarts a child that exits, and a restarted Rasa server gets the model active by then."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from pathlib import Path
+
+from promptlink.services.retraining import read_active_pointer, write_active_pointer
+from promptlink.settings import Settings
+from promptlink.supervisor import Child, Supervisor, build_children, rasa_child_name
+
+# Records its --model argument, then exits as a crashed Rasa server would.
+RECORDER = "import json, sys; open(sys.argv[1], 'a').write(json.dumps(sys.argv[2:]) + '\\n'); sys.exit(3)"
+
+
+def test_a_restarted_child_is_started_with_the_model_active_at_restart(tmp_path: Path) -> None:
+    models = tmp_path / "models"
+    models.mkdir()
+    started_with, activated = models / "start.tar.gz", models / "activated.tar.gz"
+    started_with.write_text("m1")
+    activated.write_text("m2")
+    record = tmp_path / "starts.jsonl"
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    child = Child(
+        "rasa-2",
+        [sys.executable, "-c", RECORDER, str(record), "--model", str(started_with)],
+        {"PATH": "/usr/bin:/bin"},
+        model=lambda: read_active_pointer(models) or started_with,
+    )
+    supervisor = Supervisor([child], run_dir)
+
+    async def scenario() -> None:
+        watcher = asyncio.create_task(supervisor.watch(child))
+        while not record.exists():  # the first start
+            await asyncio.sleep(0.05)
+        write_active_pointer(models, activated)  # an administrator activates a model meanwhile
+        while len(record.read_text().splitlines()) < 2:  # restarted after a 1 s back-off
+            await asyncio.sleep(0.05)
+        supervisor.stopping.set()
+        await asyncio.wait_for(watcher, timeout=10)
+
+    asyncio.run(asyncio.wait_for(scenario(), timeout=30))
+    starts = [json.loads(line) for line in record.read_text().splitlines()]
+    assert starts[0] == ["--model", str(started_with)]
+    assert starts[1] == ["--model", str(activated.resolve())]
+    assert child.restarts >= 1
+
+
+def test_the_active_model_file_removed_falls_back_to_the_start_up_model(tmp_path: Path) -> None:
+    models = tmp_path / "models"
+    models.mkdir()
+    started_with, activated = models / "start.tar.gz", models / "gone.tar.gz"
+    started_with.write_text("m1")
+    activated.write_text("m2")
+    write_active_pointer(models, activated)
+    activated.unlink()
+    child = Child(
+        "rasa", ["rasa", "run", "--model", "x"], {}, model=lambda: read_active_pointer(models) or started_with
+    )
+    assert child.command() == ["rasa", "run", "--model", str(started_with)]
+
+
+def test_every_rasa_server_asks_for_its_model_and_other_children_keep_their_command(
+    tmp_path: Path, monkeypatch
+) -> None:
+    monkeypatch.setenv("PROMPTLINK_DEMO", "1")
+    monkeypatch.setenv("PROMPTLINK_VAR_DIR", str(tmp_path / "var"))
+    monkeypatch.setenv("PROMPTLINK_RASA_URLS", "http://127.0.0.1:15005,http://127.0.0.1:15006")
+    current = tmp_path / "now.tar.gz"
+    children = build_children(Settings(), tmp_path / "start.tar.gz", tmp_path / "run", lambda: current)
+    by_name = {c.name: c for c in children}
+    for k in range(2):
+        argv = by_name[rasa_child_name(k)].command()
+        assert argv[argv.index("--model") + 1] == str(current)
+        assert argv[argv.index("--port") + 1] == str(15005 + k)
+    assert by_name["backend"].command() == by_name["backend"].argv
+    assert by_name["actions"].command() == by_name["actions"].argv
