@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from promptlink.services.retraining import read_active_pointer, write_active_pointer
@@ -13,6 +14,14 @@ from promptlink.supervisor import Child, Supervisor, build_children, rasa_child_
 
 # Records its --model argument, then exits as a crashed Rasa server would.
 RECORDER = "import json, sys; open(sys.argv[1], 'a').write(json.dumps(sys.argv[2:]) + '\\n'); sys.exit(3)"
+
+
+async def until(done: Callable[[], bool], timeout_s: float = 20) -> None:
+    for _ in range(int(timeout_s / 0.05)):
+        if done():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"not done in {timeout_s} s")
 
 
 def test_a_restarted_child_is_started_with_the_model_active_at_restart(tmp_path: Path) -> None:
@@ -34,11 +43,9 @@ def test_a_restarted_child_is_started_with_the_model_active_at_restart(tmp_path:
 
     async def scenario() -> None:
         watcher = asyncio.create_task(supervisor.watch(child))
-        while not record.exists():  # the first start
-            await asyncio.sleep(0.05)
+        await until(record.exists)  # the first start
         write_active_pointer(models, activated)  # an administrator activates a model meanwhile
-        while len(record.read_text().splitlines()) < 2:  # restarted after a 1 s back-off
-            await asyncio.sleep(0.05)
+        await until(lambda: len(record.read_text().splitlines()) >= 2)  # restarted after a 1 s back-off
         supervisor.stopping.set()
         await asyncio.wait_for(watcher, timeout=10)
 
