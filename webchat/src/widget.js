@@ -16,7 +16,7 @@
  * Protocol (socket.io namespace /chat), see docs/ and shared design:
  *   connect auth {identity, conversation_id, resume_token, last_seq}
  *   server -> session {conversation_id, mode, resume_token}
- *   client -> message {client_msg_id, text, payload?}  ack {seq} | {error}
+ *   client -> message {client_msg_id, text, payload?}  ack {seq} | {error} | {error, retry: true} (too fast)
  *   server -> message {conversation_id, seq, role, text, buttons?, created_at, author_name?}
  *   server -> typing {role, on, name?}; handoff {tier, position, eta_seconds}; agent_joined {name, tier}
  *   server -> state {mode}; closed {rating_requested, by}; rated {score}
@@ -53,6 +53,7 @@
     sending: "Enviando…",
     unconfirmed: "Pendiente de confirmación; se reenviará al reconectar.",
     failed: "No enviado",
+    tooFast: "Demasiados mensajes seguidos; se enviará en unos segundos.",
     tooLong: "El mensaje supera el máximo de " + MAX_LENGTH + " caracteres.",
     typingBot: "El asistente está escribiendo…",
     typingAgent: "El agente está escribiendo…",
@@ -186,6 +187,8 @@
     this.ackTimer = null;
     this.retryTimer = null;
     this.retryDelay = 0;
+    this.slowDownTimer = null; // the server asked to wait (rate limit): pending messages wait too
+    this.slowDownDelay = 0;
     this.typingTimer = null;
     this.mode = null; // bot | queued | human | closed (from the server)
     this.agent = null; // {name, tier} while a person attends the chat
@@ -1066,7 +1069,7 @@
   // concurrently, so back-to-back emits could be stored out of order).
   Widget.prototype.flushPending = function () {
     if (this.destroyed || !this.sessionReady || !this.socket || !this.socket.connected) return;
-    if (this.inflight) return;
+    if (this.inflight || this.slowDownTimer) return;
     var next = null;
     for (var i = 0; i < this.pending.length; i++) {
       var p = this.pending[i];
@@ -1151,6 +1154,7 @@
     var p;
     var seq = toSeq(resp.seq);
     if (seq) {
+      this.slowDownDelay = 0;
       p = this.removePending(id);
       delete this.pendingEls[id];
       if (!li || !p) {
@@ -1177,7 +1181,13 @@
         this.addToTranscript(entry);
         this.bumpLastSeq(seq);
       }
+    } else if (resp.retry === true && this.pendingEls[id]) {
+      // Rate-limited: nothing was stored. The message stays first in line and is sent again
+      // after a pause that grows while the server keeps refusing (2 s, 4 s, ... 30 s).
+      this.slowDown(id);
+      return;
     } else if (resp.error !== undefined && resp.error !== null) {
+      this.slowDownDelay = 0;
       p = this.removePending(id);
       delete this.pendingEls[id];
       if (li) {
@@ -1197,6 +1207,19 @@
     if (advance) this.flushPending();
   };
 
+  Widget.prototype.slowDown = function (id) {
+    var self = this;
+    var li = this.pendingEls[id];
+    if (li) this.setPendingMeta(li, TEXT.tooFast, false);
+    delete this.sentThisConn[id];
+    this.slowDownDelay = this.slowDownDelay ? Math.min(this.slowDownDelay * 2, 30000) : 2000;
+    if (this.slowDownTimer) global.clearTimeout(this.slowDownTimer);
+    this.slowDownTimer = global.setTimeout(function () {
+      self.slowDownTimer = null;
+      self.flushPending();
+    }, this.slowDownDelay);
+  };
+
   // -------------------------------------------------------------- teardown
 
   Widget.prototype.destroy = function () {
@@ -1204,6 +1227,7 @@
     this.destroyed = true;
     this.clearInflight();
     if (this.retryTimer) global.clearTimeout(this.retryTimer);
+    if (this.slowDownTimer) global.clearTimeout(this.slowDownTimer);
     if (this.typingTimer) global.clearTimeout(this.typingTimer);
     if (this.ownTypingTimer) global.clearTimeout(this.ownTypingTimer);
     this.retryTimer = this.typingTimer = this.ownTypingTimer = null;
