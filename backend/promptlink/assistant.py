@@ -210,26 +210,56 @@ class RasaClient:
             raise AssistantUnavailable("rasa", f"status HTTP {response.status_code}")
         return str(response.json()["model_file"])
 
-    async def load_model(self, path: str) -> None:
-        """Hot-load a model file into every Rasa server (`PUT /model`, in turn); chats keep their trackers."""
+    async def load_model(self, path: str, previous: str | None = None) -> None:
+        """Hot-load a model file into every Rasa server (`PUT /model`, in turn); chats keep their trackers.
+
+        If a server fails, those already switched go back to `previous` (when given), so the
+        servers never answer with different models; the error names what happened.
+        """
         self._not_swapping.clear()
+        loaded: list[str] = []
         try:
             for base in self.rasa_urls:
                 try:
-                    response = await self._http.put(
-                        f"{base}/model",
-                        params={"token": self._rasa_token},
-                        json={"model_file": path},
-                        timeout=httpx.Timeout(SWAP_WAIT_SECONDS, connect=3.0),
-                    )
-                except httpx.HTTPError as exc:
-                    raise AssistantUnavailable("rasa", f"{base}: {type(exc).__name__}: {exc}") from exc
-                if response.status_code != 204:
-                    raise AssistantUnavailable(
-                        "rasa", f"{base}: model load HTTP {response.status_code}: {response.text[:300]}"
-                    )
+                    await self._put_model(base, path)
+                except AssistantUnavailable as exc:
+                    if not loaded:
+                        raise
+                    outcome = await self._roll_back(loaded, previous)
+                    raise AssistantUnavailable(exc.component, f"{exc.detail}; {outcome}") from exc
+                loaded.append(base)
         finally:
             self._not_swapping.set()
+
+    async def _put_model(self, base: str, path: str) -> None:
+        try:
+            response = await self._http.put(
+                f"{base}/model",
+                params={"token": self._rasa_token},
+                json={"model_file": path},
+                timeout=httpx.Timeout(SWAP_WAIT_SECONDS, connect=3.0),
+            )
+        except httpx.HTTPError as exc:
+            raise AssistantUnavailable("rasa", f"{base}: {type(exc).__name__}: {exc}") from exc
+        if response.status_code != 204:
+            raise AssistantUnavailable("rasa", f"{base}: model load HTTP {response.status_code}: {response.text[:300]}")
+
+    async def _roll_back(self, loaded: list[str], previous: str | None) -> str:
+        """Put `previous` back into the servers in `loaded`; a sentence on the outcome (for the log)."""
+        if previous is None:
+            log.error("servers %s run the new model, the others the old one (no previous model known)", loaded)
+            return f"no previous model to go back to on {', '.join(loaded)}"
+        failed = []
+        for base in loaded:
+            try:
+                await self._put_model(base, previous)
+            except AssistantUnavailable as exc:
+                log.error("could not put the previous model back on %s: %s", base, exc.detail)
+                failed.append(base)
+        if failed:
+            return f"previous model could not be put back on {', '.join(failed)}"
+        log.warning("model load failed part-way; %s went back to %s", loaded, previous)
+        return f"{', '.join(loaded)} went back to the previous model"
 
     async def actions_ready(self) -> None:
         """Raise unless the action server answers its health check."""

@@ -263,7 +263,7 @@ class Rasa:
     """What retraining needs of the running Rasa server (RasaClient implements it)."""
 
     loaded_model: Callable[[], Awaitable[str]]
-    load_model: Callable[[str], Awaitable[None]]
+    load_model: Callable[[str, str | None], Awaitable[None]]
 
 
 class TrainingRunner:
@@ -551,14 +551,18 @@ class TrainingRunner:
                 raise NotFound(f"model file {path} missing", public="El archivo del modelo ya no existe.")
             self.activation = {"version_id": version_id, "state": "running", "load_seconds": None, "message": ""}
             detail = {"file": path.name, "previous": active.id if active else None, "forced": verdict == "worse"}
-            self.activating = asyncio.create_task(self._activate(version_id, path, actor, now, detail))
+            previous = active.path if active is not None else None
+            self.activating = asyncio.create_task(self._activate(version_id, path, previous, actor, now, detail))
             return dict(self.activation)
 
-    async def _activate(self, version_id: int, path: Path, actor: str, now: datetime, detail: dict[str, Any]) -> None:
+    async def _activate(
+        self, version_id: int, path: Path, previous: str | None, actor: str, now: datetime, detail: dict[str, Any]
+    ) -> None:
         assert self.activation is not None
         started = time.monotonic()
         try:
-            await self.rasa.load_model(str(path))
+            # A server failing part-way puts the servers already switched back on `previous`.
+            await self.rasa.load_model(str(path), previous)
         except AssistantUnavailable as exc:
             log.warning("model load failed", extra={"version": version_id, "detail": exc.detail})
             self.activation.update(state="failed", message="El asistente no pudo cargar el modelo; sigue el anterior.")
