@@ -206,6 +206,7 @@ def create_app(settings: Settings | None = None, *, name: str = "promptlink") ->
     @app.before_server_start
     async def _start_snmp(app: Sanic[Any, Any]) -> None:
         app.ctx.trap_intake = None
+        app.ctx.snmp_error = None
         if settings.snmp_enabled:
             from .snmp.intake import TrapIntake
 
@@ -214,7 +215,8 @@ def create_app(settings: Settings | None = None, *, name: str = "promptlink") ->
                     settings=settings, sessions=app.ctx.sessions, emitter=sio, clock=app.ctx.clock
                 )
             except OSError as exc:
-                # The rest of the backend still serves; /api/v1/metrics shows no receiver.
+                # The rest of the backend still serves; /api/v1/health names the receiver as down.
+                app.ctx.snmp_error = f"cannot listen on UDP {settings.snmp_host}:{settings.snmp_port}: {exc}"
                 log.error(
                     "snmp receiver not started",
                     extra={"address": f"{settings.snmp_host}:{settings.snmp_port}", "error": str(exc)},

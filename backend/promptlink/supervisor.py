@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -211,17 +212,21 @@ class Supervisor:
         log("all stopped")
 
 
-async def wait_healthy(url: str, stopping: asyncio.Event, timeout: float = 600) -> bool:
+async def wait_healthy(url: str, stopping: asyncio.Event, timeout: float = 600) -> dict[str, Any] | None:
+    """The health body once the system serves chats: everything up, or all but the SNMP receiver
+    (whose failure the banner then shows). None when that does not happen within `timeout`."""
     deadline = time.monotonic() + timeout
     async with httpx.AsyncClient(timeout=5) as client:
         while time.monotonic() < deadline and not stopping.is_set():
             try:
-                if (await client.get(url)).status_code == 200:
-                    return True
-            except httpx.HTTPError:
+                response = await client.get(url)
+                body = response.json()
+                if response.status_code == 200 or body.get("failing") == ["snmp"]:
+                    return dict(body)
+            except (httpx.HTTPError, ValueError):
                 pass
             await asyncio.sleep(1)
-    return False
+    return None
 
 
 def banner(settings: Settings) -> str:
@@ -258,8 +263,13 @@ async def supervise(settings: Settings, model: Path, current_model: Callable[[],
         loop.add_signal_handler(sig, supervisor.stopping.set)
     watchers = [asyncio.create_task(supervisor.watch(c)) for c in supervisor.children]
     health_url = f"http://{settings.host}:{settings.port}/api/v1/health"
-    if await wait_healthy(health_url, supervisor.stopping):
+    health = await wait_healthy(health_url, supervisor.stopping)
+    if health is not None:
         print(banner(settings), flush=True)
+        if "snmp" in health.get("failing", []):
+            print(
+                f"WARNING: the SNMP trap receiver is {health['components']['snmp']} (PROMPTLINK_SNMP_PORT)", flush=True
+            )
     elif not supervisor.stopping.is_set():
         log("system did not become healthy in time", url=health_url)
     await supervisor.stopping.wait()

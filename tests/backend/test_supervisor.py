@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 import sys
 from collections.abc import Callable
 from pathlib import Path
 
 from promptlink.services.retraining import read_active_pointer, write_active_pointer
 from promptlink.settings import Settings
-from promptlink.supervisor import Child, Supervisor, build_children, rasa_child_name
+from promptlink.supervisor import Child, Supervisor, build_children, rasa_child_name, wait_healthy
 
 # Records its --model argument, then exits as a crashed Rasa server would.
 RECORDER = "import json, sys; open(sys.argv[1], 'a').write(json.dumps(sys.argv[2:]) + '\\n'); sys.exit(3)"
@@ -85,3 +86,45 @@ def test_every_rasa_server_asks_for_its_model_and_other_children_keep_their_comm
         assert argv[argv.index("--port") + 1] == str(15005 + k)
     assert by_name["backend"].command() == by_name["backend"].argv
     assert by_name["actions"].command() == by_name["actions"].argv
+
+
+def test_the_banner_waits_for_chats_to_work_not_for_the_trap_receiver() -> None:
+    from aiohttp import web
+
+    answers = [
+        (503, {"failing": ["rasa", "snmp"]}),  # Rasa still loading
+        (503, {"failing": ["snmp"], "components": {"snmp": "down: cannot listen on UDP 127.0.0.1:1162"}}),
+    ]
+    served: list[int] = []
+
+    async def health(_request: web.Request) -> web.Response:
+        status, body = answers[min(len(served), len(answers) - 1)]
+        served.append(status)
+        return web.json_response(body, status=status)
+
+    async def scenario() -> dict | None:
+        app = web.Application()
+        app.router.add_get("/api/v1/health", health)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        try:
+            return await wait_healthy(f"http://127.0.0.1:{port}/api/v1/health", asyncio.Event(), timeout=20)
+        finally:
+            await runner.cleanup()
+
+    body = asyncio.run(scenario())
+    assert body is not None and body["failing"] == ["snmp"]
+    assert served == [503, 503]  # not before Rasa was up
+
+
+def test_no_banner_while_the_chat_cannot_work() -> None:
+    async def scenario() -> dict | None:
+        with socket.socket() as closed:
+            closed.bind(("127.0.0.1", 0))
+            url = f"http://127.0.0.1:{closed.getsockname()[1]}/api/v1/health"
+            return await wait_healthy(url, asyncio.Event(), timeout=2)
+
+    assert asyncio.run(scenario()) is None

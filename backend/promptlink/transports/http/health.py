@@ -15,16 +15,27 @@ from ...db import ping
 bp = Blueprint("health", url_prefix="/api/v1")
 
 
+def snmp_state(ctx: Any) -> str:
+    """The trap receiver of this process (when enabled): bound and its alarm worker running."""
+    intake = getattr(ctx, "trap_intake", None)
+    if intake is None:
+        return f"down: {getattr(ctx, 'snmp_error', None) or 'not started'}"[:160]
+    if intake.task.done():
+        return "down: the alarm worker stopped"
+    return "ok"
+
+
 @bp.get("/health")
 @openapi.definition(
     summary="Health of the backend and the components it needs",
     description=(
-        "200 when the database, the Rasa server (with a model loaded) and the action server answer; "
-        "503 otherwise, with `failing` naming the components that are down. No authentication."
+        "200 when the database, the Rasa servers (each with a model loaded), the action server and, when "
+        "enabled, the SNMP trap receiver (bound, alarm worker running) answer; 503 otherwise, with `failing` "
+        "naming the components that are down. No authentication."
     ),
     response=[
         openapi.definitions.Response(
-            {"application/json": {"status": str, "components": {"db": str, "rasa": str, "actions": str}}},
+            {"application/json": {"status": str, "components": {"db": str, "rasa": str, "actions": str, "snmp": str}}},
             status=200,
             description="All components are up",
         ),
@@ -32,7 +43,7 @@ bp = Blueprint("health", url_prefix="/api/v1")
             {
                 "application/json": {
                     "status": str,
-                    "components": {"db": str, "rasa": str, "actions": str},
+                    "components": {"db": str, "rasa": str, "actions": str, "snmp": str},
                     "failing": [str],
                 }
             },
@@ -62,6 +73,8 @@ async def health(request: Request) -> HTTPResponse:
         db(), component(ctx.assistant.rasa_ready), component(ctx.assistant.actions_ready)
     )
     components = {"db": db_state, "rasa": rasa_state, "actions": actions_state}
+    if ctx.settings.snmp_enabled:
+        components["snmp"] = snmp_state(ctx)
     healthy = all(v == "ok" for v in components.values())
     body: dict[str, Any] = {"status": "ok" if healthy else "degraded", "components": components}
     if not healthy:
