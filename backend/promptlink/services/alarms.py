@@ -20,9 +20,11 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..models import Alarm, Contact, Conversation, Customer, Device, Message, Ticket
-from ..snmp.rules import Correlation, Match
+from ..snmp.rules import Correlation, Match, TrapRules
+from .audit import record
 from .cadence import CADENCE_TEXT
 from .conversations import PROACTIVE_AUTHOR, append_message
+from .errors import DomainError, InvalidInput, NotFound
 from .notifications import notification_parties
 from .outbox import enqueue_email
 from .rules import IncidentFacts
@@ -356,6 +358,110 @@ async def _target_conversations(session: AsyncSession, customer: Customer) -> li
         created.append(conversation.id)
     await session.flush()
     return created
+
+
+# --- Level 1 assigns equipment nobody owned --------------------------------------------
+
+
+class AlreadyAssigned(DomainError):
+    status = 409
+
+
+async def assign_alarm(
+    *,
+    session: AsyncSession,
+    alarm_id: int,
+    device_name: Any,
+    rules: TrapRules | None,
+    actor: str,
+    now: datetime,
+    outcome: Outcome,
+) -> Alarm:
+    """Level 1 says which customer device sent an unassigned alarm.
+
+    The device takes the alarm's source address (later traps from it find the customer), every
+    unassigned alarm from that address is attached to it, and each one still open gets its ticket
+    and the customer's notice, as if the device had been known when the trap came.
+    """
+    if not isinstance(device_name, str) or not 0 < len(device_name.strip()) <= 100:
+        raise InvalidInput("device must be a device name", public="Indique el nombre del equipo.")
+    alarm = await session.get(Alarm, alarm_id)
+    if alarm is None:
+        raise NotFound(f"alarm {alarm_id} not found", public="La alarma no existe.")
+    if alarm.device_id is not None:
+        raise AlreadyAssigned(f"alarm {alarm_id} is already assigned", public="La alarma ya está asignada a un equipo.")
+    device = await session.scalar(select(Device).where(Device.name == device_name.strip()))
+    if device is None:
+        raise InvalidInput(f"unknown device {device_name!r}", public="El equipo no existe.")
+    customer = await session.get(Customer, device.customer_id)
+    assert customer is not None
+    address = alarm.source_address
+    previous_address, device.mgmt_address = device.mgmt_address, address
+    same_source = list(
+        await session.scalars(
+            select(Alarm).where(Alarm.device_id.is_(None), Alarm.source_address == address).order_by(Alarm.id)
+        )
+    )
+    for each in same_source:
+        each.device_id, each.customer_id = device.id, customer.id
+        if each.state == "open":
+            types = {rule.name: rule.type for rule in rules.rules} if rules is not None else {}
+            ticket_type = types.get(each.rule, "network_outage")  # a rule renamed since: the SNMP default
+            await _ticket_for_assigned(session, each, ticket_type, device, customer, actor, now, outcome)
+    record(
+        session=session,
+        actor=actor,
+        action="alarm.assign",
+        target=f"alarm:{alarm.id}",
+        detail={
+            "device": device.name,
+            "customer": customer.code,
+            "address": address,
+            "previous_address": previous_address,
+            "alarms": [a.id for a in same_source],
+        },
+        now=now,
+    )
+    await session.flush()
+    await session.refresh(alarm, ["device", "customer", "ticket"])
+    return alarm
+
+
+async def _ticket_for_assigned(
+    session: AsyncSession,
+    alarm: Alarm,
+    ticket_type: str,
+    device: Device,
+    customer: Customer,
+    actor: str,
+    now: datetime,
+    outcome: Outcome,
+) -> None:
+    draft = TicketDraft(
+        channel="snmp",
+        type=ticket_type,
+        title=alarm.title,
+        description=(
+            f"Detectado por monitoreo SNMP desde {alarm.source_address}, equipo entonces sin registrar; "
+            f"{actor} lo asignó a {device.name}. Trampa {alarm.trap_oid}, regla {alarm.rule}, "
+            f"{alarm.count} aviso(s) desde el {_local(alarm.first_seen, 'UTC')} UTC."
+        ),
+        facts=FACTS_FOR_PRIORITY[alarm.priority],
+        customer_id=customer.id,
+        device_id=device.id,
+    )
+    ticket = (await create_ticket(session=session, draft=draft, author=actor, now=now)).ticket
+    alarm.ticket_id = ticket.id
+    outcome.tickets += 1
+    when = _local(alarm.first_seen, customer.timezone)
+    due = _local(ticket.next_update_due, customer.timezone) if ticket.next_update_due else "—"
+    text = (
+        f"Aviso de monitoreo: su equipo {device.name} ({alarm.source_address}) informó «{alarm.title}» "
+        f"el {when} (hora de {customer.timezone}). Abrimos el tiquete {ticket.number} con prioridad "
+        f"P{ticket.priority}; lo atiende {TIER_NAMES[ticket.tier]}. Próxima actualización: a más tardar "
+        f"el {due}, y luego {CADENCE_TEXT[ticket.priority]}."
+    )
+    await _tell_customer(session, ticket, customer, text, now, outcome, subject="Alarma detectada")
 
 
 # --- Reading alarms (API, assistant, console) -------------------------------------------

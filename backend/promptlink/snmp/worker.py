@@ -114,6 +114,10 @@ class AlarmWorker:
             except Exception:
                 log.exception("alarm batch failed", extra={"traps": len(batch)})
 
+    def forget_devices(self) -> None:
+        """A device changed (e.g. Level 1 assigned an address): read them again for the next batch."""
+        self._devices_at = -1e9
+
     async def _device_map(self, addresses: set[str]) -> dict[str, DeviceRef]:
         age = monotonic() - self._devices_at
         missing = any(a not in self._devices for a in addresses)

@@ -4,13 +4,23 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from promptlink.db import transaction
-from promptlink.models import Alarm, Contact, Conversation, Device, Message, Ticket, TicketEvent
-from promptlink.services.alarms import AlarmSignal, DeviceRef, Outcome, apply_signal, open_alarms
+from promptlink.models import Alarm, AuditLog, Contact, Conversation, Device, Message, Ticket, TicketEvent
+from promptlink.services.alarms import (
+    AlarmSignal,
+    AlreadyAssigned,
+    DeviceRef,
+    Outcome,
+    apply_signal,
+    assign_alarm,
+    open_alarms,
+)
 from promptlink.services.conversations import append_message, open_conversation
+from promptlink.services.errors import InvalidInput, NotFound
 from promptlink.services.identity import WidgetIdentity
 from promptlink.snmp.rules import RulesFile
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 LINK_DOWN, LINK_UP = "1.3.6.1.6.3.1.1.5.3", "1.3.6.1.6.3.1.1.5.4"
 T0 = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
@@ -149,3 +159,85 @@ async def test_the_notice_reaches_each_contacts_latest_chat_and_waits_for_the_ne
     async with transaction(seeded) as session:
         again = await open_conversation(session=session, identity=luis_id, conversation_id=None, resume_grant=None)
     assert again.id not in ("luis-new", "luis-old")
+
+
+# --- Level 1 assigns unknown equipment -------------------------------------------------
+
+
+async def _assign(sessions, alarm_id: int, device: object, at: datetime = T0) -> tuple[Alarm, Outcome]:
+    outcome = Outcome()
+    async with transaction(sessions) as session:
+        alarm = await assign_alarm(
+            session=session,
+            alarm_id=alarm_id,
+            device_name=device,
+            rules=RULES,
+            actor="l1@promptlink.example",
+            now=at,
+            outcome=outcome,
+        )
+    return alarm, outcome
+
+
+async def test_assigning_unknown_equipment_opens_the_tickets_tells_the_customer_and_remembers_the_address(
+    seeded,
+) -> None:
+    # Two alarms from the unknown address (two interfaces), one of them cleared since.
+    await _apply(seeded, _signal(None, LINK_DOWN, T0, if_index=1), _signal(None, LINK_DOWN, T0, if_index=2))
+    await _apply(seeded, _signal(None, LINK_UP, T0 + timedelta(minutes=1), if_index=2))
+    async with transaction(seeded) as session:  # Ana has a chat: the notice goes there
+        ana = await session.scalar(select(Contact).where(Contact.email == "ana.gomez@cableandina.example"))
+        session.add(Conversation(id="ana-chat", customer_id=ana.customer_id, contact_id=ana.id, last_seq=0, mode="bot"))
+    async with seeded() as session:
+        first = await session.scalar(select(Alarm).where(Alarm.state == "open"))
+    alarm, outcome = await _assign(seeded, first.id, "cmts-bog-02", T0 + timedelta(minutes=5))
+
+    dev = await _device(seeded, "cmts-bog-02")
+    assert dev.address == "127.0.0.99"  # later traps from it find the customer
+    assert outcome.tickets == 1  # only the alarm still open
+    assert [m.conversation_id for m in outcome.messages] == ["ana-chat"]
+    assert "Aviso de monitoreo: su equipo cmts-bog-02 (127.0.0.99)" in outcome.messages[0].text
+    async with seeded() as session:
+        alarms = list(await session.scalars(select(Alarm).order_by(Alarm.id)))
+        assert [(a.device_id, a.customer_id) for a in alarms] == [(dev.id, dev.customer_id)] * 2
+        assert await open_alarms(session=session, customer_id=dev.customer_id) == [alarms[0]]
+        ticket = await session.get(Ticket, alarms[0].ticket_id)
+        assert alarms[1].ticket_id is None
+        assert (ticket.channel, ticket.type, ticket.device_id, ticket.priority) == (
+            "snmp",
+            "network_outage",
+            dev.id,
+            alarms[0].priority,
+        )
+        assert "l1@promptlink.example lo asignó a cmts-bog-02" in ticket.description
+        kinds = [e.kind for e in await session.scalars(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id))]
+        assert "proactive_notice" in kinds
+        audit = await session.scalar(select(AuditLog).where(AuditLog.action == "alarm.assign"))
+        assert audit.actor == "l1@promptlink.example" and audit.detail["previous_address"] == "127.0.0.22"
+        assert audit.detail["alarms"] == [a.id for a in alarms]
+
+
+async def test_assigning_refuses_bad_input_and_changes_nothing(seeded) -> None:
+    await _apply(seeded, _signal(None, LINK_DOWN, T0))
+    async with seeded() as session:
+        alarm = await session.scalar(select(Alarm))
+    for device, error, public in [
+        ("", InvalidInput, "Indique el nombre del equipo."),
+        (None, InvalidInput, "Indique el nombre del equipo."),
+        ("x" * 101, InvalidInput, "Indique el nombre del equipo."),
+        ("no-existe-01", InvalidInput, "El equipo no existe."),
+    ]:
+        with pytest.raises(error) as refused:
+            await _assign(seeded, alarm.id, device)
+        assert refused.value.public == public
+    with pytest.raises(NotFound):
+        await _assign(seeded, alarm.id + 1000, "cmts-bog-01")
+    async with seeded() as session:
+        assert (await session.get(Alarm, alarm.id)).device_id is None
+        assert (await _device(seeded, "cmts-bog-01")).address == "127.0.0.21"
+    await _assign(seeded, alarm.id, "cmts-bog-01")
+    with pytest.raises(AlreadyAssigned) as twice:
+        await _assign(seeded, alarm.id, "olt-sdq-01")
+    assert twice.value.status == 409
+    async with seeded() as session:
+        assert await session.scalar(select(func.count()).select_from(Ticket)) == 1  # no second ticket

@@ -1,5 +1,6 @@
 """In Chromium: the customer's widget shows the alarm notice the moment a real trap arrives;
-the L1 console lists traps from unknown equipment under «Alarmas sin asignar»."""
+the L1 console lists traps from unknown equipment under «Alarmas sin asignar» and assigns them
+to a customer's device, which opens the ticket and tells the customer."""
 
 from __future__ import annotations
 
@@ -55,6 +56,26 @@ def test_a_link_down_trap_appears_in_the_open_widget_and_unknown_equipment_in_th
         expect(item).to_contain_text("127.0.0.77")
         expect(item).to_contain_text("Reinicio completo")
         expect(notice).to_have_count(1)
+
+        # Level 1 recognises it as Cable Andina's cmts-bog-02: the ticket opens and Ana is told at once.
+        form = item.locator(".assign-alarm-form")
+        form.locator("button[type=submit]").click()
+        expect(form.locator(".form-msg")).to_have_text("Indique el nombre del equipo.")
+        form.locator(".assign-device").fill("no-existe-99")
+        form.locator("button[type=submit]").click()
+        expect(form.locator(".form-msg")).to_have_text("El equipo no existe.")
+        console.wait_for_timeout(16_000)  # a periodic refresh comes meanwhile: the typed name stays
+        expect(form.locator(".assign-device")).to_have_value("no-existe-99")
+        form.locator(".assign-device").fill("cmts-bog-02")
+        form.locator("button[type=submit]").click()
+        expect(console.locator("#unassigned-alarms-msg")).to_have_text(
+            "Alarma asignada a cmts-bog-02. Se abrió 1 tiquete y se avisó al cliente."
+        )
+        expect(console.locator("#unassigned-alarms-list")).to_have_text("No hay alarmas sin asignar.")
+        expect(notice).to_have_count(2, timeout=5_000)
+        expect(notice.last).to_contain_text("su equipo cmts-bog-02 (127.0.0.77)")
+        expect(notice.last).to_contain_text("Reinicio completo")
+        expect(notice.last).to_contain_text("PL-")
     finally:
         context.close()
     assert errors == []

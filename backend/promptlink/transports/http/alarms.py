@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import logging
+
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json, text
 from sanic_ext.extensions.openapi import openapi
 from sqlalchemy import select
 
+from ...db import transaction
 from ...models import Customer
 from ...services import alarms as svc
 from ...services.auth import Forbidden, Principal
 from ...services.errors import InvalidInput, NotFound
 from ...snmp.metrics import render_prometheus
-from ...snmp.rules import RulesError
-from .common import caller, int_arg
+from ...snmp.rules import RulesError, RulesFile
+from .common import body, caller, int_arg
 
 bp = Blueprint("alarms", url_prefix="/api/v1")
+log = logging.getLogger(__name__)
 FORBIDDEN = "No tiene permiso para esta acción."
 
 
@@ -70,6 +74,49 @@ async def list_unassigned(request: Request) -> HTTPResponse:
     async with request.app.ctx.sessions() as session:
         rows = await svc.unassigned_alarms(session=session, limit=limit)
     return json({"alarms": [svc.alarm_json(a) for a in rows]})
+
+
+@bp.post("/alarms/<alarm_id:int>/assign")
+@openapi.definition(
+    summary="Assign an alarm from unknown equipment to a customer device",
+    description="Body `{device}` (a device name). Level 1 agents, supervisors and admins. The device takes the "
+    "alarm's source address, so later traps from it reach the customer; every unassigned alarm from that address "
+    "is attached, and each still open opens its ticket and tells the customer (chat and e-mail), as a trap from a "
+    "known device does. 404 for an unknown alarm, 422 for an unknown device, 409 if already assigned. "
+    "Audited (`alarm.assign`).",
+)
+async def assign(request: Request, alarm_id: int) -> HTTPResponse:
+    p = await caller(request)
+    if not (p.is_staff and p.may_work_tier("L1")):
+        raise Forbidden(f"{p.email} does not work Level 1", public=FORBIDDEN)
+    data = body(request)
+    intake = getattr(request.app.ctx, "trap_intake", None)
+    try:
+        rules = intake.rules.current() if intake else RulesFile(request.app.ctx.settings.snmp_rules_path).rules
+    except (RulesError, OSError) as exc:  # the ticket type then falls back to the SNMP default
+        log.error("snmp rules unreadable while assigning an alarm", extra={"error": str(exc)})
+        rules = None
+    outcome = svc.Outcome()
+    async with transaction(request.app.ctx.sessions) as session:
+        alarm = await svc.assign_alarm(
+            session=session,
+            alarm_id=alarm_id,
+            device_name=data.get("device"),
+            rules=rules,
+            actor=p.email,
+            now=request.app.ctx.clock.now(),
+            outcome=outcome,
+        )
+        result = svc.alarm_json(alarm)
+    if intake is not None:
+        intake.worker.forget_devices()  # the next trap from that address finds the device (a separate
+        # `promptlink snmp` process finds it within DEVICE_MISS_REFRESH_SECONDS)
+    for message in outcome.messages:  # stored; a failed emit is seen on the customer's next resume
+        try:
+            await request.app.ctx.gateway.deliver(message)
+        except Exception:  # noqa: BLE001
+            log.warning("alarm notice not emitted", extra={"conversation_id": message.conversation_id})
+    return json({"alarm": result, "tickets": outcome.tickets, "notices": len(outcome.messages)})
 
 
 @bp.post("/alarms/rules/reload")

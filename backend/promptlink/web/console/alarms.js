@@ -3,8 +3,24 @@
  *
  * Self-contained: adds its own section under the queues (DOM APIs, textContent only)
  * and refreshes it while the queues view is shown. Data: GET /api/v1/alarms/unassigned.
+ * Level 1 assigns an alarm to a customer's device: POST /api/v1/alarms/{id}/assign {device}
+ * (the device takes the address; open alarms get their ticket and the customer is told).
  */
-import { $, api, clear, el, formatDateTime, isObject, state, str } from "./core.js";
+import {
+  $,
+  api,
+  clear,
+  el,
+  formatDateTime,
+  formMessage,
+  isObject,
+  missing,
+  onSubmit,
+  setBusy,
+  state,
+  str,
+  tierAllowed,
+} from "./core.js";
 
 var REFRESH_MS = 15000;
 var section = null;
@@ -22,6 +38,12 @@ function ensureSection() {
   section.appendChild(
     el("p", "muted", "Trampas SNMP de equipos que no pertenecen a ningún cliente registrado. Nivel 1 las revisa y asigna.")
   );
+  var status = el("p", "form-msg");
+  status.id = "unassigned-alarms-msg";
+  status.setAttribute("role", "status");
+  status.setAttribute("aria-live", "polite");
+  status.hidden = true;
+  section.appendChild(status);
   var list = el("ul", "ticket-list");
   list.id = "unassigned-alarms-list";
   section.appendChild(list);
@@ -51,13 +73,67 @@ function render(alarms) {
           state_ + ", último " + formatDateTime(a.last_seen)
       )
     );
+    if (tierAllowed("L1")) item.appendChild(assignForm(a));
     list.appendChild(item);
   }
 }
 
-function refresh() {
+function assignForm(alarm) {
+  var form = el("form", "assign-alarm-form");
+  var inputId = "assign-device-" + str(alarm.id);
+  var label = el("label", null, "Equipo del cliente ");
+  label.setAttribute("for", inputId);
+  var input = el("input", "assign-device");
+  input.id = inputId;
+  input.type = "text";
+  input.maxLength = 100;
+  input.placeholder = "nombre, p. ej. cmts-bog-01";
+  input.autocomplete = "off";
+  var button = el("button", null, "Asignar");
+  button.type = "submit";
+  form.appendChild(label);
+  form.appendChild(input);
+  form.appendChild(button);
+  onSubmit(form, function () {
+    if (missing(form, input, "Indique el nombre del equipo.")) return;
+    var device = input.value.trim();
+    setBusy(form, true);
+    formMessage(form, "");
+    api("POST", "/alarms/" + encodeURIComponent(str(alarm.id)) + "/assign", { device: device }).then(
+      function (data) {
+        var tickets = isObject(data) ? Number(data.tickets) || 0 : 0;
+        var text = "Alarma asignada a " + device + ". ";
+        text += tickets
+          ? (tickets === 1 ? "Se abrió 1 tiquete" : "Se abrieron " + tickets + " tiquetes") + " y se avisó al cliente."
+          : "No había alarmas abiertas: no se abrió ningún tiquete.";
+        var status = $("unassigned-alarms-msg");
+        status.textContent = text;
+        status.hidden = false;
+        refresh(true);
+      },
+      function (err) {
+        setBusy(form, false);
+        formMessage(form, err.message, true);
+      }
+    );
+  });
+  return form;
+}
+
+// An agent typing a device name must not lose it to the periodic refresh.
+function editing() {
+  var list = $("unassigned-alarms-list");
+  if (!list) return false;
+  if (list.contains(document.activeElement) && document.activeElement.tagName === "INPUT") return true;
+  var inputs = list.querySelectorAll(".assign-device");
+  for (var i = 0; i < inputs.length; i++) if (inputs[i].value) return true;
+  return false;
+}
+
+function refresh(force) {
   if (!state.me || state.view !== "queues" || document.hidden) return;
   if (!ensureSection()) return;
+  if (force !== true && editing()) return;
   api("GET", "/alarms/unassigned?limit=50").then(
     function (data) {
       render(isObject(data) && Array.isArray(data.alarms) ? data.alarms : []);
