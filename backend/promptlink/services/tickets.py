@@ -6,15 +6,16 @@ change is recorded in the ticket's append-only history (TicketEvent).
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, func, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..models import Agent, Customer, Rma, Ticket, TicketEvent
+from ..models import Agent, Contact, Customer, Device, Rma, Ticket, TicketEvent
 from ..models.agent import TIERS
 from ..models.ticket import CHANNELS, OPEN_STATUSES, STATUSES, TYPES
 from .bugs import open_bug
@@ -54,6 +55,9 @@ class TicketDraft:
     device_id: int | None = None
     conversation_id: str | None = None
     verified: bool = True
+    # The customer, contact and device objects the channel loaded in the same session, kept
+    # referenced so create_ticket finds them in the session's identity map instead of querying.
+    loaded: list[Any] = field(default_factory=list, repr=False, compare=False)
 
     def validate(self) -> None:
         if self.channel not in CHANNELS:
@@ -106,6 +110,9 @@ async def create_ticket(
         raise InvalidInput(f"customer {draft.customer_id} does not exist", public="El cliente no existe.")
     if customer is not None:
         await customer.awaitable_attrs.contracts
+    # Usually already in the session (the channel looked them up): no query then.
+    contact = await session.get(Contact, draft.contact_id) if draft.contact_id is not None else None
+    device = await session.get(Device, draft.device_id) if draft.device_id is not None else None
     entitlement = entitlement_for(customer, on=now.date())
     covered, coverage_note = entitlement.covers(draft.type)
     decision = classify_priority(draft.facts)
@@ -138,8 +145,14 @@ async def create_ticket(
         updated_at=now,
         breach_count=0,
     )
+    ticket.customer, ticket.contact, ticket.device = customer, contact, device
+    schedule_next_update(ticket, customer, now=now)
+    # On SQLite the write lock is held since BEGIN IMMEDIATE: nobody can insert the same key
+    # between the look-up above and this INSERT. Elsewhere a concurrent retry may: a savepoint
+    # lets this transaction return that ticket instead of failing.
+    guard = idempotency_key is not None and session.get_bind().dialect.name != "sqlite"
     try:
-        async with session.begin_nested():
+        async with session.begin_nested() if guard else contextlib.nullcontext():
             session.add(ticket)
             await session.flush()
     except IntegrityError:
@@ -150,32 +163,41 @@ async def create_ticket(
             raise
         return Created(existing, created=False)
     ticket.number = _number(ticket, now)
-    await session.refresh(ticket, ["customer", "contact", "device"])
-    schedule_next_update(ticket, customer, now=now)
-    _log(
-        session,
-        ticket,
-        now,
-        "created",
-        author,
-        public=True,
-        text=f"Tiquete registrado por {_channel_name(draft.channel)}: {ticket.title}",
-        data={"channel": draft.channel, "type": draft.type, "verified": draft.verified},
-    )
-    _log(
-        session,
-        ticket,
-        now,
-        "prioritized",
-        "system",
-        text=decision.reason,
-        data={"priority": decision.priority, "facts": draft.facts.as_dict()},
-    )
-    _log(
-        session, ticket, now, "routed", "system", text=routing.reason, data={"tier": routing.tier, "rule": routing.rule}
-    )
+    entries = [
+        _entry(
+            ticket,
+            now,
+            "created",
+            author,
+            public=True,
+            text=f"Tiquete registrado por {_channel_name(draft.channel)}: {ticket.title}",
+            data={"channel": draft.channel, "type": draft.type, "verified": draft.verified},
+        ),
+        _entry(
+            ticket,
+            now,
+            "prioritized",
+            "system",
+            text=decision.reason,
+            data={"priority": decision.priority, "facts": draft.facts.as_dict()},
+        ),
+        _entry(ticket, now, "routed", "system", text=routing.reason, data={"tier": routing.tier, "rule": routing.rule}),
+    ]
     if not covered:
-        _log(session, ticket, now, "coverage", "system", public=True, text=coverage_note)
+        entries.append(_entry(ticket, now, "coverage", "system", public=True, text=coverage_note))
+    if routing.quote_request:
+        entries.append(
+            _entry(
+                ticket,
+                now,
+                "quote_request",
+                "system",
+                text="Solicitud de cotización de hardware para Soporte de Nivel 1 (sin contrato de hardware).",
+            )
+        )
+    # The creation's entries in one statement (nothing reads their ids), before a bug's or an
+    # RMA's entry so the history keeps this order.
+    await session.execute(insert(TicketEvent), entries)
     if routing.open_bug:
         await open_bug(
             session=session,
@@ -188,15 +210,6 @@ async def create_ticket(
         )
     if routing.rma:
         await _open_rma(session, ticket, now, author)
-    if routing.quote_request:
-        _log(
-            session,
-            ticket,
-            now,
-            "quote_request",
-            "system",
-            text="Solicitud de cotización de hardware para Soporte de Nivel 1 (sin contrato de hardware).",
-        )
     await _acknowledge(session, ticket, now)
     return Created(ticket, created=True)
 
@@ -205,6 +218,28 @@ def _channel_name(channel: str) -> str:
     return {"chat": "chat", "email": "correo electrónico", "phone": "teléfono", "snmp": "trampa SNMP", "api": "API"}[
         channel
     ]
+
+
+def _entry(
+    ticket: Ticket,
+    now: datetime,
+    kind: str,
+    author: str,
+    *,
+    text: str,
+    public: bool = False,
+    data: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """A history entry as a row for a multi-row INSERT."""
+    return {
+        "ticket_id": ticket.id,
+        "at": now,
+        "kind": kind,
+        "public": public,
+        "author": author,
+        "text": text,
+        "data": data or {},
+    }
 
 
 def _log(

@@ -46,6 +46,7 @@ def _may_work(p: Principal, ticket: Ticket) -> None:
 
 async def _draft(session: AsyncSession, p: Principal, data: dict[str, Any]) -> svc.TicketDraft:
     customer_id = contact_id = device_id = None
+    loaded: list[Any] = []  # kept in the draft: create_ticket then finds them without a query
     if p.role == "customer":
         customer_id, contact_id = p.customer_id, p.contact_id
         channel = "chat" if data.get("channel") == "chat" else "api"
@@ -57,12 +58,14 @@ async def _draft(session: AsyncSession, p: Principal, data: dict[str, Any]) -> s
             if customer is None:
                 raise InvalidInput(f"unknown customer {code}", public="El cliente no existe.")
             customer_id = customer.id
+            loaded.append(customer)
         email = data.get("contact")
         if email is not None:
             contact = await session.scalar(select(Contact).where(Contact.email == str(email).strip().lower()))
             if contact is None or (customer_id is not None and contact.customer_id != customer_id):
                 raise InvalidInput(f"unknown contact {email}", public="El contacto no existe para ese cliente.")
             contact_id, customer_id = contact.id, contact.customer_id
+            loaded += [contact, contact.customer]
         if customer_id is None:
             raise InvalidInput("customer is required", public="Indique el cliente.")
     if data.get("device"):
@@ -70,6 +73,7 @@ async def _draft(session: AsyncSession, p: Principal, data: dict[str, Any]) -> s
         if device is None or device.customer_id != customer_id:
             raise InvalidInput(f"unknown device {data['device']}", public="El equipo no pertenece al cliente.")
         device_id = device.id
+        loaded.append(device)
     complex_case = data.get("complex", False)
     if not isinstance(complex_case, bool):
         raise InvalidInput("complex must be true or false", public="Parámetro no válido.")
@@ -85,6 +89,7 @@ async def _draft(session: AsyncSession, p: Principal, data: dict[str, Any]) -> s
         contact_id=contact_id,
         device_id=device_id,
         conversation_id=conversation_id if isinstance(conversation_id, str) else None,
+        loaded=loaded,
     )
 
 
