@@ -112,7 +112,11 @@ async def create_ticket(
         await customer.awaitable_attrs.contracts
     # Usually already in the session (the channel looked them up): no query then.
     contact = await session.get(Contact, draft.contact_id) if draft.contact_id is not None else None
+    if draft.contact_id is not None and contact is None:
+        raise InvalidInput(f"contact {draft.contact_id} does not exist", public="El contacto no existe.")
     device = await session.get(Device, draft.device_id) if draft.device_id is not None else None
+    if draft.device_id is not None and device is None:
+        raise InvalidInput(f"device {draft.device_id} does not exist", public="El equipo no existe.")
     entitlement = entitlement_for(customer, on=now.date())
     covered, coverage_note = entitlement.covers(draft.type)
     decision = classify_priority(draft.facts)

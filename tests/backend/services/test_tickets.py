@@ -192,3 +192,18 @@ async def test_bad_drafts_are_refused_and_store_nothing(seeded, change, public) 
     assert public in caught.value.public
     async with seeded() as session:
         assert await session.scalar(select(func.count()).select_from(Ticket)) == 0
+
+
+@pytest.mark.parametrize(
+    ("field", "public"), [("contact_id", "El contacto no existe."), ("device_id", "El equipo no existe.")]
+)
+async def test_a_missing_contact_or_device_is_refused_and_nothing_is_stored(seeded, field: str, public: str) -> None:
+    customer_id, _ = await _ids(seeded, "CABLEANDINA")
+    draft = svc.TicketDraft(channel="phone", type="information", title="Consulta", customer_id=customer_id)
+    setattr(draft, field, 999_999)
+    with pytest.raises(InvalidInput) as refused:
+        async with transaction(seeded) as session:
+            await svc.create_ticket(session=session, draft=draft, author="l1@promptlink.example", now=NOW)
+    assert refused.value.public == public
+    async with seeded() as session:
+        assert await session.scalar(select(func.count()).select_from(Ticket)) == 0
