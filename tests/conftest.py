@@ -158,6 +158,7 @@ def start_lone_backend(var_dir: Path, **overrides: str) -> Running:
         var_dir,
         PROMPTLINK_PORT=str(free_port()),
         PROMPTLINK_RASA_URL=f"http://127.0.0.1:{free_port()}",
+        PROMPTLINK_RASA_PROCESSES="1",  # no Rasa runs: one closed URL, not a second one derived from it
         PROMPTLINK_ACTIONS_URL=f"http://127.0.0.1:{free_port()}",
         **overrides,
     )
