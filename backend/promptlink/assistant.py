@@ -36,6 +36,11 @@ class AssistantUnavailable(Exception):
         self.detail = detail
 
 
+class ModelsMixed(AssistantUnavailable):
+    """A model load failed part-way and the servers already switched could not go back:
+    the Rasa servers now run different models."""
+
+
 @dataclass
 class BotReply:
     text: str
@@ -225,8 +230,9 @@ class RasaClient:
                 except AssistantUnavailable as exc:
                     if not loaded:
                         raise
-                    outcome = await self._roll_back(loaded, previous)
-                    raise AssistantUnavailable(exc.component, f"{exc.detail}; {outcome}") from exc
+                    outcome, restored = await self._roll_back(loaded, previous)
+                    error = AssistantUnavailable if restored else ModelsMixed
+                    raise error(exc.component, f"{exc.detail}; {outcome}") from exc
                 loaded.append(base)
         finally:
             self._not_swapping.set()
@@ -244,11 +250,12 @@ class RasaClient:
         if response.status_code != 204:
             raise AssistantUnavailable("rasa", f"{base}: model load HTTP {response.status_code}: {response.text[:300]}")
 
-    async def _roll_back(self, loaded: list[str], previous: str | None) -> str:
-        """Put `previous` back into the servers in `loaded`; a sentence on the outcome (for the log)."""
+    async def _roll_back(self, loaded: list[str], previous: str | None) -> tuple[str, bool]:
+        """Put `previous` back into the servers in `loaded`: a sentence on the outcome (for the
+        log) and whether every one of them went back."""
         if previous is None:
             log.error("servers %s run the new model, the others the old one (no previous model known)", loaded)
-            return f"no previous model to go back to on {', '.join(loaded)}"
+            return f"no previous model to go back to on {', '.join(loaded)}", False
         failed = []
         for base in loaded:
             try:
@@ -257,9 +264,9 @@ class RasaClient:
                 log.error("could not put the previous model back on %s: %s", base, exc.detail)
                 failed.append(base)
         if failed:
-            return f"previous model could not be put back on {', '.join(failed)}"
+            return f"previous model could not be put back on {', '.join(failed)}", False
         log.warning("model load failed part-way; %s went back to %s", loaded, previous)
-        return f"{', '.join(loaded)} went back to the previous model"
+        return f"{', '.join(loaded)} went back to the previous model", True
 
     async def actions_ready(self) -> None:
         """Raise unless the action server answers its health check."""

@@ -54,3 +54,47 @@ def test_a_model_load_failing_part_way_puts_the_switched_server_back(stack: Runn
         closed.close()
     assert down in detail and f"{server} went back to the previous model" in detail
     assert Path(model_file(server)).name == running.name  # not the candidate: both servers run one model
+
+
+def test_when_the_previous_model_cannot_go_back_the_error_says_the_servers_differ(
+    stack: Running, tmp_path: Path
+) -> None:
+    from promptlink.assistant import ModelsMixed, RasaClient
+
+    server = stack.extra["rasa_urls"][1]
+    running = ROOT / "models" / Path(model_file(server)).name
+    candidate = tmp_path / "promptlink-candidate-copy-2.tar.gz"
+    shutil.copyfile(running, candidate)
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    try:
+        down = f"http://127.0.0.1:{closed.getsockname()[1]}"
+
+        async def load() -> str:
+            client = RasaClient(
+                rasa_urls=[server, down],
+                rasa_token=RASA_TOKEN,
+                channel_token="demo-rasa-channel-token-not-for-production",
+                actions_url="http://127.0.0.1:9",
+            )
+            alone = RasaClient(
+                rasa_urls=[server],
+                rasa_token=RASA_TOKEN,
+                channel_token="demo-rasa-channel-token-not-for-production",
+                actions_url="http://127.0.0.1:9",
+            )
+            try:
+                with pytest.raises(ModelsMixed) as failed:  # the "previous" file is gone
+                    await client.load_model(str(candidate), str(tmp_path / "gone.tar.gz"))
+                assert Path(model_file(server)).name == candidate.name  # this server kept the new one
+                await alone.load_model(str(running))  # what an administrator's next activation does
+                return failed.value.detail
+            finally:
+                await client.close()
+                await alone.close()
+
+        detail = asyncio.run(load())
+    finally:
+        closed.close()
+    assert f"previous model could not be put back on {server}" in detail
+    assert Path(model_file(server)).name == running.name

@@ -29,7 +29,7 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from ..assistant import AssistantUnavailable
+from ..assistant import AssistantUnavailable, ModelsMixed
 from ..db import transaction
 from ..models import ModelVersion
 from ..models.base import utcnow
@@ -563,6 +563,16 @@ class TrainingRunner:
         try:
             # A server failing part-way puts the servers already switched back on `previous`.
             await self.rasa.load_model(str(path), previous)
+        except ModelsMixed as exc:
+            log.error("model load failed part-way; servers differ", extra={"version": version_id, "detail": exc.detail})
+            self.activation.update(
+                state="failed",
+                message=(
+                    "El modelo se cargó solo en parte de los servidores del asistente y no se pudo volver al "
+                    "anterior en todos: active de nuevo un modelo."
+                ),
+            )
+            return
         except AssistantUnavailable as exc:
             log.warning("model load failed", extra={"version": version_id, "detail": exc.detail})
             self.activation.update(state="failed", message="El asistente no pudo cargar el modelo; sigue el anterior.")
