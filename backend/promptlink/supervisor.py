@@ -72,6 +72,14 @@ def rasa_child_name(k: int) -> str:
     return "rasa" if k == 0 else f"rasa-{k + 1}"
 
 
+def active_model(models_dir: Path, fallback: Path) -> Callable[[], Path]:
+    """Each Rasa (re)start's model: the one administrators activated last (`models/active`),
+    or `fallback` while there is none or its file is gone."""
+    from .services.retraining import read_active_pointer
+
+    return lambda: read_active_pointer(models_dir) or fallback
+
+
 def build_children(
     settings: Settings, model: Path, run_dir: Path, current_model: Callable[[], Path] | None = None
 ) -> list[Child]:
@@ -298,4 +306,4 @@ def main(args: argparse.Namespace) -> int:
     if args.model:
         return asyncio.run(supervise(settings, model))
     # A Rasa server restarted later serves the model activated by then (or, if that file is gone, this one).
-    return asyncio.run(supervise(settings, model, lambda: read_active_pointer(settings.models_dir) or model))
+    return asyncio.run(supervise(settings, model, active_model(settings.models_dir, model)))

@@ -5,10 +5,13 @@ from __future__ import annotations
 import asyncio
 import shutil
 import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 import pytest
+from promptlink.assistant import AssistantUnavailable, ModelsMixed, RasaClient
 
 from tests.conftest import ROOT, Running
 
@@ -17,12 +20,31 @@ pytestmark = pytest.mark.e2e
 RASA_TOKEN = "demo-rasa-token-not-for-production"
 
 
+def client(urls: list[str]) -> RasaClient:
+    return RasaClient(
+        rasa_urls=urls,
+        rasa_token=RASA_TOKEN,
+        channel_token="demo-rasa-channel-token-not-for-production",
+        actions_url="http://127.0.0.1:9",
+    )
+
+
+@contextmanager
+def refused_url() -> Iterator[str]:
+    """The URL of a port that is bound but never listens: connections to it are refused."""
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    try:
+        yield f"http://127.0.0.1:{closed.getsockname()[1]}"
+    finally:
+        closed.close()
+
+
 def model_file(url: str) -> str:
     return str(httpx.get(f"{url}/status", params={"token": RASA_TOKEN}, timeout=10).json()["model_file"])
 
 
 def test_a_model_load_failing_part_way_puts_the_switched_server_back(stack: Running, tmp_path: Path) -> None:
-    from promptlink.assistant import AssistantUnavailable, RasaClient
 
     server = stack.extra["rasa_urls"][1]
     running = ROOT / "models" / Path(model_file(server)).name
@@ -30,28 +52,18 @@ def test_a_model_load_failing_part_way_puts_the_switched_server_back(stack: Runn
     candidate = tmp_path / "promptlink-candidate-copy.tar.gz"  # the same model under another name
     shutil.copyfile(running, candidate)
 
-    closed = socket.socket()
-    closed.bind(("127.0.0.1", 0))  # bound, never listening: the second "server" refuses connections
-    try:
-        down = f"http://127.0.0.1:{closed.getsockname()[1]}"
+    with refused_url() as down:  # the second "server"
 
         async def load() -> str:
-            client = RasaClient(
-                rasa_urls=[server, down],
-                rasa_token=RASA_TOKEN,
-                channel_token="demo-rasa-channel-token-not-for-production",
-                actions_url="http://127.0.0.1:9",
-            )
+            both = client([server, down])
             try:
                 with pytest.raises(AssistantUnavailable) as failed:
-                    await client.load_model(str(candidate), str(running))
+                    await both.load_model(str(candidate), str(running))
                 return failed.value.detail
             finally:
-                await client.close()
+                await both.close()
 
         detail = asyncio.run(load())
-    finally:
-        closed.close()
     assert down in detail and f"{server} went back to the previous model" in detail
     assert Path(model_file(server)).name == running.name  # not the candidate: both servers run one model
 
@@ -59,42 +71,25 @@ def test_a_model_load_failing_part_way_puts_the_switched_server_back(stack: Runn
 def test_when_the_previous_model_cannot_go_back_the_error_says_the_servers_differ(
     stack: Running, tmp_path: Path
 ) -> None:
-    from promptlink.assistant import ModelsMixed, RasaClient
 
     server = stack.extra["rasa_urls"][1]
     running = ROOT / "models" / Path(model_file(server)).name
     candidate = tmp_path / "promptlink-candidate-copy-2.tar.gz"
     shutil.copyfile(running, candidate)
-    closed = socket.socket()
-    closed.bind(("127.0.0.1", 0))
-    try:
-        down = f"http://127.0.0.1:{closed.getsockname()[1]}"
+    with refused_url() as down:
 
         async def load() -> str:
-            client = RasaClient(
-                rasa_urls=[server, down],
-                rasa_token=RASA_TOKEN,
-                channel_token="demo-rasa-channel-token-not-for-production",
-                actions_url="http://127.0.0.1:9",
-            )
-            alone = RasaClient(
-                rasa_urls=[server],
-                rasa_token=RASA_TOKEN,
-                channel_token="demo-rasa-channel-token-not-for-production",
-                actions_url="http://127.0.0.1:9",
-            )
+            both, alone = client([server, down]), client([server])
             try:
                 with pytest.raises(ModelsMixed) as failed:  # the "previous" file is gone
-                    await client.load_model(str(candidate), str(tmp_path / "gone.tar.gz"))
+                    await both.load_model(str(candidate), str(tmp_path / "gone.tar.gz"))
                 assert Path(model_file(server)).name == candidate.name  # this server kept the new one
                 await alone.load_model(str(running))  # what an administrator's next activation does
                 return failed.value.detail
             finally:
-                await client.close()
+                await both.close()
                 await alone.close()
 
         detail = asyncio.run(load())
-    finally:
-        closed.close()
     assert f"previous model could not be put back on {server}" in detail
     assert Path(model_file(server)).name == running.name

@@ -9,9 +9,16 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from promptlink.services.retraining import read_active_pointer, write_active_pointer
+from promptlink.services.retraining import write_active_pointer
 from promptlink.settings import Settings
-from promptlink.supervisor import Child, Supervisor, build_children, rasa_child_name, wait_healthy
+from promptlink.supervisor import (
+    Child,
+    Supervisor,
+    active_model,
+    build_children,
+    rasa_child_name,
+    wait_healthy,
+)
 
 # Records its --model argument, then exits as a crashed Rasa server would.
 RECORDER = "import json, sys; open(sys.argv[1], 'a').write(json.dumps(sys.argv[2:]) + '\\n'); sys.exit(3)"
@@ -25,12 +32,18 @@ async def until(done: Callable[[], bool], timeout_s: float = 20) -> None:
     raise AssertionError(f"not done in {timeout_s} s")
 
 
-def test_a_restarted_child_is_started_with_the_model_active_at_restart(tmp_path: Path) -> None:
+def _models(tmp_path: Path) -> tuple[Path, Path, Path]:
+    """A models folder with the start-up model and another one: (folder, start-up, other)."""
     models = tmp_path / "models"
     models.mkdir()
-    started_with, activated = models / "start.tar.gz", models / "activated.tar.gz"
+    started_with, other = models / "start.tar.gz", models / "other.tar.gz"
     started_with.write_text("m1")
-    activated.write_text("m2")
+    other.write_text("m2")
+    return models, started_with, other
+
+
+def test_a_restarted_child_is_started_with_the_model_active_at_restart(tmp_path: Path) -> None:
+    models, started_with, activated = _models(tmp_path)
     record = tmp_path / "starts.jsonl"
     run_dir = tmp_path / "run"
     run_dir.mkdir()
@@ -38,7 +51,7 @@ def test_a_restarted_child_is_started_with_the_model_active_at_restart(tmp_path:
         "rasa-2",
         [sys.executable, "-c", RECORDER, str(record), "--model", str(started_with)],
         {"PATH": "/usr/bin:/bin"},
-        model=lambda: read_active_pointer(models) or started_with,
+        model=active_model(models, started_with),
     )
     supervisor = Supervisor([child], run_dir)
 
@@ -58,16 +71,10 @@ def test_a_restarted_child_is_started_with_the_model_active_at_restart(tmp_path:
 
 
 def test_the_active_model_file_removed_falls_back_to_the_start_up_model(tmp_path: Path) -> None:
-    models = tmp_path / "models"
-    models.mkdir()
-    started_with, activated = models / "start.tar.gz", models / "gone.tar.gz"
-    started_with.write_text("m1")
-    activated.write_text("m2")
+    models, started_with, activated = _models(tmp_path)
     write_active_pointer(models, activated)
     activated.unlink()
-    child = Child(
-        "rasa", ["rasa", "run", "--model", "x"], {}, model=lambda: read_active_pointer(models) or started_with
-    )
+    child = Child("rasa", ["rasa", "run", "--model", "x"], {}, model=active_model(models, started_with))
     assert child.command() == ["rasa", "run", "--model", str(started_with)]
 
 

@@ -197,16 +197,22 @@ async def _open(
         await _escalate_others(session, device.customer_id, alarm, escalation, now)
     customer = await session.get(Customer, device.customer_id)
     assert customer is not None
-    when = _local(signal.first_at, customer.timezone)
+    lead = f"Aviso de monitoreo: en su equipo {device.name} ({signal.source}) {detected},"
+    text = _opened_notice(lead, signal.first_at, ticket, customer)
+    await _tell_customer(session, ticket, customer, text, now, outcome, subject="Alarma detectada")
+    return alarm
+
+
+def _opened_notice(lead: str, at: datetime, ticket: Ticket, customer: Customer) -> str:
+    """The customer's notice of an alarm's new ticket: `lead` says what happened, then when, the
+    ticket, who handles it and when the next update comes."""
+    when = _local(at, customer.timezone)
     due = _local(ticket.next_update_due, customer.timezone) if ticket.next_update_due else "—"
-    text = (
-        f"Aviso de monitoreo: en su equipo {device.name} ({signal.source}) {detected}, "
-        f"el {when} (hora de {customer.timezone}). Abrimos el tiquete {ticket.number} con prioridad "
+    return (
+        f"{lead} el {when} (hora de {customer.timezone}). Abrimos el tiquete {ticket.number} con prioridad "
         f"P{ticket.priority}; lo atiende {TIER_NAMES[ticket.tier]}. Próxima actualización: a más tardar "
         f"el {due}, y luego {CADENCE_TEXT[ticket.priority]}."
     )
-    await _tell_customer(session, ticket, customer, text, now, outcome, subject="Alarma detectada")
-    return alarm
 
 
 async def _escalation(session: AsyncSession, customer_id: int, correlation: Correlation) -> tuple[int, str] | None:
@@ -402,10 +408,10 @@ async def assign_alarm(
             select(Alarm).where(Alarm.device_id.is_(None), Alarm.source_address == address).order_by(Alarm.id)
         )
     )
+    types = {rule.name: rule.type for rule in rules.rules} if rules is not None else {}
     for each in same_source:
         each.device_id, each.customer_id = device.id, customer.id
         if each.state == "open":
-            types = {rule.name: rule.type for rule in rules.rules} if rules is not None else {}
             ticket_type = types.get(each.rule, "network_outage")  # a rule renamed since: the SNMP default
             await _ticket_for_assigned(session, each, ticket_type, device, customer, actor, now, outcome)
     record(
@@ -453,14 +459,8 @@ async def _ticket_for_assigned(
     ticket = (await create_ticket(session=session, draft=draft, author=actor, now=now)).ticket
     alarm.ticket_id = ticket.id
     outcome.tickets += 1
-    when = _local(alarm.first_seen, customer.timezone)
-    due = _local(ticket.next_update_due, customer.timezone) if ticket.next_update_due else "—"
-    text = (
-        f"Aviso de monitoreo: su equipo {device.name} ({alarm.source_address}) informó «{alarm.title}» "
-        f"el {when} (hora de {customer.timezone}). Abrimos el tiquete {ticket.number} con prioridad "
-        f"P{ticket.priority}; lo atiende {TIER_NAMES[ticket.tier]}. Próxima actualización: a más tardar "
-        f"el {due}, y luego {CADENCE_TEXT[ticket.priority]}."
-    )
+    lead = f"Aviso de monitoreo: su equipo {device.name} ({alarm.source_address}) informó «{alarm.title}»"
+    text = _opened_notice(lead, alarm.first_seen, ticket, customer)
     await _tell_customer(session, ticket, customer, text, now, outcome, subject="Alarma detectada")
 
 

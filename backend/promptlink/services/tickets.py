@@ -257,9 +257,7 @@ def _log(
     public: bool = False,
     data: dict[str, Any] | None = None,
 ) -> TicketEvent:
-    event = TicketEvent(
-        ticket_id=ticket.id, at=now, kind=kind, public=public, author=author, text=text, data=data or {}
-    )
+    event = TicketEvent(**_entry(ticket, now, kind, author, text=text, public=public, data=data))
     session.add(event)
     return event
 
