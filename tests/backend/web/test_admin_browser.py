@@ -206,10 +206,16 @@ def test_admin_labels_retrains_activates_and_the_message_is_understood(stack: Ru
         # 6. Roll back to the model the system started with.
         baseline = next(v for v in versions if v["status"] == "active")  # as listed before the activation
         admin.reload()
-        admin.locator(
+        rollback = admin.locator(
             f'#models-table tr[data-status="ready"] .activate-version[data-version="{baseline["id"]}"]'
-        ).click()
-        expect(admin.locator("#activate-msg")).to_contain_text(f"Modelo #{baseline['id']} activo", timeout=300_000)
+        )
+        rollback.click()
+        # When the candidate scored better, the page asks to confirm going back to a worse model.
+        message = admin.locator("#activate-msg")
+        expect(message).to_contain_text(re.compile(rf"peor|Modelo #{baseline['id']} activo"), timeout=300_000)
+        if "peor" in message.inner_text():
+            rollback.click()  # the page sends force on a second, confirmed click
+        expect(message).to_contain_text(f"Modelo #{baseline['id']} activo", timeout=300_000)
         rasa = httpx.get(f"{stack.extra['rasa_url']}/status", params={"token": stack_token()}, timeout=10).json()
         assert rasa["model_file"] == baseline["file"]
         audit = [e["action"] for e in api(stack, admin_token, "GET", "/admin/audit").json()["items"]]
