@@ -53,6 +53,12 @@ class Backend(Protocol):
 
     async def open_alarms(self, *, contact: str) -> List[Dict[str, Any]]: ...
 
+    async def customer_devices(self, *, contact: str, customer: str) -> Dict[str, Any]: ...
+
+    async def preview_ticket(self, *, contact: str, body: Dict[str, Any]) -> Dict[str, Any]: ...
+
+    async def add_comment(self, *, contact: str, number: str, text: str) -> Dict[str, Any]: ...
+
 
 class BackendClient:
     """aiohttp client with the service token; one session per action server process."""
@@ -142,6 +148,23 @@ class BackendClient:
         """The open alarms of the contact's company (SNMP monitoring)."""
         body = await self._request("GET", "/api/v1/alarms?limit=10", contact=contact)
         return list(body["alarms"])
+
+    async def customer_devices(self, *, contact: str, customer: str) -> Dict[str, Any]:
+        """The company's registered devices and its time zone: `{timezone, devices: [{name, serial, model}]}`."""
+        result: Dict[str, Any] = await self._request("GET", f"/api/v1/customers/{customer}/devices", contact=contact)
+        return result
+
+    async def preview_ticket(self, *, contact: str, body: Dict[str, Any]) -> Dict[str, Any]:
+        """Priority, level and open tickets for the same device, for a ticket not created yet."""
+        result: Dict[str, Any] = await self._request("POST", "/api/v1/tickets/preview", contact=contact, json=body)
+        return result
+
+    async def add_comment(self, *, contact: str, number: str, text: str) -> Dict[str, Any]:
+        """Add the customer's new information to an open ticket of their company."""
+        result: Dict[str, Any] = await self._request(
+            "POST", f"/api/v1/tickets/{number}/comments", contact=contact, json={"text": text}
+        )
+        return result
 
 
 _client: Optional[Backend] = None

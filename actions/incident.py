@@ -1,8 +1,16 @@
-"""Incident intake: a form that asks only what is missing, then one ticket per submission."""
+"""Incident intake: a form that reads every message whole and asks only what is still missing.
+
+Each customer turn is read for everything it states (`understanding.understand`): a fact
+given in passing fills its slot, a correction («no, el equipo es cmts-bog-02») changes the
+field it names and is acknowledged, and a yes/no question takes only a yes/no meaning.
+What cannot be read is never stored as the answer to the pending question: the question
+is asked once more, and after two such turns in a row a person is offered.
+"""
 
 from __future__ import annotations
 
-import hashlib
+import json
+from datetime import datetime, timezone
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -10,103 +18,100 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from .backend import BackendError, BackendUnavailable, backend
-from .forms_common import VerificationMixin, bounded_text, extract_yes_no, verification_slots
-from .identity import Customer, conversation_id, identity_of
+from .backend import BackendError, backend
+from .forms_common import VerificationMixin, bounded_text, verification_slots
+from .identity import identity_of
+from .incident_submit import ActionAskCorrectField, ActionSubmitIncident, field_named, hand_off
+from .intake import (
+    FIELD_LABELS,
+    FORM_SLOTS,
+    INTENT_TYPES,
+    TYPE_NAMES,
+    YES_NO,
+    CustomerContext,
+    customer_context,
+    given,
+    questions_for,
+    resolve_device,
+    since_words,
+    ticket_body,
+    yes_no_word,
+)
+from .understanding import (
+    NOT_GIVEN,
+    Understanding,
+    clean_device_answer,
+    clean_error_answer,
+    detect_kind,
+    find_version,
+    looks_temporal,
+    plain,
+    understand,
+)
 
-INTENT_TYPES = {
-    "report_network_outage": "network_outage",
-    "report_software_bug": "software_bug",
-    "report_hardware_failure": "hardware_failure",
-    "request_enhancement": "enhancement",
-    "request_configuration_help": "configuration",
-}
-# What the form asks, per kind of request, after identity (and before confirmation).
-QUESTIONS: Dict[str, List[str]] = {
-    "network_outage": [
-        "description",
-        "device",
-        "since",
-        "production_down",
-        "most_operations_proceed",
-        "solution_available",
-    ],
-    "software_bug": [
-        "description",
-        "device",
-        "version",
-        "error_message",
-        "since",
-        "production_down",
-        "most_operations_proceed",
-        "solution_available",
-    ],
-    "hardware_failure": [
-        "description",
-        "device",
-        "serial_number",
-        "production_down",
-        "most_operations_proceed",
-        "solution_available",
-    ],
-    "enhancement": ["description"],
-    "configuration": ["description", "device"],
-}
-FORM_SLOTS = sorted({s for slots in QUESTIONS.values() for s in slots} | {"incident_confirmed", "correct_field"})
-TYPE_NAMES = {
-    "network_outage": "falla de red",
-    "software_bug": "falla de software",
-    "hardware_failure": "falla de hardware",
-    "enhancement": "solicitud de mejora",
-    "configuration": "ayuda de configuración",
-}
-# Button labels for «which answer do you want to correct?», and the words customers type for each.
-FIELD_LABELS = {
-    "description": "Descripción",
-    "device": "Equipo",
-    "since": "Desde cuándo",
-    "version": "Versión",
-    "error_message": "Mensaje de error",
-    "serial_number": "Número de serie",
-    "production_down": "Producción caída",
-    "most_operations_proceed": "Operaciones",
-    "solution_available": "Solución provisional",
-}
-FIELD_WORDS = {
-    "description": ("descripcion", "descripción", "que ocurre", "problema"),
-    "device": ("equipo", "producto", "dispositivo"),
-    "since": ("desde", "cuando", "fecha", "hora"),
-    "version": ("version", "versión"),
-    "error_message": ("error", "mensaje"),
-    "serial_number": ("serie", "serial"),
-    "production_down": ("produccion", "producción", "caida", "caída"),
-    "most_operations_proceed": ("operaciones",),
-    "solution_available": ("solucion", "solución", "provisional", "alternativa"),
-}
-TIER_NAMES = {"L1": "Soporte de Nivel 1", "L2": "Soporte de Nivel 2", "L3": "Soporte de Nivel 3"}
-CADENCE = {1: "cada dos horas", 2: "al final de cada día", 3: "al final de cada día", 4: "cada semana"}
+__all__ = [
+    "ActionStartIncident",
+    "ValidateIncidentForm",
+    "ActionAskCorrectField",
+    "ActionSubmitIncident",
+    "hand_off",
+    "ticket_body",
+]
+
 MIN_WORDS_FOR_DESCRIPTION = 5
+# Intents that are questions or requests of their own: the form lets the rules answer them.
+DIGRESSIONS = {
+    "stop",
+    "request_human",
+    "ask_priority_levels",
+    "ask_update_frequency",
+    "ask_support_plan",
+    "ask_hardware_coverage",
+    "ask_contact_channels",
+    "ask_team",
+    "ask_training",
+    "ask_deployment_plan",
+    "ask_deployment_status",
+    "ask_ticket_status",
+    "ask_network_alarms",
+    "bot_challenge",
+    "greet",
+    "thank",
+    "goodbye",
+    "out_of_scope",
+}
+QUESTION_START = ("que ", "como ", "cual ", "cuando ", "cada ", "quien ", "donde ", "por que ", "cuanto ")
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _kind_of(tracker: Tracker) -> Optional[str]:
+    intent = str((tracker.latest_message.get("intent") or {}).get("name") or "")
+    if intent in INTENT_TYPES:
+        return INTENT_TYPES[intent]
+    return detect_kind(str(tracker.latest_message.get("text") or ""))
 
 
 class ActionStartIncident(Action):
-    """Begin a request: remember its kind, and keep what the first message already said."""
+    """Begin a request: its kind (from the intent, or the words), and whatever the first message said."""
 
     def name(self) -> Text:
         return "action_start_incident"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        intent = (tracker.latest_message.get("intent") or {}).get("name")
-        kind = INTENT_TYPES.get(str(intent), "network_outage")
         text = bounded_text(tracker.latest_message.get("text"))
+        kind = _kind_of(tracker)
         events: List[EventType] = [SlotSet(slot, None) for slot in FORM_SLOTS]
         events.append(SlotSet("incident_type", kind))
-        events.append(SlotSet("incident_label", TYPE_NAMES[kind]))
+        events.append(SlotSet("incident_label", TYPE_NAMES[kind] if kind else None))
         if len(text.split()) >= MIN_WORDS_FOR_DESCRIPTION and not text.startswith("/"):
             events.append(SlotSet("description", text))
-        for entity in ("device", "since", "version", "serial_number"):
-            value = next(tracker.get_latest_entity_values(entity), None)
-            if value:
-                events.append(SlotSet(entity, bounded_text(value, 100)))
+        context = await customer_context(identity_of(tracker))
+        found = understand(text, devices=context.devices, now=_now(), tz=context.timezone)
+        for slot, value in found.values().items():
+            events.append(SlotSet(slot, value))
         return events
 
 
@@ -117,211 +122,302 @@ class ValidateIncidentForm(VerificationMixin, FormValidationAction):
     async def required_slots(
         self, domain_slots: List[Text], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[Text]:
-        kind = tracker.get_slot("incident_type") or "network_outage"
-        questions = list(QUESTIONS.get(kind, QUESTIONS["network_outage"]))
-        if tracker.get_slot("production_down") is True and "most_operations_proceed" in questions:
-            questions.remove("most_operations_proceed")  # production is down: nothing proceeds
-        slots = verification_slots(tracker) + questions + ["incident_confirmed"]
+        slots = verification_slots(tracker)
+        if tracker.get_slot("incident_type") is None:
+            return slots + ["incident_type", "incident_confirmed"]
+        questions = questions_for(tracker)
+        if _has_duplicate(tracker):
+            # Offer the open ticket as soon as the device is known, before the remaining questions.
+            at = questions.index("device") + 1 if "device" in questions else len(questions)
+            questions.insert(at, "duplicate_decision")
+            if tracker.get_slot("duplicate_decision") is True:
+                return slots + questions[: at + 1]  # the information goes to the open ticket
+        slots += questions
         if tracker.get_slot("incident_confirmed") is False:
-            slots.insert(slots.index("incident_confirmed"), "correct_field")
-        return slots
-
-    async def extract_production_down(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[Text, Any]:
-        return extract_yes_no("production_down", tracker)
-
-    async def extract_most_operations_proceed(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[Text, Any]:
-        return extract_yes_no("most_operations_proceed", tracker)
-
-    async def extract_solution_available(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[Text, Any]:
-        return extract_yes_no("solution_available", tracker)
-
-    async def extract_incident_confirmed(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[Text, Any]:
-        return extract_yes_no("incident_confirmed", tracker)
-
-    async def validate_description(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[Text, Any]:
-        text = bounded_text(value)
-        if len(text) < 3:
-            dispatcher.utter_message(response="utter_description_too_short")
-            return {"description": None}
-        return {"description": text}
-
-    async def validate_device(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[Text, Any]:
-        return {"device": bounded_text(value, 100) or None}
-
-    async def validate_correct_field(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[Text, Any]:
-        field = str(value or "").strip()
-        kind = tracker.get_slot("incident_type") or "network_outage"
-        if field not in QUESTIONS.get(kind, []):
-            dispatcher.utter_message(response="utter_correct_field_invalid")
-            return {"correct_field": None}
-        # Forget the answer to correct and the confirmation: the form asks both again.
-        result: Dict[Text, Any] = {"correct_field": None, field: None, "incident_confirmed": None}
-        if field == "production_down":
-            result["most_operations_proceed"] = None
-        return result
-
-
-def field_named(text: str, fields: List[str]) -> Optional[str]:
-    """The form field a customer means: a slot name (button payload) or a word such as «equipo»."""
-    value = text.strip().lower()
-    if value in fields:
-        return value
-    for field in fields:
-        if any(word in value for word in FIELD_WORDS.get(field, ())) or value == FIELD_LABELS[field].lower():
-            return field
-    return None
-
-
-class ActionAskCorrectField(Action):
-    """Ask which answer to correct, offering only the fields this kind of request has."""
-
-    def name(self) -> Text:
-        return "action_ask_incident_form_correct_field"
+            slots.append("correct_field")
+        return slots + ["incident_confirmed"]
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        kind = tracker.get_slot("incident_type") or "network_outage"
-        fields = [f for f in QUESTIONS.get(kind, []) if tracker.get_slot(f) is not None]
-        buttons = [{"title": FIELD_LABELS[f], "payload": f'/inform{{"correct_field":"{f}"}}'} for f in fields]
-        dispatcher.utter_message(response="utter_ask_incident_form_correct_field", buttons=buttons)
-        return []
+        """As rasa-sdk's, but bookkeeping slots outside the required list (kind, open ticket…) are kept too."""
+        extraction = await self.get_extraction_events(dispatcher, tracker, domain)
+        tracker.add_slots(extraction)
+        validation = await self._extract_validation_events(dispatcher, tracker, domain)
+        validated = {e.get("name") for e in validation}
+        return [e for e in extraction if e.get("name") not in validated] + validation
 
-
-def incident_facts(tracker: Tracker) -> Dict[str, bool]:
-    """The seed's priority questions as structured facts for the backend's classifier."""
-    kind = tracker.get_slot("incident_type")
-    if kind in ("enhancement", "configuration"):
-        return {"information_request": True}
-    down = tracker.get_slot("production_down") is True
-    proceed = tracker.get_slot("most_operations_proceed")
-    return {
-        "production_down": down,
-        "severely_damaged": not down and proceed is False,
-        "damaged": not down and proceed is True,
-        "most_operations_proceed": not down and proceed is not False,
-        "solution_available": tracker.get_slot("solution_available") is True,
-    }
-
-
-def submission_key(tracker: Tracker) -> str:
-    """One Idempotency-Key per form submission: the conversation and when this form began."""
-    started = next(
-        (
-            e.get("timestamp")
-            for e in reversed(tracker.events)
-            if e.get("event") == "active_loop" and e.get("name") == "incident_form"
-        ),
-        None,
-    )
-    raw = f"{conversation_id(tracker)}|{started}|{tracker.get_slot('incident_type')}"
-    return "chat-" + hashlib.sha256(raw.encode()).hexdigest()[:40]
-
-
-def ticket_body(tracker: Tracker, customer: Customer) -> Dict[str, Any]:
-    kind = str(tracker.get_slot("incident_type") or "network_outage")
-    details = [
-        f"{label}: {tracker.get_slot(slot)}"
-        for slot, label in (
-            ("device", "Equipo o producto"),
-            ("since", "Desde"),
-            ("version", "Versión"),
-            ("error_message", "Mensaje de error"),
-            ("serial_number", "Número de serie"),
-        )
-        if tracker.get_slot(slot)
-    ]
-    description = str(tracker.get_slot("description") or "")
-    title = description if len(description) <= 120 else description[:117] + "..."
-    return {
-        "customer": customer.customer,
-        "contact": customer.contact,
-        "channel": "chat",
-        "type": kind,
-        "title": f"{TYPE_NAMES.get(kind, kind).capitalize()}: {title}",
-        "description": "\n".join([description, *details]),
-        "facts": incident_facts(tracker),
-        "conversation_id": conversation_id(tracker),
-    }
-
-
-class ActionSubmitIncident(Action):
-    """Create the ticket and tell the customer its number, priority, tier and update cadence."""
-
-    def name(self) -> Text:
-        return "action_submit_incident"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+    async def get_extraction_events(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        """Read the customer's latest message whole (only right after it, not after a digression)."""
+        if tracker.active_loop.get("name") and tracker.latest_action_name != "action_listen":
+            return []
         customer = identity_of(tracker)
-        reset: List[EventType] = [SlotSet(slot, None) for slot in FORM_SLOTS]
-        if customer is None:
-            dispatcher.utter_message(response="utter_identity_required")
-            return reset
+        if verification_slots(tracker) and tracker.get_slot("requested_slot") in (
+            "customer_code",
+            "contact_email",
+            "otp_code",
+        ):
+            return []  # the verification steps read their own answers
+        context = await customer_context(customer)
+        turn = IntakeTurn(tracker, dispatcher, context)
+        changes = turn.read()
+        if changes is None:
+            return []  # a question or request of its own: the rules answer it, then the form goes on
+        changes.update(await self._duplicate_check(tracker, changes, context))
+        return [SlotSet(slot, value) for slot, value in changes.items()]
+
+    async def _duplicate_check(
+        self, tracker: Tracker, changes: Dict[str, Any], context: CustomerContext
+    ) -> Dict[str, Any]:
+        """Look for an open ticket of the company for the same device once the device is known."""
+        customer = identity_of(tracker)
+        device = changes.get("device", tracker.get_slot("device"))
+        if customer is None or given(device) is None or tracker.get_slot("incident_type") is None:
+            return {}
+        if "device" not in changes and tracker.get_slot("duplicate_ticket") is not None:
+            return {}
+        registered, written = resolve_device(device, context)
+        body = {"type": tracker.get_slot("incident_type"), "title": "preview", "channel": "chat"}
+        body.update({"device": registered} if registered else {"device_text": written})
         try:
-            ticket = await backend().create_ticket(
-                contact=customer.contact, body=ticket_body(tracker, customer), idempotency_key=submission_key(tracker)
-            )
-        except BackendUnavailable:
-            dispatcher.utter_message(response="utter_backend_unavailable")
-            return []  # keep the answers: the customer can try again
+            preview = await backend().preview_ticket(contact=customer.contact, body=body)
         except BackendError:
-            dispatcher.utter_message(response="utter_ticket_failed")
-            return reset
-        priority = int(ticket["priority"])
-        dispatcher.utter_message(
-            response="utter_ticket_created",
-            number=ticket["number"],
-            priority=priority,
-            tier_name=TIER_NAMES.get(ticket["tier"], ticket["tier"]),
-            cadence=CADENCE[priority],
+            return {"duplicate_ticket": "none"}
+        duplicates = preview.get("duplicates") or []
+        if not duplicates:
+            return {"duplicate_ticket": "none", "duplicate_decision": None}
+        first = duplicates[0]
+        return {"duplicate_ticket": json.dumps(first, ensure_ascii=False), "duplicate_decision": None}
+
+
+def _has_duplicate(tracker: Tracker) -> bool:
+    value = tracker.get_slot("duplicate_ticket")
+    return bool(value) and value != "none"
+
+
+class IntakeTurn:
+    """One customer message inside the intake form, and the slot changes it makes."""
+
+    def __init__(self, tracker: Tracker, dispatcher: CollectingDispatcher, context: CustomerContext) -> None:
+        self.tracker = tracker
+        self.dispatcher = dispatcher
+        self.context = context
+        message = tracker.latest_message
+        self.text = bounded_text(message.get("text"))
+        self.intent = str((message.get("intent") or {}).get("name") or "")
+        self.requested: Optional[str] = tracker.get_slot("requested_slot")
+        self.changes: Dict[str, Any] = {}
+        self.corrected: List[str] = []
+        self.handled = False
+
+    def slot(self, name: str) -> Any:
+        return self.changes[name] if name in self.changes else self.tracker.get_slot(name)
+
+    def read(self) -> Optional[Dict[str, Any]]:
+        """The slot changes of this turn; None lets the form's rules handle the message."""
+        if not self.text:
+            return None
+        if self.text.startswith("/"):
+            return self._payload()
+        heard = understand(
+            self.text, devices=self.context.devices, now=_now(), tz=self.context.timezone, requested=self.requested
         )
-        if not ticket.get("covered", True) and ticket.get("coverage_note"):
-            dispatcher.utter_message(response="utter_ticket_not_covered", note=ticket["coverage_note"])
-        rma = _rma_number(ticket)
-        if rma:
-            dispatcher.utter_message(response="utter_rma_requested", rma=rma)
-        if ticket.get("type") == "software_bug":
-            dispatcher.utter_message(response="utter_software_fault_tracked")
-        events = reset + [SlotSet("last_ticket", ticket["number"])]
-        if priority == 1:
-            events += await hand_off(
-                dispatcher, tracker, tier=ticket["tier"], reason="Prioridad 1", ticket=ticket["number"]
-            )
-        return events
+        if self._is_digression(heard):
+            return None
+        self._facts_in_passing(heard)
+        self._answer(heard)
+        return self._finish(heard)
+
+    # -- kinds of message ------------------------------------------------------------
+
+    def _payload(self) -> Optional[Dict[str, Any]]:
+        """Buttons: /affirm, /deny, /report_…, /inform{"correct_field": …}."""
+        if self.intent in INTENT_TYPES and self.requested == "incident_type":
+            self._set_kind(INTENT_TYPES[self.intent])
+            return self.changes
+        if self.intent in ("affirm", "deny"):
+            answer = self.intent == "affirm"
+            if self.requested in (*YES_NO, "incident_confirmed", "duplicate_decision"):
+                self.changes[self.requested] = answer
+                return self._finish(Understanding())
+            return self._unclear()
+        if self.requested == "correct_field":
+            entities = self.tracker.latest_message.get("entities") or []
+            field = next((e.get("value") for e in entities if e.get("entity") == "correct_field"), None)
+            return self._choose_field(str(field or ""), Understanding())
+        if self.intent in DIGRESSIONS:
+            return None
+        return self._unclear()
+
+    def _is_digression(self, heard: Understanding) -> bool:
+        if self.intent == "request_human":
+            return True
+        if self.intent not in DIGRESSIONS:
+            return False
+        states_something = bool(heard.values()) or heard.correction
+        is_question = "?" in self.text or plain(self.text).startswith(QUESTION_START)
+        if self.intent == "stop":
+            return not states_something
+        return is_question or not states_something
+
+    def _facts_in_passing(self, heard: Understanding) -> None:
+        """Every fact stated fills its slot when empty; a correction (or a named field) replaces it."""
+        replace = heard.correction or self.requested in ("incident_confirmed", "correct_field")
+        for slot, value in heard.values().items():
+            if slot == self.requested:
+                continue  # the answer to the pending question is decided in _answer
+            if slot == "version" and self.slot("incident_type") not in ("software_bug", None):
+                if heard.named_field != "version":
+                    continue
+            current = self.slot(slot)
+            if current is None:
+                self.changes[slot] = value
+            elif current != value and (replace or heard.named_field == slot):
+                self.changes[slot] = value
+                self.corrected.append(slot)
+        if heard.production_down is True and self.slot("most_operations_proceed") is not None:
+            self.changes["most_operations_proceed"] = None
+        if self.slot("incident_type") is None and self.requested == "incident_type" and heard.kind:
+            self._set_kind(heard.kind)
+
+    def _answer(self, heard: Understanding) -> None:
+        """The answer to the pending question, when the message gives one of its kind."""
+        asked = self.requested
+        if asked is None or asked in self.changes:
+            return
+        if asked == "incident_type":
+            kind = INTENT_TYPES.get(self.intent) or heard.kind
+            if kind:
+                self._set_kind(kind)
+        elif asked in YES_NO:
+            value = getattr(heard, asked)
+            if value is None and heard.answer is not None and not heard.correction:
+                value = heard.answer
+            if value is None and self.intent in ("affirm", "deny") and not heard.correction:
+                value = self.intent == "affirm"
+            if value is not None:
+                self._set(asked, value)
+        elif asked in ("incident_confirmed", "duplicate_decision"):
+            if self.corrected or (heard.correction and heard.values()):
+                return  # a correction at the confirmation: the card is shown again
+            answer = heard.answer if heard.answer is not None else _yes_no_intent(self.intent)
+            if answer is not None:
+                self.changes[asked] = answer
+        elif asked == "correct_field":
+            field = field_named(self.text, questions_for(self.tracker)) or heard.named_field
+            self._choose_field(field or "", heard)
+        else:
+            self._free_text(asked, heard)
+
+    def _free_text(self, asked: str, heard: Understanding) -> None:
+        """description, device, since, version, error_message, serial_number."""
+        value = getattr(heard, asked, None) if asked != "description" else None
+        if value is not None:
+            self._set(asked, value)
+            return
+        others = {k for k in heard.values() if k != asked}
+        if heard.correction and others:
+            return  # it corrects another field: not an answer to this one
+        if heard.unknown and asked in ("since", "version", "error_message", "serial_number"):
+            self._set(asked, NOT_GIVEN)
+            return
+        text = self.text
+        if asked == "description":
+            if len(text) >= 3 and heard.answer is None:
+                self._set(asked, text)
+        elif asked == "device":
+            if heard.device_candidates:
+                self.dispatcher.utter_message(
+                    response="utter_device_ambiguous", candidates=", ".join(heard.device_candidates)
+                )
+                self.handled = True  # the form asks again, with the devices as buttons
+                return
+            if heard.answer is None and not others and len(plain(text)) >= 2:
+                self._set(asked, clean_device_answer(text))
+        elif asked == "since":
+            if looks_temporal(text) and not others:
+                self._set(asked, text[:200])
+        elif asked == "version":
+            version = find_version(text, asked=True)
+            if version:
+                self._set(asked, version)
+        elif asked == "error_message":
+            if heard.answer is False and len(plain(text).split()) <= 3:
+                self._set(asked, NOT_GIVEN)
+            elif not (heard.correction and others) and len(text) >= 2 and heard.answer is None:
+                self._set(asked, clean_error_answer(text))
+        elif asked == "serial_number":
+            token = next((w for w in text.replace(",", " ").split() if any(c.isdigit() for c in w)), None)
+            if token and len(token) >= 4:
+                self._set(asked, token.strip(".;:").upper()[:100])
+
+    def _choose_field(self, field: str, heard: Understanding) -> Dict[str, Any]:
+        questions = questions_for(self.tracker)
+        if field not in questions:
+            self.dispatcher.utter_message(response="utter_correct_field_invalid")
+            self.changes["correct_field"] = None
+            return self.changes
+        value = getattr(heard, field, None) if field != "description" else None
+        self.changes.update({"correct_field": None, "incident_confirmed": None})
+        if value is not None and value != self.tracker.get_slot(field):
+            self.changes[field] = value
+            self.corrected.append(field)
+        else:
+            # Ask that field again: forget its answer (and what depends on it).
+            self.changes[field] = None
+            if field == "production_down":
+                self.changes["most_operations_proceed"] = None
+            if field == "device":
+                self.changes["duplicate_ticket"] = None
+        return self.changes
+
+    def _set(self, slot: str, value: Any) -> None:
+        if slot == "device":
+            value = str(value)[:100]
+        self.changes[slot] = value
+        if slot == "production_down" and value is True:
+            self.changes["most_operations_proceed"] = None
+
+    def _set_kind(self, kind: str) -> None:
+        self.changes["incident_type"] = kind
+        self.changes["incident_label"] = TYPE_NAMES[kind]
+
+    def _unclear(self) -> Dict[str, Any]:
+        count = int(self.tracker.get_slot("intake_unclear") or 0) + 1
+        if count >= 2:
+            self.dispatcher.utter_message(response="utter_intake_offer_human")
+        else:
+            self.dispatcher.utter_message(response="utter_intake_unclear")
+        # A slot change keeps the form running: it asks its question again (with its buttons).
+        return {"intake_unclear": float(count)}
+
+    def _finish(self, heard: Understanding) -> Dict[str, Any]:
+        meaningful = {k: v for k, v in self.changes.items() if k != "intake_unclear"}
+        if self.handled and not meaningful:
+            return {"intake_unclear": 0.0}
+        if not meaningful:
+            return self._unclear()
+        self.changes["intake_unclear"] = None
+        if self.corrected:
+            self._acknowledge()
+        return self.changes
+
+    def _acknowledge(self) -> None:
+        parts = []
+        for slot in dict.fromkeys(self.corrected):
+            value = self.changes.get(slot)
+            if slot in YES_NO:
+                shown = yes_no_word(value)
+            elif slot == "since":
+                shown = since_words(value, self.context)
+            elif slot == "device":
+                registered, written = resolve_device(value, self.context)
+                shown = registered or written or NOT_GIVEN
+            else:
+                shown = given(value) or NOT_GIVEN
+            parts.append(f"{FIELD_LABELS[slot].lower()}: {shown}")
+        self.dispatcher.utter_message(response="utter_correction_noted", changes="; ".join(parts))
 
 
-def _rma_number(ticket: Dict[str, Any]) -> Optional[str]:
-    for event in ticket.get("history") or []:
-        if event.get("kind") == "rma" and isinstance(event.get("data"), dict):
-            return str(event["data"].get("rma") or "") or None
-    return None
-
-
-async def hand_off(
-    dispatcher: CollectingDispatcher, tracker: Tracker, *, tier: str, reason: str, ticket: Optional[str]
-) -> List[EventType]:
-    """Queue the conversation for a person of `tier` and say so."""
-    try:
-        result = await backend().handoff(
-            conversation_id=conversation_id(tracker), tier=tier, reason=reason, ticket=ticket
-        )
-    except (BackendUnavailable, BackendError):
-        dispatcher.utter_message(response="utter_handoff_failed")
-        return []
-    # The backend tells the queue position and wait in its own system message.
-    dispatcher.utter_message(
-        response="utter_handoff_queued", tier_name=TIER_NAMES.get(str(result.get("tier", tier)), tier)
-    )
-    return [SlotSet("handed_off", True)]
+def _yes_no_intent(intent: str) -> Optional[bool]:
+    return True if intent == "affirm" else False if intent == "deny" else None

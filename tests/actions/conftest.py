@@ -66,6 +66,9 @@ def responses(dispatcher: CollectingDispatcher) -> List[str]:
 
 @pytest.fixture
 def fake() -> Iterator[FakeBackend]:
+    from actions import intake
+
+    intake._CONTEXTS.clear()  # devices and zone are cached per contact
     backend = FakeBackend()
     use_backend(backend)
     yield backend

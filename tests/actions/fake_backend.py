@@ -12,6 +12,16 @@ CONTACTS = {
 }
 
 
+TIMEZONES = {"CABLEANDINA": "America/Bogota", "TELECARIBE": "America/Santo_Domingo"}
+DEVICES = {
+    "CABLEANDINA": [
+        {"name": "cmts-bog-01", "serial": "PLK-CMTS-0001", "model": "PL-CMTS 3200"},
+        {"name": "cmts-bog-02", "serial": "PLK-CMTS-0002", "model": "PL-CMTS 3200"},
+    ],
+    "TELECARIBE": [{"name": "olt-sdq-01", "serial": "PLK-OLT-0101", "model": "PL-OLT 1600"}],
+}
+
+
 class FakeBackend:
     def __init__(self, *, down: bool = False) -> None:
         self.down = down
@@ -21,6 +31,7 @@ class FakeBackend:
         self.training: List[Dict[str, Any]] = []
         self.codes: Dict[str, str] = {}
         self.alarms: Dict[str, List[Dict[str, Any]]] = {}  # by customer code
+        self.comments: List[Dict[str, Any]] = []
 
     def _check(self) -> None:
         if self.down:
@@ -30,13 +41,7 @@ class FakeBackend:
         self._check()
         if idempotency_key in self.keys:
             return self.tickets[self.keys[idempotency_key]]
-        facts = body["facts"]
-        priority = (
-            1
-            if facts.get("production_down") and not facts.get("solution_available")
-            else (2 if facts.get("severely_damaged") else 3 if facts.get("damaged") else 4)
-        )
-        tier = "L3" if priority == 1 else "L2" if body["type"] in ("software_bug", "enhancement") else "L1"
+        priority, tier = _classify(body)
         number = f"PL-2026-{len(self.tickets) + 1:06d}"
         history = [{"kind": "rma", "data": {"rma": "RMA-2026-000001"}}] if body["type"] == "hardware_failure" else []
         ticket = {
@@ -50,6 +55,8 @@ class FakeBackend:
             "covered": True,
             "coverage_note": "",
             "history": history,
+            "device": body.get("device") or body.get("device_text"),
+            "channel": body.get("channel", "chat"),
             "body": body,
         }
         self.tickets[number] = ticket
@@ -115,3 +122,51 @@ class FakeBackend:
     async def open_alarms(self, *, contact: str) -> List[Dict[str, Any]]:
         self._check()
         return list(self.alarms.get(CONTACTS[contact][0], []))
+
+    async def customer_devices(self, *, contact: str, customer: str) -> Dict[str, Any]:
+        self._check()
+        if CONTACTS[contact][0] != customer:
+            raise BackendError(404, "customer not found")
+        return {"customer": customer, "timezone": TIMEZONES[customer], "devices": DEVICES[customer]}
+
+    async def preview_ticket(self, *, contact: str, body: Dict[str, Any]) -> Dict[str, Any]:
+        """Priority as the seed's table, and the company's open tickets for the same device."""
+        self._check()
+        priority, tier = _classify(body)
+        customer = CONTACTS[contact][0]
+        device = body.get("device") or body.get("device_text")
+        duplicates = [
+            {k: t[k] for k in ("number", "title", "priority", "status", "channel", "device")}
+            | {"status_name": "nuevo"}
+            for t in reversed(list(self.tickets.values()))
+            if t["customer"] == customer and device and t.get("device") == device and t["status"] == "new"
+        ]
+        return {"priority": priority, "tier": tier, "covered": True, "coverage_note": "", "duplicates": duplicates}
+
+    async def add_comment(self, *, contact: str, number: str, text: str) -> Dict[str, Any]:
+        self._check()
+        ticket = self.tickets.get(number)
+        if ticket is None or ticket["customer"] != CONTACTS[contact][0]:
+            raise BackendError(404, "ticket not found")
+        self.comments.append({"number": number, "text": text})
+        return {"event": {"kind": "customer_message", "text": text}}
+
+
+def _classify(body: Dict[str, Any]) -> tuple[int, str]:
+    facts = body.get("facts") or {}
+    if facts.get("production_down"):
+        priority = 2 if facts.get("solution_available") else 1
+    elif facts.get("severely_damaged"):
+        priority = 3 if facts.get("solution_available") else 2
+    elif facts.get("damaged") or facts.get("most_operations_proceed") is False:
+        priority = 3
+    else:
+        priority = 4
+    kind = body.get("type")
+    if priority == 1 or (priority == 2 and kind in ("network_outage", "hardware_failure")):
+        tier = "L3"
+    elif kind in ("software_bug", "enhancement"):
+        tier = "L2"
+    else:
+        tier = "L1"
+    return priority, tier

@@ -7,13 +7,10 @@ import asyncio
 from conftest import make_tracker, responses, run
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.incident import (
-    ActionStartIncident,
-    ActionSubmitIncident,
-    ValidateIncidentForm,
-    incident_facts,
-    submission_key,
-)
+from actions import intake
+from actions.incident import ActionStartIncident, ActionSubmitIncident, ValidateIncidentForm
+from actions.incident_submit import ActionAskIncidentConfirmed
+from actions.intake import incident_facts, submission_key
 
 FORM_EVENT = [{"event": "active_loop", "name": "incident_form", "timestamp": 1700000000.0}]
 
@@ -32,8 +29,8 @@ def test_start_keeps_what_the_first_message_said(fake) -> None:
     slots = slots_of(events)
     assert slots["incident_type"] == "network_outage"
     assert slots["description"].startswith("la red está caída")
-    assert slots["since"] == "desde hace una hora"
-    assert slots["production_down"] is None  # earlier answers are forgotten
+    assert slots["since"]  # «desde hace una hora» as a time in the customer's zone
+    assert slots["production_down"] is True  # «está caída»
 
 
 def test_a_short_first_message_is_not_taken_as_the_description(fake) -> None:
@@ -48,6 +45,7 @@ def required(slots: dict, metadata: dict | None = None) -> list:
 
 def test_required_slots_depend_on_the_kind_and_the_answers(fake) -> None:
     assert required({"incident_type": "enhancement"}) == ["description", "incident_confirmed"]
+    assert required({}) == ["incident_type", "incident_confirmed"]  # the kind is asked first when unknown
     software = required({"incident_type": "software_bug"})
     assert {"version", "error_message"} <= set(software)
     hardware = required({"incident_type": "hardware_failure"})
@@ -62,23 +60,6 @@ def test_required_slots_depend_on_the_kind_and_the_answers(fake) -> None:
         "contact_email",
         "otp_code",
     ]
-
-
-def test_correcting_a_field_forgets_it_and_the_confirmation(fake) -> None:
-    tracker = make_tracker(slots={"incident_type": "network_outage"})
-    result = asyncio.run(ValidateIncidentForm().validate_correct_field("device", CollectingDispatcher(), tracker, {}))
-    assert result == {"correct_field": None, "device": None, "incident_confirmed": None}
-    dispatcher = CollectingDispatcher()
-    bad = asyncio.run(ValidateIncidentForm().validate_correct_field("version", dispatcher, tracker, {}))
-    assert bad == {"correct_field": None} and responses(dispatcher) == ["utter_correct_field_invalid"]
-
-
-def test_yes_no_answers_are_extracted_only_when_asked(fake) -> None:
-    form = ValidateIncidentForm()
-    asked = make_tracker(text="sí, todo caído", intent="inform", slots={"requested_slot": "production_down"})
-    assert asyncio.run(form.extract_production_down(CollectingDispatcher(), asked, {})) == {"production_down": True}
-    other = make_tracker(text="no", intent="deny", slots={"requested_slot": "device"})
-    assert asyncio.run(form.extract_production_down(CollectingDispatcher(), other, {})) == {}
 
 
 def test_facts_mirror_the_seed_questions() -> None:
@@ -160,13 +141,14 @@ def test_without_identity_no_ticket_is_opened(fake) -> None:
 
 
 def test_the_field_to_correct_may_be_typed_or_clicked() -> None:
-    from actions.incident import field_named
+    from actions.incident_submit import field_named
 
     fields = ["description", "device", "since", "production_down", "solution_available"]
     assert field_named("device", fields) == "device"
     assert field_named("Equipo", fields) == "device"
     assert field_named("la solución provisional", fields) == "solution_available"
     assert field_named("la versión", fields) is None  # not a question of this kind of request
+    assert field_named("el equipo, es cmts-bog-02", fields) == "device"
 
 
 def test_correction_buttons_offer_only_answered_fields_of_this_kind(fake) -> None:
@@ -177,3 +159,137 @@ def test_correction_buttons_offer_only_answered_fields_of_this_kind(fake) -> Non
     [message] = dispatcher.messages
     assert message["response"] == "utter_ask_incident_form_correct_field"
     assert [b["payload"] for b in message["buttons"]] == ['/inform{"correct_field":"description"}']
+
+
+# --- one customer turn inside the form -------------------------------------------------
+
+FORM_ACTIVE = [{"event": "active_loop", "name": "incident_form"}]
+
+
+def turn(text: str, slots: dict, *, intent: str = "inform", entities: list | None = None) -> tuple[list, dict]:
+    """Run the form's validation on one customer message; (responses, slot changes)."""
+    tracker = make_tracker(text=text, intent=intent, slots=slots, entities=entities, active_loop="incident_form")
+    dispatcher, events = run(ValidateIncidentForm(), tracker, DOMAIN)
+    return responses(dispatcher), {k: v for k, v in slots_of(events).items() if k != "requested_slot"}
+
+
+DOMAIN = {"forms": {"incident_form": {"required_slots": ["description"]}}, "slots": {}}
+OUTAGE = {"incident_type": "network_outage", "description": "se cayó la red del norte desde temprano"}
+
+
+def test_a_fact_given_in_passing_fills_its_slot_and_is_not_asked(fake) -> None:
+    said, changes = turn("en el cmts 2, desde las 9 y no tenemos alternativa", OUTAGE | {"requested_slot": "device"})
+    assert changes["device"] == "cmts-bog-02"
+    assert changes["since"].endswith("09:00-05:00")
+    assert changes["solution_available"] is False
+    assert said == []
+
+
+def test_a_correction_at_a_yes_no_question_is_not_its_answer(fake) -> None:
+    slots = OUTAGE | {"device": "cmts-bog-01", "since": "2026-12-03T09:00-05:00", "requested_slot": "production_down"}
+    said, changes = turn("no, el equipo es cmts-bog-02", slots)
+    assert changes["device"] == "cmts-bog-02"
+    assert "production_down" not in changes
+    assert said == ["utter_correction_noted"]
+
+
+def test_a_bare_no_answers_the_yes_no_question(fake) -> None:
+    _, changes = turn("no", OUTAGE | {"requested_slot": "production_down"}, intent="deny")
+    assert changes["production_down"] is False
+    _, changes = turn("sí, todo caído", OUTAGE | {"requested_slot": "production_down"})
+    assert changes["production_down"] is True
+
+
+def test_free_text_that_is_not_an_answer_is_asked_again_then_a_person_offered(fake) -> None:
+    slots = OUTAGE | {"device": "cmts-bog-01", "requested_slot": "since"}
+    said, changes = turn("la zona sur", slots, intent="nlu_fallback")
+    assert "since" not in changes and said == ["utter_intake_unclear"] and changes["intake_unclear"] == 1.0
+    said, changes = turn("asdf qwe", slots | {"intake_unclear": 1.0}, intent="nlu_fallback")
+    assert "since" not in changes and said == ["utter_intake_offer_human"]
+
+
+def test_a_digression_is_left_to_the_rules(fake) -> None:
+    said, changes = turn("¿cada cuánto me informan?", OUTAGE | {"requested_slot": "since"}, intent="ask_update_frequency")
+    assert changes == {} and said == []
+
+
+def test_a_serial_given_again_is_not_a_stop(fake) -> None:
+    slots = {"incident_type": "hardware_failure", "description": "x" * 10, "requested_slot": "serial_number"}
+    _, changes = turn("ya se lo di, SN-88231", slots, intent="stop")
+    assert changes["serial_number"] == "SN-88231"
+
+
+def test_unknown_answers_to_optional_details(fake) -> None:
+    slots = {"incident_type": "software_bug", "description": "x" * 10, "requested_slot": "version"}
+    _, changes = turn("no sé", slots, intent="deny")
+    assert changes["version"] == "no indicado"
+
+
+def test_a_correction_at_the_confirmation_changes_the_field_and_shows_the_card_again(fake) -> None:
+    slots = OUTAGE | {"device": "cmts-bog-01", "production_down": False, "requested_slot": "incident_confirmed"}
+    said, changes = turn("me equivoqué, sí está caída la producción", slots)
+    assert changes["production_down"] is True and "incident_confirmed" not in changes
+    assert said == ["utter_correction_noted"]
+
+
+def test_the_field_chooser_takes_a_typed_field_and_value(fake) -> None:
+    slots = OUTAGE | {"device": "cmts-bog-01", "incident_confirmed": False, "requested_slot": "correct_field"}
+    _, changes = turn("el equipo, es cmts-bog-02", slots)
+    assert changes["device"] == "cmts-bog-02" and changes["incident_confirmed"] is None
+    said, changes = turn("la versión", slots)  # not a field of a network fault
+    assert changes["correct_field"] is None and "device" not in changes
+    assert said == ["utter_correct_field_invalid"]
+
+
+def test_the_kind_is_asked_when_the_opening_did_not_say_it(fake) -> None:
+    _, changes = turn("/report_software_bug", {"requested_slot": "incident_type"}, intent="report_software_bug")
+    assert changes["incident_type"] == "software_bug"
+
+
+def test_an_open_ticket_for_the_same_device_is_offered(fake) -> None:
+    run(ActionSubmitIncident(), make_tracker(slots=P1_SLOTS, events=FORM_EVENT))
+    _, changes = turn("cmts-bog-01", OUTAGE | {"requested_slot": "device"})
+    assert changes["device"] == "cmts-bog-01"
+    assert '"number": "PL-2026-000001"' in changes["duplicate_ticket"]
+    tracker = make_tracker(slots=OUTAGE | {"device": "cmts-bog-01"} | {"duplicate_ticket": changes["duplicate_ticket"]})
+    assert "duplicate_decision" in asyncio.run(
+        ValidateIncidentForm().required_slots([], CollectingDispatcher(), tracker, {})
+    )
+    accepted = OUTAGE | {"device": "cmts-bog-01", "duplicate_ticket": changes["duplicate_ticket"],
+                         "duplicate_decision": True}  # fmt: skip
+    dispatcher, _ = run(ActionSubmitIncident(), make_tracker(slots=accepted, events=FORM_EVENT))
+    assert responses(dispatcher) == ["utter_ticket_comment_added"]
+    assert fake.comments[0]["number"] == "PL-2026-000001" and len(fake.tickets) == 1
+
+
+def test_the_ticket_stores_the_registered_device_and_details(fake) -> None:
+    slots = {
+        "incident_type": "software_bug",
+        "description": "el sistema bota un error 500 cuando saco el informe del mes",
+        "device": "CMTS BOG 02",
+        "version": "4.2",
+        "error_message": "error 500",
+        "since": "2026-12-03T09:00-05:00",
+        "production_down": False,
+        "most_operations_proceed": True,
+        "solution_available": False,
+        "incident_confirmed": True,
+    }
+    run(ActionSubmitIncident(), make_tracker(slots=slots, events=FORM_EVENT))
+    [ticket] = fake.tickets.values()
+    body = ticket["body"]
+    assert (body["device"], body["version"], body["error_message"]) == ("cmts-bog-02", "4.2", "error 500")
+    assert body["since"].startswith("2026-12-03T09:00")
+    assert "device_text" not in body
+
+
+def test_the_confirmation_card_lists_every_field_and_the_priority(fake) -> None:
+    slots = OUTAGE | {"device": "router-med-03", "since": "2026-12-03T09:00-05:00", "production_down": True,
+                      "solution_available": False, "incident_label": "falla de red"}  # fmt: skip
+    dispatcher, _ = run(ActionAskIncidentConfirmed(), make_tracker(slots=slots))
+    [card] = dispatcher.messages
+    summary = card["summary"]
+    assert "• Equipo: router-med-03 (no registrado)" in summary
+    assert "• Producción caída: sí" in summary
+    assert "Prioridad 1, atendida por Soporte de Nivel 3" in summary
+    assert "• Desde cuándo:" in summary and "09:00" in summary

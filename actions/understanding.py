@@ -1,0 +1,705 @@
+"""What one customer message states, whatever question is pending.
+
+The intake form asks for a device, since when, a version, an error message, a serial
+number and the support plan's priority questions. Customers give several of these in one
+sentence («se cayó toda la red en el cmts 2 desde las 9 y no tenemos alternativa»), in
+passing, or as a correction («no, el equipo es cmts-bog-02»). `understand` reads every
+message for all of them, so the form asks only what is still missing and never stores a
+correction as the answer to another question.
+
+Pure functions, no I/O: the caller passes the customer's registered devices, time zone
+and the current time.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+from zoneinfo import ZoneInfo
+
+# The slots the incident form fills from free text.
+TEXT_FIELDS = ("description", "device", "since", "version", "error_message", "serial_number")
+YES_NO_FIELDS = ("production_down", "most_operations_proceed", "solution_available")
+NOT_GIVEN = "no indicado"  # the customer does not know or has none (version, serial, error, since)
+
+NUMBER_WORDS = {
+    "un": 1,
+    "uno": 1,
+    "una": 1,
+    "dos": 2,
+    "tres": 3,
+    "cuatro": 4,
+    "cinco": 5,
+    "seis": 6,
+    "siete": 7,
+    "ocho": 8,
+    "nueve": 9,
+    "diez": 10,
+    "once": 11,
+    "doce": 12,
+    "media": 0.5,
+}
+WEEKDAYS = {"lunes": 0, "martes": 1, "miercoles": 2, "jueves": 3, "viernes": 4, "sabado": 5, "domingo": 6}
+MONTHS = {
+    "enero": 1,
+    "febrero": 2,
+    "marzo": 3,
+    "abril": 4,
+    "mayo": 5,
+    "junio": 6,
+    "julio": 7,
+    "agosto": 8,
+    "septiembre": 9,
+    "setiembre": 9,
+    "octubre": 10,
+    "noviembre": 11,
+    "diciembre": 12,
+}
+# Parts of the day as people say them, and the hour they usually mean.
+DAY_PARTS = {"madrugada": 3, "manana": 8, "mediodia": 12, "tarde": 15, "noche": 20}
+# Site codes in device names and the places customers call them by.
+PLACES = {
+    "bog": ("bogota",),
+    "sdq": ("santo domingo", "santodomingo"),
+    "med": ("medellin",),
+    "cal": ("cali",),
+    "baq": ("barranquilla",),
+    "stg": ("santiago",),
+    "lim": ("lima",),
+    "uio": ("quito",),
+    "ccs": ("caracas",),
+    "pty": ("panama",),
+    "mex": ("mexico",),
+}
+DEVICE_KINDS = (
+    "cmts",
+    "olt",
+    "onu",
+    "ont",
+    "router",
+    "switch",
+    "servidor",
+    "server",
+    "firewall",
+    "nodo",
+    "ccap",
+    "bras",
+)
+
+
+def plain(text: str) -> str:
+    """Lowercase, without accents, punctuation reduced to spaces (keeps @ . / - : for values)."""
+    text = unicodedata.normalize("NFKD", text.lower())
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    return " ".join(re.sub(r"[^\w@./\-: ]", " ", text).split())
+
+
+def squash(text: str) -> str:
+    """Letters and digits only: «CMTS BOG 01», «cmts-bog-01» and «cmtsbog01» are the same."""
+    return re.sub(r"[^a-z0-9]", "", plain(text))
+
+
+@dataclass(frozen=True)
+class KnownDevice:
+    name: str
+    serial: str = ""
+    model: str = ""
+
+
+@dataclass
+class Understanding:
+    """Everything one message states. None means «not said»."""
+
+    device: Optional[str] = None
+    device_registered: bool = False
+    device_candidates: Tuple[str, ...] = ()  # registered devices it could mean (ambiguous mention)
+    serial_number: Optional[str] = None
+    version: Optional[str] = None
+    error_message: Optional[str] = None
+    since: Optional[str] = None  # ISO 8601 in the customer's zone, or NOT_GIVEN
+    production_down: Optional[bool] = None
+    most_operations_proceed: Optional[bool] = None
+    solution_available: Optional[bool] = None
+    kind: Optional[str] = None
+    correction: bool = False  # «no, …», «perdón», «me equivoqué»
+    named_field: Optional[str] = None  # the field the message names («el equipo es …»)
+    answer: Optional[bool] = None  # a plain yes/no at the start of the message
+    unknown: bool = False  # «no sé», «no tengo», «ninguno»
+    facts: Dict[str, object] = field(default_factory=dict)
+
+    def values(self) -> Dict[str, object]:
+        """The slots this message fills, by slot name."""
+        found: Dict[str, object] = {}
+        for name in ("device", "serial_number", "version", "error_message", "since", *YES_NO_FIELDS):
+            value = getattr(self, name)
+            if value is not None:
+                found[name] = value
+        return found
+
+
+# --- yes / no ---------------------------------------------------------------------
+
+YES_START = re.compile(
+    r"^(si|sip|sii+|claro|correcto|exacto|asi es|afirmativo|por supuesto|efectivamente|dale|ok|okey|vale|listo|"
+    r"de acuerdo|totalmente|eso es|en efecto|obvio|sisi)\b"
+)
+NO_START = re.compile(r"^(no|nop|nope|negativo|para nada|nada que ver|tampoco|aun no|todavia no|nel)\b")
+CORRECTION = re.compile(
+    r"\b(perdon|perdone|disculpe?|me equivoque|me confundi|corrijo|correccion|corregir|en realidad|mejor dicho|"
+    r"quise decir|error mio|mas bien|fe de erratas|rectifico)\b"
+)
+UNKNOWN = re.compile(
+    r"^(no se|no lo se|ni idea|no sabria|no estoy segur[oa]|no recuerdo|no me acuerdo|desconozco|no tengo idea|"
+    r"no tengo (?:ese dato|el dato|esa informacion)|ninguno|ninguna|no hay|no aparece (?:ningun|nada)|"
+    r"no sale (?:ningun|nada)|no tiene|sin mensaje|no muestra|no tengo|no aplica|n/a)\b"
+)
+
+
+# --- priority facts -----------------------------------------------------------------
+# Checked in order: a negative pattern wins over the positive one it contains.
+
+DOWN_NO = re.compile(
+    r"\b(no (?:esta|estan) (?:caid[ao]s?|abajo|parad[ao]s?)|no (?:se ha|se) caido|sigue(?:n)? funcionando|"
+    r"no hay (?:una )?caida|funciona(?:n)? (?:a medias|parcialmente|lento|con lentitud)|no es (?:una )?caida total|"
+    r"podemos seguir (?:trabajando|operando)|seguimos (?:trabajando|operando|funcionando)|"
+    r"(?:la )?(?:red|produccion|operacion) (?:sigue|funciona)|la mitad|algun[oa]s|parte de|unos cuantos|"
+    r"intermitente|de vez en cuando|a ratos|lent[oa]s?)\b"
+)
+DOWN_YES = re.compile(
+    r"\b(se (?:nos )?(?:cayo|callo|cayeron|murio|murieron|fue|apago)|(?:esta|estan|quedo|quedaron) (?:tod[oa]s? )?"
+    r"(?:caid[ao]s?|abajo|parad[ao]s?|muert[oa]s?|fuera de servicio)|caida (?:total|general|completa)|"
+    r"tod[oa]s? (?:caid[ao]s?|abajo|parad[ao]s?)|(?:sin|no hay|no tienen|no tenemos|ningun abonado tiene|"
+    r"nadie tiene) (?:servicio|internet|senal|conexion)|ningun (?:abonado|cliente|usuario)|"
+    r"no funciona nada|nada funciona|no levanta|no responde nada|"
+    r"(?:produccion|operacion|red) (?:caida|parada|detenida)|"
+    r"(?:red|produccion|operacion|servicio) (?:esta|estan) (?:caid[ao]|parad[ao]|detenid[ao])|"
+    r"(?:caid[ao]|parad[ao]|detenid[ao]) (?:la|el|toda la|todo el) (?:red|produccion|operacion|servicio|sistema)|"
+    r"(?:esta|estan) (?:caid[ao]s?|parad[ao]s?)|caid[ao]s?|todo abajo|apagon)\b"
+)
+PROCEED_NO = re.compile(
+    r"\b(muy afectad[ao]s?|gravemente|grave|seriamente|casi nada funciona|no podemos (?:operar|trabajar|seguir)|"
+    r"no se puede (?:operar|trabajar|seguir)|la mayoria (?:no|de los \w+ no|de las \w+ no)|"
+    r"(?:la )?mitad de (?:los|las)|impacto (?:fuerte|grande|grave|critico|significativo)|"
+    r"(?:muchos|muchas|la mayoria de) (?:abonados|clientes|usuarios|nodos|operaciones) (?:sin|no)|"
+    r"(?:operacion|operaciones) (?:muy )?(?:afectada|afectadas|comprometida)|paralizad[ao]s?)\b"
+)
+PROCEED_YES = re.compile(
+    r"\b(podemos seguir(?: trabajando| operando)?|seguimos (?:trabajando|operando|funcionando)|"
+    r"(?:la )?mayoria (?:de (?:las|los) \w+ )?(?:sigue|siguen|funciona|funcionan|anda|andan|opera|operan)|"
+    r"(?:casi )?todo (?:lo demas )?(?:sigue|funciona|anda)|afecta (?:a )?(?:poc[oa]s|algun[oa]s|un[oa]s)|"
+    r"solo (?:afecta|falla|es)|impacto (?:menor|bajo|leve|minimo)|no es grave|podemos trabajar|se puede trabajar|"
+    r"se puede seguir|leve|algun[oa]s (?:reportes|usuarios|abonados|clientes|funciones))\b"
+)
+WORKAROUND_NO = re.compile(
+    r"\b((?:no|ni) (?:tenemos|hay|existe|encontramos|contamos con|tengo) (?:ninguna |una |un |algun[ao]? )?"
+    r"(?:solucion|alternativa|workaround|forma|manera|plan b|salida|como)|sin (?:ninguna )?(?:solucion|alternativa|"
+    r"workaround|plan b)|no (?:tenemos|hay) como (?:rodearlo|evitarlo|seguir)|no (?:podemos|se puede) rodear|"
+    r"ninguna (?:solucion|alternativa))\b"
+)
+WORKAROUND_YES = re.compile(
+    r"\b((?:tenemos|hay|existe|usamos|encontramos|aplicamos|contamos con) (?:una |un )?(?:solucion provisional|"
+    r"solucion temporal|alternativa|workaround|forma de rodearlo|plan b|parche)|lo (?:estamos )?rodea(?:mos|ndo)|"
+    r"(?:reiniciando|reinicio|con un reinicio) (?:se |lo )?(?:arregla|resuelve|soluciona|vuelve)|"
+    r"por ahora (?:lo )?(?:resolvemos|sacamos|hacemos)|de forma manual|manualmente|a mano)\b"
+)
+
+# --- kind of request (for openings the classifier did not understand) -------------------
+
+KIND_WORDS: Dict[str, Sequence[str]] = {
+    "software_bug": (
+        r"\berror\b",
+        r"\bbug\b",
+        r"\bexcepcion\b",
+        r"\b(?:aplicacion|software|sistema|plataforma|portal|panel|modulo|reporte|reportes|informe|informes)\b",
+        r"\bse (?:cuelga|colgo|congela|traba|trabo)\b",
+        r"\bbota\b",
+        r"\bv?\d+\.\d+\b",
+        r"\bfalla(?:n)?\b",
+    ),
+    "hardware_failure": (
+        r"\bno (?:prende|enciende|arranca)\b",
+        r"\bse (?:quemo|apago solo|reinicia solo)\b",
+        r"\b(?:fuente|ventilador|tarjeta|puerto|modulo optico|sfp|placa|led|leds|luces?)\b",
+        r"\b(?:danad[ao]|averiad[ao]|roto|rota|quemad[ao])\b",
+        r"\b(?:reemplazo|sustitucion|cambio del equipo|rma)\b",
+        r"\b(?:serie|serial)\b",
+    ),
+    "network_outage": (
+        r"\bred\b",
+        r"\bnodos?\b",
+        r"\b(?:caid[ao]s?|cayo|caida)\b",
+        r"\bsin servicio\b",
+        r"\b(?:abonados|suscriptores)\b",
+        r"\b(?:enlace|latencia|paquetes|cortes?|intermitencia|senal)\b",
+        r"\bno (?:responde|responden|levanta|hay internet)\b",
+        r"\b(?:cmts|olt)\b",
+    ),
+    "enhancement": (
+        r"\bseria (?:bueno|util|genial|ideal)\b",
+        r"\bme gustaria que\b",
+        r"\b(?:podrian|pueden|se podria) (?:agregar|anadir|incluir|sumar|hacer que)\b",
+        r"\b(?:mejora|nueva funcion|funcionalidad nueva|desarrollo)\b",
+        r"\bexportar\b",
+        r"\bque (?:el sistema|la plataforma|el panel) (?:permita|tenga)\b",
+    ),
+    "configuration": (
+        r"\bcomo (?:configuro|se configura|hago|puedo|activo|cambio)\b",
+        r"\b(?:configurar|configuracion|parametrizar|activar)\b",
+        r"\b(?:me echan|echarme|darme) una mano\b",
+        r"\bayuda(?:rme)? (?:para|a|con)\b",
+        r"\bno se como\b",
+        r"\bque (?:las alarmas|los avisos|las alertas) (?:me )?lleguen\b",
+    ),
+}
+
+
+def detect_kind(text: str) -> Optional[str]:
+    """The kind of request a message describes, when it clearly describes one."""
+    value = plain(text)
+    scores = {kind: sum(1 for p in patterns if re.search(p, value)) for kind, patterns in KIND_WORDS.items()}
+    if scores["enhancement"] and scores["enhancement"] >= max(scores["software_bug"], 1):
+        return "enhancement"
+    if scores["configuration"] and scores["configuration"] >= scores["software_bug"]:
+        return "configuration"
+    best = max(scores, key=lambda k: scores[k])
+    if scores[best] == 0:
+        return None
+    if best == "software_bug" and scores["software_bug"] == 1 and re.search(r"\bfalla(?:n)?\b", value):
+        return None if not scores["network_outage"] else "network_outage"
+    return best
+
+
+def impact(text: str) -> Dict[str, bool]:
+    """The priority facts a sentence states (production down, most operations proceed, workaround)."""
+    value = plain(text)
+    facts: Dict[str, bool] = {}
+    if WORKAROUND_NO.search(value):
+        facts["solution_available"] = False
+    elif WORKAROUND_YES.search(value):
+        facts["solution_available"] = True
+    # Remove the workaround clause so «no tenemos cómo seguir» is not read as an impact.
+    rest = WORKAROUND_NO.sub(" ", value)
+    if PROCEED_YES.search(rest):
+        facts["most_operations_proceed"] = True
+        facts["production_down"] = False
+    if PROCEED_NO.search(rest):
+        facts["most_operations_proceed"] = False
+    if DOWN_NO.search(rest):
+        facts["production_down"] = False
+    elif DOWN_YES.search(rest):
+        facts["production_down"] = True
+        facts.pop("most_operations_proceed", None)  # nothing proceeds when production is down
+    return facts
+
+
+# --- devices ------------------------------------------------------------------------
+
+
+def _tokens(name: str) -> List[str]:
+    return [t for t in re.split(r"[^a-z0-9]+", plain(name)) if t]
+
+
+def match_device(text: str, devices: Iterable[KnownDevice]) -> Tuple[Optional[str], Tuple[str, ...]]:
+    """(registered device, candidates) a text names: exact, without hyphens or accents, partial, fuzzy.
+
+    «el cmts 2» → cmts-bog-02; «la olt de santo domingo» → olt-sdq-01; «cmst-bog-01» → cmts-bog-01.
+    An ambiguous mention («el cmts» with two CMTS) gives no device and the candidates.
+    """
+    devices = list(devices)
+    if not devices:
+        return None, ()
+    value = plain(text)
+    flat = squash(text)
+    words = set(re.findall(r"[a-z0-9]+", value))
+    exact = [d for d in devices if squash(d.name) and squash(d.name) in flat]
+    exact += [d for d in devices if d.serial and squash(d.serial) in flat and d not in exact]
+    if len(exact) == 1:
+        return exact[0].name, ()
+    if len(exact) > 1:
+        longest = max(exact, key=lambda d: len(squash(d.name)))
+        return longest.name, ()
+    scored: List[Tuple[int, KnownDevice]] = []
+    for device in devices:
+        tokens = _tokens(device.name)
+        kind = next((t for t in tokens if t in DEVICE_KINDS), tokens[0] if tokens else "")
+        if not kind or kind not in words:
+            continue
+        score = 1
+        numbers = [int(t) for t in tokens if t.isdigit()]
+        said_numbers = {int(w) for w in words if w.isdigit() and len(w) <= 3}
+        said_numbers |= {int(NUMBER_WORDS[w]) for w in words if w in NUMBER_WORDS and NUMBER_WORDS[w] >= 1}
+        if numbers and said_numbers:
+            if numbers[-1] in said_numbers:
+                score += 2
+            else:
+                continue
+        for token in tokens:
+            if token in PLACES and (token in words or any(place in value for place in PLACES[token])):
+                score += 2
+        scored.append((score, device))
+    if scored:
+        best = max(s for s, _ in scored)
+        top = [d for s, d in scored if s == best]
+        if len(top) == 1:
+            return top[0].name, ()
+        return None, tuple(d.name for d in top)
+    # Typos: a word close to a device name («cmst-bog-01», «cmtsbog1»).
+    for word in re.findall(r"[a-z0-9][a-z0-9\-_.]{4,}", value):
+        for device in devices:
+            if difflib.SequenceMatcher(None, squash(word), squash(device.name)).ratio() >= 0.84:
+                return device.name, ()
+    return None, ()
+
+
+UNREGISTERED = re.compile(r"\b([a-z]{2,}[a-z0-9]*(?:[-_][a-z0-9]+){1,4})\b")
+DEVICE_PHRASE = re.compile(
+    r"\b(?:el|la|del|de la|en el|en la)\s+((?:" + "|".join(DEVICE_KINDS) + r")(?:\s+(?:de\s+)?[a-z0-9\-]+){0,3})"
+)
+
+
+def device_as_written(text: str) -> Optional[str]:
+    """A device name the customer wrote that is not registered («router-med-03», «el servidor de reportes»)."""
+    original = text.strip()
+    for match in UNREGISTERED.finditer(plain(original)):
+        candidate = match.group(1)
+        if any(ch.isdigit() for ch in candidate) and not re.fullmatch(r"(?:sn|plk|v)[-_]?\d.*", candidate):
+            if not re.match(r"(?:error|http|codigo)", candidate):
+                return candidate
+    return None
+
+
+def clean_device_answer(text: str) -> str:
+    """An answer to «¿Qué equipo…?» without the filler around the name."""
+    value = " ".join(text.strip().split())
+    value = re.sub(
+        r"^(?:(?:no|si|perdon|disculpe?)[,.]?\s+)?(?:(?:el|es el|es la|la|del|de la|en el|en la)\s+)?"
+        r"(?:equipo|producto|dispositivo)\s+(?:afectado\s+)?(?:es\s+)?(?:el\s+|la\s+)?",
+        "",
+        value,
+        flags=re.IGNORECASE,
+    )
+    value = re.sub(r"^(?:es\s+)?(?:el|la)\s+", "", value, flags=re.IGNORECASE)
+    return value.strip(" .,;:")[:100]
+
+
+# --- serial, version, error -------------------------------------------------------------
+
+SERIAL_LABELLED = re.compile(
+    r"(?:\bn(?:u|ú)mero de serie|\bnro\.? de serie|\bserie|\bserial|\bs/n|\bsn)\s*(?:es|:|#|n[oº°]\.?)?\s*(?:el\s+)?"
+    r"([A-Za-z0-9][A-Za-z0-9\-/]{2,39})",
+    re.IGNORECASE,
+)
+SERIAL_SHAPE = re.compile(r"\b((?:SN|S/N|PLK|SER)[-/]?[A-Z0-9]*\d[A-Z0-9\-]{2,})\b", re.IGNORECASE)
+VERSION_LABELLED = re.compile(
+    r"(?:\bversi[oó]n|\brelease|\bfirmware|\bsoftware)\s*(?:es\s+)?(?:la\s+)?(?:de\s+)?(?::\s*)?v?\.?\s*"
+    r"(\d+(?:\.\d+){0,3}[a-z]?)\b",
+    re.IGNORECASE,
+)
+VERSION_SHAPE = re.compile(r"(?<![\w.])v\.?\s?(\d+(?:\.\d+){0,3})\b", re.IGNORECASE)
+VERSION_BARE = re.compile(r"(?<![\w.:/])(\d+\.\d+(?:\.\d+){0,2})(?![\w.:/])")
+QUOTED = re.compile(r"[«\"“']([^«»\"“”']{3,300})[»\"”']")
+ERROR_CODE = re.compile(
+    r"\b((?:error|codigo de error|c[oó]digo|fallo|excepci[oó]n)\s*(?:de\s+)?(?:tipo\s+)?[:#]?\s*"
+    r"(?:[A-Za-z]{0,6}[-_]?\d{2,}[A-Za-z0-9\-_]*|[A-Z][A-Za-z]+(?:Exception|Error|Timeout)))",
+    re.IGNORECASE,
+)
+ERROR_NAMED = re.compile(
+    r"\b(?:sale|aparece|muestra|dice|bota|tira|arroja|lanza|salta|da)\s+(?:el\s+|un\s+|este\s+)?"
+    r"(?:mensaje|error|aviso|alerta)\s*(?:de\s+)?(?::\s*)?(.{3,200}?)(?:[.;]|$)",
+    re.IGNORECASE,
+)
+ERROR_WORDS = re.compile(
+    r"\b(timeout|time out|connection refused|acceso denegado|access denied|not found|internal server error|"
+    r"sin conexi[oó]n con la base de datos|permission denied|out of memory)\b",
+    re.IGNORECASE,
+)
+
+
+def find_serial(text: str) -> Optional[str]:
+    for pattern in (SERIAL_LABELLED, SERIAL_SHAPE):
+        match = pattern.search(text)
+        if match:
+            value = match.group(1).strip(".,;:").upper()
+            if any(ch.isdigit() for ch in value) and value.lower() not in ("es", "el"):
+                return value[:100]
+    return None
+
+
+def find_version(text: str, *, asked: bool = False) -> Optional[str]:
+    for pattern in (VERSION_LABELLED, VERSION_SHAPE):
+        match = pattern.search(text)
+        if match:
+            return match.group(1)[:50]
+    if asked:
+        match = VERSION_BARE.search(text) or re.search(r"\b(\d{1,3})\b", text)
+        if match:
+            return match.group(1)[:50]
+    return None
+
+
+def find_error(text: str) -> Optional[str]:
+    quoted = QUOTED.search(text)
+    if quoted:
+        return quoted.group(1).strip()[:2000]
+    code = ERROR_CODE.search(text)
+    if code:
+        return " ".join(code.group(1).split())[:2000]
+    named = ERROR_NAMED.search(text)
+    if named and not re.match(r"(?:cuando|al|si)\b", named.group(1).strip(), re.IGNORECASE):
+        return named.group(1).strip(" ,")[:2000]
+    words = ERROR_WORDS.search(text)
+    if words:
+        return words.group(1)
+    return None
+
+
+def clean_error_answer(text: str) -> str:
+    value = " ".join(text.strip().split())
+    quoted = QUOTED.search(value)
+    if quoted:
+        return quoted.group(1).strip()[:2000]
+    value = re.sub(
+        r"^(?:(?:el\s+)?mensaje\s+(?:de error\s+)?(?:es|dice)\s*:?\s*|(?:sale|aparece|dice|muestra)\s*:?\s*)",
+        "",
+        value,
+        flags=re.IGNORECASE,
+    )
+    return value.strip(" .")[:2000]
+
+
+# --- since when ---------------------------------------------------------------------------
+
+TEMPORAL = re.compile(
+    r"\b(desde|hace|ayer|anoche|antier|anteayer|hoy|manana|tarde|noche|madrugada|mediodia|semana|dia|dias|hora|"
+    r"horas|minutos|rato|momento|lunes|martes|miercoles|jueves|viernes|sabado|domingo|enero|febrero|marzo|abril|"
+    r"mayo|junio|julio|agosto|septiembre|setiembre|octubre|noviembre|diciembre|empezo|comenzo|inicio|arranco|"
+    r"despues|antes|cuando|recien|ahora|temprano|am|pm|\d{1,2}:\d{2}|\d{1,2}h)\b"
+)
+
+
+def _number(word: str) -> Optional[float]:
+    if word.isdigit():
+        return float(word)
+    return float(NUMBER_WORDS[word]) if word in NUMBER_WORDS else None
+
+
+def _clock(hour: int, minute: int, part: Optional[str], ampm: Optional[str]) -> Tuple[int, int]:
+    if ampm == "pm" and hour < 12:
+        hour += 12
+    elif ampm == "am" and hour == 12:
+        hour = 0
+    elif part in ("tarde", "noche") and hour < 12:
+        hour += 12
+    return hour % 24, minute
+
+
+HOUR_WORDS = "una|dos|tres|cuatro|cinco|seis|siete|ocho|nueve|diez|once|doce"
+CLOCKS = (
+    re.compile(
+        r"\b(?:a las|desde las|de las|las|a la|desde la|tipo|como a las|eso de las)\s+"
+        rf"(?P<h>\d{{1,2}}|{HOUR_WORDS})(?::(?P<m>\d{{2}})|\s+y\s+(?P<half>media|cuarto))?\s*(?:h|hs|hrs)?\s*"
+        r"(?P<ampm>am|pm)?\b"
+    ),
+    re.compile(r"\b(?P<h>\d{1,2}):(?P<m>\d{2})\s*(?P<ampm>am|pm)?\b"),
+    re.compile(r"\b(?P<h>\d{1,2})\s*(?P<ampm>am|pm)\b"),
+    re.compile(r"\b(?P<h>\d{1,2})\s*(?:h|hs|hrs)\b"),
+)
+
+
+def _find_clock(value: str) -> Optional[Tuple[int, int, Optional[str]]]:
+    for pattern in CLOCKS:
+        match = pattern.search(value)
+        if match:
+            groups = match.groupdict()
+            hour_word = groups["h"]
+            hour = int(hour_word) if hour_word.isdigit() else int(NUMBER_WORDS[hour_word])
+            minute = int(groups.get("m") or 0)
+            if groups.get("half") == "media":
+                minute = 30
+            elif groups.get("half") == "cuarto":
+                minute = 15
+            return hour, minute, groups.get("ampm")
+    return None
+
+
+def parse_since(text: str, *, now: datetime, tz: str) -> Optional[datetime]:
+    """When something started, from how people say it, in the customer's time zone.
+
+    «desde las 9», «hace una hora», «desde ayer», «desde anoche», «desde el lunes»,
+    «desde el 1 de diciembre», «desde esta mañana», «hace media hora», «recién».
+    Times that would be in the future mean the last time it was that hour.
+    """
+    zone = ZoneInfo(tz)
+    local = now.astimezone(zone)
+    value = plain(text).replace("a.m.", "am").replace("p.m.", "pm").replace("a. m.", "am").replace("p. m.", "pm")
+    value = re.sub(r"\b(\d{1,2})\s*(am|pm)\b", r"\1 \2", value)
+    value = re.sub(r"\bsanto domingo\b", " ", value)  # a place, not a weekday
+
+    ago = re.search(
+        r"\bhace\s+(?:como\s+|unos?\s+|unas\s+|mas de\s+|casi\s+)?(\d+|un|una|dos|tres|cuatro|cinco|seis|siete|ocho|"
+        r"nueve|diez|once|doce|media)\s*(?:hora\s+y\s+media\s*)?(minutos?|min|horas?|h|dias?|semanas?)?\b",
+        value,
+    )
+    if ago:
+        amount = _number(ago.group(1)) or 0.0
+        unit = ago.group(2) or ("horas" if ago.group(1) == "media" else "")
+        if ago.group(1) == "media" and not ago.group(2):
+            return local - timedelta(minutes=30)
+        if "y media" in value[ago.start() : ago.end() + 10]:
+            amount += 0.5
+        if unit.startswith("min"):
+            return local - timedelta(minutes=amount)
+        if unit.startswith("h"):
+            return local - timedelta(hours=amount)
+        if unit.startswith("dia"):
+            return (local - timedelta(days=amount)).replace(second=0, microsecond=0)
+        if unit.startswith("semana"):
+            return (local - timedelta(weeks=amount)).replace(second=0, microsecond=0)
+    if re.search(r"\bhace (?:un )?(?:rato|ratito)\b", value):
+        return local - timedelta(minutes=30)
+    if re.search(r"\b(recien|ahora mismo|hace un momento|justo ahora|en este momento|hace nada)\b", value):
+        return local.replace(second=0, microsecond=0)
+
+    # A day: ayer, anoche, anteayer, hoy, a weekday, or a date.
+    day: Optional[datetime] = None
+    default_hour: Optional[int] = None
+    if re.search(r"\b(anteayer|antier|antes de ayer)\b", value):
+        day = local - timedelta(days=2)
+    elif re.search(r"\banoche\b", value):
+        day, default_hour = local - timedelta(days=1), 21
+    elif re.search(r"\bayer\b", value):
+        day = local - timedelta(days=1)
+    elif re.search(r"\b(hoy|esta manana|esta tarde|esta noche|esta madrugada)\b", value):
+        day = local
+    weekday = re.search(r"\b(lunes|martes|miercoles|jueves|viernes|sabado|domingo)\b", value)
+    if day is None and weekday:
+        back = (local.weekday() - WEEKDAYS[weekday.group(1)]) % 7 or 7
+        day = local - timedelta(days=back)
+    spoken = re.search(r"\b(\d{1,2}) de (" + "|".join(MONTHS) + r")\b", value)
+    numeric = re.search(r"\b(\d{1,2})/(\d{1,2})(?:/(\d{2,4}))?\b", value)
+    try:
+        if spoken:
+            candidate = local.replace(month=MONTHS[spoken.group(2)], day=int(spoken.group(1)))
+            day = candidate if candidate <= local else candidate.replace(year=local.year - 1)
+        elif numeric:
+            year = int(numeric.group(3)) if numeric.group(3) else local.year
+            year = year + 2000 if year < 100 else year
+            candidate = local.replace(year=year, month=int(numeric.group(2)), day=int(numeric.group(1)))
+            day = candidate if candidate <= local else candidate.replace(year=candidate.year - 1)
+    except ValueError:
+        return None
+
+    part = next((p for p in DAY_PARTS if re.search(rf"\b(?:la |esta |en la |por la |de la ){p}\b", value)), None)
+    clock = _find_clock(value)
+    if clock:
+        hour, minute, ampm = clock
+        if hour > 23 or minute > 59:
+            return None
+        hour, minute = _clock(hour, minute, part, ampm)
+    elif part is not None:
+        hour, minute = DAY_PARTS[part], 0
+    elif default_hour is not None:
+        hour, minute = default_hour, 0
+    elif day is not None:
+        hour, minute = 0, 0
+    else:
+        return None
+    base = day or local
+    moment = base.replace(hour=hour, minute=minute, second=0, microsecond=0)
+    if day is None and moment > local:
+        moment -= timedelta(days=1)  # «desde las 9» said at 8:00 means yesterday at 9
+    return moment
+
+
+def looks_temporal(text: str) -> bool:
+    return bool(TEMPORAL.search(re.sub(r"\bsanto domingo\b", " ", plain(text))))
+
+
+# --- the whole message ----------------------------------------------------------------------
+
+FIELD_NAMES = {
+    "device": r"(?:el |la )?(?:equipo|producto|dispositivo|cmts|olt|router|servidor)",
+    "version": r"(?:la )?versi[oó]n",
+    "serial_number": r"(?:el )?(?:n[uú]mero de )?(?:serie|serial)",
+    "error_message": r"(?:el )?(?:mensaje(?: de error)?|error)",
+    "since": r"(?:desde|empez[oó]|comenz[oó]|la hora|la fecha)",
+    "description": r"(?:la )?descripci[oó]n",
+    "production_down": r"(?:la )?producci[oó]n|ca[ií]d[ao]",
+    "most_operations_proceed": r"(?:las )?operaciones",
+    "solution_available": r"(?:soluci[oó]n|alternativa|workaround)",
+}
+
+
+def named_field(text: str) -> Optional[str]:
+    """The field a correction names: «el equipo es…», «la versión es…», «perdón, la serie…»."""
+    value = text.lower()
+    for name, pattern in FIELD_NAMES.items():
+        if re.search(rf"(?:^|[\s,.;:¡!¿])(?:{pattern})\s*(?:,\s*)?(?:es|era|:|correct[oa] es|real es|sería)\b", value):
+            return name
+    return None
+
+
+def understand(
+    text: str,
+    *,
+    devices: Sequence[KnownDevice] = (),
+    now: Optional[datetime] = None,
+    tz: str = "UTC",
+    requested: Optional[str] = None,
+) -> Understanding:
+    """Everything `text` states; `requested` is the question pending (for bare answers such as «4.2»)."""
+    raw = " ".join(str(text or "").split())
+    result = Understanding()
+    if not raw or raw.startswith("/"):
+        return result
+    value = plain(raw)
+    now = now or datetime.now(ZoneInfo(tz))
+    result.correction = bool(CORRECTION.search(value))
+    result.named_field = named_field(raw)
+    if NO_START.match(value) and (result.named_field or _states_other_field(raw, requested)):
+        result.correction = True
+    if UNKNOWN.match(value):
+        result.unknown = True
+    if YES_START.match(value):
+        result.answer = True
+    elif NO_START.match(value):
+        result.answer = False
+
+    result.serial_number = find_serial(raw)
+    result.version = find_version(raw, asked=requested == "version")
+    result.error_message = find_error(raw)
+    registered, candidates = match_device(raw, devices)
+    if registered:
+        result.device, result.device_registered = registered, True
+    elif candidates:
+        result.device_candidates = candidates
+    else:
+        result.device = device_as_written(raw)
+    if result.serial_number and result.device and not result.device_registered:
+        if squash(result.device) == squash(result.serial_number):
+            result.device = None
+    since = parse_since(raw, now=now, tz=tz) if looks_temporal(raw) else None
+    if since is not None:
+        result.since = since.isoformat(timespec="minutes")
+    for fact, flag in impact(raw).items():
+        setattr(result, fact, flag)
+    result.kind = detect_kind(raw)
+    return result
+
+
+def _states_other_field(text: str, requested: Optional[str]) -> bool:
+    """Whether the message after a leading «no» gives a value for a field other than the one asked."""
+    rest = re.sub(r"^\W*no\b[\s,.;:!]*", "", text.strip(), flags=re.IGNORECASE)
+    if not rest:
+        return False
+    if requested != "serial_number" and find_serial(rest):
+        return True
+    if requested != "version" and find_version(rest):
+        return True
+    if requested != "device" and (device_as_written(rest) or DEVICE_PHRASE.search(plain(rest))):
+        return True
+    return False
