@@ -12,6 +12,9 @@ from typing import Any, Dict, List, Optional, Protocol
 
 import aiohttp
 
+# The most open alarms one question fetches; when this many come back there may be more.
+OPEN_ALARMS_LIMIT = 10
+
 
 class BackendError(Exception):
     """The backend refused the request; `status` and `detail` say why."""
@@ -38,6 +41,8 @@ class Backend(Protocol):
     async def get_ticket(self, *, contact: str, number: str) -> Optional[Dict[str, Any]]: ...
 
     async def open_tickets(self, *, contact: str) -> List[Dict[str, Any]]: ...
+
+    async def open_tickets_page(self, *, contact: str, limit: int) -> Dict[str, Any]: ...
 
     async def deployment_plan(self, *, contact: str, customer: str) -> Dict[str, Any]: ...
 
@@ -112,6 +117,14 @@ class BackendClient:
         body = await self._request("GET", "/api/v1/tickets?status=new,open,pending_customer&limit=20", contact=contact)
         return list(body["items"])
 
+    async def open_tickets_page(self, *, contact: str, limit: int) -> Dict[str, Any]:
+        """`{items, total}`: the first `limit` open tickets of the company (most urgent update first) and how many
+        are open in all, so that a shortened list can say so."""
+        result: Dict[str, Any] = await self._request(
+            "GET", f"/api/v1/tickets?status=new,open,pending_customer&limit={int(limit)}", contact=contact
+        )
+        return result
+
     async def deployment_plan(self, *, contact: str, customer: str) -> Dict[str, Any]:
         result: Dict[str, Any] = await self._request(
             "GET", f"/api/v1/customers/{customer}/deployment-plan", contact=contact
@@ -146,7 +159,7 @@ class BackendClient:
 
     async def open_alarms(self, *, contact: str) -> List[Dict[str, Any]]:
         """The open alarms of the contact's company (SNMP monitoring)."""
-        body = await self._request("GET", "/api/v1/alarms?limit=10", contact=contact)
+        body = await self._request("GET", f"/api/v1/alarms?limit={OPEN_ALARMS_LIMIT}", contact=contact)
         return list(body["alarms"])
 
     async def customer_devices(self, *, contact: str, customer: str) -> Dict[str, Any]:

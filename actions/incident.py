@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -106,12 +106,19 @@ class ActionStartIncident(Action):
         events: List[EventType] = [SlotSet(slot, None) for slot in FORM_SLOTS]
         events.append(SlotSet("incident_type", kind))
         events.append(SlotSet("incident_label", TYPE_NAMES[kind] if kind else None))
-        if len(text.split()) >= MIN_WORDS_FOR_DESCRIPTION and not text.startswith("/"):
-            events.append(SlotSet("description", text))
         context = await customer_context(identity_of(tracker))
         found = understand(text, devices=context.devices, now=_now(), tz=context.timezone)
+        # A short opening is the description when it states something («se cayó el cmts-bog-01»).
+        words = len(text.split())
+        if not text.startswith("/") and (
+            words >= MIN_WORDS_FOR_DESCRIPTION or (words >= 3 and (found.values() or detect_kind(text)))
+        ):
+            events.append(SlotSet("description", text))
         for slot, value in found.values().items():
             events.append(SlotSet(slot, value))
+        # The rules start the form after this action; a message the classifier did not place
+        # (read here as a problem report by its words) reaches this action without such a rule.
+        events.append(FollowupAction("incident_form"))
         return events
 
 

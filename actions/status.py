@@ -14,7 +14,9 @@ from .alarms import answer_network_alarms
 from .backend import BackendError, BackendUnavailable, backend
 from .forms_common import VerificationMixin, verification_slots
 from .identity import identity_of
+from .spanish import plural
 
+# The customer reads these after «está …» (never the backend's English codes).
 STATUS_NAMES = {
     "new": "registrado",
     "open": "en curso",
@@ -22,7 +24,11 @@ STATUS_NAMES = {
     "resolved": "resuelto",
     "closed": "cerrado",
 }
-TIER_NAMES = {"L1": "Nivel 1", "L2": "Nivel 2", "L3": "Nivel 3"}
+UNKNOWN_STATUS = "en seguimiento"
+TIER_NAMES = {"L1": "Soporte de Nivel 1", "L2": "Soporte de Nivel 2", "L3": "Soporte de Nivel 3"}
+UNKNOWN_TIER = "nuestro equipo de soporte"
+# Ticket lines one answer shows; the backend says how many are open in all.
+MAX_TICKET_LINES = 5
 NUMBER = re.compile(r"(?:PL-(\d{4})-)?0*(\d{1,6})$")
 
 
@@ -89,8 +95,8 @@ def _ticket_line(ticket: Dict[str, Any]) -> Dict[str, Any]:
         "number": ticket["number"],
         "title": ticket["title"],
         "priority": ticket["priority"],
-        "tier": TIER_NAMES.get(ticket["tier"], ticket["tier"]),
-        "status": STATUS_NAMES.get(ticket["status"], ticket["status"]),
+        "tier": TIER_NAMES.get(ticket.get("tier") or "", UNKNOWN_TIER),
+        "status": STATUS_NAMES.get(ticket.get("status") or "", UNKNOWN_STATUS),
     }
 
 
@@ -103,17 +109,31 @@ async def _ticket_status(dispatcher: CollectingDispatcher, contact: str, number:
             return
         dispatcher.utter_message(response="utter_ticket_status", **_ticket_line(ticket))
         return
-    tickets = await backend().open_tickets(contact=contact)
+    page = await backend().open_tickets_page(contact=contact, limit=MAX_TICKET_LINES)
+    tickets = list(page.get("items") or [])[:MAX_TICKET_LINES]
+    total = max(int(page.get("total") or 0), len(tickets))
     if not tickets:
         dispatcher.utter_message(response="utter_no_open_tickets")
         return
-    dispatcher.utter_message(response="utter_open_tickets_intro", count=len(tickets))
-    for ticket in tickets[:5]:
+    open_count = plural(total, "tiquete abierto", "tiquetes abiertos")
+    if total > len(tickets):
+        # The backend lists the most urgent update first: say the list is cut, and how.
+        dispatcher.utter_message(response="utter_open_tickets_intro_cut", tickets=open_count, shown=len(tickets))
+    else:
+        dispatcher.utter_message(response="utter_open_tickets_intro", tickets=open_count)
+    for ticket in tickets:
         dispatcher.utter_message(response="utter_open_ticket_line", **_ticket_line(ticket))
 
 
 async def _deployment_status(dispatcher: CollectingDispatcher, contact: str, customer: str) -> None:
-    plan = await backend().deployment_plan(contact=contact, customer=customer)
+    try:
+        plan = await backend().deployment_plan(contact=contact, customer=customer)
+    except BackendError as exc:
+        if exc.status != 404:  # unreachable (status 0) or refused: the outage message
+            raise
+        # «El cliente no tiene un plan de despliegue» is the backend's wording; the customer reads «su empresa».
+        dispatcher.utter_message(response="utter_no_deployment_plan")
+        return
     dispatcher.utter_message(
         response="utter_deployment_status", stage=plan["current_stage"], stage_name=plan["current_stage_name"]
     )

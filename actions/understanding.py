@@ -257,10 +257,16 @@ KIND_WORDS: Dict[str, Sequence[str]] = {
 }
 
 
-def detect_kind(text: str) -> Optional[str]:
-    """The kind of request a message describes, when it clearly describes one."""
+def detect_kind(text: str, *, min_score: int = 1) -> Optional[str]:
+    """The kind of request a message describes, when it clearly describes one.
+
+    `min_score` is how many of the kind's signs must appear (2 where a wrong guess would
+    start an intake nobody asked for).
+    """
     value = plain(text)
     scores = {kind: sum(1 for p in patterns if re.search(p, value)) for kind, patterns in KIND_WORDS.items()}
+    if max(scores.values()) < min_score:
+        return None
     if scores["enhancement"] and scores["enhancement"] >= max(scores["software_bug"], 1):
         return "enhancement"
     if scores["configuration"] and scores["configuration"] >= scores["software_bug"]:

@@ -72,6 +72,15 @@ class FakeBackend:
         self._check()
         return [t for t in self.tickets.values() if t["customer"] == CONTACTS[contact][0]]
 
+    async def open_tickets_page(self, *, contact: str, limit: int) -> Dict[str, Any]:
+        self._check()
+        mine = [
+            t
+            for t in self.tickets.values()
+            if t["customer"] == CONTACTS[contact][0] and t["status"] in ("new", "open", "pending_customer")
+        ]
+        return {"items": mine[:limit], "total": len(mine)}
+
     async def deployment_plan(self, *, contact: str, customer: str) -> Dict[str, Any]:
         self._check()
         if CONTACTS[contact][0] != customer:

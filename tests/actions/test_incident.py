@@ -7,7 +7,6 @@ import asyncio
 from conftest import make_tracker, responses, run
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import intake
 from actions.incident import ActionStartIncident, ActionSubmitIncident, ValidateIncidentForm
 from actions.incident_submit import ActionAskIncidentConfirmed
 from actions.intake import incident_facts, submission_key
@@ -209,7 +208,8 @@ def test_free_text_that_is_not_an_answer_is_asked_again_then_a_person_offered(fa
 
 
 def test_a_digression_is_left_to_the_rules(fake) -> None:
-    said, changes = turn("¿cada cuánto me informan?", OUTAGE | {"requested_slot": "since"}, intent="ask_update_frequency")
+    slots = OUTAGE | {"requested_slot": "since"}
+    said, changes = turn("¿cada cuánto me informan?", slots, intent="ask_update_frequency")
     assert changes == {} and said == []
 
 

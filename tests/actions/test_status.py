@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import pytest
+import yaml
 from conftest import make_tracker, responses, run
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.fallback import ActionFallback
+from actions.backend import BackendError
 from actions.handoff import ActionRequestHandoff
 from actions.info import ActionContactChannels
 from actions.status import ActionResumeRequest, ValidateIdentityForm, normalise_number
@@ -69,13 +71,106 @@ def test_list_of_open_tickets_is_the_customers_own(fake) -> None:
     _ticket(fake, "maria.rodriguez@telecaribe.example")
     dispatcher, _ = run(ActionResumeRequest(), make_tracker(slots={"pending_request": "ask_ticket_status"}))
     assert responses(dispatcher) == ["utter_open_tickets_intro", "utter_open_ticket_line"]
+    assert dispatcher.messages[0]["tickets"] == "1 tiquete abierto"
     assert dispatcher.messages[1]["number"] == mine
+
+
+def _tickets(fake, n: int) -> list:
+    return [
+        asyncio.run(
+            fake.create_ticket(
+                contact="ana.gomez@cableandina.example",
+                idempotency_key=f"k{i}",
+                body={"type": "configuration", "title": f"Consulta {i}", "facts": {}},
+            )
+        )["number"]
+        for i in range(n)
+    ]
+
+
+def _line(number: str, status: str, tier: str = "L1") -> dict:
+    return {"number": number, "title": "Consulta", "priority": 3, "tier": tier, "status": status}
+
+
+def _ask_status() -> tuple:
+    return run(ActionResumeRequest(), make_tracker(slots={"pending_request": "ask_ticket_status"}))
+
+
+def test_a_short_list_is_complete_and_counted_in_the_plural(fake) -> None:
+    _tickets(fake, 5)
+    dispatcher, _ = _ask_status()
+    assert responses(dispatcher) == ["utter_open_tickets_intro"] + ["utter_open_ticket_line"] * 5
+    assert dispatcher.messages[0]["tickets"] == "5 tiquetes abiertos"
+
+
+def test_a_long_list_says_it_is_cut(fake) -> None:
+    numbers = _tickets(fake, 6)
+    dispatcher, _ = _ask_status()
+    assert responses(dispatcher) == ["utter_open_tickets_intro_cut"] + ["utter_open_ticket_line"] * 5
+    intro = dispatcher.messages[0]
+    assert (intro["tickets"], intro["shown"]) == ("6 tiquetes abiertos", 5)
+    assert [m["number"] for m in dispatcher.messages[1:]] == numbers[:5]
+
+
+def test_the_count_is_the_backend_total_not_the_page(fake) -> None:
+    # More open tickets than any page: the total the backend reports is what the customer reads.
+    async def page(*, contact: str, limit: int) -> dict:
+        return {"items": [_line("PL-2026-000001", "open")] * limit, "total": 27}
+
+    fake.open_tickets_page = page
+    dispatcher, _ = _ask_status()
+    assert dispatcher.messages[0]["response"] == "utter_open_tickets_intro_cut"
+    assert (dispatcher.messages[0]["tickets"], dispatcher.messages[0]["shown"]) == ("27 tiquetes abiertos", 5)
+
+
+@pytest.mark.parametrize(
+    ("status", "tier", "words"),
+    [
+        ("new", "L1", ("registrado", "Soporte de Nivel 1")),
+        ("open", "L2", ("en curso", "Soporte de Nivel 2")),
+        ("pending_customer", "L3", ("en espera de su respuesta", "Soporte de Nivel 3")),
+        ("resolved", "L1", ("resuelto", "Soporte de Nivel 1")),
+        ("closed", "L1", ("cerrado", "Soporte de Nivel 1")),
+        # A code the assistant does not know yet is never shown in English.
+        ("on_hold", "L9", ("en seguimiento", "nuestro equipo de soporte")),
+    ],
+)
+def test_status_and_level_are_said_in_spanish(fake, status, tier, words) -> None:
+    async def get_ticket(*, contact: str, number: str) -> dict:
+        return _line(number, status, tier)
+
+    fake.get_ticket = get_ticket
+    dispatcher, _ = run(
+        ActionResumeRequest(),
+        make_tracker(slots={"pending_request": "ask_ticket_status", "ticket_number": "PL-2026-000001"}),
+    )
+    [message] = dispatcher.messages
+    assert message["response"] == "utter_ticket_status"
+    assert (message["status"], message["tier"]) == words
 
 
 def test_deployment_status(fake) -> None:
     dispatcher, _ = run(ActionResumeRequest(), make_tracker(slots={"pending_request": "ask_deployment_status"}))
     [message] = dispatcher.messages
     assert (message["response"], message["stage"]) == ("utter_deployment_status", 4)
+
+
+def test_a_company_without_a_deployment_plan_is_told_so(fake) -> None:
+    async def no_plan(*, contact: str, customer: str) -> dict:
+        raise BackendError(404, "customer CABLEANDINA has no deployment plan")
+
+    fake.deployment_plan = no_plan
+    dispatcher, _ = run(ActionResumeRequest(), make_tracker(slots={"pending_request": "ask_deployment_status"}))
+    assert responses(dispatcher) == ["utter_no_deployment_plan"]
+
+
+def test_a_deployment_plan_the_backend_cannot_give_is_an_outage(fake) -> None:
+    async def broken(*, contact: str, customer: str) -> dict:
+        raise BackendError(500, "boom")
+
+    fake.deployment_plan = broken
+    dispatcher, _ = run(ActionResumeRequest(), make_tracker(slots={"pending_request": "ask_deployment_status"}))
+    assert responses(dispatcher) == ["utter_backend_unavailable"]
 
 
 def test_identity_is_needed_only_for_anonymous_visitors(fake) -> None:
@@ -114,17 +209,6 @@ def test_handoff_failure_is_said_plainly(fake) -> None:
     assert responses(dispatcher) == ["utter_handoff_failed"]
 
 
-def _fallback_events(n: int) -> list:
-    return [{"event": "user", "parse_data": {"intent": {"name": "nlu_fallback"}}} for _ in range(n)]
-
-
-def test_fallback_rephrases_once_then_offers_a_person() -> None:
-    first, events = run(ActionFallback(), make_tracker(intent="nlu_fallback", events=_fallback_events(1)))
-    assert responses(first) == ["utter_default"] and events == []
-    second, _ = run(ActionFallback(), make_tracker(intent="nlu_fallback", events=_fallback_events(2)))
-    assert responses(second) == ["utter_offer_human"]
-
-
 def test_contact_channels_use_the_configured_address(monkeypatch) -> None:
     monkeypatch.setenv("PROMPTLINK_SUPPORT_EMAIL", "ayuda@cliente-demo.example")
     dispatcher, _ = run(ActionContactChannels(), make_tracker(intent="ask_contact_channels"))
@@ -141,3 +225,17 @@ def test_too_many_wrong_codes_start_the_verification_again(fake) -> None:
     last = asyncio.run(form.validate_otp_code("000000", dispatcher, tracker, {}))
     assert last == {"otp_code": None, "contact_email": None, "customer_code": None}
     assert responses(dispatcher) == ["utter_verification_failed"]
+
+
+def _render(message: dict) -> str:
+    """The text the customer reads: the domain response filled with the message's values."""
+    domain = yaml.safe_load((Path(__file__).resolve().parents[2] / "domain.yml").read_text(encoding="utf-8"))
+    return str(domain["responses"][message["response"]][0]["text"]).format(**message)
+
+
+def test_the_cut_list_reads_as_spanish(fake) -> None:
+    _tickets(fake, 6)
+    dispatcher, _ = _ask_status()
+    intro, first = (_render(m) for m in dispatcher.messages[:2])
+    assert intro.startswith("Su empresa tiene 6 tiquetes abiertos. Estos son los 5 más urgentes")
+    assert first.endswith("(Prioridad 4, registrado, Soporte de Nivel 1)")

@@ -1,0 +1,161 @@
+"""Reading one customer message whole: devices, serials, versions, errors, since when, priority facts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from actions.understanding import (
+    KnownDevice,
+    detect_kind,
+    impact,
+    match_device,
+    parse_since,
+    understand,
+)
+
+ANDINA = [
+    KnownDevice("cmts-bog-01", "PLK-CMTS-0001", "PL-CMTS 3200"),
+    KnownDevice("cmts-bog-02", "PLK-CMTS-0002", "PL-CMTS 3200"),
+]
+CARIBE = [KnownDevice("olt-sdq-01", "PLK-OLT-0101", "PL-OLT 1600")]
+BOGOTA = "America/Bogota"
+# Thursday 3 December 2026, 14:30 in Bogotá.
+NOW = datetime(2026, 12, 3, 14, 30, tzinfo=ZoneInfo(BOGOTA))
+
+
+@pytest.mark.parametrize(
+    ("text", "devices", "expected"),
+    [
+        ("cmts-bog-01", ANDINA, "cmts-bog-01"),
+        ("el CMTS BOG 02 no responde", ANDINA, "cmts-bog-02"),
+        ("se cayó el cmtsbog01", ANDINA, "cmts-bog-01"),
+        ("el cmts 2", ANDINA, "cmts-bog-02"),
+        ("el cmts dos de bogotá", ANDINA, "cmts-bog-02"),
+        ("la olt de santo domingo", CARIBE, "olt-sdq-01"),
+        ("la olt", CARIBE, "olt-sdq-01"),
+        ("cmst-bog-01 no levanta", ANDINA, "cmts-bog-01"),
+        ("el equipo con serie PLK-CMTS-0002", ANDINA, "cmts-bog-02"),
+    ],
+)
+def test_registered_devices_are_recognised(text: str, devices: list, expected: str) -> None:
+    assert match_device(text, devices)[0] == expected
+
+
+def test_an_ambiguous_device_gives_the_candidates() -> None:
+    assert match_device("el cmts", ANDINA) == (None, ("cmts-bog-01", "cmts-bog-02"))
+
+
+def test_an_unregistered_device_is_kept_as_written() -> None:
+    heard = understand("el router-med-03 se murió", devices=ANDINA, now=NOW, tz=BOGOTA)
+    assert (heard.device, heard.device_registered) == ("router-med-03", False)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("desde las 9", "2026-12-03T09:00"),
+        ("desde las 9:30 de la mañana", "2026-12-03T09:30"),
+        ("desde las 3 de la tarde", "2026-12-02T15:00"),  # 15:00 is still to come today
+        ("desde las 2 pm", "2026-12-03T14:00"),
+        ("hace una hora", "2026-12-03T13:30"),
+        ("hace 2 horas", "2026-12-03T12:30"),
+        ("hace media hora", "2026-12-03T14:00"),
+        ("hace 20 minutos", "2026-12-03T14:10"),
+        ("desde ayer", "2026-12-02T00:00"),
+        ("desde ayer a las 6 pm", "2026-12-02T18:00"),
+        ("desde anoche", "2026-12-02T21:00"),
+        ("desde esta mañana", "2026-12-03T08:00"),
+        ("desde el lunes", "2026-11-30T00:00"),
+        ("desde el jueves", "2026-11-26T00:00"),  # today is Thursday: the one before
+        ("desde el 1 de diciembre", "2026-12-01T00:00"),
+        ("desde hace 3 dias", "2026-11-30T14:30"),
+    ],
+)
+def test_since_is_parsed_in_the_customers_zone(text: str, expected: str) -> None:
+    moment = parse_since(text, now=NOW, tz=BOGOTA)
+    assert moment is not None and moment.isoformat(timespec="minutes").startswith(expected)
+    assert moment.utcoffset() is not None
+
+
+@pytest.mark.parametrize("text", ["la zona sur", "cmts-bog-01", "no sé", "la olt de santo domingo"])
+def test_words_that_are_not_a_time_give_no_since(text: str) -> None:
+    assert understand(text, devices=ANDINA + CARIBE, now=NOW, tz=BOGOTA).since is None
+
+
+@pytest.mark.parametrize(
+    ("text", "facts"),
+    [
+        ("se cayó toda la red de producción", {"production_down": True}),
+        ("ningún abonado tiene servicio", {"production_down": True}),
+        ("algunos reportes del sistema fallan pero podemos seguir trabajando",
+         {"production_down": False, "most_operations_proceed": True}),
+        ("la mitad de los nodos no responden y no tenemos solución alternativa, la operación está muy afectada",
+         {"production_down": False, "most_operations_proceed": False, "solution_available": False}),
+        ("no tenemos cómo rodearlo", {"solution_available": False}),
+        ("por ahora lo rodeamos reiniciando el equipo", {"solution_available": True}),
+        ("la red no está caída, solo lenta", {"production_down": False}),
+    ],
+)  # fmt: skip
+def test_priority_facts_from_how_people_say_them(text: str, facts: dict) -> None:
+    found = impact(text)
+    assert {k: found.get(k) for k in facts} == facts
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("sería bueno exportar a Excel desde el panel", "enhancement"),
+        ("el sistema bota un error 500 cuando saco el informe del mes (v4.2)", "software_bug"),
+        ("¿me echan una mano para que las alarmas me lleguen al mail?", "configuration"),
+        ("la mitad de los nodos no responden", "network_outage"),
+        ("el equipo no prende, se quemó la fuente", "hardware_failure"),
+        ("hola buenas tardes", None),
+    ],
+)
+def test_the_kind_of_request_from_the_words(text: str, kind: str | None) -> None:
+    assert detect_kind(text) == kind
+
+
+def test_a_multi_fact_opening_gives_every_fact() -> None:
+    heard = understand(
+        "se nos cayó el cmts-bog-01 desde las 9, ningún abonado tiene servicio y no tenemos alternativa",
+        devices=ANDINA,
+        now=NOW,
+        tz=BOGOTA,
+    )
+    assert heard.device == "cmts-bog-01" and heard.device_registered
+    assert heard.since == "2026-12-03T09:00-05:00"
+    assert (heard.production_down, heard.solution_available) == (True, False)
+
+
+def test_serial_version_and_error_in_one_sentence() -> None:
+    heard = understand("el sistema bota un error 500 al sacar el informe (v4.2), serie SN-88231", now=NOW, tz=BOGOTA)
+    assert (heard.version, heard.error_message, heard.serial_number) == ("4.2", "error 500", "SN-88231")
+
+
+def test_quoted_error_messages_are_kept_as_written() -> None:
+    assert understand("sale «Connection refused (111)» al entrar", now=NOW).error_message == "Connection refused (111)"
+
+
+@pytest.mark.parametrize(
+    ("text", "requested", "correction", "field"),
+    [
+        ("no, el equipo es cmts-bog-02", "production_down", True, "device"),
+        ("perdón, la versión es 4.3", "since", True, "version"),
+        ("me equivoqué, sí está caída la producción", "incident_confirmed", True, None),
+        ("no", "production_down", False, None),
+        ("no, ninguna", "solution_available", False, None),
+    ],
+)
+def test_corrections_are_told_from_answers(text: str, requested: str, correction: bool, field: str | None) -> None:
+    heard = understand(text, devices=ANDINA, now=NOW, tz=BOGOTA, requested=requested)
+    assert heard.correction is correction
+    assert heard.named_field == field
+
+
+def test_a_bare_number_is_a_version_only_when_the_version_is_asked() -> None:
+    assert understand("4.2", now=NOW, requested="version").version == "4.2"
+    assert understand("tenemos 4 nodos caídos", now=NOW).version is None
