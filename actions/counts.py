@@ -224,7 +224,7 @@ def parse_attendance(text: str, *, asked: bool = False, choosing: bool = False) 
 
 def _choice(value: str) -> Attendance:
     """An answer to «¿Qué prefiere?» (one course for six or an even split), or a new head count."""
-    one = re.search(r"\b1\s+(?:curso|grupo)\s+(?:de|para|con)\s+(\d{1,2})\b", value)
+    one = re.search(r"\b(?:1\s+(?:solo\s+)?(?:curso|grupo)\s+(?:de|para|con)|el\s+de|la\s+de)\s+(\d{1,2})\b", value)
     if one:
         return Attendance(total=int(one.group(1)), one_course=True)
     total = _total(value, asked=False)
@@ -234,7 +234,7 @@ def _choice(value: str) -> Attendance:
         return Attendance(one_course=True)
     if re.search(CHOICE_SPLIT, value):
         return Attendance(split=True)
-    bare = re.fullmatch(r"\s*(?:el\s+|los\s+|las\s+)?(\d{1,2})\s*", value)
+    bare = re.fullmatch(r"\s*(?:el\s+|los\s+|las\s+|solo\s+|solamente\s+)?(\d{1,2})\s*", value)
     if bare and int(bare.group(1)) == MAX_PER_COURSE:
         return Attendance(total=MAX_PER_COURSE, one_course=True)
     if bare and 2 <= int(bare.group(1)) < MAX_PER_COURSE:

@@ -41,6 +41,7 @@ PERSON_OFFERS = frozenset(
         "utter_ticket_failed",
         "utter_training_failed",
         "utter_intake_offer_human",
+        "utter_training_failed_rest",
     }
 )
 # «¿Hay algo más en lo que pueda ayudarle?», «Cuénteme en qué más puedo ayudarle»: «no»

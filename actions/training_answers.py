@@ -63,7 +63,10 @@ def _explicit(value: str, today: date) -> Optional[date]:
     iso = re.search(r"\b(\d{4})-(\d{1,2})-(\d{1,2})\b", value)
     if iso:
         return date(int(iso.group(1)), int(iso.group(2)), int(iso.group(3)))
-    dmy = re.search(r"\b(\d{1,2})[/-](\d{1,2})(?:[/-](\d{2,4}))?\b", value)
+    # «15/03», «15/03/2027», «15-03-2027»; not «# 12-05» in an address (a dash needs the year).
+    dmy = re.search(r"\b(\d{1,2})/(\d{1,2})(?:/(\d{4}|\d{2}))?\b", value) or re.search(
+        r"\b(\d{1,2})-(\d{1,2})-(\d{4})\b", value
+    )
     if dmy:
         year = _year(dmy.group(3))
         return _next(today, int(dmy.group(2)), int(dmy.group(1)), year, None)

@@ -730,8 +730,9 @@ def test_short_notice_does_not_promise_a_notice_date_already_past(backend_fake) 
 def test_the_whole_answer_to_the_site_question_is_the_site(backend_fake) -> None:
     chat = Chat()
     chat.say("curso para 2 personas el 15 de marzo", "request_training")
-    chat.say("nuestra sede de Bogotá, calle 100")
-    assert chat.slots["training_site"] == "sede de Bogotá, calle 100"
+    chat.say("nuestra sede de Bogotá, calle 26 # 12-05")  # an address, not the 12th of May
+    assert chat.slots["training_site"] == "sede de Bogotá, calle 26 # 12-05"
+    assert chat.slots["training_date"] == "2027-03-15"
 
 
 def test_without_identity_nothing_is_registered(backend_fake) -> None:
@@ -766,3 +767,9 @@ def test_the_old_fake_still_serves(monkeypatch) -> None:
         assert names(said)[0] == "utter_training_requested" and len(fake.training) == 1
     finally:
         use_backend(None)
+
+
+def test_an_incomplete_request_is_not_sent(backend_fake) -> None:
+    dispatcher, events = run(ActionSubmitTraining(), make_tracker(slots={"attendees": "2", "training_groups": [2]}))
+    assert [m["response"] for m in dispatcher.messages] == ["utter_training_failed"] and backend_fake.training == []
+    assert all(e["value"] is None for e in events)
