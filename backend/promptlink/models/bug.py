@@ -20,6 +20,7 @@ class Bug(Base):
     title: Mapped[str] = mapped_column(String(300))
     description: Mapped[str] = mapped_column(Text, default="")
     product: Mapped[str] = mapped_column(String(100), default="")
+    version: Mapped[str | None] = mapped_column(String(50))  # the version the fault was reported on
     state: Mapped[str] = mapped_column(String(16), default="new", index=True)
     fixed_in_version: Mapped[str | None] = mapped_column(String(50))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -38,6 +38,13 @@ class Ticket(Base):
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"))
     reporter_email: Mapped[str | None] = mapped_column(String(254))
     device_id: Mapped[int | None] = mapped_column(ForeignKey("devices.id"))
+    # What the customer said about the incident, kept as said (the intake's structured fields).
+    device_text: Mapped[str | None] = mapped_column(String(200))  # a device that is not registered
+    serial: Mapped[str | None] = mapped_column(String(100))
+    version: Mapped[str | None] = mapped_column(String(50))
+    error_message: Mapped[str | None] = mapped_column(Text)
+    since: Mapped[datetime | None] = mapped_column()
+    related_ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
     conversation_id: Mapped[str | None] = mapped_column(ForeignKey("conversations.id"))
     channel: Mapped[str] = mapped_column(String(16))
     type: Mapped[str] = mapped_column(String(32))
@@ -106,6 +113,7 @@ class Rma(Base):
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
     device_id: Mapped[int | None] = mapped_column(ForeignKey("devices.id"))
+    device_text: Mapped[str | None] = mapped_column(String(200))  # the customer's words when not registered
     serial: Mapped[str] = mapped_column(String(100), default="")
     shipping_method: Mapped[str] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(16), default="requested")

@@ -28,7 +28,8 @@ from .errors import DomainError, InvalidInput, NotFound
 from .notifications import notification_parties
 from .outbox import enqueue_email
 from .rules import IncidentFacts
-from .tickets import TIER_NAMES, TicketDraft, change_priority, change_status, create_ticket
+from .spanish import TIER_NAMES, datetime_in_words, plural
+from .tickets import TicketDraft, change_priority, change_status, create_ticket
 from .tickets import _log as log_event
 
 # The seed's priority definitions as the facts that classify to each priority.
@@ -74,7 +75,8 @@ class Outcome:
 
 
 def _local(when: datetime, timezone: str) -> str:
-    return when.astimezone(ZoneInfo(timezone)).strftime("%d/%m/%Y %H:%M")
+    """«25 de noviembre de 2026, 10:00» on the clock of `timezone` (what customers read)."""
+    return datetime_in_words(when, timezone)
 
 
 async def _latest(session: AsyncSession, key: str) -> Alarm | None:
@@ -262,15 +264,18 @@ async def _clear(session: AsyncSession, alarm: Alarm, signal: AlarmSignal, now: 
         ticket.updated_at = now
         log_event(session, ticket, now, "alarm_cleared", AUTHOR, text=f"Alarma despejada (intermitente): {cleared}.")
         return
-    customer = ticket.customer
-    when = _local(signal.last_at, customer.timezone) if customer else signal.last_at.isoformat()
+    zone = ticket.customer.timezone if ticket.customer else "UTC"
+    when = _local(signal.last_at, zone)
     await change_status(
         session=session,
         ticket=ticket,
         status="resolved",
         author=AUTHOR,
         now=now,
-        resolution=f"el monitoreo detectó que {cleared} el {when}. La alarma ({alarm.count} avisos) quedó despejada.",
+        resolution=(
+            f"el monitoreo detectó que {cleared} el {when} (hora de {zone}). "
+            f"La alarma ({plural(alarm.count, 'aviso', 'avisos')}) quedó despejada."
+        ),
     )
 
 
@@ -293,9 +298,11 @@ async def _reopen(
         alarm.flapping = True
         if not ticket.title.startswith("[Intermitente]"):
             ticket.title = f"[Intermitente] {ticket.title}"[:300]
+        minutes = correlation.flapping_minutes
+        within = f"{minutes:g} minuto" if minutes == 1 else f"{minutes:g} minutos"
         text = (
             f"La alarma «{alarm.title}» se activó y despejó {alarm.cycles + 1} veces en menos de "
-            f"{correlation.flapping_minutes:g} minutos: la tratamos como una falla intermitente en el tiquete "
+            f"{within}: la tratamos como una falla intermitente en el tiquete "
             f"{ticket.number}, que queda abierto hasta que un especialista la revise."
         )
     elif not alarm.flapping:
@@ -450,7 +457,8 @@ async def _ticket_for_assigned(
         description=(
             f"Detectado por monitoreo SNMP desde {alarm.source_address}, equipo entonces sin registrar; "
             f"{actor} lo asignó a {device.name}. Trampa {alarm.trap_oid}, regla {alarm.rule}, "
-            f"{alarm.count} aviso(s) desde el {_local(alarm.first_seen, 'UTC')} UTC."
+            f"{plural(alarm.count, 'aviso', 'avisos')} desde el {_local(alarm.first_seen, customer.timezone)} "
+            f"(hora de {customer.timezone})."
         ),
         facts=FACTS_FOR_PRIORITY[alarm.priority],
         customer_id=customer.id,
@@ -502,7 +510,9 @@ def alarm_json(alarm: Alarm, *, timezone: str = "UTC") -> dict[str, Any]:
         "trap_oid": alarm.trap_oid,
         "first_seen": alarm.first_seen.isoformat(),
         "last_seen": alarm.last_seen.isoformat(),
-        "last_seen_local": _local(alarm.last_seen, timezone),
+        # A machine-readable wall clock (the assistant reads it with `timezone`): not words.
+        "last_seen_local": alarm.last_seen.astimezone(ZoneInfo(timezone)).strftime("%d/%m/%Y %H:%M"),
+        "timezone": timezone,
         "cleared_at": alarm.cleared_at.isoformat() if alarm.cleared_at else None,
     }
 

@@ -49,9 +49,16 @@ async def open_bug(
     author: str,
     now: datetime,
     ticket: Ticket | None = None,
+    version: str | None = None,
 ) -> Bug:
     bug = Bug(
-        title=title[:300], description=description, product=product[:100], state="new", created_at=now, updated_at=now
+        title=title[:MAX_TITLE],
+        description=description,
+        product=product[:MAX_PRODUCT],
+        version=version[:MAX_VERSION] if version else None,
+        state="new",
+        created_at=now,
+        updated_at=now,
     )
     session.add(bug)
     await session.flush()
@@ -181,6 +188,7 @@ async def report_bug(
     author: str,
     now: datetime,
     ticket_number: Any = None,
+    version: Any = None,
 ) -> Bug:
     """Open a bug from untrusted input (the API), optionally linked to a ticket by its number."""
     title = _text(
@@ -188,9 +196,17 @@ async def report_bug(
     )
     description = _text(description, what="description", limit=MAX_TEXT, public="La descripción es demasiado larga.")
     product = _text(product, what="product", limit=MAX_PRODUCT, public="El producto no es válido.")
+    version = _text(version, what="version", limit=MAX_VERSION, public="La versión no es válida.")
     ticket = await _ticket_by_number(session, ticket_number) if ticket_number is not None else None
     return await open_bug(
-        session=session, title=title, description=description, product=product, author=author, now=now, ticket=ticket
+        session=session,
+        title=title,
+        description=description,
+        product=product,
+        version=version or None,
+        author=author,
+        now=now,
+        ticket=ticket,
     )
 
 

@@ -12,7 +12,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,6 +22,7 @@ from .auth import Principal
 from .conversations import append_message
 from .errors import DomainError, InvalidInput, NotFound
 from .handoff import lock_conversation, queue_notice, queue_place
+from .spanish import datetime_in_words, plural
 
 MAX_NOTE = 4000
 MAX_RESOLUTION = 2000
@@ -201,7 +201,7 @@ async def claim(
     if await active_chats(session, agent.id) >= agent.capacity:
         raise LiveChatRefused(
             f"agent {agent.id} is at capacity ({agent.capacity})",
-            public=f"Ya atiende el máximo de {agent.capacity} conversaciones simultáneas.",
+            public=f"Ya atiende el máximo de {plural(agent.capacity, 'conversación', 'conversaciones')} a la vez.",
         )
     tier = conversation.tier
     conversation.mode = "human"
@@ -442,10 +442,10 @@ async def no_agents_notice(
     text = f"En este momento no hay especialistas de {tier_label(tier)} conectados. "
     if ticket is not None and ticket.next_update_due is not None:
         zone = conversation.customer.timezone if conversation.customer else "UTC"
-        due = ticket.next_update_due.astimezone(_zone(zone))
+        due = datetime_in_words(ticket.next_update_due, zone)
         text += (
             f"Su caso queda registrado en el tiquete {ticket.number}, asignado a {tier_label(tier)}. "
-            f"Le contactaremos {where} a más tardar el {due:%d/%m/%Y} a las {due:%H:%M} ({zone}), "
+            f"Le contactaremos {where} a más tardar el {due} (hora de {zone}), "
             "o antes en cuanto un especialista se conecte."
         )
     else:
@@ -454,13 +454,6 @@ async def no_agents_notice(
             "en cuanto un especialista se conecte."
         )
     return text
-
-
-def _zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
 
 
 async def on_call_recipients(session: AsyncSession) -> list[Agent]:

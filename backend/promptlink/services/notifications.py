@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ..models import Contact, Customer, Ticket, TicketEvent
 from .cadence import next_update_due
 from .outbox import enqueue_chat, enqueue_email
+from .spanish import STATUS_NAMES
 
 
 async def notification_parties(*, session: AsyncSession, ticket: Ticket) -> list[str]:
@@ -65,7 +66,7 @@ async def inform_customer(
     subject = f"[{ticket.number}] Actualización: {ticket.title}"
     body = (
         f"{text}\n\n"
-        f"Tiquete: {ticket.number}\nPrioridad: P{ticket.priority}\nEstado: {ticket.status}\n\n"
+        f"Tiquete: {ticket.number}\nPrioridad: P{ticket.priority}\nEstado: {STATUS_NAMES[ticket.status]}\n\n"
         "Para responder, conteste este correo conservando el número de tiquete en el asunto.\n"
         "Soporte Técnico Promptlink"
     )

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ..models import Agent, Ticket, TicketEvent
 from ..models.ticket import OPEN_STATUSES
 from .outbox import enqueue_email
+from .spanish import datetime_in_words
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,12 @@ async def _tier_agents(session: AsyncSession, tier: str) -> list[Agent]:
 
 async def _supervisors(session: AsyncSession) -> list[Agent]:
     return list(await session.scalars(select(Agent).where(Agent.active.is_(True), Agent.role == "supervisor")))
+
+
+def _when(ticket: Ticket, due: datetime) -> str:
+    """The due time in words on the customer's clock (the one the obligation is measured on)."""
+    zone = ticket.customer.timezone if ticket.customer else "UTC"
+    return f"{datetime_in_words(due, zone)}, hora de {zone}"
 
 
 def _alert(
@@ -119,7 +126,7 @@ async def sweep(
                 tier_cache[ticket.tier] = await _tier_agents(session, ticket.tier)
             recipients = [a.email for a in tier_cache[ticket.tier]]
         minutes = max(0, int((due - now).total_seconds() // 60))
-        text = f"Recordatorio: la próxima actualización al cliente vence en {minutes} min ({due.isoformat()})."
+        text = f"Recordatorio: la próxima actualización al cliente vence en {minutes} min ({_when(ticket, due)})."
         _alert(
             session,
             ticket,
@@ -136,7 +143,7 @@ async def sweep(
         ticket.breach_count += 1
         late = int((now - due).total_seconds() // 60)
         text = (
-            f"Incumplimiento: la actualización al cliente venció {due.isoformat()} "
+            f"Incumplimiento: la actualización al cliente venció el {_when(ticket, due)} "
             f"(hace {late} min). Escalado al supervisor."
         )
         _alert(

@@ -15,7 +15,7 @@ from sqlalchemy import Select, func, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..models import Agent, Contact, Customer, Device, Rma, Ticket, TicketEvent
+from ..models import Agent, Contact, Conversation, Customer, Device, Rma, Ticket, TicketEvent
 from ..models.agent import TIERS
 from ..models.ticket import CHANNELS, OPEN_STATUSES, STATUSES, TYPES
 from .bugs import open_bug
@@ -24,19 +24,18 @@ from .entitlement import entitlement_for
 from .errors import InvalidInput, NotFound
 from .notifications import inform_customer, schedule_next_update
 from .outbox import enqueue_email
-from .rules import IncidentFacts, classify_priority, route_ticket
+from .rules import IncidentFacts, PriorityDecision, RoutingDecision, classify_priority, route_ticket
+from .spanish import STATUS_NAMES, TIER_NAMES, datetime_in_words
+from .ticket_links import TicketLinks
 
 MAX_TITLE = 300
 MAX_TEXT = 10_000
+# The intake's structured fields (what the customer says), each bounded like its column.
+MAX_DEVICE_TEXT = 200
+MAX_SERIAL = 100
+MAX_VERSION = 50
+MAX_ERROR_MESSAGE = 2_000
 FASTEST_SHIPPING = "Envío urgente (el modo de envío más rápido disponible)"
-TIER_NAMES = {"L1": "Soporte de Nivel 1", "L2": "Soporte de Nivel 2", "L3": "Soporte de Nivel 3"}
-STATUS_NAMES = {
-    "new": "nuevo",
-    "open": "en curso",
-    "pending_customer": "en espera del cliente",
-    "resolved": "resuelto",
-    "closed": "cerrado",
-}
 
 
 @dataclass
@@ -55,6 +54,14 @@ class TicketDraft:
     device_id: int | None = None
     conversation_id: str | None = None
     verified: bool = True
+    # What the customer said, as said: a device that is not registered, serial number, software
+    # version, error message, since when (aware), and the ticket it relates to (same customer).
+    device_text: str | None = None
+    serial: str | None = None
+    version: str | None = None
+    error_message: str | None = None
+    since: datetime | None = None
+    related_ticket_id: int | None = None
     # The customer, contact and device objects the channel loaded in the same session, kept
     # referenced so create_ticket finds them in the session's identity map instead of querying.
     loaded: list[Any] = field(default_factory=list, repr=False, compare=False)
@@ -65,19 +72,113 @@ class TicketDraft:
         if self.type not in TYPES:
             raise InvalidInput(f"unknown ticket type {self.type!r}", public="El tipo de incidencia no es válido.")
         if not isinstance(self.title, str) or not self.title.strip():
-            raise InvalidInput("title is required", public="Indique un título para la incidencia.")
+            raise InvalidInput("title is required and must be text", public="Indique un título para la incidencia.")
         if len(self.title) > MAX_TITLE:
             raise InvalidInput(f"title longer than {MAX_TITLE} characters", public="El título es demasiado largo.")
-        if not isinstance(self.description, str) or len(self.description) > MAX_TEXT:
+        if not isinstance(self.description, str):
+            raise InvalidInput("description must be text", public="La descripción debe ser texto.")
+        if len(self.description) > MAX_TEXT:
             raise InvalidInput(
                 f"description longer than {MAX_TEXT} characters", public="La descripción es demasiado larga."
             )
+        for name, limit, what in DETAIL_FIELDS:
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, str) or len(value) > limit):
+                raise InvalidInput(
+                    f"{name} must be text of at most {limit} characters",
+                    public=f"{what} admite como máximo {limit} caracteres de texto.",
+                )
+        if self.since is not None and (not isinstance(self.since, datetime) or self.since.utcoffset() is None):
+            raise InvalidInput("since must be a timezone-aware datetime", public="La fecha de inicio no es válida.")
+
+
+# (draft field, length limit, its Spanish name for error messages)
+DETAIL_FIELDS = (
+    ("device_text", MAX_DEVICE_TEXT, "El nombre del equipo"),
+    ("serial", MAX_SERIAL, "El número de serie"),
+    ("version", MAX_VERSION, "La versión"),
+    ("error_message", MAX_ERROR_MESSAGE, "El mensaje de error"),
+)
 
 
 @dataclass(frozen=True)
 class Created:
     ticket: Ticket
     created: bool
+    links: TicketLinks | None = None  # known when created; a replay (created=False) has none
+
+
+@dataclass(frozen=True)
+class Parties:
+    """The rows a draft names, loaded (and checked) once for a preview or a creation."""
+
+    customer: Customer | None
+    contact: Contact | None
+    device: Device | None
+    related: Ticket | None
+
+
+@dataclass(frozen=True)
+class Classification:
+    """What the support plan decides for a draft: priority, tier and follow-ups, coverage."""
+
+    priority: PriorityDecision
+    routing: RoutingDecision
+    covered: bool
+    coverage_note: str
+
+
+async def load_parties(*, session: AsyncSession, draft: TicketDraft) -> Parties:
+    """The customer (with its contracts), contact, device and related ticket of `draft`.
+
+    Usually already in the session (the channel looked them up): no query then.
+    """
+    customer = await session.get(Customer, draft.customer_id) if draft.customer_id is not None else None
+    if draft.customer_id is not None and customer is None:
+        raise InvalidInput(f"customer {draft.customer_id} does not exist", public="El cliente no existe.")
+    if customer is not None:
+        await customer.awaitable_attrs.contracts
+    contact = await session.get(Contact, draft.contact_id) if draft.contact_id is not None else None
+    if draft.contact_id is not None and contact is None:
+        raise InvalidInput(f"contact {draft.contact_id} does not exist", public="El contacto no existe.")
+    device = await session.get(Device, draft.device_id) if draft.device_id is not None else None
+    if draft.device_id is not None and device is None:
+        raise InvalidInput(f"device {draft.device_id} does not exist", public="El equipo no existe.")
+    if draft.conversation_id is not None:
+        # Updates go into this chat: it must be the customer's own (verified or identified) chat.
+        conversation = await session.get(Conversation, draft.conversation_id)
+        if conversation is None or conversation.customer_id is None or conversation.customer_id != draft.customer_id:
+            raise InvalidInput(
+                f"conversation {draft.conversation_id[:64]} not found for this customer",
+                public="La conversación no existe.",
+            )
+    related = None
+    if draft.related_ticket_id is not None:
+        related = await session.get(Ticket, draft.related_ticket_id)
+        # Only a ticket of the same customer: another company's ticket does not exist for it.
+        if related is None or customer is None or related.customer_id != customer.id:
+            raise InvalidInput(
+                f"related ticket {draft.related_ticket_id} not found for this customer",
+                public="El tiquete relacionado no existe.",
+            )
+    return Parties(customer, contact, device, related)
+
+
+def classify(draft: TicketDraft, customer: Customer | None, *, now: datetime) -> Classification:
+    """Priority (rules/priority.yml), tier and follow-ups (rules/routing.yml) and coverage.
+
+    `customer` has its contracts loaded (`load_parties`).
+    """
+    entitlement = entitlement_for(customer, on=now.date())
+    covered, coverage_note = entitlement.covers(draft.type)
+    decision = classify_priority(draft.facts)
+    routing = route_ticket(
+        ticket_type=draft.type,
+        priority=decision.priority,
+        complex_case=draft.complex_case,
+        hardware_covered=entitlement.hardware,
+    )
+    return Classification(decision, routing, covered, coverage_note)
 
 
 def _number(ticket: Ticket, now: datetime) -> str:
@@ -105,32 +206,21 @@ async def create_ticket(
         existing = await session.scalar(select(Ticket).where(Ticket.idempotency_key == idempotency_key))
         if existing is not None:
             return Created(existing, created=False)
-    customer = await session.get(Customer, draft.customer_id) if draft.customer_id is not None else None
-    if draft.customer_id is not None and customer is None:
-        raise InvalidInput(f"customer {draft.customer_id} does not exist", public="El cliente no existe.")
-    if customer is not None:
-        await customer.awaitable_attrs.contracts
-    # Usually already in the session (the channel looked them up): no query then.
-    contact = await session.get(Contact, draft.contact_id) if draft.contact_id is not None else None
-    if draft.contact_id is not None and contact is None:
-        raise InvalidInput(f"contact {draft.contact_id} does not exist", public="El contacto no existe.")
-    device = await session.get(Device, draft.device_id) if draft.device_id is not None else None
-    if draft.device_id is not None and device is None:
-        raise InvalidInput(f"device {draft.device_id} does not exist", public="El equipo no existe.")
-    entitlement = entitlement_for(customer, on=now.date())
-    covered, coverage_note = entitlement.covers(draft.type)
-    decision = classify_priority(draft.facts)
-    routing = route_ticket(
-        ticket_type=draft.type,
-        priority=decision.priority,
-        complex_case=draft.complex_case,
-        hardware_covered=entitlement.hardware,
-    )
+    parties = await load_parties(session=session, draft=draft)
+    customer, contact, device, related = parties.customer, parties.contact, parties.device, parties.related
+    decided = classify(draft, customer, now=now)
+    decision, routing, covered = decided.priority, decided.routing, decided.covered
     ticket = Ticket(
         customer_id=draft.customer_id,
         contact_id=draft.contact_id,
         reporter_email=draft.reporter_email,
         device_id=draft.device_id,
+        device_text=draft.device_text,
+        serial=draft.serial,
+        version=draft.version,
+        error_message=draft.error_message,
+        since=draft.since,
+        related_ticket_id=draft.related_ticket_id,
         conversation_id=draft.conversation_id,
         channel=draft.channel,
         type=draft.type,
@@ -143,7 +233,7 @@ async def create_ticket(
         status="new",
         verified=draft.verified,
         covered=covered,
-        coverage_note=coverage_note,
+        coverage_note=decided.coverage_note,
         idempotency_key=idempotency_key,
         created_at=now,
         updated_at=now,
@@ -188,7 +278,7 @@ async def create_ticket(
         _entry(ticket, now, "routed", "system", text=routing.reason, data={"tier": routing.tier, "rule": routing.rule}),
     ]
     if not covered:
-        entries.append(_entry(ticket, now, "coverage", "system", public=True, text=coverage_note))
+        entries.append(_entry(ticket, now, "coverage", "system", public=True, text=decided.coverage_note))
     if routing.quote_request:
         entries.append(
             _entry(
@@ -199,23 +289,84 @@ async def create_ticket(
                 text="Solicitud de cotización de hardware para Soporte de Nivel 1 (sin contrato de hardware).",
             )
         )
+    if related is not None:
+        entries += _link_entries(ticket, related, now, author)
     # The creation's entries in one statement (nothing reads their ids), before a bug's or an
     # RMA's entry so the history keeps this order.
     await session.execute(insert(TicketEvent), entries)
+    bug = rma = None
     if routing.open_bug:
-        await open_bug(
+        bug = await open_bug(
             session=session,
             title=ticket.title,
-            description=ticket.description,
-            product=ticket.device.model if ticket.device else "",
+            description=_bug_description(ticket),
+            product=_product(ticket),
+            version=ticket.version,
             author=author,
             now=now,
             ticket=ticket,
         )
     if routing.rma:
-        await _open_rma(session, ticket, now, author)
+        rma = await _open_rma(session, ticket, now, author)
     await _acknowledge(session, ticket, now)
-    return Created(ticket, created=True)
+    links = TicketLinks(
+        related_number=related.number if related else None,
+        rma=rma,
+        rma_device=_device_label(ticket) if rma else None,
+        bug=bug,
+    )
+    return Created(ticket, created=True, links=links)
+
+
+def _device_label(ticket: Ticket) -> str | None:
+    """The device as shown: its registered name, else the customer's words."""
+    return ticket.device.name if ticket.device else ticket.device_text
+
+
+def _product(ticket: Ticket) -> str:
+    """The bug tracker's product: the registered device's model, else what the customer called it."""
+    return (ticket.device.model if ticket.device else ticket.device_text or "")[:100]
+
+
+def _bug_description(ticket: Ticket) -> str:
+    """The ticket's description with the details a developer needs (error message, since when)."""
+    parts = [ticket.description.strip()] if ticket.description.strip() else []
+    if ticket.error_message:
+        parts.append(f"Mensaje de error: {ticket.error_message}")
+    if ticket.since is not None:
+        zone = ticket.customer.timezone if ticket.customer else "UTC"
+        parts.append(f"Desde: {datetime_in_words(ticket.since, zone)} (hora de {zone})")
+    return "\n\n".join(parts)[:MAX_TEXT]
+
+
+def _about(ticket: Ticket) -> str:
+    """A ticket in a few words, for the other ticket's history: «alarma SNMP» or its title."""
+    return "alarma SNMP" if ticket.channel == "snmp" else f"«{ticket.title}»"
+
+
+def _link_entries(ticket: Ticket, related: Ticket, now: datetime, author: str) -> list[dict[str, Any]]:
+    """The public `linked` entries of both tickets (the customer sees them in either)."""
+    related.updated_at = now
+    return [
+        _entry(
+            ticket,
+            now,
+            "linked",
+            author,
+            public=True,
+            text=f"Relacionado con el tiquete {related.number} ({_about(related)}).",
+            data={"ticket": related.number},
+        ),
+        _entry(
+            related,
+            now,
+            "linked",
+            author,
+            public=True,
+            text=f"Relacionado con el tiquete {ticket.number} ({_about(ticket)}).",
+            data={"ticket": ticket.number},
+        ),
+    ]
 
 
 def _channel_name(channel: str) -> str:
@@ -263,11 +414,14 @@ def _log(
 
 
 async def _open_rma(session: AsyncSession, ticket: Ticket, now: datetime, author: str) -> Rma:
+    # The serial the customer gave (the unit it has in hand), else the registered device's.
+    serial = ticket.serial or (ticket.device.serial if ticket.device else "")
     rma = Rma(
         ticket_id=ticket.id,
         customer_id=ticket.customer_id,
         device_id=ticket.device_id,
-        serial=ticket.device.serial if ticket.device else "",
+        device_text=None if ticket.device else ticket.device_text,
+        serial=serial,
         shipping_method=FASTEST_SHIPPING,
         status="requested",
         created_at=now,
@@ -297,6 +451,7 @@ async def _acknowledge(session: AsyncSession, ticket: Ticket, now: datetime) -> 
         return
     lines = [
         f"Hemos registrado su tiquete {ticket.number}: {ticket.title}",
+        *_details_lines(ticket),
         f"Prioridad: P{ticket.priority}. Lo atiende: {TIER_NAMES[ticket.tier]}.",
         f"Le informaremos {CADENCE_TEXT[ticket.priority]} hasta su resolución.",
     ]
@@ -312,6 +467,19 @@ async def _acknowledge(session: AsyncSession, ticket: Ticket, now: datetime) -> 
         ticket_id=ticket.id,
         headers={"Auto-Submitted": "auto-replied"},  # auto-responders must not answer it (RFC 3834)
     )
+
+
+def _details_lines(ticket: Ticket) -> list[str]:
+    """What the customer told us, as we recorded it (dates in words, in its time zone)."""
+    zone = ticket.customer.timezone if ticket.customer else "UTC"
+    details = [
+        ("Equipo", _device_label(ticket)),
+        ("Número de serie", ticket.serial),
+        ("Versión", ticket.version),
+        ("Mensaje de error", ticket.error_message),
+        ("Desde", f"{datetime_in_words(ticket.since, zone)} (hora de {zone})" if ticket.since else None),
+    ]
+    return [f"{label}: {value}" for label, value in details if value]
 
 
 async def get_ticket(*, session: AsyncSession, number: str) -> Ticket:

@@ -20,6 +20,7 @@ from ..models import Contact, Customer, TrainingRequest
 from ..models.training import DURATION_DAYS, MATERIALS_NOTICE_DAYS, MAX_ATTENDEES
 from .errors import InvalidInput, NotFound
 from .outbox import enqueue_email
+from .spanish import date_in_words, plural
 
 MAX_SITE = 300
 MAX_TOPICS = 5_000
@@ -44,11 +45,6 @@ FACILITIES: dict[str, tuple[str, str]] = {
     "whiteboard": ("has_whiteboard", "pizarra"),
     "workstations_internet": ("has_workstations_internet", "áreas de trabajo con acceso a Internet"),
 }
-MONTHS = ("enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre diciembre").split()
-
-
-def spanish_date(day: date) -> str:
-    return f"{day.day} de {MONTHS[day.month - 1]} de {day.year}"
 
 
 def local_today(customer: Customer, now: datetime) -> date:
@@ -258,8 +254,8 @@ def _materials_notice(customer: Customer, request: TrainingRequest) -> tuple[str
         "",
         opening,
         "",
-        f"Fechas: del {spanish_date(request.requested_date)} al {spanish_date(last_day)} "
-        f"({request.duration_days} días)",
+        f"Fechas: del {date_in_words(request.requested_date)} al {date_in_words(last_day)} "
+        f"({plural(request.duration_days, 'día', 'días')})",
         f"Lugar: {request.site}",
         f"Asistentes: {request.attendees} (hasta seis)",
     ]
@@ -280,7 +276,7 @@ def _materials_notice(customer: Customer, request: TrainingRequest) -> tuple[str
     if reminder:
         lines += ["", f"Según su solicitud aún falta confirmar: {reminder}"]
     lines += ["", "Soporte Técnico Promptlink"]
-    subject = f"Capacitación en sitio del {spanish_date(request.requested_date)}: material necesario"
+    subject = f"Capacitación en sitio del {date_in_words(request.requested_date)}: material necesario"
     return subject, "\n".join(lines)
 
 

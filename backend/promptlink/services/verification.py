@@ -27,6 +27,7 @@ from ..db import transaction
 from ..models import Contact, Conversation, Verification
 from .errors import DomainError, InvalidInput, NotFound
 from .outbox import enqueue_email
+from .spanish import plural
 
 CODE_DIGITS = 6
 CODE_TTL = timedelta(minutes=10)
@@ -141,7 +142,7 @@ async def start_verification(
                 subject=EMAIL_SUBJECT,
                 body=(
                     f"Su código de verificación de Soporte Técnico Promptlink es {code}. "
-                    f"Vence en {minutes} minutos.\n\n"
+                    f"Vence en {plural(minutes, 'minuto', 'minutos')}.\n\n"
                     "Si usted no lo solicitó, ignore este mensaje.\n\n"
                     "Soporte Técnico Promptlink"
                 ),
@@ -230,4 +231,5 @@ def _refusal(latest: Verification | None, *, given: str, secret: str, now: datet
 def _wrong_code_public(left: int) -> str:
     if left <= 0:
         return "El código no es correcto y se agotaron los intentos. Solicite un código nuevo."
-    return f"El código no es correcto. Le queda{'' if left == 1 else 'n'} {left} intento{'' if left == 1 else 's'}."
+    verb = "Le queda" if left == 1 else "Le quedan"
+    return f"El código no es correcto. {verb} {plural(left, 'intento', 'intentos')}."

@@ -252,7 +252,8 @@ async def test_nobody_online_tells_how_and_when_and_names_the_on_call(seeded) ->
     assert text is not None
     assert text.startswith("En este momento no hay especialistas de Soporte de Nivel 3 conectados.")
     assert "PL-2026-000777" in text and ANA in text
-    assert "25/11/2026 a las 12:00 (America/Bogota)" in text  # 17:00 UTC in the customer's time zone
+    # 17:00 UTC in the customer's time zone, the date in words
+    assert "a más tardar el 25 de noviembre de 2026, 12:00 (hora de America/Bogota)" in text
     assert recipients == ["l3@promptlink.example"]
 
     sofia = await _principal(seeded, "l3@promptlink.example")

@@ -34,20 +34,33 @@ def test_priority_follows_the_seed_definitions(facts, priority, phrase) -> None:
     assert phrase in decision.reason
 
 
-# (type, priority, complex, hardware contract) -> (tier, bug, rma, quote)
+# (type, priority, complex, hardware contract) -> (tier, rule, bug, rma, quote)
 ROUTING_TABLE = [
-    ("information", 4, False, True, ("L1", False, False, False)),
-    ("configuration", 4, False, True, ("L1", False, False, False)),
-    ("network_outage", 3, False, True, ("L1", False, False, False)),
-    ("network_outage", 1, False, True, ("L3", False, False, False)),
-    ("software_bug", 3, False, True, ("L2", True, False, False)),
-    ("software_bug", 1, False, True, ("L3", True, False, False)),
-    ("enhancement", 4, False, True, ("L2", False, False, False)),
-    ("special_development", 4, False, False, ("L2", False, False, False)),
-    ("configuration", 3, True, True, ("L3", False, False, False)),
-    ("hardware_failure", 2, False, True, ("L1", False, True, False)),
-    ("hardware_failure", 2, False, False, ("L1", False, False, True)),
-    ("hardware_failure", 1, False, True, ("L3", False, True, False)),
+    # Level 1: general problems, configuration and operation help, information.
+    ("information", 4, False, True, ("L1", "general", False, False, False)),
+    ("configuration", 4, False, True, ("L1", "general", False, False, False)),
+    ("configuration", 2, False, True, ("L1", "general", False, False, False)),
+    ("network_outage", 3, False, True, ("L1", "general", False, False, False)),
+    ("network_outage", 4, False, True, ("L1", "general", False, False, False)),
+    # Level 2: software faults (at P2 too), enhancements, special developments.
+    ("software_bug", 3, False, True, ("L2", "software_fault", True, False, False)),
+    ("software_bug", 2, False, True, ("L2", "software_fault", True, False, False)),
+    ("enhancement", 4, False, True, ("L2", "development", False, False, False)),
+    ("special_development", 4, False, False, ("L2", "development", False, False, False)),
+    # Level 3: any P1; an outage or a hardware failure that stops or severely damages operation (P2);
+    # the most complex problems.
+    ("network_outage", 1, False, True, ("L3", "critical", False, False, False)),
+    ("software_bug", 1, False, True, ("L3", "critical", True, False, False)),
+    ("information", 1, False, True, ("L3", "critical", False, False, False)),
+    ("network_outage", 2, False, True, ("L3", "severe_network_outage", False, False, False)),
+    ("hardware_failure", 1, False, True, ("L3", "critical", False, True, False)),
+    ("hardware_failure", 2, False, True, ("L3", "severe_hardware_failure", False, True, False)),
+    ("hardware_failure", 2, False, False, ("L3", "severe_hardware_failure", False, False, True)),
+    ("configuration", 3, True, True, ("L3", "complex", False, False, False)),
+    ("software_bug", 2, True, True, ("L3", "complex", True, False, False)),
+    # Hardware at P3/P4: replacement logistics for Level 1, a rule of its own (not «general»).
+    ("hardware_failure", 3, False, True, ("L1", "hardware_replacement", False, True, False)),
+    ("hardware_failure", 4, False, False, ("L1", "hardware_replacement", False, False, True)),
 ]
 
 
@@ -56,8 +69,23 @@ def test_routing_follows_the_seed(ticket_type, priority, complex_case, hardware,
     decision = route_ticket(
         ticket_type=ticket_type, priority=priority, complex_case=complex_case, hardware_covered=hardware
     )
-    assert (decision.tier, decision.open_bug, decision.rma, decision.quote_request) == expected
-    assert decision.reason
+    assert (decision.tier, decision.rule, decision.open_bug, decision.rma, decision.quote_request) == expected
+    assert f"Nivel {decision.tier[-1]}" in decision.reason  # the Spanish reason names the level
+
+
+@pytest.mark.parametrize(
+    ("ticket_type", "phrase"),
+    [("network_outage", "Caída de red"), ("hardware_failure", "Falla de hardware que detiene")],
+)
+def test_a_severe_outage_or_hardware_failure_says_why_it_goes_to_level_3(ticket_type, phrase) -> None:
+    decision = route_ticket(ticket_type=ticket_type, priority=2, complex_case=False, hardware_covered=True)
+    assert decision.reason.startswith(phrase) and "Prioridad 2" in decision.reason
+
+
+def test_hardware_logistics_has_its_own_spanish_reason() -> None:
+    decision = route_ticket(ticket_type="hardware_failure", priority=4, complex_case=False, hardware_covered=True)
+    assert decision.rule == "hardware_replacement"
+    assert "logística de reemplazo" in decision.reason and "general" not in decision.reason
 
 
 @pytest.mark.parametrize("raw", [{"production_down": "yes"}, {"unknown_fact": True}, ["production_down"]])

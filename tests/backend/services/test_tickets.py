@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 from promptlink.db import transaction
-from promptlink.models import Bug, Contact, Contract, Conversation, Customer, OutboxItem, Rma, Ticket
+from promptlink.models import Bug, Contact, Contract, Conversation, Customer, Device, OutboxItem, Rma, Ticket
 from promptlink.services import tickets as svc
 from promptlink.services.errors import InvalidInput
 from promptlink.services.rules import IncidentFacts
+from promptlink.services.ticket_links import ticket_links
 from sqlalchemy import func, select
 
 NOW = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
@@ -103,7 +104,8 @@ async def test_hardware_failure_without_contract_is_stated_and_quoted(seeded) ->
     assert ticket.covered is False and "no está cubierta" in ticket.coverage_note
     kinds = await _history_kinds(seeded, ticket.number)
     assert "quote_request" in kinds and "coverage" in kinds and "rma" not in kinds
-    assert ticket.tier == "L1"
+    # Severely damaged (P2): Level 3 diagnoses it; the quote request is for Level 1 all the same.
+    assert ticket.tier == "L3"
     [ack] = await _outbox(seeded, ticket)
     assert "no está cubierta" in ack.body  # stated plainly to the customer
 
@@ -132,8 +134,9 @@ async def test_the_same_idempotency_key_creates_one_ticket_even_concurrently(see
 
 
 async def test_an_update_reaches_every_notification_party_and_the_chat(seeded) -> None:
+    customer_id, _ = await _ids(seeded, "CABLEANDINA")
     async with transaction(seeded) as session:
-        session.add(Conversation(id="conv-1", mode="bot", last_seq=0))
+        session.add(Conversation(id="conv-1", customer_id=customer_id, mode="bot", last_seq=0))
     ticket = await _create(
         seeded,
         title="Caída del nodo",
@@ -205,5 +208,170 @@ async def test_a_missing_contact_or_device_is_refused_and_nothing_is_stored(seed
         async with transaction(seeded) as session:
             await svc.create_ticket(session=session, draft=draft, author="l1@promptlink.example", now=NOW)
     assert refused.value.public == public
+    async with seeded() as session:
+        assert await session.scalar(select(func.count()).select_from(Ticket)) == 0
+
+
+# --- What the customer says: structured fields, RMA and bug details, related tickets ---------
+
+BOGOTA = timezone(timedelta(hours=-5))
+
+
+async def _device_id(sessions, name: str) -> int:
+    async with sessions() as session:
+        return await session.scalar(select(Device.id).where(Device.name == name))
+
+
+async def test_the_customers_details_are_kept_as_said_and_since_is_stored_in_utc(seeded) -> None:
+    since = datetime(2026, 11, 25, 8, 30, tzinfo=BOGOTA)
+    ticket = await _create(
+        seeded,
+        type="network_outage",
+        title="Sin señal en el nodo norte",
+        device_text="Router del nodo norte",
+        serial="SN-778899",
+        version="4.2.1",
+        error_message="E042: pérdida de portadora\nen el puerto 3",
+        since=since,
+        facts=IncidentFacts(damaged=True),
+    )
+    async with seeded() as session:
+        stored = await session.get(Ticket, ticket.id)
+    assert (stored.device_id, stored.device_text, stored.serial, stored.version) == (
+        None,
+        "Router del nodo norte",
+        "SN-778899",
+        "4.2.1",
+    )
+    assert stored.error_message == "E042: pérdida de portadora\nen el puerto 3"
+    assert stored.since == since and stored.since.utcoffset() == timedelta(0)  # 13:30 UTC
+    # The acknowledgement repeats what was recorded, the date in words on the customer's clock.
+    [ack] = await _outbox(seeded, ticket)
+    assert "Equipo: Router del nodo norte" in ack.body and "Número de serie: SN-778899" in ack.body
+    assert "Desde: 25 de noviembre de 2026, 08:30 (hora de America/Bogota)" in ack.body
+
+
+@pytest.mark.parametrize(
+    ("change", "public"),
+    [
+        ({"serial": "x" * 101}, "número de serie"),
+        ({"version": "x" * 51}, "versión"),
+        ({"error_message": "x" * 2001}, "mensaje de error"),
+        ({"device_text": "x" * 201}, "nombre del equipo"),
+        ({"since": datetime(2026, 11, 25, 8, 30)}, "fecha de inicio"),
+    ],
+)
+async def test_details_out_of_bounds_are_refused_and_store_nothing(seeded, change, public) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        await _create(seeded, **change)
+    assert public in caught.value.public.lower()
+    async with seeded() as session:
+        assert await session.scalar(select(func.count()).select_from(Ticket)) == 0
+
+
+@pytest.mark.parametrize(("serial", "expected"), [("SN-EN-MANO-1", "SN-EN-MANO-1"), (None, "PLK-CMTS-0001")])
+async def test_the_rma_carries_the_customers_serial_or_the_registered_one(seeded, serial, expected) -> None:
+    ticket = await _create(
+        seeded,
+        type="hardware_failure",
+        title="Fuente dañada",
+        device_id=await _device_id(seeded, "cmts-bog-01"),
+        serial=serial,
+        facts=IncidentFacts(damaged=True),
+    )
+    async with seeded() as session:
+        rma = await session.scalar(select(Rma).where(Rma.ticket_id == ticket.id))
+        links = (await ticket_links(session=session, tickets=[ticket]))[ticket.id]
+    assert (rma.serial, rma.device_id, rma.device_text) == (expected, ticket.device_id, None)
+    assert (links.rma.number, links.rma_device) == (rma.number, "cmts-bog-01")
+
+
+async def test_an_rma_for_an_unregistered_device_keeps_the_customers_words(seeded) -> None:
+    ticket = await _create(
+        seeded,
+        type="hardware_failure",
+        title="Amplificador quemado",
+        device_text="Amplificador de línea 7",
+        serial="AMP-7",
+        facts=IncidentFacts(damaged=True),
+    )
+    async with seeded() as session:
+        rma = await session.scalar(select(Rma).where(Rma.ticket_id == ticket.id))
+        links = (await ticket_links(session=session, tickets=[ticket]))[ticket.id]
+    assert (rma.serial, rma.device_id, rma.device_text) == ("AMP-7", None, "Amplificador de línea 7")
+    assert links.rma_device == "Amplificador de línea 7"
+
+
+async def test_the_bug_carries_the_product_and_the_version(seeded) -> None:
+    registered = await _create(
+        seeded,
+        type="software_bug",
+        title="El portal no exporta",
+        description="Al exportar el inventario.",
+        device_id=await _device_id(seeded, "cmts-bog-01"),
+        version="4.2.1",
+        error_message="HTTP 500",
+        since=datetime(2026, 11, 24, 9, 0, tzinfo=BOGOTA),
+        facts=IncidentFacts(damaged=True),
+    )
+    unregistered = await _create(
+        seeded, type="software_bug", title="Falla del gestor", device_text="Gestor NMS", version="7.1"
+    )
+    async with seeded() as session:
+        links = await ticket_links(session=session, tickets=[registered, unregistered])
+    bug = links[registered.id].bug
+    assert (bug.product, bug.version, bug.state) == ("PL-CMTS 3200", "4.2.1", "new")
+    assert "Al exportar el inventario." in bug.description and "Mensaje de error: HTTP 500" in bug.description
+    assert "24 de noviembre de 2026, 09:00" in bug.description
+    other = links[unregistered.id].bug
+    assert (other.product, other.version) == ("Gestor NMS", "7.1")
+
+
+async def test_a_related_ticket_is_linked_in_both_histories(seeded) -> None:
+    alarm = await _create(seeded, channel="snmp", type="network_outage", title="Enlace caído en cmts-bog-01")
+    report = await _create(seeded, channel="chat", title="Sin internet en Bogotá", related_ticket_id=alarm.id)
+    async with seeded() as session:
+        mine = await svc.get_ticket(session=session, number=report.number)
+        theirs = await svc.get_ticket(session=session, number=alarm.number)
+        [forward] = [e for e in await svc.history(session=session, ticket=mine, public_only=True) if e.kind == "linked"]
+        [back] = [e for e in await svc.history(session=session, ticket=theirs, public_only=True) if e.kind == "linked"]
+        links = await ticket_links(session=session, tickets=[mine, theirs])
+    assert mine.related_ticket_id == alarm.id
+    assert forward.text == f"Relacionado con el tiquete {alarm.number} (alarma SNMP)."
+    assert back.text == f"Relacionado con el tiquete {report.number} («Sin internet en Bogotá»)."
+    assert (forward.data, back.data) == ({"ticket": alarm.number}, {"ticket": report.number})
+    assert (links[mine.id].related_number, links[theirs.id].related_number) == (alarm.number, None)
+
+
+async def test_another_customers_ticket_cannot_be_related(seeded) -> None:
+    theirs = await _create(
+        seeded, customer="TELECARIBE", contact="maria.rodriguez@telecaribe.example", title="Consulta de María"
+    )
+    with pytest.raises(InvalidInput) as refused:
+        await _create(seeded, title="Mía", related_ticket_id=theirs.id)
+    assert refused.value.public == "El tiquete relacionado no existe."
+    async with seeded() as session:
+        assert await session.scalar(select(func.count()).select_from(Ticket)) == 1
+
+
+async def test_an_update_mail_names_the_status_in_spanish(seeded) -> None:
+    ticket = await _create(seeded, title="Lentitud en el portal")
+    async with transaction(seeded) as session:
+        t = await svc.get_ticket(session=session, number=ticket.number)
+        await svc.post_update(session=session, ticket=t, text="Revisamos los registros.", author="l1@x", now=NOW)
+    [mail, *_] = [i for i in await _outbox(seeded, ticket) if "Actualización" in i.subject]
+    assert "Estado: en curso" in mail.body and "open" not in mail.body
+
+
+@pytest.mark.parametrize("owner", ["TELECARIBE", None, "missing"])
+async def test_a_ticket_joins_only_the_customers_own_chat(seeded, owner: str | None) -> None:
+    """Updates go into the ticket's chat: another company's (or an unverified) chat is refused."""
+    if owner != "missing":
+        customer_id = (await _ids(seeded, owner))[0] if owner else None
+        async with transaction(seeded) as session:
+            session.add(Conversation(id="other-chat", customer_id=customer_id, mode="bot", last_seq=0))
+    with pytest.raises(InvalidInput) as refused:
+        await _create(seeded, title="Consulta", conversation_id="other-chat")
+    assert refused.value.public == "La conversación no existe."
     async with seeded() as session:
         assert await session.scalar(select(func.count()).select_from(Ticket)) == 0

@@ -34,7 +34,8 @@ async def test_v2c_link_down_opens_an_snmp_ticket_and_tells_the_customer(intake)
         emails = list(await session.scalars(select(OutboxItem).where(OutboxItem.kind == "email")))
     assert alarm.device.name == "cmts-bog-01" and alarm.count == 1 and alarm.state == "open"
     assert ticket.channel == "snmp" and ticket.type == "network_outage" and ticket.priority == 2
-    assert ticket.tier == "L1" and ticket.next_update_due is not None
+    # A link down at P2 severely damages operation: Level 3 (rules/routing.yml, severe_network_outage).
+    assert ticket.tier == "L3" and ticket.next_update_due is not None
     assert ticket.title == "Enlace caído en cmts-bog-01 (interfaz 3)"
     # Nobody of Cable Andina has chatted yet: a conversation is opened for the notification contact.
     assert len(messages) == 1 and messages[0].role == "system"

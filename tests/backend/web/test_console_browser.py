@@ -350,3 +350,49 @@ def test_forbidden_and_expired_session_are_explained_in_spanish(lone_backend: Ru
     expect(page.locator("#note-form textarea")).to_have_value("Nota escrita mientras caducaba la sesión")
     page.click("#note-form button[type=submit]")
     expect(page.locator('.history-item[data-kind="note"]')).to_contain_text("mientras caducaba la sesión")
+
+
+def test_the_ticket_page_shows_what_the_customer_said(lone_backend: Running, console) -> None:
+    alarm = api_ticket(
+        lone_backend,
+        "supervisor@promptlink.example",
+        channel="snmp",
+        type="network_outage",
+        device="cmts-bog-01",
+        title="Enlace caído en cmts-bog-01 (interfaz 3)",
+        facts={"damaged": True},
+    )
+    attack = "<img src=x onerror=alert(1)> E042"
+    ticket = api_ticket(
+        lone_backend,
+        "supervisor@promptlink.example",
+        type="hardware_failure",
+        title="Amplificador sin energía",
+        device_text="Amplificador de la calle 7",
+        serial="AMP-0007",
+        version="4.2.1",
+        error_message=attack,
+        since="2026-11-25T08:30-05:00",
+        related_ticket=alarm["number"],
+        facts={"damaged": True},
+    )
+    page = console()
+    log_in(page, lone_backend, "supervisor@promptlink.example", path=f"/console#/tickets/{ticket['number']}")
+    expect(page.locator("#ticket-number")).to_have_text(ticket["number"])
+    expect(fact(page, "Equipo")).to_contain_text("Amplificador de la calle 7")
+    expect(fact(page, "Equipo")).to_contain_text("no registrado")
+    expect(fact(page, "Número de serie")).to_have_text("AMP-0007")
+    expect(fact(page, "Versión")).to_have_text("4.2.1")
+    expect(fact(page, "Desde").locator("time")).to_have_attribute("datetime", "2026-11-25T13:30:00+00:00")
+    expect(fact(page, "Mensaje de error")).to_have_text(attack)  # shown as text, never as markup
+    expect(page.locator("#ticket-view img")).to_have_count(0)
+    expect(fact(page, "RMA")).to_contain_text(ticket["rma"]["number"])
+    expect(fact(page, "RMA")).to_contain_text("serie AMP-0007")
+    expect(page.locator('.history-item[data-kind="linked"]')).to_contain_text(alarm["number"])
+    # The related ticket is a link to its page.
+    fact(page, "Tiquete relacionado").locator("a").click()
+    page.wait_for_url(re.compile(re.escape(f"#/tickets/{alarm['number']}") + "$"))
+    expect(page.locator("#ticket-number")).to_have_text(alarm["number"])
+    expect(fact(page, "Equipo")).to_have_text("cmts-bog-01")
+    expect(page.locator('.history-item[data-kind="linked"]')).to_contain_text(ticket["number"])
+    page.wait_for_timeout(300)  # an injected onerror would have fired by now (the fixture fails on dialogs)

@@ -32,6 +32,7 @@ def _bug_json(bug: Bug) -> dict[str, Any]:
         "title": bug.title,
         "description": bug.description,
         "product": bug.product,
+        "version": bug.version,
         "state": bug.state,
         "state_name": svc.STATE_NAMES[bug.state],
         "fixed_in_version": bug.fixed_in_version,
@@ -81,7 +82,8 @@ async def list_(request: Request) -> HTTPResponse:
 @bp.post("")
 @openapi.definition(
     summary="Open a bug",
-    description="Body `{title, description?, product?, ticket?}`; `ticket` is a ticket number to link. "
+    description="Body `{title, description?, product?, version?, ticket?}`; `version` (≤ 50 characters) is the "
+    "version the fault was seen on; `ticket` is a ticket number to link. "
     "Level 2 and 3 agents, supervisors and admins.",
 )
 async def create(request: Request) -> HTTPResponse:
@@ -94,6 +96,7 @@ async def create(request: Request) -> HTTPResponse:
             title=data.get("title"),
             description=data.get("description"),
             product=data.get("product"),
+            version=data.get("version"),
             ticket_number=data.get("ticket"),
             author=p.email,
             now=request.app.ctx.clock.now(),

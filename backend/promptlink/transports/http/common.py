@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import UTC
 from typing import Any
 
 from sanic import Request
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from ...models import Ticket, TicketEvent
 from ...services.auth import Principal, resolve_principal
 from ...services.errors import InvalidInput
+from ...services.ticket_links import TicketLinks, ticket_links
 
 SESSION_COOKIE = "pl_session"
 
@@ -60,7 +64,8 @@ def int_arg(request: Request, name: str, default: int, *, low: int, high: int) -
     return value
 
 
-def ticket_json(ticket: Ticket, *, staff: bool) -> dict[str, Any]:
+def ticket_json(ticket: Ticket, *, staff: bool, links: TicketLinks) -> dict[str, Any]:
+    """A ticket as the API shows it; `staff` adds the internal fields (customers see their own tickets)."""
     data: dict[str, Any] = {
         "number": ticket.number,
         "title": ticket.title,
@@ -74,6 +79,13 @@ def ticket_json(ticket: Ticket, *, staff: bool) -> dict[str, Any]:
         "customer_name": ticket.customer.name if ticket.customer else None,
         "contact": ticket.contact.email if ticket.contact else ticket.reporter_email,
         "device": ticket.device.name if ticket.device else None,
+        "device_text": ticket.device_text,
+        "serial": ticket.serial,
+        "version": ticket.version,
+        "error_message": ticket.error_message,
+        "since": ticket.since.astimezone(UTC).isoformat() if ticket.since else None,
+        "related_ticket": links.related_number,
+        "conversation_id": ticket.conversation_id,
         "covered": ticket.covered,
         "coverage_note": ticket.coverage_note,
         "next_update_due": ticket.next_update_due.isoformat() if ticket.next_update_due else None,
@@ -81,6 +93,12 @@ def ticket_json(ticket: Ticket, *, staff: bool) -> dict[str, Any]:
         "created_at": ticket.created_at.isoformat(),
         "updated_at": ticket.updated_at.isoformat(),
     }
+    if links.rma is not None:
+        rma = links.rma
+        data["rma"] = {"number": rma.number, "serial": rma.serial, "device": links.rma_device, "status": rma.status}
+    if links.bug is not None:
+        bug = links.bug
+        data["bug"] = {"key": bug.key, "product": bug.product, "version": bug.version, "state": bug.state}
     if staff:
         data.update(
             priority_reason=ticket.priority_reason,
@@ -88,9 +106,14 @@ def ticket_json(ticket: Ticket, *, staff: bool) -> dict[str, Any]:
             verified=ticket.verified,
             assignee_id=ticket.assignee_id,
             breach_count=ticket.breach_count,
-            conversation_id=ticket.conversation_id,
         )
     return data
+
+
+async def tickets_json(session: AsyncSession, tickets: Sequence[Ticket], *, staff: bool) -> list[dict[str, Any]]:
+    """`ticket_json` of each ticket, their links (related ticket, RMA, bug) read in a few queries."""
+    links = await ticket_links(session=session, tickets=tickets)
+    return [ticket_json(t, staff=staff, links=links[t.id]) for t in tickets]
 
 
 def event_json(event: TicketEvent) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from ...services import handoff as svc
 from ...services import livechat as live_svc
 from ...services.auth import STAFF_ROLES, Forbidden, require_role
 from ...services.conversations import messages_after
-from .common import body, caller, int_arg, ticket_json
+from .common import body, caller, int_arg, tickets_json
 
 log = logging.getLogger(__name__)
 bp = Blueprint("conversations", url_prefix="/api/v1")
@@ -175,7 +175,7 @@ async def conversation_detail(request: Request, conversation_id: str) -> HTTPRes
             "contact": {"email": conversation.contact.email, "name": conversation.contact.name}
             if conversation.contact
             else None,
-            "ticket": ticket_json(ticket, staff=True) if ticket else None,
+            "ticket": (await tickets_json(session, [ticket], staff=True))[0] if ticket else None,
             "messages": [m.to_event() | _parse_json(m) for m in messages],
             "events": [e.to_json() for e in events],
         }

@@ -15,7 +15,7 @@ from ...services import tickets as svc
 from ...services.auth import Forbidden
 from ...services.entitlement import entitlement_for
 from ...services.errors import NotFound
-from .common import caller, ticket_json
+from .common import caller, tickets_json
 
 bp = Blueprint("queues", url_prefix="/api/v1")
 
@@ -44,7 +44,7 @@ async def queues(request: Request) -> HTTPResponse:
                     "tier": tier,
                     "total": total,
                     "overdue": overdue,
-                    "tickets": [ticket_json(t, staff=True) for t in items],
+                    "tickets": await tickets_json(session, items, staff=True),
                 }
             )
     return json({"now": now.isoformat(), "queues": result})

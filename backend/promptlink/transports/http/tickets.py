@@ -11,13 +11,15 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ...db import transaction
-from ...models import Agent, Contact, Customer, Device, Ticket
+from ...models import Agent, Customer, Ticket
 from ...models.ticket import OPEN_STATUSES, STATUSES
+from ...services import intake
 from ...services import tickets as svc
 from ...services.auth import Forbidden, Principal
 from ...services.errors import InvalidInput, NotFound
-from ...services.rules import IncidentFacts
-from .common import body, caller, event_json, int_arg, ticket_json
+from ...services.spanish import STATUS_NAMES, TIER_NAMES
+from ...services.ticket_links import TicketLinks, ticket_links
+from .common import body, caller, event_json, int_arg, ticket_json, tickets_json
 
 bp = Blueprint("tickets", url_prefix="/api/v1/tickets")
 FORBIDDEN = "No tiene permiso para esta acción."
@@ -44,84 +46,104 @@ def _may_work(p: Principal, ticket: Ticket) -> None:
         )
 
 
-async def _draft(session: AsyncSession, p: Principal, data: dict[str, Any]) -> svc.TicketDraft:
-    customer_id = contact_id = device_id = None
-    loaded: list[Any] = []  # kept in the draft: create_ticket then finds them without a query
-    if p.role == "customer":
-        customer_id, contact_id = p.customer_id, p.contact_id
-        channel = "chat" if data.get("channel") == "chat" else "api"
-    else:
-        channel = data.get("channel", "phone" if p.is_staff else "chat")
-        code = data.get("customer")
-        if code is not None:
-            customer = await session.scalar(select(Customer).where(Customer.code == str(code)))
-            if customer is None:
-                raise InvalidInput(f"unknown customer {code}", public="El cliente no existe.")
-            customer_id = customer.id
-            loaded.append(customer)
-        email = data.get("contact")
-        if email is not None:
-            contact = await session.scalar(select(Contact).where(Contact.email == str(email).strip().lower()))
-            if contact is None or (customer_id is not None and contact.customer_id != customer_id):
-                raise InvalidInput(f"unknown contact {email}", public="El contacto no existe para ese cliente.")
-            contact_id, customer_id = contact.id, contact.customer_id
-            loaded += [contact, contact.customer]
-        if customer_id is None:
-            raise InvalidInput("customer is required", public="Indique el cliente.")
-    if data.get("device"):
-        device = await session.scalar(select(Device).where(Device.name == str(data["device"])))
-        if device is None or device.customer_id != customer_id:
-            raise InvalidInput(f"unknown device {data['device']}", public="El equipo no pertenece al cliente.")
-        device_id = device.id
-        loaded.append(device)
-    complex_case = data.get("complex", False)
-    if not isinstance(complex_case, bool):
-        raise InvalidInput("complex must be true or false", public="Parámetro no válido.")
-    conversation_id = data.get("conversation_id") if p.role in ("service", "customer") else None
-    return svc.TicketDraft(
-        channel=channel,
-        type=data.get("type", "information"),
-        title=data.get("title", ""),
-        description=data.get("description", ""),
-        facts=IncidentFacts.from_dict(data.get("facts")),
-        complex_case=complex_case,
-        customer_id=customer_id,
-        contact_id=contact_id,
-        device_id=device_id,
-        conversation_id=conversation_id if isinstance(conversation_id, str) else None,
-        loaded=loaded,
-    )
-
-
-async def _ticket_payload(session: AsyncSession, ticket: Ticket, p: Principal) -> dict[str, Any]:
-    data = ticket_json(ticket, staff=p.role != "customer")
-    events = await svc.history(session=session, ticket=ticket, public_only=p.role == "customer")
+async def _ticket_payload(
+    session: AsyncSession, ticket: Ticket, p: Principal, links: TicketLinks | None = None
+) -> dict[str, Any]:
+    staff = p.role != "customer"
+    if links is None:
+        links = (await ticket_links(session=session, tickets=[ticket]))[ticket.id]
+    data = ticket_json(ticket, staff=staff, links=links)
+    events = await svc.history(session=session, ticket=ticket, public_only=not staff)
     data["history"] = [event_json(e) for e in events]
-    if p.role != "customer" and ticket.assignee_id:
+    if staff and ticket.assignee_id:
         assignee = await session.get(Agent, ticket.assignee_id)
         data["assignee"] = {"email": assignee.email, "name": assignee.name} if assignee else None
     return data
 
 
+def _preview_json(preview: intake.Preview) -> dict[str, Any]:
+    return {
+        "priority": preview.priority,
+        "priority_reason": preview.priority_reason,
+        "tier": preview.tier,
+        "tier_name": TIER_NAMES[preview.tier],
+        "routing_rule": preview.routing_rule,
+        "routing_reason": preview.routing_reason,
+        "device": preview.device.name if preview.device else None,
+        "device_text": preview.device_text,
+        "covered": preview.covered,
+        "coverage_note": preview.coverage_note,
+        "duplicates": [
+            {
+                "number": t.number,
+                "title": t.title,
+                "priority": t.priority,
+                "status": t.status,
+                "status_name": STATUS_NAMES[t.status],
+                "channel": t.channel,
+                "device": t.device.name if t.device else t.device_text,
+                "created_at": t.created_at.isoformat(),
+            }
+            for t in preview.duplicates
+        ],
+    }
+
+
+INTAKE_BODY = (
+    "Body: `{customer, contact?, channel?, type, title, description?, facts?, complex?, device?, device_text?, "
+    "serial?, version?, error_message?, since?, related_ticket?, conversation_id?}`. A customer (widget token, or "
+    "the service token with `X-On-Behalf-Of` a contact) files for its own company: `customer` and `contact` are "
+    "ignored. `facts` are the seed's priority questions (production_down, severely_damaged, damaged, "
+    "solution_available, most_operations_proceed, information_request). What the customer says is kept as "
+    "said: `device` is a registered device of the customer, matched without case, spaces, hyphens or "
+    "underscores («CMTS BOG 01» is cmts-bog-01); a name that matches none is kept in `device_text` (for "
+    "support staff it is a 422: they pick from the customer's devices and may send `device_text`). "
+    "`device_text` ≤ 200 characters, `serial` ≤ 100, `version` ≤ 50, `error_message` ≤ 2,000; `since` is ISO "
+    "8601 with a UTC offset or Z (stored as UTC; not in the future); `related_ticket` is a ticket number of the "
+    "same customer (e.g. the SNMP alarm's ticket: both tickets get a public `linked` history entry). Strings "
+    "may be null. Wrong types or values: 422 with `detail` (English) and `message` (Spanish)."
+)
+
+
 @bp.post("")
 @openapi.definition(
     summary="Create a ticket",
-    description="Body: `{customer, contact?, device?, channel?, type, title, description?, facts?, complex?}`. "
-    "`facts` are the seed's priority questions (production_down, severely_damaged, damaged, solution_available, "
-    "most_operations_proceed, information_request). Honours an `Idempotency-Key` header: a retry returns the "
-    "same ticket with 200 instead of 201. Customers create tickets for their own company only.",
+    description=INTAKE_BODY + " Honours an `Idempotency-Key` header: a retry returns the same ticket with 200 "
+    "instead of 201. The answer is the ticket with its history: `device` (registered name or null), "
+    "`device_text`, `serial`, `version`, `error_message`, `since` (ISO, UTC), `related_ticket` (number or "
+    "null), `conversation_id`, and when there is one `rma {number, serial, device, status}` and "
+    "`bug {key, product, version, state}`.",
 )
 async def create(request: Request) -> HTTPResponse:
     p = await caller(request)
     data = body(request)
     key = request.headers.get("Idempotency-Key")
+    now = request.app.ctx.clock.now()
     async with transaction(request.app.ctx.sessions) as session:
-        draft = await _draft(session, p, data)
-        result = await svc.create_ticket(
-            session=session, draft=draft, author=p.email, now=request.app.ctx.clock.now(), idempotency_key=key
-        )
-        payload = await _ticket_payload(session, result.ticket, p)
+        draft = await intake.draft_from_body(session=session, caller=p, data=data, now=now)
+        result = await svc.create_ticket(session=session, draft=draft, author=p.email, now=now, idempotency_key=key)
+        payload = await _ticket_payload(session, result.ticket, p, result.links)
     return json(payload, status=201 if result.created else 200)
+
+
+@bp.post("/preview")
+@openapi.definition(
+    summary="Preview a ticket: its classification and the customer's open tickets about the same device",
+    description=INTAKE_BODY + " Same callers as create (`title` may be left out); writes nothing. Answer: "
+    "`{priority, priority_reason, tier, tier_name, routing_rule, routing_reason, device, device_text, covered, "
+    "coverage_note, duplicates}`; `duplicates` are up to 3 of the customer's open tickets (new, open, "
+    "pending_customer; any channel, SNMP alarms included), newest first, for the same registered device or, "
+    "without one, the same device text: `{number, title, priority, status, status_name, channel, device, "
+    "created_at}`.",
+)
+async def preview(request: Request) -> HTTPResponse:
+    p = await caller(request)
+    data = body(request)
+    now = request.app.ctx.clock.now()
+    async with request.app.ctx.sessions() as session:
+        draft = await intake.draft_from_body(session=session, caller=p, data=data, now=now, preview=True)
+        result = await intake.preview_ticket(session=session, draft=draft, now=now)
+        return json(_preview_json(result))
 
 
 @bp.get("")
@@ -164,7 +186,7 @@ async def list_(request: Request) -> HTTPResponse:
             limit=int_arg(request, "limit", 50, low=1, high=200),
             offset=int_arg(request, "offset", 0, low=0, high=10**9),
         )
-        return json({"items": [ticket_json(t, staff=p.role != "customer") for t in items], "total": total})
+        return json({"items": await tickets_json(session, items, staff=p.role != "customer"), "total": total})
 
 
 @bp.get("/<number:str>")
@@ -191,7 +213,8 @@ async def post_update(request: Request, number: str) -> HTTPResponse:
         event = await svc.post_update(
             session=session, ticket=ticket, text=data.get("text"), author=p.email, now=request.app.ctx.clock.now()
         )
-        return json({"event": event_json(event), "ticket": ticket_json(ticket, staff=True)}, status=201)
+        [data] = await tickets_json(session, [ticket], staff=True)
+        return json({"event": event_json(event), "ticket": data}, status=201)
 
 
 @bp.post("/<number:str>/notes")
@@ -209,7 +232,13 @@ async def add_note(request: Request, number: str) -> HTTPResponse:
 
 
 @bp.post("/<number:str>/comments")
-@openapi.definition(summary="The customer adds information to its own ticket")
+@openapi.definition(
+    summary="The customer adds information to its own ticket",
+    description="Body `{text, channel?}` (`channel`: `chat` when the assistant relays it, else `api`). A customer "
+    "(widget token, or the service token with `X-On-Behalf-Of` a contact) on its own company's tickets; another "
+    "company's ticket is 404. Logged as a public `customer_message` history entry, which the console shows; a "
+    "ticket waiting for the customer becomes open again. Staff post updates or notes instead (403).",
+)
 async def add_comment(request: Request, number: str) -> HTTPResponse:
     p = await caller(request)
     if p.role != "customer":
@@ -223,7 +252,7 @@ async def add_comment(request: Request, number: str) -> HTTPResponse:
             text=data.get("text"),
             author=p.email,
             now=request.app.ctx.clock.now(),
-            channel="api",
+            channel="chat" if data.get("channel") == "chat" else "api",
         )
         return json({"event": event_json(event)}, status=201)
 
@@ -285,7 +314,8 @@ async def patch(request: Request, number: str) -> HTTPResponse:
                     now=now,
                 )
             )
-        return json({"ticket": ticket_json(ticket, staff=True), "events": [event_json(e) for e in events]})
+        [data] = await tickets_json(session, [ticket], staff=True)
+        return json({"ticket": data, "events": [event_json(e) for e in events]})
 
 
 __all__ = ["bp", "OPEN_STATUSES"]

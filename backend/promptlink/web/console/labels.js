@@ -51,6 +51,7 @@ export var KIND_NAMES = {
   bug_linked: "Falla vinculada",
   bug_changed: "Cambio en la falla",
   rma: "RMA",
+  linked: "Tiquete relacionado",
   reminder: "Recordatorio",
   breach: "Plazo incumplido",
 };

@@ -25,7 +25,17 @@ import {
   ticketPath,
   tierAllowed,
 } from "./core.js";
-import { CHANNEL_NAMES, KIND_NAMES, STATUS_NAMES, TEXT, TIER_NAMES, TIERS, TYPE_NAMES } from "./labels.js";
+import {
+  BUG_STATE_NAMES,
+  CHANNEL_NAMES,
+  KIND_NAMES,
+  RMA_STATUS_NAMES,
+  STATUS_NAMES,
+  TEXT,
+  TIER_NAMES,
+  TIERS,
+  TYPE_NAMES,
+} from "./labels.js";
 import { renderBugs, renderRmas, wireBugForms } from "./linked.js";
 
 var TICKET_FORMS = [
@@ -146,12 +156,62 @@ function addFact(dl, label, value) {
   dl.appendChild(dd);
 }
 
+// A link inside the console (hash route); the text is set with textContent like every other text.
+function consoleLink(hash, text, className) {
+  var a = el("a", className, text);
+  a.href = hash;
+  return a;
+}
+
+function deviceFact(t) {
+  if (t.device) return str(t.device);
+  if (t.device_text) return str(t.device_text) + " (no registrado: así lo indicó el cliente)";
+  return "";
+}
+
+// What the customer said about the incident (the intake's fields), shown only when given.
+function addIntakeFacts(dl, t) {
+  if (t.serial) addFact(dl, "Número de serie", str(t.serial));
+  if (t.version) addFact(dl, "Versión", str(t.version));
+  if (t.since) {
+    var since = el("time", "ticket-since", formatDateTime(t.since));
+    since.setAttribute("datetime", str(t.since));
+    addFact(dl, "Desde", since);
+  }
+  if (t.error_message) addFact(dl, "Mensaje de error", el("span", "pre error-message", t.error_message));
+  if (t.related_ticket) {
+    var number = str(t.related_ticket);
+    addFact(dl, "Tiquete relacionado", consoleLink("#/tickets/" + encodeURIComponent(number), number, "related-ticket"));
+  }
+}
+
+// The ticket's RMA and bug as the ticket JSON gives them (their cards below manage them).
+function addLinkedFacts(dl, t) {
+  if (isObject(t.rma)) {
+    var rma = [str(t.rma.number), RMA_STATUS_NAMES[t.rma.status] || str(t.rma.status)];
+    if (t.rma.serial) rma.push("serie " + str(t.rma.serial));
+    if (t.rma.device) rma.push("equipo " + str(t.rma.device));
+    addFact(dl, "RMA", el("span", "ticket-rma", rma.join(" · ")));
+  }
+  if (isObject(t.bug)) {
+    var bug = [str(t.bug.key), BUG_STATE_NAMES[t.bug.state] || str(t.bug.state)];
+    if (t.bug.product) bug.push("producto " + str(t.bug.product));
+    if (t.bug.version) bug.push("versión " + str(t.bug.version));
+    addFact(dl, "Falla", el("span", "ticket-bug", bug.join(" · ")));
+  }
+  if (t.conversation_id) {
+    var hash = "#/chats/" + encodeURIComponent(str(t.conversation_id));
+    addFact(dl, "Conversación", consoleLink(hash, "Abrir la conversación del chat", "ticket-conversation"));
+  }
+}
+
 function renderFacts(t) {
   var dl = $("ticket-facts");
   clear(dl);
   addFact(dl, "Cliente", t.customer_name ? t.customer_name + " (" + t.customer + ")" : t.customer || "Sin verificar");
   addFact(dl, "Contacto", t.contact);
-  addFact(dl, "Equipo", t.device);
+  addFact(dl, "Equipo", deviceFact(t));
+  addIntakeFacts(dl, t);
   var priority = el("span", "priority-fact");
   priority.appendChild(priorityBadge(t.priority));
   priority.appendChild(el("span", "priority-reason", t.priority_reason || ""));
@@ -165,6 +225,7 @@ function renderFacts(t) {
   addFact(dl, "Última actualización al cliente", t.last_update_at ? formatDateTime(t.last_update_at) : "Todavía ninguna");
   if (t.breach_count) addFact(dl, "Plazos incumplidos", String(t.breach_count));
   if (t.verified === false) addFact(dl, "Verificación", "Remitente sin verificar (triaje de Nivel 1)");
+  addLinkedFacts(dl, t);
   $("ticket-description").textContent = t.description || "Sin descripción.";
   $("ticket-description-box").open = !!t.description;
 }

@@ -1,0 +1,57 @@
+"""The Spanish words of what customers and agents read: dates, counted nouns, names of states.
+
+Pure functions without `setlocale` (process-wide, and the servers carry no Spanish locale):
+month names live here. Dates are shown in words in the reader's time zone, never in ISO.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+MONTHS = (
+    "enero",
+    "febrero",
+    "marzo",
+    "abril",
+    "mayo",
+    "junio",
+    "julio",
+    "agosto",
+    "septiembre",
+    "octubre",
+    "noviembre",
+    "diciembre",
+)
+TIER_NAMES = {"L1": "Soporte de Nivel 1", "L2": "Soporte de Nivel 2", "L3": "Soporte de Nivel 3"}
+STATUS_NAMES = {
+    "new": "nuevo",
+    "open": "en curso",
+    "pending_customer": "en espera del cliente",
+    "resolved": "resuelto",
+    "closed": "cerrado",
+}
+
+
+def plural(count: int, singular: str, plural_form: str) -> str:
+    """«1 aviso», «3 avisos», «0 avisos»: the number and the noun in the right form."""
+    return f"{count} {singular if count == 1 else plural_form}"
+
+
+def zone(name: str | None) -> ZoneInfo:
+    """The IANA zone `name`, or UTC when it is missing or unknown (a wrong hour beats a crash)."""
+    try:
+        return ZoneInfo(name or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def date_in_words(day: date) -> str:
+    """«3 de diciembre de 2026»."""
+    return f"{day.day} de {MONTHS[day.month - 1]} de {day.year}"
+
+
+def datetime_in_words(when: datetime, timezone: str | None) -> str:
+    """«3 de diciembre de 2026, 14:52»: `when` (aware) on the clock of `timezone`."""
+    local = when.astimezone(zone(timezone))
+    return f"{date_in_words(local.date())}, {local:%H:%M}"

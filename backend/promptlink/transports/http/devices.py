@@ -1,0 +1,38 @@
+"""`/api/v1/customers/{code}/devices`: a customer's registered equipment, for the assistant's intake."""
+
+from __future__ import annotations
+
+from sanic import Blueprint, Request
+from sanic.response import HTTPResponse, json
+from sanic_ext.extensions.openapi import openapi
+
+from ...services import devices as svc
+from ...services.auth import STAFF_ROLES, require_role
+from ...services.errors import NotFound
+from .common import caller
+
+bp = Blueprint("devices", url_prefix="/api/v1/customers")
+
+
+@bp.get("/<code:str>/devices")
+@openapi.definition(
+    summary="A customer's registered devices (name, serial, model) and time zone",
+    description="`{customer, timezone, devices: [{name, serial, model}]}`, by name. Cheap enough for the "
+    "assistant to match what a customer calls its equipment and to read «since» in its time zone. Staff read "
+    "any customer's; a customer (widget token, or the service token with `X-On-Behalf-Of` a contact) only its "
+    "own: another company's is 404. The service token alone is nobody's customer: 403.",
+)
+async def list_(request: Request, code: str) -> HTTPResponse:
+    p = await caller(request)
+    require_role(p, "customer", *STAFF_ROLES)
+    async with request.app.ctx.sessions() as session:
+        customer, devices = await svc.devices_of(session=session, code=code)
+    if p.role == "customer" and customer.id != p.customer_id:
+        raise NotFound(f"customer {code} not found", public="El cliente no existe.")
+    return json(
+        {
+            "customer": customer.code,
+            "timezone": customer.timezone,
+            "devices": [{"name": d.name, "serial": d.serial, "model": d.model} for d in devices],
+        }
+    )
