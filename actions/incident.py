@@ -156,7 +156,8 @@ class ValidateIncidentForm(VerificationMixin, FormValidationAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
         """Read the customer's latest message whole (only right after it, not after a digression)."""
-        if tracker.active_loop.get("name") and tracker.latest_action_name != "action_listen":
+        stage = turn_of(tracker)
+        if stage == STALE:
             return []
         customer = identity_of(tracker)
         if verification_slots(tracker) and tracker.get_slot("requested_slot") in (
@@ -166,7 +167,7 @@ class ValidateIncidentForm(VerificationMixin, FormValidationAction):
         ):
             return []  # the verification steps read their own answers
         context = await customer_context(customer)
-        turn = IntakeTurn(tracker, dispatcher, context)
+        turn = IntakeTurn(tracker, dispatcher, context, answering=stage == ANSWER)
         changes = turn.read()
         if changes is None:
             return []  # a question or request of its own: the rules answer it, then the form goes on
@@ -197,6 +198,39 @@ class ValidateIncidentForm(VerificationMixin, FormValidationAction):
         return {"duplicate_ticket": json.dumps(first, ensure_ascii=False), "duplicate_decision": None}
 
 
+ACTIVATION, ANSWER, RESUMED, STALE = "activation", "answer", "resumed", "stale"
+# Actions Rasa records between a message and the form's validation of it.
+QUIET_ACTIONS = frozenset({"incident_form", "action_listen", "action_extract_slots", "validate_incident_form"})
+
+
+def turn_of(tracker: Tracker) -> str:
+    """How the latest message relates to this run of the form.
+
+    ACTIVATION: it opened the form. ANSWER: it answers the question the form asked last.
+    RESUMED: something else was asked last («¿Desea continuar…?»): read it for facts only.
+    STALE: it was already handled (the form comes back after a digression was answered).
+    """
+    if not tracker.active_loop.get("name"):
+        return ACTIVATION
+    events = tracker.events
+    last_user = max((i for i, e in enumerate(events) if e.get("event") == "user"), default=-1)
+    for event in events[last_user + 1 :]:
+        kind = event.get("event")
+        if kind in ("action_execution_rejected", "bot") or (
+            kind == "action" and event.get("name") not in QUIET_ACTIONS
+        ):
+            return STALE
+    previous = next(
+        (
+            e.get("name")
+            for e in reversed(events[: max(last_user, 0)])
+            if e.get("event") == "action" and e.get("name") != "action_listen"
+        ),
+        None,
+    )
+    return ANSWER if previous == "incident_form" else RESUMED
+
+
 def _has_duplicate(tracker: Tracker) -> bool:
     value = tracker.get_slot("duplicate_ticket")
     return bool(value) and value != "none"
@@ -205,14 +239,18 @@ def _has_duplicate(tracker: Tracker) -> bool:
 class IntakeTurn:
     """One customer message inside the intake form, and the slot changes it makes."""
 
-    def __init__(self, tracker: Tracker, dispatcher: CollectingDispatcher, context: CustomerContext) -> None:
+    def __init__(
+        self, tracker: Tracker, dispatcher: CollectingDispatcher, context: CustomerContext, *, answering: bool = True
+    ) -> None:
         self.tracker = tracker
+        self.answering = answering
         self.dispatcher = dispatcher
         self.context = context
         message = tracker.latest_message
         self.text = bounded_text(message.get("text"))
         self.intent = str((message.get("intent") or {}).get("name") or "")
-        self.requested: Optional[str] = tracker.get_slot("requested_slot")
+        # Not answering (the opening, or a reply to «¿Desea continuar?»): read it for facts only.
+        self.requested: Optional[str] = tracker.get_slot("requested_slot") if answering else None
         self.changes: Dict[str, Any] = {}
         self.corrected: List[str] = []
         self.handled = False
@@ -225,13 +263,15 @@ class IntakeTurn:
         if not self.text:
             return None
         if self.text.startswith("/"):
-            return self._payload()
+            return self._payload() if self.answering else {}
         heard = understand(
             self.text, devices=self.context.devices, now=_now(), tz=self.context.timezone, requested=self.requested
         )
         if self._is_digression(heard):
             return None
         self._facts_in_passing(heard)
+        if not self.answering:
+            return self.changes
         self._answer(heard)
         return self._finish(heard)
 

@@ -162,12 +162,20 @@ def test_correction_buttons_offer_only_answered_fields_of_this_kind(fake) -> Non
 
 # --- one customer turn inside the form -------------------------------------------------
 
-FORM_ACTIVE = [{"event": "active_loop", "name": "incident_form"}]
+# The form asked, the customer answered, the form validates the answer (as Rasa records it).
+ANSWERING = [
+    {"event": "action", "name": "incident_form"},
+    {"event": "action", "name": "action_listen"},
+    {"event": "user", "text": "…"},
+    {"event": "action", "name": "incident_form"},
+]
 
 
 def turn(text: str, slots: dict, *, intent: str = "inform", entities: list | None = None) -> tuple[list, dict]:
     """Run the form's validation on one customer message; (responses, slot changes)."""
-    tracker = make_tracker(text=text, intent=intent, slots=slots, entities=entities, active_loop="incident_form")
+    tracker = make_tracker(
+        text=text, intent=intent, slots=slots, entities=entities, active_loop="incident_form", events=list(ANSWERING)
+    )
     dispatcher, events = run(ValidateIncidentForm(), tracker, DOMAIN)
     return responses(dispatcher), {k: v for k, v in slots_of(events).items() if k != "requested_slot"}
 
@@ -293,3 +301,20 @@ def test_the_confirmation_card_lists_every_field_and_the_priority(fake) -> None:
     assert "• Producción caída: sí" in summary
     assert "Prioridad 1, atendida por Soporte de Nivel 3" in summary
     assert "• Desde cuándo:" in summary and "09:00" in summary
+
+
+def test_a_message_already_handled_is_not_read_again(fake) -> None:
+    """After a digression was answered the form runs again: the digression is not an answer."""
+    events = ANSWERING[:3] + [{"event": "action", "name": "utter_update_frequency"}, ANSWERING[3]]
+    tracker = make_tracker(text="sí", intent="affirm", slots=OUTAGE | {"requested_slot": "production_down"},
+                           active_loop="incident_form", events=events)  # fmt: skip
+    _, got = run(ValidateIncidentForm(), tracker, DOMAIN)
+    assert "production_down" not in slots_of(got)
+
+
+def test_a_yes_to_continue_is_not_the_answer_to_the_pending_question(fake) -> None:
+    events = [{"event": "action", "name": "utter_ask_continue"}] + ANSWERING[1:]
+    tracker = make_tracker(text="sí", intent="affirm", slots=OUTAGE | {"requested_slot": "production_down"},
+                           active_loop="incident_form", events=events)  # fmt: skip
+    _, got = run(ValidateIncidentForm(), tracker, DOMAIN)
+    assert "production_down" not in slots_of(got)
