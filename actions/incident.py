@@ -10,6 +10,7 @@ is asked once more, and after two such turns in a row a person is offered.
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime, timezone
 from typing import Any, Dict, List, Optional, Text
 
@@ -45,6 +46,7 @@ from .understanding import (
     detect_kind,
     find_version,
     looks_temporal,
+    named_kind,
     plain,
     understand,
 )
@@ -80,6 +82,10 @@ DIGRESSIONS = {
     "goodbye",
     "out_of_scope",
 }
+ANNOUNCEMENT = re.compile(
+    r"^(?:(?:hola|buenas|buenos dias|buenas tardes)\W+)?(?:tengo|quiero|quisiera|necesito|queria|vengo a)\s+"
+    r"(?:una?|reportar|abrir|hacer|pedir|solicitar|registrar|poner|levantar)\b"
+)
 QUESTION_START = ("que ", "como ", "cual ", "cuando ", "cada ", "quien ", "donde ", "por que ", "cuanto ")
 
 
@@ -108,10 +114,14 @@ class ActionStartIncident(Action):
         events.append(SlotSet("incident_label", TYPE_NAMES[kind] if kind else None))
         context = await customer_context(identity_of(tracker))
         found = understand(text, devices=context.devices, now=_now(), tz=context.timezone)
-        # A short opening is the description when it states something («se cayó el cmts-bog-01»).
+        # A short opening is the description when it states something («se cayó el cmts-bog-01»);
+        # an announcement («tengo una idea para mejorar el sistema») is not.
         words = len(text.split())
-        if not text.startswith("/") and (
-            words >= MIN_WORDS_FOR_DESCRIPTION or (words >= 3 and (found.values() or detect_kind(text)))
+        announces = bool(ANNOUNCEMENT.match(plain(text))) and not found.values() and words <= 9
+        if (
+            not text.startswith("/")
+            and not announces
+            and (words >= MIN_WORDS_FOR_DESCRIPTION or (words >= 3 and (found.values() or detect_kind(text))))
         ):
             events.append(SlotSet("description", text))
         for slot, value in found.values().items():
@@ -214,7 +224,10 @@ def turn_of(tracker: Tracker) -> str:
         return ACTIVATION
     events = tracker.events
     last_user = max((i for i, e in enumerate(events) if e.get("event") == "user"), default=-1)
-    for event in events[last_user + 1 :]:
+    after = events[last_user + 1 :]
+    if any(e.get("event") == "active_loop" and e.get("name") == "incident_form" for e in after):
+        return ACTIVATION  # Rasa marks the form active before it validates what the opening said
+    for event in after:
         kind = event.get("event")
         if kind in ("action_execution_rejected", "bot") or (
             kind == "action" and event.get("name") not in QUIET_ACTIONS
@@ -326,6 +339,10 @@ class IntakeTurn:
             self.changes["most_operations_proceed"] = None
         if self.slot("incident_type") is None and self.requested == "incident_type" and heard.kind:
             self._set_kind(heard.kind)
+        named = named_kind(self.text) if heard.correction else None
+        if named and self.slot("incident_type") not in (None, named):
+            self._set_kind(named)  # «en realidad no es la red: es el software de gestión»
+            self.corrected.append("incident_type")
 
     def _answer(self, heard: Understanding) -> None:
         """The answer to the pending question, when the message gives one of its kind."""
@@ -453,6 +470,9 @@ class IntakeTurn:
         parts = []
         for slot in dict.fromkeys(self.corrected):
             value = self.changes.get(slot)
+            if slot == "incident_type":
+                parts.append(f"tipo: {TYPE_NAMES[str(value)]}")
+                continue
             if slot in YES_NO:
                 shown = yes_no_word(value)
             elif slot == "since":

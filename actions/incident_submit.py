@@ -161,8 +161,8 @@ class ActionSubmitIncident(Action):
         if tracker.get_slot("duplicate_decision") is True and duplicate.get("number"):
             return await self._add_to(dispatcher, tracker, customer.contact, duplicate, context) + reset
         body = ticket_body(tracker, customer, context)
-        if duplicate.get("channel") == "snmp" and duplicate.get("number"):
-            body["related_ticket"] = duplicate["number"]
+        if duplicate.get("number"):
+            body["related_ticket"] = duplicate["number"]  # the customer chose a new ticket: keep them linked
         try:
             ticket = await backend().create_ticket(
                 contact=customer.contact, body=body, idempotency_key=submission_key(tracker)
@@ -189,7 +189,10 @@ class ActionSubmitIncident(Action):
         if ticket.get("type") == "software_bug":
             dispatcher.utter_message(response="utter_software_fault_tracked")
         if body.get("related_ticket"):
-            dispatcher.utter_message(response="utter_ticket_linked", number=body["related_ticket"])
+            dispatcher.utter_message(
+                response="utter_ticket_linked_alarm" if duplicate.get("channel") == "snmp" else "utter_ticket_linked",
+                number=body["related_ticket"],
+            )
         events = reset + [SlotSet("last_ticket", ticket["number"])]
         if priority == 1:
             events += await hand_off(

@@ -197,14 +197,27 @@ PROCEED_YES = re.compile(
 WORKAROUND_NO = re.compile(
     r"\b((?:no|ni) (?:tenemos|hay|existe|encontramos|contamos con|tengo) (?:ninguna |una |un |algun[ao]? )?"
     r"(?:solucion|alternativa|workaround|forma|manera|plan b|salida|como)|sin (?:ninguna )?(?:solucion|alternativa|"
-    r"workaround|plan b)|no (?:tenemos|hay) como (?:rodearlo|evitarlo|seguir)|no (?:podemos|se puede) rodear|"
+    r"workaround|plan b|respaldo|backup|contingencia|redundancia)|"
+    r"no (?:tenemos|hay) como (?:rodearlo|evitarlo|seguir|desviar)|no (?:podemos|se puede) rodear|"
     r"ninguna (?:solucion|alternativa))\b"
 )
 WORKAROUND_YES = re.compile(
     r"\b((?:tenemos|hay|existe|usamos|encontramos|aplicamos|contamos con) (?:una |un )?(?:solucion provisional|"
     r"solucion temporal|alternativa|workaround|forma de rodearlo|plan b|parche)|lo (?:estamos )?rodea(?:mos|ndo)|"
     r"(?:reiniciando|reinicio|con un reinicio) (?:se |lo )?(?:arregla|resuelve|soluciona|vuelve)|"
-    r"por ahora (?:lo )?(?:resolvemos|sacamos|hacemos)|de forma manual|manualmente|a mano)\b"
+    r"por ahora (?:lo )?(?:resolvemos|sacamos|hacemos)|de forma manual|manualmente|a mano|"
+    r"(?:movimos|pasamos|desviamos|redirigimos|cambiamos) (?:los |las |el |la )?\w+ (?:a|por) otr[oa]|"
+    r"(?:tenemos|usamos|hay) (?:un )?(?:respaldo|backup|equipo de respaldo|redundancia))\b"
+)
+# A part of the network failing is not «production down» unless the message says the whole of it is.
+PARTIAL = re.compile(
+    r"\b(?:un|una|algun[oa]s?|un par de|unos|unas|varios|varias|la mitad de|parte de|ciert[oa]s)\s+"
+    r"(?:de (?:los|las) )?(?:puertos?|nodos?|tarjetas?|portadoras|interfaces?|enlaces?|modulos?|clientes|abonados|"
+    r"usuarios|sectores?|zonas?|barrios?|equipos?|ont|onts|onus?)\b|\blas portadoras\b|\bel puerto\b|\bun puerto\b"
+)
+TOTAL = re.compile(
+    r"\b(toda la red|todo|todos|toda la produccion|ningun (?:abonado|cliente|usuario)|nadie|caida (?:total|general)|"
+    r"sin servicio)\b"
 )
 
 # --- kind of request (for openings the classifier did not understand) -------------------
@@ -234,7 +247,7 @@ KIND_WORDS: Dict[str, Sequence[str]] = {
         r"\b(?:caid[ao]s?|cayo|caida)\b",
         r"\bsin servicio\b",
         r"\b(?:abonados|suscriptores)\b",
-        r"\b(?:enlace|latencia|paquetes|cortes?|intermitencia|senal)\b",
+        r"\b(?:enlace|latencia|paquetes|cortes?|intermitencia|senal|lent[oa]s?|lentitud|degradad[oa]s?)\b",
         r"\bno (?:responde|responden|levanta|hay internet)\b",
         r"\b(?:cmts|olt)\b",
     ),
@@ -279,6 +292,25 @@ def detect_kind(text: str, *, min_score: int = 1) -> Optional[str]:
     return best
 
 
+KIND_NAMES = (
+    ("software_bug", r"(?:el |del |de )?(?:software|aplicacion|programa|sistema de gestion)|un bug"),
+    ("network_outage", r"(?:la |de |de la )?red"),
+    ("hardware_failure", r"(?:el |de )?hardware|(?:un |el )?equipo (?:fisico|danado|roto)"),
+    ("enhancement", r"una mejora|un desarrollo"),
+    ("configuration", r"(?:de |una )?configuracion|ayuda para configurar"),
+)
+
+
+def named_kind(text: str) -> Optional[str]:
+    """The kind a correction names outright («en realidad no es la red: es el software»)."""
+    value = plain(text)
+    for kind, words in KIND_NAMES:
+        for match in re.finditer(rf"\b(?:es|era|falla|problema|tema) (?:de |del |con )?(?:{words})\b", value):
+            if not re.search(r"\bno\s*$", value[: match.start()]):
+                return kind
+    return None
+
+
 def impact(text: str) -> Dict[str, bool]:
     """The priority facts a sentence states (production down, most operations proceed, workaround)."""
     value = plain(text)
@@ -296,7 +328,7 @@ def impact(text: str) -> Dict[str, bool]:
         facts["most_operations_proceed"] = False
     if DOWN_NO.search(rest):
         facts["production_down"] = False
-    elif DOWN_YES.search(rest):
+    elif DOWN_YES.search(rest) and (not PARTIAL.search(rest) or TOTAL.search(rest)):
         facts["production_down"] = True
         facts.pop("most_operations_proceed", None)  # nothing proceeds when production is down
     return facts
@@ -365,6 +397,22 @@ UNREGISTERED = re.compile(r"\b([a-z]{2,}[a-z0-9]*(?:[-_][a-z0-9]+){1,4})\b")
 DEVICE_PHRASE = re.compile(
     r"\b(?:el|la|del|de la|en el|en la)\s+((?:" + "|".join(DEVICE_KINDS) + r")(?:\s+(?:de\s+)?[a-z0-9\-]+){0,3})"
 )
+
+
+PRODUCTS = (
+    r"(?:software|panel|m[oó]dulo|portal|plataforma|consola|aplicaci[oó]n|app|dashboard|tablero|gestor|nms|servidor|sistema)"
+)
+WORD = r"[a-z0-9áéíóúñü\-]+"
+STOP = r"(?!se\b|no\b|y\b|al\b|cuando\b|desde\b|que\b|con\b|para\b|est[aá]\b|anda\b|los\b|las\b)"
+PRODUCT_PHRASE = re.compile(
+    rf"\b(?:en el|en la|del|de la|el|la)\s+({PRODUCTS}\s+(?:de|del|de la)\s+{STOP}{WORD}(?:\s+{STOP}{WORD})?)"
+)
+
+
+def product_as_written(text: str) -> Optional[str]:
+    """A product or module the customer names («el panel de gestión», «el módulo de reportes»)."""
+    match = PRODUCT_PHRASE.search(text.lower())
+    return match.group(1)[:100] if match else None
 
 
 def device_as_written(text: str) -> Optional[str]:
@@ -675,6 +723,10 @@ def understand(
     elif NO_START.match(value):
         result.answer = False
 
+    contrast = re.split(r"\bsino\b|\bmas bien\b|\bmás bien\b", raw, flags=re.IGNORECASE)
+    if len(contrast) > 1 and contrast[-1].strip():
+        result.correction = True
+        raw = contrast[-1].strip()  # «no fue desde las 5 sino desde las 4:30»: the value meant is the last
     result.serial_number = find_serial(raw)
     result.version = find_version(raw, asked=requested == "version")
     result.error_message = find_error(raw)
@@ -684,7 +736,7 @@ def understand(
     elif candidates:
         result.device_candidates = candidates
     else:
-        result.device = device_as_written(raw)
+        result.device = device_as_written(raw) or product_as_written(raw)
     if result.serial_number and result.device and not result.device_registered:
         if squash(result.device) == squash(result.serial_number):
             result.device = None

@@ -318,3 +318,35 @@ def test_a_yes_to_continue_is_not_the_answer_to_the_pending_question(fake) -> No
                            active_loop="incident_form", events=events)  # fmt: skip
     _, got = run(ValidateIncidentForm(), tracker, DOMAIN)
     assert "production_down" not in slots_of(got)
+
+
+def test_the_opening_is_read_when_the_form_starts(fake) -> None:
+    """Rasa marks the form active before validating the opening; the open ticket is found at once."""
+    run(ActionSubmitIncident(), make_tracker(slots=P1_SLOTS, events=FORM_EVENT))
+    events = [
+        {"event": "user", "text": "El cmts-bog-01 sigue caído"},
+        {"event": "action", "name": "action_start_incident"},
+        {"event": "active_loop", "name": "incident_form"},
+        {"event": "action", "name": "incident_form"},
+    ]
+    slots = OUTAGE | {"device": "cmts-bog-01"}
+    tracker = make_tracker(text="El cmts-bog-01 sigue caído", intent="report_network_outage", slots=slots,
+                           active_loop="incident_form", events=events)  # fmt: skip
+    _, got = run(ValidateIncidentForm(), tracker, DOMAIN)
+    assert "PL-2026-000001" in slots_of(got)["duplicate_ticket"]
+
+
+def test_a_correction_of_the_kind_changes_the_questions(fake) -> None:
+    slots = {"incident_type": "network_outage", "requested_slot": "description"}
+    text = "en realidad no es la red: es el software de gestión, que no abre y muestra 'Fatal: license server down'"
+    said, changes = turn(text, slots)
+    assert changes["incident_type"] == "software_bug"
+    assert changes["error_message"] == "Fatal: license server down"
+    assert changes["device"] == "software de gestión"
+    assert said == ["utter_correction_noted"]
+
+
+def test_an_announcement_is_not_the_description(fake) -> None:
+    _, events = run(ActionStartIncident(), make_tracker(text="Tengo una idea para mejorar el sistema",
+                                                        intent="request_enhancement"))  # fmt: skip
+    assert slots_of(events).get("description") is None
