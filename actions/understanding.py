@@ -198,7 +198,8 @@ WORKAROUND_NO = re.compile(
     r"\b((?:no|ni) (?:tenemos|hay|existe|encontramos|contamos con|tengo) (?:ninguna |una |un |algun[ao]? )?"
     r"(?:solucion|alternativa|workaround|forma|manera|plan b|salida|como)|sin (?:ninguna )?(?:solucion|alternativa|"
     r"workaround|plan b|respaldo|backup|contingencia|redundancia)|"
-    r"no (?:tenemos|hay) como (?:rodearlo|evitarlo|seguir|desviar)|no (?:podemos|se puede) rodear|"
+    r"no (?:tenemos|hay|ai|tengo) (?:como|con que|por donde|forma de|manera de|de donde)\b|"
+    r"no (?:podemos|se puede) rodear|"
     r"ninguna (?:solucion|alternativa))\b"
 )
 WORKAROUND_YES = re.compile(
@@ -207,7 +208,8 @@ WORKAROUND_YES = re.compile(
     r"(?:reiniciando|reinicio|con un reinicio) (?:se |lo )?(?:arregla|resuelve|soluciona|vuelve)|"
     r"por ahora (?:lo )?(?:resolvemos|sacamos|hacemos)|de forma manual|manualmente|a mano|"
     r"(?:movimos|pasamos|desviamos|redirigimos|cambiamos) (?:los |las |el |la )?\w+ (?:a|por) otr[oa]|"
-    r"(?:tenemos|usamos|hay) (?:un )?(?:respaldo|backup|equipo de respaldo|redundancia))\b"
+    r"(?:tenemos|usamos|hay) (?:un )?(?:respaldo|backup|equipo de respaldo|redundancia)|"
+    r"(?:proceso|procedimiento|respaldo) manual|manual de respaldo)\b"
 )
 # A part of the network failing is not «production down» unless the message says the whole of it is.
 PARTIAL = re.compile(
@@ -368,8 +370,13 @@ def match_device(text: str, devices: Iterable[KnownDevice]) -> Tuple[Optional[st
             continue
         score = 1
         numbers = [int(t) for t in tokens if t.isdigit()]
-        said_numbers = {int(w) for w in words if w.isdigit() and len(w) <= 3}
-        said_numbers |= {int(NUMBER_WORDS[w]) for w in words if w in NUMBER_WORDS and NUMBER_WORDS[w] >= 1}
+        # Only a number said next to the kind names the device («el cmts 2», «la olt número 1»).
+        said_numbers = {
+            int(m.group(1)) if m.group(1).isdigit() else int(NUMBER_WORDS[m.group(1)])
+            for m in re.finditer(
+                rf"\b{kind}\s*(?:-\s*|n(?:umero|ro\.?|o\.?)\s*)?(\d{{1,3}}|uno|una|dos|tres|cuatro|cinco)\b", value
+            )
+        }
         if numbers and said_numbers:
             if numbers[-1] in said_numbers:
                 score += 2
@@ -400,19 +407,30 @@ DEVICE_PHRASE = re.compile(
 
 
 PRODUCTS = (
-    r"(?:software|panel|m[oó]dulo|portal|plataforma|consola|aplicaci[oó]n|app|dashboard|tablero|gestor|nms|servidor|sistema)"
+    r"(?:software|programa|panel|m[oó]dulo|portal|plataforma|consola|aplicaci[oó]n|app|dashboard|tablero|gestor|"
+    r"nms|servidor|sistema)"
 )
 WORD = r"[a-z0-9áéíóúñü\-]+"
-STOP = r"(?!se\b|no\b|y\b|al\b|cuando\b|desde\b|que\b|con\b|para\b|est[aá]\b|anda\b|los\b|las\b)"
+STOP = (
+    r"(?!se\b|no\b|y\b|al\b|cuando\b|desde\b|que\b|con\b|para\b|est[aá]\b|anda\b|los\b|las\b|del\b|de\b|la\b"
+    r"|el\b|en\b|muestra\b|sale\b|aparece\b|tiene\b)"
+)
 PRODUCT_PHRASE = re.compile(
     rf"\b(?:en el|en la|del|de la|el|la)\s+({PRODUCTS}\s+(?:de|del|de la)\s+{STOP}{WORD}(?:\s+{STOP}{WORD})?)"
 )
 
 
+HARDWARE = r"(?:m[oó]dulo|fuente|amplificador|tarjeta|transceptor|sfp|switch|router|servidor|ont|onu|ventilador)"
+HARD_STOP = r"(?!se\b|no\b|y\b|que\b|ustedes\b|promptlink\b|en\b|con\b|dañad|danad|quemad|instalad)"
+HARDWARE_PHRASE = re.compile(rf"\b(?:un|una|el|la)\s+({HARDWARE}(?:\s+{HARD_STOP}{WORD}){{0,3}})")
+
+
 def product_as_written(text: str) -> Optional[str]:
-    """A product or module the customer names («el panel de gestión», «el módulo de reportes»)."""
-    match = PRODUCT_PHRASE.search(text.lower())
-    return match.group(1)[:100] if match else None
+    """A product, module or part the customer names («el panel de gestión», «una fuente de poder PL-PSU»)."""
+    match = PRODUCT_PHRASE.search(text.lower()) or HARDWARE_PHRASE.search(text.lower())
+    if not match:
+        return None
+    return re.sub(r"(?:\s+(?:de|del|la|el|los|las))+$", "", match.group(1))[:100]
 
 
 def device_as_written(text: str) -> Optional[str]:
@@ -449,7 +467,8 @@ SERIAL_LABELLED = re.compile(
 )
 SERIAL_SHAPE = re.compile(r"\b((?:SN|S/N|PLK|SER)[-/]?[A-Z0-9]*\d[A-Z0-9\-]{2,})\b", re.IGNORECASE)
 VERSION_LABELLED = re.compile(
-    r"(?:\bversi[oó]n|\brelease|\bfirmware|\bsoftware)\s*(?:es\s+)?(?:la\s+)?(?:de\s+)?(?::\s*)?v?\.?\s*"
+    r"(?:\bversi[oó]n|\brelease|\bfirmware|\bsoftware|\bestamos en(?: la)?|\bcorremos(?: la)?|\btenemos la)"
+    r"\s*(?:es\s+)?(?:la\s+)?(?:de\s+)?(?::\s*)?v?\.?\s*"
     r"(\d+(?:\.\d+){0,3}[a-z]?)\b",
     re.IGNORECASE,
 )
@@ -595,7 +614,7 @@ def parse_since(text: str, *, now: datetime, tz: str) -> Optional[datetime]:
 
     ago = re.search(
         r"\bhace\s+(?:como\s+|unos?\s+|unas\s+|mas de\s+|casi\s+)?(\d+|un|una|dos|tres|cuatro|cinco|seis|siete|ocho|"
-        r"nueve|diez|once|doce|media)\s*(?:hora\s+y\s+media\s*)?(minutos?|min|horas?|h|dias?|semanas?)?\b",
+        r"nueve|diez|once|doce|media)\s*(?:hora\s+y\s+media\s*)?(minutos?|min|horas?|oras?|hrs?|h|dias?|semanas?)?\b",
         value,
     )
     if ago:
@@ -607,7 +626,7 @@ def parse_since(text: str, *, now: datetime, tz: str) -> Optional[datetime]:
             amount += 0.5
         if unit.startswith("min"):
             return local - timedelta(minutes=amount)
-        if unit.startswith("h"):
+        if unit.startswith(("h", "o")):
             return local - timedelta(hours=amount)
         if unit.startswith("dia"):
             return (local - timedelta(days=amount)).replace(second=0, microsecond=0)
@@ -736,10 +755,10 @@ def understand(
     elif candidates:
         result.device_candidates = candidates
     else:
-        result.device = device_as_written(raw) or product_as_written(raw)
-    if result.serial_number and result.device and not result.device_registered:
-        if squash(result.device) == squash(result.serial_number):
-            result.device = None
+        written = device_as_written(raw)
+        if written and result.serial_number and squash(written) == squash(result.serial_number):
+            written = None  # the serial number, not a device name
+        result.device = written or product_as_written(raw)
     since = parse_since(raw, now=now, tz=tz) if looks_temporal(raw) else None
     if since is not None:
         result.since = since.isoformat(timespec="minutes")
