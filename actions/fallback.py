@@ -29,7 +29,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from .handoff import hand_off_to_person
-from .understanding import detect_kind
+from .understanding import detect_kind, understand
 
 YES_NO = ("affirm", "deny")
 # Questions whose «sí» means «hand me to a person» (and whose «no» declines it). The intake
@@ -136,7 +136,7 @@ class ActionFallback(Action):
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         text = str(tracker.latest_message.get("text") or "")
         unplaced = intent in ("nlu_fallback", "out_of_scope") and not tracker.active_loop.get("name")
-        if unplaced and detect_kind(text, min_score=2):
+        if unplaced and (detect_kind(text, min_score=2) or (detect_kind(text) and understand(text).values())):
             # A long, colloquial report the classifier could not place: its words say what it is.
             return [FollowupAction("action_start_incident")]
         replies = reply_to(intent, earlier_turns(tracker))

@@ -312,6 +312,8 @@ class IntakeTurn:
     def _is_digression(self, heard: Understanding) -> bool:
         if self.intent == "request_human":
             return True
+        if self.requested == "correct_field" and field_named(self.text, questions_for(self.tracker)):
+            return False  # «el equipo» names a field here, whatever the classifier thinks
         if self.intent not in DIGRESSIONS:
             return False
         states_something = bool(heard.values()) or heard.correction
@@ -322,8 +324,11 @@ class IntakeTurn:
 
     def _facts_in_passing(self, heard: Understanding) -> None:
         """Every fact stated fills its slot when empty; a correction (or a named field) replaces it."""
-        replace = heard.correction or self.requested in ("incident_confirmed", "correct_field")
+        # At the card, a stated priority fact replaces the shown one («sí tenemos una alternativa»);
+        # a detail mentioned in passing («…desviando por el cmts-bog-01») does not replace the device.
+        at_card = self.requested in ("incident_confirmed", "correct_field")
         for slot, value in heard.values().items():
+            replace = heard.correction or (at_card and slot in YES_NO)
             if slot == self.requested:
                 continue  # the answer to the pending question is decided in _answer
             if slot == "version" and self.slot("incident_type") not in ("software_bug", None):
@@ -380,7 +385,7 @@ class IntakeTurn:
             self._set(asked, value)
             return
         others = {k for k in heard.values() if k != asked}
-        if heard.correction and others:
+        if heard.correction and others and asked != "description":
             return  # it corrects another field: not an answer to this one
         if heard.unknown and asked in ("since", "version", "error_message", "serial_number"):
             self._set(asked, NOT_GIVEN)

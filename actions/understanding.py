@@ -167,10 +167,11 @@ DOWN_NO = re.compile(
     r"no hay (?:una )?caida|funciona(?:n)? (?:a medias|parcialmente|lento|con lentitud)|no es (?:una )?caida total|"
     r"podemos seguir (?:trabajando|operando)|seguimos (?:trabajando|operando|funcionando)|"
     r"(?:la )?(?:red|produccion|operacion) (?:sigue|funciona)|la mitad|algun[oa]s|parte de|unos cuantos|"
-    r"intermitente|de vez en cuando|a ratos|lent[oa]s?)\b"
+    r"intermitente|de vez en cuando|a ratos|lent[oa]s?|degradad[oa]s?)\b"
 )
 DOWN_YES = re.compile(
-    r"\b(se (?:nos )?(?:cayo|callo|cayeron|murio|murieron|fue|apago)|(?:esta|estan|quedo|quedaron) (?:tod[oa]s? )?"
+    r"\b((?:red|produccion|todo|servicio|sistema)(?: \w+){0,4} abajo|"
+    r"se (?:nos )?(?:cayo|callo|cayeron|murio|murieron|fue|apago)|(?:esta|estan|quedo|quedaron) (?:tod[oa]s? )?"
     r"(?:caid[ao]s?|abajo|parad[ao]s?|muert[oa]s?|fuera de servicio)|caida (?:total|general|completa)|"
     r"tod[oa]s? (?:caid[ao]s?|abajo|parad[ao]s?)|(?:sin|no hay|no tienen|no tenemos|ningun abonado tiene|"
     r"nadie tiene) (?:servicio|internet|senal|conexion)|ningun (?:abonado|cliente|usuario)|"
@@ -181,7 +182,10 @@ DOWN_YES = re.compile(
     r"(?:esta|estan) (?:caid[ao]s?|parad[ao]s?)|caid[ao]s?|todo abajo|apagon)\b"
 )
 PROCEED_NO = re.compile(
-    r"\b(muy afectad[ao]s?|gravemente|grave|seriamente|casi nada funciona|no podemos (?:operar|trabajar|seguir)|"
+    r"\b((?:la )?mayoria de (?:los|las) \w+(?: \w+){0,3} no "
+    r"(?:pueden|puede|tienen|tiene|funciona|funcionan|navega|navegan)|"
+    r"muy degradad[ao]s?|muy afectad[ao]s?|gravemente|grave|seriamente|casi nada funciona|"
+    r"no podemos (?:operar|trabajar|seguir)|"
     r"no se puede (?:operar|trabajar|seguir)|la mayoria (?:no|de los \w+ no|de las \w+ no)|"
     r"(?:la )?mitad de (?:los|las)|impacto (?:fuerte|grande|grave|critico|significativo)|"
     r"(?:muchos|muchas|la mayoria de) (?:abonados|clientes|usuarios|nodos|operaciones) (?:sin|no)|"
@@ -196,7 +200,8 @@ PROCEED_YES = re.compile(
 )
 WORKAROUND_NO = re.compile(
     r"\b((?:no|ni) (?:tenemos|hay|existe|encontramos|contamos con|tengo) (?:ninguna |una |un |algun[ao]? )?"
-    r"(?:solucion|alternativa|workaround|forma|manera|plan b|salida|como)|sin (?:ninguna )?(?:solucion|alternativa|"
+    r"(?:solucion|alternativa|workaround|forma|manera|plan b|salida|como|respaldo|backup|contingencia|"
+    r"redundancia)|sin (?:ninguna )?(?:solucion|alternativa|"
     r"workaround|plan b|respaldo|backup|contingencia|redundancia)|"
     r"no (?:tenemos|hay|ai|tengo) (?:como|con que|por donde|forma de|manera de|de donde)\b|"
     r"no (?:podemos|se puede) rodear|"
@@ -323,13 +328,15 @@ def impact(text: str) -> Dict[str, bool]:
         facts["solution_available"] = True
     # Remove the workaround clause so «no tenemos cómo seguir» is not read as an impact.
     rest = WORKAROUND_NO.sub(" ", value)
-    if PROCEED_YES.search(rest):
-        facts["most_operations_proceed"] = True
-        facts["production_down"] = False
     if PROCEED_NO.search(rest):
         facts["most_operations_proceed"] = False
+    elif PROCEED_YES.search(rest):
+        facts["most_operations_proceed"] = True
+        facts["production_down"] = False
     if DOWN_NO.search(rest):
         facts["production_down"] = False
+    elif "production_down" in facts:
+        pass  # «… pero la mayoría de los clientes siguen navegando»: not down
     elif DOWN_YES.search(rest) and (not PARTIAL.search(rest) or TOTAL.search(rest)):
         facts["production_down"] = True
         facts.pop("most_operations_proceed", None)  # nothing proceeds when production is down
@@ -439,7 +446,7 @@ def device_as_written(text: str) -> Optional[str]:
     for match in UNREGISTERED.finditer(plain(original)):
         candidate = match.group(1)
         if any(ch.isdigit() for ch in candidate) and not re.fullmatch(r"(?:sn|plk|v)[-_]?\d.*", candidate):
-            if not re.match(r"(?:error|http|codigo)", candidate):
+            if not re.match(r"(?:error|err|http|codigo|cod|code|e\d)", candidate):
                 return candidate
     return None
 
@@ -468,7 +475,7 @@ SERIAL_LABELLED = re.compile(
 SERIAL_SHAPE = re.compile(r"\b((?:SN|S/N|PLK|SER)[-/]?[A-Z0-9]*\d[A-Z0-9\-]{2,})\b", re.IGNORECASE)
 VERSION_LABELLED = re.compile(
     r"(?:\bversi[oó]n|\brelease|\bfirmware|\bsoftware|\bestamos en(?: la)?|\bcorremos(?: la)?|\btenemos la)"
-    r"\s*(?:es\s+)?(?:la\s+)?(?:de\s+)?(?::\s*)?v?\.?\s*"
+    r"\s*[,:]?\s*(?:es\s+)?(?:la\s+)?(?:de\s+)?(?::\s*)?v?\.?\s*"
     r"(\d+(?:\.\d+){0,3}[a-z]?)\b",
     re.IGNORECASE,
 )
@@ -741,6 +748,10 @@ def understand(
         result.answer = True
     elif NO_START.match(value):
         result.answer = False
+    elif re.search(r"(?:^|[\s,;.(])(?:sí(?:[\s,;.!)]|$)|si(?:[,;.!)]|$))", raw.lower()) and not re.search(
+        r"\bno\b", value
+    ):
+        result.answer = True  # «más o menos, sí, la mayoría sale»
 
     contrast = re.split(r"\bsino\b|\bmas bien\b|\bmás bien\b", raw, flags=re.IGNORECASE)
     if len(contrast) > 1 and contrast[-1].strip():
