@@ -22,6 +22,8 @@ async def test_conversation(
 ) -> None:
     result = await conversation_runner.play(conversation)
     conversation_results.append(result)
+    if not result.ok and conversation.known_gap:
+        pytest.xfail(f"known gap: {conversation.known_gap} — {result.explain()}")
     assert result.ok, result.explain()
 
 
