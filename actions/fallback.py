@@ -20,6 +20,7 @@ event) and tells an answer to a question from a bare yes/no.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, Dict, Iterable, List, Optional, Text
 
@@ -29,7 +30,15 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from .handoff import hand_off_to_person
-from .understanding import detect_kind, understand
+from .identity import identity_of
+from .intake import customer_context
+from .understanding import detect_kind, named_kind, plain, understand
+
+# «Necesito un curso para 5 personas el 1 de febrero…»: a booking, not a question about courses.
+COURSE_BOOKING = re.compile(
+    r"\b(?:curso|capacitacion|entrenamiento|formacion)\b.*\b(?:\d+|dos|tres|cuatro|cinco|seis|siete|ocho|nueve|diez)"
+    r"\s+(?:personas|ingenieros|tecnicos|asistentes|participantes)\b"
+)
 
 YES_NO = ("affirm", "deny")
 # Questions whose «sí» means «hand me to a person» (and whose «no» declines it). The intake
@@ -136,9 +145,16 @@ class ActionFallback(Action):
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         text = str(tracker.latest_message.get("text") or "")
         unplaced = intent in ("nlu_fallback", "out_of_scope") and not tracker.active_loop.get("name")
-        if unplaced and (detect_kind(text, min_score=2) or (detect_kind(text) and understand(text).values())):
-            # A long, colloquial report the classifier could not place: its words say what it is.
-            return [FollowupAction("action_start_incident")]
+        if unplaced:
+            # A long, colloquial request the classifier could not place: its words say what it is.
+            if COURSE_BOOKING.search(plain(text)):
+                return [FollowupAction("training_form")]
+            if detect_kind(text, min_score=2) or named_kind(text):
+                return [FollowupAction("action_start_incident")]
+            if detect_kind(text):  # one sign of a problem: it also has to state a fact (a device, a time…)
+                context = await customer_context(identity_of(tracker))
+                if understand(text, devices=context.devices, tz=context.timezone).values():
+                    return [FollowupAction("action_start_incident")]
         replies = reply_to(intent, earlier_turns(tracker))
         if replies == [HANDOFF]:
             return await hand_off_to_person(

@@ -254,7 +254,7 @@ KIND_WORDS: Dict[str, Sequence[str]] = {
         r"\b(?:caid[ao]s?|cayo|caida)\b",
         r"\bsin servicio\b",
         r"\b(?:abonados|suscriptores)\b",
-        r"\b(?:enlace|latencia|paquetes|cortes?|intermitencia|senal|lent[oa]s?|lentitud|degradad[oa]s?)\b",
+        r"\b(?:enlace|latencia|paquetes|trafico|cortes?|intermitencia|senal|lent[oa]s?|lentitud|degradad[oa]s?)\b",
         r"\bno (?:responde|responden|levanta|hay internet)\b",
         r"\b(?:cmts|olt)\b",
     ),

@@ -222,3 +222,19 @@ def test_a_report_the_classifier_could_not_place_starts_the_intake() -> None:
     tracker = make_tracker(text="sería bueno exportar a Excel desde el panel", intent="nlu_fallback")
     dispatcher, events = run(ActionFallback(), tracker)
     assert events == [FollowupAction("action_start_incident")] and dispatcher.messages == []
+
+
+def test_a_named_kind_or_a_course_booking_the_classifier_missed_is_started(fake) -> None:
+    from rasa_sdk.events import FollowupAction
+
+    from actions.fallback import ActionFallback
+
+    _, events = run(ActionFallback(), make_tracker(text="tengo una falla de red", intent="nlu_fallback"))
+    assert events == [FollowupAction("action_start_incident")]
+    _, events = run(
+        ActionFallback(), make_tracker(text="el cmts 2 sigue sin tráfico, ya lo reiniciamos", intent="nlu_fallback")
+    )
+    assert events == [FollowupAction("action_start_incident")]
+    booking = "Necesito un curso para 5 personas el 1 de febrero de 2027 en la sede de Santiago"
+    _, events = run(ActionFallback(), make_tracker(text=booking, intent="nlu_fallback"))
+    assert events == [FollowupAction("training_form")]
