@@ -29,19 +29,6 @@ MONTHS = {
     "noviembre": 11,
     "diciembre": 12,
 }
-NUMBERS = {
-    "uno": 1,
-    "una": 1,
-    "dos": 2,
-    "tres": 3,
-    "cuatro": 4,
-    "cinco": 5,
-    "seis": 6,
-    "siete": 7,
-    "ocho": 8,
-    "nueve": 9,
-    "diez": 10,
-}
 
 
 def plain(text: str) -> str:
@@ -65,16 +52,6 @@ def yes_no(message: Dict[str, Any]) -> Optional[bool]:
         return False
     if YES.match(text) or DOWN.search(text):
         return True
-    return None
-
-
-def parse_count(text: str) -> Optional[int]:
-    match = re.search(r"\b(\d{1,3})\b", text)
-    if match:
-        return int(match.group(1))
-    for word in plain(text).split():
-        if word in NUMBERS:
-            return NUMBERS[word]
     return None
 
 

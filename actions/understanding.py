@@ -21,44 +21,17 @@ from datetime import datetime, timedelta
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 from zoneinfo import ZoneInfo
 
+from .answers import MONTHS
+from .counts import WORDS as COUNT_WORDS
+
 # The slots the incident form fills from free text.
 TEXT_FIELDS = ("description", "device", "since", "version", "error_message", "serial_number")
 YES_NO_FIELDS = ("production_down", "most_operations_proceed", "solution_available")
 NOT_GIVEN = "no indicado"  # the customer does not know or has none (version, serial, error, since)
 
-NUMBER_WORDS = {
-    "un": 1,
-    "uno": 1,
-    "una": 1,
-    "dos": 2,
-    "tres": 3,
-    "cuatro": 4,
-    "cinco": 5,
-    "seis": 6,
-    "siete": 7,
-    "ocho": 8,
-    "nueve": 9,
-    "diez": 10,
-    "once": 11,
-    "doce": 12,
-    "media": 0.5,
-}
+# Spoken numbers: the course counts' table (up to «veinte…») plus «un» and «media» («hace media hora»).
+NUMBER_WORDS: Dict[str, float] = {**COUNT_WORDS, "un": 1, "una": 1, "media": 0.5}
 WEEKDAYS = {"lunes": 0, "martes": 1, "miercoles": 2, "jueves": 3, "viernes": 4, "sabado": 5, "domingo": 6}
-MONTHS = {
-    "enero": 1,
-    "febrero": 2,
-    "marzo": 3,
-    "abril": 4,
-    "mayo": 5,
-    "junio": 6,
-    "julio": 7,
-    "agosto": 8,
-    "septiembre": 9,
-    "setiembre": 9,
-    "octubre": 10,
-    "noviembre": 11,
-    "diciembre": 12,
-}
 # Parts of the day as people say them, and the hour they usually mean.
 DAY_PARTS = {"madrugada": 3, "manana": 8, "mediodia": 12, "tarde": 15, "noche": 20}
 # Site codes in device names and the places customers call them by.

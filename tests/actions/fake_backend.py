@@ -145,8 +145,7 @@ class FakeBackend:
         customer = CONTACTS[contact][0]
         device = body.get("device") or body.get("device_text")
         duplicates = [
-            {k: t[k] for k in ("number", "title", "priority", "status", "channel", "device")}
-            | {"status_name": "nuevo"}
+            {k: t[k] for k in ("number", "title", "priority", "status", "channel", "device")} | {"status_name": "nuevo"}
             for t in reversed(list(self.tickets.values()))
             if t["customer"] == customer and device and t.get("device") == device and t["status"] == "new"
         ]
