@@ -314,6 +314,8 @@ class IntakeTurn:
             return True
         if self.requested == "correct_field" and field_named(self.text, questions_for(self.tracker)):
             return False  # «el equipo» names a field here, whatever the classifier thinks
+        if heard.unknown and self.requested in ("since", "version", "error_message", "serial_number", *YES_NO):
+            return False  # «no sé» answers the question (read as out_of_scope by the classifier)
         if self.intent not in DIGRESSIONS:
             return False
         states_something = bool(heard.values()) or heard.correction
@@ -360,6 +362,8 @@ class IntakeTurn:
                 self._set_kind(kind)
         elif asked in YES_NO:
             value = getattr(heard, asked)
+            if heard.unknown and value is None:
+                return  # «no sé» is not a «no»: the question is asked again
             if value is None and heard.answer is not None and not heard.correction:
                 value = heard.answer
             if value is None and self.intent in ("affirm", "deny") and not heard.correction:

@@ -350,3 +350,11 @@ def test_an_announcement_is_not_the_description(fake) -> None:
     _, events = run(ActionStartIncident(), make_tracker(text="Tengo una idea para mejorar el sistema",
                                                         intent="request_enhancement"))  # fmt: skip
     assert slots_of(events).get("description") is None
+
+
+def test_i_do_not_know_is_not_a_no_and_not_a_digression(fake) -> None:
+    said, changes = turn("no sé", OUTAGE | {"requested_slot": "production_down"}, intent="out_of_scope")
+    assert "production_down" not in changes and said == ["utter_intake_unclear"]
+    slots = {"incident_type": "software_bug", "description": "x" * 10, "requested_slot": "version"}
+    _, changes = turn("ni idea", slots, intent="out_of_scope")
+    assert changes["version"] == "no indicado"
