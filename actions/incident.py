@@ -86,6 +86,10 @@ ANNOUNCEMENT = re.compile(
     r"^(?:(?:hola|buenas|buenos dias|buenas tardes)\W+)?(?:tengo|quiero|quisiera|necesito|queria|vengo a)\s+"
     r"(?:una?|reportar|abrir|hacer|pedir|solicitar|registrar|poner|levantar)\b"
 )
+DONT_KNOW = re.compile(
+    r"^(?:mmm+\s*)?(?:no se|no lo se|ni idea|no sabria|no estoy segur[oa]|no recuerdo|no me acuerdo|desconozco|"
+    r"no tengo idea)\b"
+)
 QUESTION_START = ("que ", "como ", "cual ", "cuando ", "cada ", "quien ", "donde ", "por que ", "cuanto ")
 
 
@@ -362,8 +366,8 @@ class IntakeTurn:
                 self._set_kind(kind)
         elif asked in YES_NO:
             value = getattr(heard, asked)
-            if heard.unknown and value is None:
-                return  # «no sé» is not a «no»: the question is asked again
+            if value is None and DONT_KNOW.match(plain(self.text)):
+                return  # «no sé» is not a «no» («ninguna» is): the question is asked again
             if value is None and heard.answer is not None and not heard.correction:
                 value = heard.answer
             if value is None and self.intent in ("affirm", "deny") and not heard.correction:

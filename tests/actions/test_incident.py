@@ -358,3 +358,8 @@ def test_i_do_not_know_is_not_a_no_and_not_a_digression(fake) -> None:
     slots = {"incident_type": "software_bug", "description": "x" * 10, "requested_slot": "version"}
     _, changes = turn("ni idea", slots, intent="out_of_scope")
     assert changes["version"] == "no indicado"
+
+
+def test_none_answers_the_workaround_question(fake) -> None:
+    _, changes = turn("ninguna", OUTAGE | {"requested_slot": "solution_available"}, intent="deny")
+    assert changes["solution_available"] is False
