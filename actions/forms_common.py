@@ -10,7 +10,7 @@ from rasa_sdk.types import DomainDict
 
 from .answers import parse_email, plain, yes_no
 from .backend import BackendError, BackendUnavailable, backend
-from .identity import VERIFICATION_SLOTS, conversation_id, identity_of
+from .identity import VERIFICATION_SLOTS, code_answer, conversation_id, customer_code_in, identity_of
 
 MAX_TEXT = 2000
 
@@ -28,13 +28,36 @@ def verification_slots(tracker: Tracker) -> List[Text]:
     return [] if identity_of(tracker) is not None else list(VERIFICATION_SLOTS)
 
 
+def customer_code_said(tracker: Tracker, *, answering: bool) -> Dict[Text, Any]:
+    """The customer code in the latest message, while it is still needed.
+
+    Answering the code question, the whole answer is the code whatever the classifier made of it
+    («cableandina» may look like a greeting); any other message gives it only when written in
+    capitals after a cue («soy Luis de CABLEANDINA»).
+    """
+    if not verification_slots(tracker) or tracker.get_slot("customer_code") is not None:
+        return {}
+    text = str(tracker.latest_message.get("text") or "")
+    if text.startswith("/"):
+        return {}
+    asked = answering and tracker.get_slot("requested_slot") == "customer_code"
+    code = (code_answer(text) if asked else None) or customer_code_in(text)
+    return {"customer_code": code} if code else {}
+
+
 class VerificationMixin:
     """Validation of customer code, e-mail and one-time code (anonymous visitors)."""
+
+    async def extract_customer_code(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        return customer_code_said(tracker, answering=True)
 
     async def validate_customer_code(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
-        code = plain(str(value or "")).upper().replace(" ", "")
+        raw = str(value or "")
+        code = code_answer(raw) or customer_code_in(raw) or plain(raw).upper().replace(" ", "")
         if not code or len(code) > 32:
             dispatcher.utter_message(response="utter_customer_code_invalid")
             return {"customer_code": None}

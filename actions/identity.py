@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any, Dict, Optional
 
 from rasa_sdk import Tracker
+
+from .answers import plain
 
 VERIFICATION_SLOTS = ["customer_code", "contact_email", "otp_code"]
 
@@ -40,3 +43,45 @@ def conversation_id(tracker: Tracker) -> str:
 
 def first_name(customer: Optional[Customer]) -> str:
     return customer.name.split()[0][:60] if customer and customer.name.strip() else ""
+
+
+# Words in capitals that are not a company's code: network gear, units, channels.
+NOT_CODES = frozenset(
+    {
+        "CMTS", "OLT", "ONT", "ONU", "DOCSIS", "GPON", "SNMP", "RMA", "VPN", "API", "CPU", "RAM", "HTTP", "HTTPS",
+        "SMTP", "PDF", "CSV", "EXCEL", "URGENTE", "AYUDA", "HOLA", "BUENAS", "BUENOS", "GRACIAS", "PROMPTLINK",
+    }
+)  # fmt: skip
+# «soy Luis de CABLEANDINA», «la empresa TELECARIBE», «código de cliente: CABLEANDINA».
+CODE_CUE = re.compile(
+    r"(?:\b(?:de|desde|en|empresa|compa[ñn][ií]a|cliente|somos|c[oó]digo(?:\s+de\s+cliente)?(?:\s+es)?)\s*:?\s+"
+    r"(?:la\s+|el\s+)?)([A-Z][A-Z0-9_]{3,31})\b"
+)
+# What people put before the code when they answer the question.
+ANSWER_LEAD = re.compile(
+    r"^(?:(?:mi|el|nuestro)\s+)?(?:c[oó]digo(?:\s+de\s+cliente)?\s*(?:es)?\s*:?|es|somos|soy\s+de|de)\s+",
+    re.IGNORECASE,
+)
+# One-word answers that are not a code.
+NOT_CODE_ANSWERS = frozenset(
+    {"hola", "si", "no", "ok", "vale", "gracias", "ayuda", "humano", "agente", "persona", "ninguno", "nose", "cancelar"}
+)
+
+
+def customer_code_in(text: str) -> Optional[str]:
+    """A customer code the customer states in passing («soy Luis de CABLEANDINA»), written in capitals."""
+    for match in CODE_CUE.finditer(text):
+        word = match.group(1)
+        if word not in NOT_CODES and not any(ch.isdigit() for ch in word[:3]):
+            return word
+    return None
+
+
+def code_answer(text: str) -> Optional[str]:
+    """The customer code when the whole answer is one (any case: «cableandina», «es TELECARIBE»)."""
+    answer = ANSWER_LEAD.sub("", " ".join(text.strip().split())).strip(" .!¡¿?,;:\"'«»")
+    if not re.fullmatch(r"[A-Za-z0-9_\-]{3,32}", answer):
+        return None
+    if plain(answer) in NOT_CODE_ANSWERS or answer.upper() in NOT_CODES:
+        return None
+    return answer.upper()

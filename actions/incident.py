@@ -20,8 +20,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from .backend import BackendError, backend
-from .forms_common import VerificationMixin, bounded_text, verification_slots
-from .identity import identity_of
+from .forms_common import VerificationMixin, bounded_text, customer_code_said, verification_slots
+from .identity import customer_code_in, identity_of
 from .incident_submit import ActionAskCorrectField, ActionSubmitIncident, field_named, hand_off
 from .intake import (
     FIELD_LABELS,
@@ -130,6 +130,9 @@ class ActionStartIncident(Action):
             events.append(SlotSet("description", text))
         for slot, value in found.values().items():
             events.append(SlotSet(slot, value))
+        code = customer_code_in(text) if verification_slots(tracker) else None
+        if code:
+            events.append(SlotSet("customer_code", code))  # «soy Luis de CABLEANDINA»
         # The rules start the form after this action; a message the classifier did not place
         # (read here as a problem report by its words) reaches this action without such a rule.
         events.append(FollowupAction("incident_form"))
@@ -179,7 +182,9 @@ class ValidateIncidentForm(VerificationMixin, FormValidationAction):
             "contact_email",
             "otp_code",
         ):
-            return []  # the verification steps read their own answers
+            # The verification steps read their own answers (a code the classifier misread included).
+            said = customer_code_said(tracker, answering=stage == ANSWER)
+            return [SlotSet(slot, value) for slot, value in said.items()]
         context = await customer_context(customer)
         turn = IntakeTurn(tracker, dispatcher, context, answering=stage == ANSWER)
         changes = turn.read()
@@ -211,6 +216,12 @@ class ValidateIncidentForm(VerificationMixin, FormValidationAction):
         first = duplicates[0]
         return {"duplicate_ticket": json.dumps(first, ensure_ascii=False), "duplicate_decision": None}
 
+
+# A device named as the way around the fault («desviando el tráfico por el cmts-bog-01»).
+ROUTED_VIA = re.compile(
+    r"\b(?:desvi\w*|redirig\w*|redirecc\w*|enrut\w*|pasando|usando|respaldo|conmutamos|movimos|migramos)\b"
+    r"[^.;]*\b(?:por|a|al|hacia|con|en)\b"
+)
 
 ACTIVATION, ANSWER, RESUMED, STALE = "activation", "answer", "resumed", "stale"
 # Actions Rasa records between a message and the form's validation of it.
@@ -341,6 +352,9 @@ class IntakeTurn:
                 if heard.named_field != "version":
                     continue
             current = self.slot(slot)
+            if slot == "device" and current is not None and heard.named_field != "device":
+                if ROUTED_VIA.search(plain(self.text)):
+                    continue  # «desviando el tráfico por el cmts-bog-01»: the alternative, not the faulty device
             if current is None:
                 self.changes[slot] = value
             elif current != value and (replace or heard.named_field == slot):

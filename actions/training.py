@@ -19,7 +19,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from .counts import MAX_PER_COURSE, Attendance, attendees_in_words, even_split, number_word, parse_attendance
-from .forms_common import VerificationMixin, verification_slots
+from .forms_common import VerificationMixin, customer_code_said, verification_slots
 from .identity import VERIFICATION_SLOTS
 from .spanish import date_in_words
 from .training_answers import (
@@ -216,6 +216,8 @@ class ValidateTrainingForm(VerificationMixin, FormValidationAction):
         intent = (message.get("intent") or {}).get("name")
         on = today()
         form = CourseForm(values, dispatcher, on)
+        said = customer_code_said(tracker, answering=False) if turn != STALE else {}
+        tracker.add_slots([SlotSet(slot, value) for slot, value in said.items()])  # «soy Ana de CABLEANDINA»
         if turn == ACTIVATION:
             form.start()
             form.take(read(text, intent, None, on=on), asked=None, acknowledge=False)
@@ -227,6 +229,7 @@ class ValidateTrainingForm(VerificationMixin, FormValidationAction):
         elif turn != STALE:
             form.take(read(text, intent, None, on=on), asked=None, acknowledge=True)
         events: List[EventType] = [SlotSet(slot, values[slot]) for slot in COURSE_SLOTS if values[slot] != before[slot]]
+        events += [SlotSet(slot, value) for slot, value in said.items()]
         if turn in (ANSWER, RESUMED) and not events and asked:
             events.append(SlotSet(asked, values.get(asked)))  # handled (if unclearly): the form does not reject
         return events + [SlotSet("requested_slot", next_slot(values, tracker))]

@@ -240,6 +240,35 @@ def test_a_correction_at_the_confirmation_changes_the_field_and_shows_the_card_a
     assert said == ["utter_correction_noted"]
 
 
+def test_a_device_named_as_the_way_around_does_not_replace_the_faulty_one(fake) -> None:
+    slots = OUTAGE | {"device": "cmts-bog-02", "solution_available": False, "requested_slot": "incident_confirmed"}
+    _, changes = turn("no, corrijo: sí tenemos una alternativa, estamos desviando el tráfico por el cmts-bog-01", slots)
+    assert changes["solution_available"] is True and "device" not in changes
+    _, changes = turn("no, el equipo es cmts-bog-01", slots)  # a real correction still changes it
+    assert changes["device"] == "cmts-bog-01"
+
+
+def test_a_customer_code_is_taken_from_the_opening_and_from_a_lowercase_answer(fake) -> None:
+    anonymous = {"conversation_id": "c-anon"}
+    tracker = make_tracker(
+        text="Hola, soy Luis de CABLEANDINA. El cmts-bog-02 tiene el ventilador dañado",
+        intent="report_hardware_failure",
+        metadata=anonymous,
+    )
+    _, events = run(ActionStartIncident(), tracker)
+    assert slots_of(events)["customer_code"] == "CABLEANDINA"
+    tracker = make_tracker(
+        text="cableandina",
+        intent="bot_challenge",  # how the classifier read it once
+        slots={"incident_type": "enhancement", "requested_slot": "customer_code"},
+        metadata=anonymous,
+        active_loop="incident_form",
+        events=list(ANSWERING),
+    )
+    events = asyncio.run(ValidateIncidentForm().get_extraction_events(CollectingDispatcher(), tracker, {}))
+    assert slots_of(events) == {"customer_code": "CABLEANDINA"}
+
+
 def test_the_field_chooser_takes_a_typed_field_and_value(fake) -> None:
     slots = OUTAGE | {"device": "cmts-bog-01", "incident_confirmed": False, "requested_slot": "correct_field"}
     _, changes = turn("el equipo, es cmts-bog-02", slots)
