@@ -38,6 +38,11 @@ from .understanding import detect_kind, named_kind, plain, understand
 COURSE_BOOKING = re.compile(
     r"\b(?:curso|capacitacion|entrenamiento|formacion)\b.*\b(?:\d+|dos|tres|cuatro|cinco|seis|siete|ocho|nueve|diez)"
     r"\s+(?:personas|ingenieros|tecnicos|asistentes|participantes)\b"
+    # «me gustaría un curso de configuración avanzada», «necesitamos una capacitación en sitio»
+    r"|\b(?:quiero|quisiera|quisieramos|queremos|me gustaria|nos gustaria|me interesa|nos interesa|necesito"
+    r"|necesitamos|solicito|solicitamos|pedir|agendar|reservar|programar)\s+(?:un|una|el|la)?\s*"
+    r"(?:curso|capacitacion|entrenamiento|formacion)\b"
+    r"|\b(?:curso|capacitacion|entrenamiento|formacion)\b[^.?]*\ben (?:sitio|nuestra sede|nuestras oficinas)\b"
 )
 
 YES_NO = ("affirm", "deny")

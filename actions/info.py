@@ -6,9 +6,12 @@ import os
 from typing import List, Text
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType
+from rasa_sdk.events import EventType, FollowupAction
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
+
+from .answers import plain
+from .fallback import COURSE_BOOKING  # the fallback books the same openings
 
 DEFAULT_SUPPORT_EMAIL = "soporte@promptlink.example"
 
@@ -24,4 +27,18 @@ class ActionContactChannels(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         dispatcher.utter_message(response="utter_contact_channels", support_email=support_email())
+        return []
+
+
+class ActionTrainingInfo(Action):
+    """What the courses are; a message that asks for one («necesito un curso para 5 personas…») books it."""
+
+    def name(self) -> Text:
+        return "action_training_info"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        text = str(tracker.latest_message.get("text") or "")
+        if not tracker.active_loop.get("name") and COURSE_BOOKING.search(plain(text)):
+            return [FollowupAction("training_form")]
+        dispatcher.utter_message(response="utter_training_info")
         return []

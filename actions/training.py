@@ -36,6 +36,7 @@ from .training_answers import (
     wants_change,
     yes_or_no,
 )
+from .understanding import detect_kind
 
 FORM = "training_form"
 MAX_ATTENDEES_IN_ALL = 60  # more than ten courses is planned with a person, not in a chat
@@ -61,6 +62,10 @@ FIELD_SLOTS = {
 # read in it is a digression (the form rejects, the rules answer, the form asks again).
 ANSWER_INTENTS = frozenset({"inform", "affirm", "deny", "request_training"})
 LEAVING_INTENTS = frozenset({"stop", "request_human"})
+REPORT_INTENTS = frozenset(
+    {"report_network_outage", "report_software_bug", "report_hardware_failure", "report_problem",
+     "request_enhancement", "request_configuration_help"}
+)  # fmt: skip
 YES_NO_QUESTIONS = frozenset({"facilities_ready", "training_confirmed", "training_correct_field"})
 # Actions Rasa runs between a message and the validation of that message: any other action
 # (or a bot message, or a rejection) after it means the message was already handled.
@@ -87,10 +92,11 @@ def turn_of(tracker: Tracker) -> str:
     """
     events = tracker.events
     last_user = max((i for i, e in enumerate(events) if e.get("event") == "user"), default=-1)
-    for event in events[last_user + 1 :]:
+    after = events[last_user + 1 :]
+    if any(e.get("event") == "active_loop" and e.get("name") == FORM for e in after):
+        return ACTIVATION  # also when another action started the form (the fallback's «curso para 5…»)
+    for event in after:
         kind = event.get("event")
-        if kind == "active_loop" and event.get("name") == FORM:
-            return ACTIVATION
         if kind in ("action_execution_rejected", "bot") or (
             kind == "action" and event.get("name") not in QUIET_ACTIONS
         ):
@@ -152,8 +158,11 @@ def read(text: str, intent: Optional[str], asked: Optional[str], *, on: date) ->
 
 def _could_be_a_place(text: str, intent: Optional[str]) -> bool:
     """An answer to «¿En qué sede…?» taken whole: not a question, a yes/no, a button or a digression."""
+    # A short answer naming a place is one whatever the classifier saw in it («sede Chapinero»);
+    # a longer one with signs of a fault is not («se cayó la red de la sede norte»).
+    short_place = intent in REPORT_INTENTS and len(text.split()) <= 6 and detect_kind(text) is None
     return (
-        intent in ANSWER_INTENTS | {"nlu_fallback", "out_of_scope", None}
+        (intent in ANSWER_INTENTS | {"nlu_fallback", "out_of_scope", None} or short_place)
         and "?" not in text
         and not text.strip().startswith("/")
         and yes_or_no(text, None) is None

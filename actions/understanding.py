@@ -210,6 +210,8 @@ KIND_WORDS: Dict[str, Sequence[str]] = {
         r"\b(?:aplicacion|software|sistema|plataforma|portal|panel|modulo|reporte|reportes|informe|informes)\b",
         r"\bse (?:cuelga|colgo|congela|traba|trabo)\b",
         r"\bbota\b",
+        r"\bno (?:deja|permite|carga|guarda)\b",
+        r"\b(?:sale|aparece|muestra|salta)\s+(?:el |un )?(?:error|mensaje|['\"«]|err)",
         r"\bv?\d+\.\d+\b",
         r"\bfalla(?:n)?\b",
     ),
@@ -250,6 +252,12 @@ KIND_WORDS: Dict[str, Sequence[str]] = {
 }
 
 
+FAULT_SIGN = re.compile(
+    r"\b(?:caid[ao]s?|cayo|caida|sin servicio|se quemo"
+    r"|no (?:responde|responden|levanta|prende|enciende|arranca|deja|permite|carga|guarda))\b"
+)
+
+
 def detect_kind(text: str, *, min_score: int = 1) -> Optional[str]:
     """The kind of request a message describes, when it clearly describes one.
 
@@ -262,7 +270,9 @@ def detect_kind(text: str, *, min_score: int = 1) -> Optional[str]:
         return None
     if scores["enhancement"] and scores["enhancement"] >= max(scores["software_bug"], 1):
         return "enhancement"
-    if scores["configuration"] and scores["configuration"] >= scores["software_bug"]:
+    # A sign of a fault («se cayó») outweighs one word of configuration («no se pueden activar clientes»).
+    config = scores["configuration"]
+    if config and config >= scores["software_bug"] and not (config == 1 and FAULT_SIGN.search(value)):
         return "configuration"
     best = max(scores, key=lambda k: scores[k])
     if scores[best] == 0:
@@ -405,8 +415,15 @@ HARD_STOP = r"(?!se\b|no\b|y\b|que\b|ustedes\b|promptlink\b|en\b|con\b|dañad|da
 HARDWARE_PHRASE = re.compile(rf"\b(?:un|una|el|la)\s+({HARDWARE}(?:\s+{HARD_STOP}{WORD}){{0,3}})")
 
 
+# A product by its brand name, capitalised («el Promptlink Provisioner v3.8»).
+BRAND_PRODUCT = re.compile(r"\b(Promptlink(?:\s+(?!V\d)[A-Z][A-Za-z0-9\-]+){1,2})\b")
+
+
 def product_as_written(text: str) -> Optional[str]:
     """A product, module or part the customer names («el panel de gestión», «una fuente de poder PL-PSU»)."""
+    brand = BRAND_PRODUCT.search(text)
+    if brand:
+        return brand.group(1)[:100]
     match = PRODUCT_PHRASE.search(text.lower()) or HARDWARE_PHRASE.search(text.lower())
     if not match:
         return None

@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from conftest import make_tracker, responses, run
 
 from actions.answers import parse_date, parse_email, yes_no
 
@@ -46,3 +47,13 @@ def test_dates(text, value) -> None:
 def test_emails() -> None:
     assert parse_email("mi correo es Ana.Gomez@CableAndina.example.") == "ana.gomez@cableandina.example"
     assert parse_email("no tengo") is None
+
+
+def test_a_course_asked_for_is_booked_and_a_question_about_courses_is_answered() -> None:
+    from actions.info import ActionTrainingInfo
+
+    booking = make_tracker(text="Necesito un curso para 5 personas el 1 de febrero en Santiago", intent="ask_training")
+    dispatcher, events = run(ActionTrainingInfo(), booking)
+    assert dispatcher.messages == [] and events[0]["name"] == "training_form"
+    dispatcher, events = run(ActionTrainingInfo(), make_tracker(text="¿qué cursos dan?", intent="ask_training"))
+    assert responses(dispatcher) == ["utter_training_info"] and events == []

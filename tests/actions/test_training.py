@@ -604,7 +604,7 @@ def test_yes_no_questions_take_only_yes_or_no(backend_fake) -> None:
     chat.say("sí", "affirm")
     said = chat.say("sí, pero ¿cuánto dura el curso?", "ask_training")
     assert chat.rejected and chat.slots["training_confirmed"] is None
-    said = chat.digression_answered("utter_training_info")
+    said = chat.digression_answered("action_training_info")
     assert names(said) == ["utter_training_confirm"]
 
 

@@ -53,6 +53,13 @@ def test_an_unregistered_device_is_kept_as_written() -> None:
     assert (heard.device, heard.device_registered) == ("router-med-03", False)
 
 
+
+def test_a_product_named_by_its_brand_is_the_device() -> None:
+    heard = understand("El Promptlink Provisioner v3.8 no deja activar módems", devices=ANDINA, now=NOW, tz=BOGOTA)
+    assert (heard.device, heard.version) == ("Promptlink Provisioner", "3.8")
+    assert understand("el soporte de Promptlink nunca falla", devices=ANDINA, now=NOW, tz=BOGOTA).device is None
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
@@ -113,6 +120,8 @@ def test_priority_facts_from_how_people_say_them(text: str, facts: dict) -> None
         ("la mitad de los nodos no responden", "network_outage"),
         ("el equipo no prende, se quemó la fuente", "hardware_failure"),
         ("hola buenas tardes", None),
+        ("se cayó el servidor de aprovisionamiento y no se pueden activar clientes", "network_outage"),
+        ("me ayudan a configurar la olt?", "configuration"),
     ],
 )
 def test_the_kind_of_request_from_the_words(text: str, kind: str | None) -> None:

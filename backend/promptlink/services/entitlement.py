@@ -17,12 +17,12 @@ class Entitlement:
         """Whether a request of this type is covered, and a plain Spanish statement when not."""
         if not self.software:
             return False, (
-                "El cliente no tiene un contrato vigente de soporte y mantenimiento de software; "
+                "La empresa no tiene un contrato vigente de soporte y mantenimiento de software: "
                 "la solicitud queda registrada y un especialista le indicará las opciones."
             )
         if ticket_type == "hardware_failure" and not self.hardware:
             return False, (
-                "El cliente no tiene un contrato de soporte de hardware: la sustitución del equipo "
+                "La empresa no tiene un contrato de soporte de hardware: la sustitución del equipo "
                 "no está cubierta. La solicitud queda registrada y Nivel 1 preparará una cotización."
             )
         return True, ""

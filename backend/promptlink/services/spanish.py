@@ -55,3 +55,20 @@ def datetime_in_words(when: datetime, timezone: str | None) -> str:
     """«3 de diciembre de 2026, 14:52»: `when` (aware) on the clock of `timezone`."""
     local = when.astimezone(zone(timezone))
     return f"{date_in_words(local.date())}, {local:%H:%M}"
+
+
+# Time zones as people say them («hora de Bogotá», not «hora de America/Bogota»).
+ZONE_PLACES = {
+    "Bogota": "Bogotá",
+    "Mexico_City": "Ciudad de México",
+    "Panama": "Panamá",
+    "Asuncion": "Asunción",
+    "Havana": "La Habana",
+    "Sao_Paulo": "São Paulo",
+}
+
+
+def zone_in_words(zone: str) -> str:
+    """The place of an IANA zone, in Spanish: «America/Santo_Domingo» → «Santo Domingo»; UTC stays UTC."""
+    place = zone.rsplit("/", 1)[-1]
+    return ZONE_PLACES.get(place, place.replace("_", " "))

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ..models import Agent, Ticket, TicketEvent
 from ..models.ticket import OPEN_STATUSES
 from .outbox import enqueue_email
-from .spanish import datetime_in_words
+from .spanish import datetime_in_words, zone_in_words
 
 
 @dataclass(frozen=True)
@@ -37,7 +37,7 @@ async def _supervisors(session: AsyncSession) -> list[Agent]:
 def _when(ticket: Ticket, due: datetime) -> str:
     """The due time in words on the customer's clock (the one the obligation is measured on)."""
     zone = ticket.customer.timezone if ticket.customer else "UTC"
-    return f"{datetime_in_words(due, zone)}, hora de {zone}"
+    return f"{datetime_in_words(due, zone)}, hora de {zone_in_words(zone)}"
 
 
 def _alert(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pytest
-from promptlink.services.spanish import STATUS_NAMES, date_in_words, datetime_in_words, plural
+from promptlink.services.spanish import STATUS_NAMES, date_in_words, datetime_in_words, plural, zone_in_words
 
 
 @pytest.mark.parametrize(("count", "expected"), [(0, "0 avisos"), (1, "1 aviso"), (2, "2 avisos"), (41, "41 avisos")])
@@ -43,3 +43,9 @@ def test_every_status_has_a_spanish_name() -> None:
 
     assert set(STATUS_NAMES) == set(STATUSES)
     assert STATUS_NAMES["open"] == "en curso" and STATUS_NAMES["pending_customer"] == "en espera del cliente"
+
+
+def test_time_zones_are_named_by_their_place() -> None:
+    assert zone_in_words("America/Bogota") == "Bogotá"
+    assert zone_in_words("America/Santo_Domingo") == "Santo Domingo"
+    assert zone_in_words("UTC") == "UTC"
