@@ -3,17 +3,39 @@
 Every call that concerns a customer is made *on behalf of* the identified contact
 (`X-On-Behalf-Of`), so the backend applies that customer's permissions: a customer
 never sees another customer's tickets, whatever the conversation says.
+
+Every call also carries the conversation token the backend put in the message's metadata
+(`X-Conversation-Token`): the backend acts for a contact, or hands off and verifies a
+conversation, only with a valid token of that conversation. The action server entrypoint
+(bot/action_server.py) sets it per action call (`set_conversation_token`), so the actions
+never handle it. A call for a customer without a contact is not sent at all: the service
+token alone is not a customer.
 """
 
 from __future__ import annotations
 
 import os
+from contextvars import ContextVar
 from typing import Any, Dict, List, Optional, Protocol
 
 import aiohttp
 
 # The most open alarms one question fetches; when this many come back there may be more.
 OPEN_ALARMS_LIMIT = 10
+# Where the backend puts the conversation token (message metadata), and how it is sent back.
+METADATA_TOKEN_KEY = "conversation_token"
+TOKEN_HEADER = "X-Conversation-Token"
+
+_conversation_token: ContextVar[Optional[str]] = ContextVar("promptlink_conversation_token", default=None)
+
+
+def set_conversation_token(token: Optional[str]) -> None:
+    """The conversation token of the action call being run (the action server sets it per call)."""
+    _conversation_token.set(token)
+
+
+def conversation_token() -> Optional[str]:
+    return _conversation_token.get()
 
 
 class BackendError(Exception):
@@ -80,15 +102,22 @@ class BackendClient:
         path: str,
         *,
         contact: Optional[str] = None,
+        as_service: bool = False,
         json: Any = None,
         headers: Optional[Dict[str, str]] = None,
         allow_404: bool = False,
     ) -> Any:
+        if not as_service and not (contact and contact.strip()):
+            # Without a contact the call would be the service token's own: never for a customer's data.
+            raise BackendError(403, "no contact to act on behalf of")
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession(timeout=self._timeout)
         all_headers = {"Authorization": f"Bearer {self._token}", **(headers or {})}
         if contact:
             all_headers["X-On-Behalf-Of"] = contact
+        token = conversation_token()
+        if token:
+            all_headers[TOKEN_HEADER] = token
         try:
             async with self._session.request(method, self.base_url + path, json=json, headers=all_headers) as resp:
                 if allow_404 and resp.status == 404:
@@ -139,6 +168,7 @@ class BackendClient:
         result: Dict[str, Any] = await self._request(
             "POST",
             f"/api/v1/conversations/{conversation_id}/handoff",
+            as_service=True,
             json={"tier": tier, "reason": reason, "ticket": ticket},
         )
         return result
@@ -147,13 +177,17 @@ class BackendClient:
         result: Dict[str, Any] = await self._request(
             "POST",
             "/api/v1/verification/start",
+            as_service=True,
             json={"conversation_id": conversation_id, "customer": customer, "email": email},
         )
         return result
 
     async def confirm_verification(self, *, conversation_id: str, code: str) -> Dict[str, Any]:
         result: Dict[str, Any] = await self._request(
-            "POST", "/api/v1/verification/confirm", json={"conversation_id": conversation_id, "code": code}
+            "POST",
+            "/api/v1/verification/confirm",
+            as_service=True,
+            json={"conversation_id": conversation_id, "code": code},
         )
         return result
 

@@ -104,6 +104,8 @@ def started(kind: str, *, keep_var: bool, model: Path | None = None, rasa_proces
             PROMPTLINK_RASA_URL=rasa_urls[0],
             PROMPTLINK_RASA_URLS=",".join(rasa_urls),
             PROMPTLINK_ACTIONS_URL=f"http://127.0.0.1:{ct.free_port()}",
+            # Every simulated customer connects from 127.0.0.1: no bound on sockets per address.
+            PROMPTLINK_CHAT_CONNECTIONS_PER_IP="0",
         )
         ct.cli(env, "migrate")
         ct.cli(env, "seed")

@@ -147,6 +147,8 @@ def backend_process(
             PROMPTLINK_WORKERS_ENABLED="true" if workers else "false",
             PROMPTLINK_RASA_URL=f"http://127.0.0.1:{ct.free_port()}",
             PROMPTLINK_ACTIONS_URL=f"http://127.0.0.1:{ct.free_port()}",
+            # Every simulated customer connects from 127.0.0.1: no bound on sockets per address.
+            PROMPTLINK_CHAT_CONNECTIONS_PER_IP="0",
             **(extra_env or {}),
         )
         ct.cli(env, "migrate")

@@ -471,8 +471,14 @@ async def traffic(
                 owner[cid] = agents[i % len(agents)]
 
             async def handoff_claim(cid: str) -> tuple[int, int]:
+                # As the action server: with the conversation token the backend gives Rasa (docs/security.md).
+                from promptlink.services.conversation_token import HEADER, key_from, sign
+
+                token = sign(key=key_from("demo-session-secret-not-for-production"), conversation_id=cid, contact=None)
                 r = await http.post(
-                    f"/api/v1/conversations/{cid}/handoff", json={"tier": "L1", "reason": "bench"}, headers=service
+                    f"/api/v1/conversations/{cid}/handoff",
+                    json={"tier": "L1", "reason": "bench"},
+                    headers={**service, HEADER: token},
                 )
                 c = await http.post(
                     f"/api/v1/conversations/{cid}/claim", headers={"Authorization": f"Bearer {owner[cid].token}"}

@@ -357,6 +357,8 @@ def main() -> int:
         "PROMPTLINK_SNMP_PORT": str(port),
         "PROMPTLINK_OUTBOX_INTERVAL_SECONDS": "2",
         "PROMPTLINK_LOG_LEVEL": args.log_level,
+        # The latency samples each open a new ticket: lift the per-device ticket bound (docs/snmp.md, Trust).
+        "PROMPTLINK_SNMP_DEVICE_TICKETS": "1000",
     }
     try:
         with (

@@ -127,6 +127,20 @@ DEMO_PASSWORDS = {
     "admin@promptlink.example": "demo-admin-pass",
 }
 SERVICE_TOKEN = "demo-service-token-not-for-production"
+DEMO_SESSION_SECRET = "demo-session-secret-not-for-production"
+
+
+def service_headers(contact: str | None = None, *, conversation_id: str = "test-conversation") -> dict[str, str]:
+    """The action server's headers in demo mode: the service token with the conversation token the backend
+    gives Rasa for `conversation_id` (a conversation of `contact`), on behalf of `contact` when given."""
+    from promptlink.services.conversation_token import HEADER, key_from, sign
+
+    # Valid for a day: session fixtures keep these headers for the whole run.
+    token = sign(key=key_from(DEMO_SESSION_SECRET), conversation_id=conversation_id, contact=contact, lifetime=86400)
+    headers = {"Authorization": f"Bearer {SERVICE_TOKEN}", HEADER: token}
+    if contact:
+        headers["X-On-Behalf-Of"] = contact
+    return headers
 
 
 def _start(
@@ -189,7 +203,7 @@ def auth_headers(lone_backend: Running) -> dict[str, dict[str, str]]:
     }
     headers.update(
         service={"Authorization": f"Bearer {SERVICE_TOKEN}"},
-        service_as_ana={"Authorization": f"Bearer {SERVICE_TOKEN}", "X-On-Behalf-Of": "ana.gomez@cableandina.example"},
+        service_as_ana=service_headers("ana.gomez@cableandina.example"),
         ana=widget("ana.gomez@cableandina.example"),
         luis=widget("luis.perez@cableandina.example"),
         maria=widget("maria.rodriguez@telecaribe.example"),

@@ -18,6 +18,7 @@ from .chat_gateway import ChatGateway
 from .clock import SystemClock
 from .db import create_engine, create_sessionmaker
 from .live_chat import LiveChat
+from .services import conversation_token
 from .services.errors import DomainError
 from .services.retraining import TrainingConfig, TrainingRunner
 from .settings import PROJECT_ROOT, Settings, get_settings
@@ -38,6 +39,7 @@ from .transports.http import (
     training,
     verification,
 )
+from .transports.http.common import bounded_path_ids
 from .transports.socket.agent import register_agent
 from .transports.socket.chat import register_chat
 from .workers import OutboxSender, run_periodically, send_training_notices_once, sweep_once
@@ -102,6 +104,8 @@ def create_app(settings: Settings | None = None, *, name: str = "promptlink") ->
     app.config.REQUEST_MAX_SIZE = 1_000_000
     app.config.KEEP_ALIVE_TIMEOUT = 15
     app.ctx.settings = settings
+    # The conversation tokens the chat gateway puts in Rasa's metadata (services/conversation_token.py).
+    conversation_token.configure(settings.secret("session_secret"))
     sio = create_socket_server(settings)
     sio.attach(app)
     app.ctx.sio = sio
@@ -264,6 +268,7 @@ def create_app(settings: Settings | None = None, *, name: str = "promptlink") ->
         return await file(CONSOLE_DIR / "index.html", mime_type="text/html; charset=utf-8")
 
     _describe_api(app, sio)
+    app.on_request(bounded_path_ids)  # integer path ids beyond BIGINT are 404, not a driver overflow
 
     @app.on_response
     async def _security_headers(_request: Request, response: HTTPResponse) -> None:

@@ -100,6 +100,8 @@ class ChatSession:
 
     conversation_id: str
     identity: WidgetIdentity | None
+    # False while an anonymous visitor's conversation has no row: it is written with the first message.
+    stored: bool = True
 
 
 class ChatGateway:
@@ -143,6 +145,42 @@ class ChatGateway:
             await session.refresh(conversation, ["contact", "customer", "agent"])
             return conversation
 
+    async def join(
+        self, *, identity: WidgetIdentity | None, conversation_id: str | None, resume_grant: str | None
+    ) -> tuple[Conversation, bool]:
+        """The conversation a connecting socket joins, and whether it has a row.
+
+        An existing one the caller owns. An identified contact with none gets its empty
+        conversation, else a new one (proactive notices go to it). An anonymous visitor with
+        nothing to resume gets an unsaved conversation (not added to any session): its row is
+        written with its first message, so sockets that never write leave nothing behind
+        (issue #13 F7).
+        """
+        async with self.sessions() as session:
+            found = await conv_service.find_resumable(
+                session=session, identity=identity, conversation_id=conversation_id, resume_grant=resume_grant
+            )
+            if found is None and identity is not None:
+                found = await conv_service.empty_conversation(session=session, contact_id=identity.contact_id)
+            if found is not None:
+                return found, True
+            cid = None
+            if identity is None:
+                cid = await conv_service.unsaved_conversation(
+                    session=session, conversation_id=conversation_id, resume_grant=resume_grant
+                )
+        if cid is None:
+            return await self.open(identity=identity, conversation_id=None, resume_grant=None), True
+        return Conversation(id=cid, mode="bot", last_seq=0), False
+
+    async def save(self, chat: ChatSession) -> None:
+        """Write the row of a socket's unsaved conversation (idempotent; another tab may have written it)."""
+        async with transaction(self.sessions) as session:
+            await conv_service.save_unsaved(
+                session=session, conversation_id=chat.conversation_id, identity=chat.identity
+            )
+        log.info("conversation started", extra={"conversation_id": chat.conversation_id})
+
     async def replay(self, *, conversation_id: str, last_seq: int) -> list[dict[str, Any]]:
         async with self.sessions() as session:
             messages = await conv_service.messages_after(
@@ -156,6 +194,10 @@ class ChatGateway:
             return {"error": "El mensaje no es válido."}
         text = conv_service.validate_customer_text(data.get("text"), max_chars=self.max_chars)
         payload = data.get("payload")
+        conv_service.check_client_msg_id(data.get("client_msg_id"))
+        conv_service.check_payload(payload)
+        if not chat.stored:
+            await self.save(chat)  # the first message of an anonymous visitor: now the conversation exists
         # Most messages go into the writer's next batch; one to a closed conversation reopens it first.
         stored, created, mode = await self.writer.submit_customer(
             conversation_id=chat.conversation_id, text=text, client_msg_id=data.get("client_msg_id"), payload=payload
@@ -360,4 +402,11 @@ def _metadata(chat: ChatSession, stored: WidgetIdentity | None = None) -> dict[s
             contact=identity.email,
             name=identity.name,
         )
+    # The action server passes it back on every API call: the backend's signed word that the call is about
+    # this conversation (and its contact). The service token alone acts for no customer (docs/security.md).
+    from .services import conversation_token
+
+    token = conversation_token.issue(chat.conversation_id, identity.email if identity is not None else None)
+    if token is not None:
+        meta[conversation_token.METADATA_KEY] = token
     return meta

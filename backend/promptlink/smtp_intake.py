@@ -3,7 +3,10 @@
 An aiosmtpd server on the backend's own event loop. It only translates: SMTP envelope
 and MIME message in, `services.email_intake.receive_email` decides. Bounds: 1 MB per
 message, 10 recipients, mail for the support domain only (no open relay), 10,000
-characters of plain text (HTML is reduced to its text; nothing of it is kept).
+characters of plain text (HTML is reduced to its text; nothing of it is kept), exactly one
+`From` address, and rate limits per sender and overall (`limits`, in Redis when the
+deployment has one): over them the answer is `451`, a temporary refusal the sending server
+retries later. Whether the `From` is authenticated is `promptlink.email_auth`'s verdict.
 
 Try it (backend running, demo mode):
 
@@ -23,10 +26,14 @@ from html.parser import HTMLParser
 from typing import Any
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
+from limits import RateLimitItem, parse_many
+from limits.aio.strategies import MovingWindowRateLimiter
+from limits.storage import storage_from_string
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from .clock import Clock
 from .db import transaction
+from .email_auth import MailAuth, SenderAuthenticator
 from .services.email_intake import receive_email, sender_address
 from .services.errors import DomainError
 from .settings import Settings
@@ -114,24 +121,114 @@ def _header(message: Message, name: str) -> str:
     return _CONTROL.sub(" ", str(value)).strip() if value is not None else ""
 
 
-def author_of(message: Message, envelope_from: str) -> str:
-    """The From address (who the reply goes to); the envelope sender when there is none."""
+class AuthorError(ValueError):
+    """The message names more than one author (several From headers or addresses)."""
+
+
+def author_of(message: Message, envelope_from: str) -> tuple[str, bool]:
+    """The From address (who the reply goes to) and whether it came from the header.
+
+    Without a usable From the envelope sender is used (never authenticated). More than one
+    From header, or several addresses in it, raise `AuthorError`: which one is "the" sender
+    would be a guess, and a forger would pick the guess (RFC 5322 §3.6 allows one From field).
+    """
     try:
-        header: Any = message.get("From")
-        addresses = getattr(header, "addresses", ())
-        if addresses and addresses[0].addr_spec and "@" in addresses[0].addr_spec:
-            return sender_address(addresses[0].addr_spec)
+        headers: list[Any] = message.get_all("From") or []
     except (IndexError, ValueError, TypeError):
-        pass
-    return sender_address(envelope_from)
+        headers = []
+    if len(headers) > 1:
+        raise AuthorError(f"{len(headers)} From headers")
+    if headers:
+        try:
+            addresses = [a for a in getattr(headers[0], "addresses", ()) if a.addr_spec]
+        except (IndexError, ValueError, TypeError):
+            addresses = []
+        if len(addresses) > 1:
+            raise AuthorError(f"{len(addresses)} addresses in From")
+        if addresses and "@" in addresses[0].addr_spec:
+            return sender_address(addresses[0].addr_spec), True
+    return sender_address(envelope_from), False
+
+
+def _limits_storage(redis_url: str | None) -> Any:
+    """Shared counters for every backend process when there is Redis; this process's memory otherwise."""
+    if redis_url:
+        return storage_from_string("async+" + redis_url, implementation="redispy")
+    return storage_from_string("async+memory://")
+
+
+class IntakeLimits:
+    """Rate limits of the intake (moving windows): per sender, overall, and auto-replies to
+    unauthenticated senders (per recipient and overall)."""
+
+    NAMESPACE = "promptlink-smtp"
+
+    def __init__(self, settings: Settings) -> None:
+        self.limiter = MovingWindowRateLimiter(_limits_storage(settings.redis_url))
+        self.per_sender = parse_many(settings.email_rate_per_sender)
+        self.overall = parse_many(settings.email_rate_global)
+        self.replies_per_recipient = parse_many(settings.email_unauthenticated_replies_per_recipient)
+        self.replies_overall = parse_many(settings.email_unauthenticated_replies_global)
+
+    async def _hit(self, items: list[RateLimitItem], *identifiers: str) -> bool:
+        for item in items:
+            if not await self.limiter.hit(item, self.NAMESPACE, *identifiers):
+                return False
+        return True
+
+    async def open_for_mail(self) -> bool:
+        """Whether the overall limit leaves room (checked at MAIL FROM, nothing counted)."""
+        for item in self.overall:
+            if not await self.limiter.test(item, self.NAMESPACE, "all"):
+                return False
+        return True
+
+    async def take_mail(self, senders: set[str]) -> str:
+        """Count one message; the name of the limit it exceeds, or empty when it may pass."""
+        for sender in sorted(senders):
+            if sender and not await self._hit(self.per_sender, "sender", sender):
+                return "per sender"
+        if not await self._hit(self.overall, "all"):
+            return "overall"
+        return ""
+
+    async def take_reply(self, recipient: str) -> bool:
+        """Whether one more auto-reply to an unauthenticated sender may go to `recipient`."""
+        return await self._hit(self.replies_per_recipient, "reply", recipient) and await self._hit(
+            self.replies_overall, "reply-all"
+        )
 
 
 class IntakeHandler:
     """aiosmtpd handler: accept recipients of the support domain, hand each message to the service."""
 
-    def __init__(self, *, sessions: async_sessionmaker[AsyncSession], clock: Clock, support_email: str) -> None:
+    def __init__(
+        self,
+        *,
+        sessions: async_sessionmaker[AsyncSession],
+        clock: Clock,
+        support_email: str,
+        limits: IntakeLimits,
+        authenticator: SenderAuthenticator,
+    ) -> None:
         self.sessions, self.clock, self.support_email = sessions, clock, support_email
         self.domain = support_email.rpartition("@")[2].lower()
+        self.limits, self.authenticator = limits, authenticator
+
+    async def handle_MAIL(  # noqa: N802 - the name aiosmtpd looks up
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, mail_options: list[str]
+    ) -> str:
+        try:
+            open_ = await self.limits.open_for_mail()
+        except Exception:
+            log.exception("email rate limit unavailable")
+            return "451 4.3.0 Temporary failure, please try again later"
+        if not open_:
+            log.warning("email refused", extra={"reason": "rate limit overall", "peer": str(session.peer)})
+            return "451 4.7.1 Too much mail right now, please try again later"
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
 
     async def handle_RCPT(  # noqa: N802 - the name aiosmtpd looks up
         self, server: SMTP, session: Session, envelope: Envelope, address: str, rcpt_options: list[str]
@@ -151,13 +248,24 @@ class IntakeHandler:
         try:
             message = email.message_from_bytes(raw, policy=policy.default)
             assert isinstance(message, EmailMessage)
-            sender = author_of(message, envelope_from)
+            sender, from_header = author_of(message, envelope_from)
             subject = _header(message, "Subject")
             body = message_text(message)
+        except AuthorError as exc:
+            log.warning("email refused", extra={"reason": str(exc), "mail_from": envelope_from[:254]})
+            return "550 5.7.1 Exactly one From address is required"
         except Exception:
             log.exception("email could not be parsed", extra={"mail_from": envelope_from[:254], "bytes": len(raw)})
             return "554 5.6.0 Message could not be parsed"
         message_id = _header(message, "Message-ID")
+        try:
+            exceeded = await self.limits.take_mail({sender, sender_address(envelope_from)})
+        except Exception:
+            log.exception("email rate limit unavailable")
+            return "451 4.3.0 Temporary failure, please try again later"
+        if exceeded:
+            log.warning("email refused", extra={"reason": f"rate limit {exceeded}", "sender": sender})
+            return "451 4.7.1 Too much mail, please try again later"
         if sender_address(envelope_from) == "":
             # A null reverse-path is a delivery report (RFC 5321 §4.5.5): never answer it.
             log.info(
@@ -165,6 +273,21 @@ class IntakeHandler:
                 extra={"outcome": "ignored", "reason": "null reverse-path", "sender": sender, "message_id": message_id},
             )
             return "250 2.0.0 OK"
+        peer = session.peer[0] if isinstance(session.peer, tuple) and session.peer else None
+        auth = await self.authenticator.check(
+            raw=raw,
+            message=message,
+            author=sender,
+            peer_ip=str(peer) if peer else None,
+            mail_from=sender_address(envelope_from),
+            helo=str(session.host_name or ""),
+        )
+        if not from_header and auth.authenticated:
+            auth = MailAuth(False, auth.method, auth.results, "no From header")
+        log.info(
+            "email sender authentication",
+            extra={"sender": sender, "authenticated": auth.authenticated, "method": auth.method, "reason": auth.reason},
+        )
         try:
             async with transaction(self.sessions) as db:
                 result = await receive_email(
@@ -174,8 +297,11 @@ class IntakeHandler:
                     body=body,
                     now=self.clock.now(),
                     support_email=self.support_email,
+                    authenticated=auth.authenticated,
                     auto_submitted=_header(message, "Auto-Submitted") or None,
                     message_id=message_id,
+                    auth_results=auth.results or auth.reason,
+                    reply_gate=self.limits.take_reply,
                 )
         except DomainError as exc:
             log.warning("email refused", extra={"sender": sender, "error": exc.detail})
@@ -197,7 +323,18 @@ class SmtpIntake:
 
     @classmethod
     async def start(cls, *, sessions: async_sessionmaker[AsyncSession], clock: Clock, settings: Settings) -> SmtpIntake:
-        handler = IntakeHandler(sessions=sessions, clock=clock, support_email=settings.support_email)
+        handler = IntakeHandler(
+            sessions=sessions,
+            clock=clock,
+            support_email=settings.support_email,
+            limits=IntakeLimits(settings),
+            authenticator=SenderAuthenticator(
+                mode=settings.email_auth,
+                authserv_id=settings.email_authserv_id.strip() or settings.support_email.rpartition("@")[2],
+                trusted_relays=settings.email_trusted_relays,
+                dns_timeout=settings.email_dns_timeout_seconds,
+            ),
+        )
         hostname = handler.domain or "localhost"
 
         def protocol() -> SMTP:
@@ -219,7 +356,10 @@ class SmtpIntake:
                 f"SMTP intake cannot listen on {host}:{port} ({exc}); set PROMPTLINK_SMTP_INTAKE_PORT "
                 "or disable it with PROMPTLINK_SMTP_INTAKE_ENABLED=0"
             ) from exc
-        log.info("smtp intake listening", extra={"host": host, "port": port, "domain": handler.domain})
+        log.info(
+            "smtp intake listening",
+            extra={"host": host, "port": port, "domain": handler.domain, "sender_auth": settings.email_auth},
+        )
         return cls(server)
 
     async def close(self) -> None:

@@ -90,14 +90,22 @@ def build_children(
         PYTHONPATH=str(PROJECT_ROOT),
         PROMPTLINK_DEMO="1" if settings.demo else "0",
     )
-    bot_env = dict(
+    # Secrets travel in the environment, never on a command line (`ps` shows those; issue #13 F15).
+    # Rasa gets its own tokens; only the action server gets the service token.
+    rasa_env = dict(
         base,
         PROMPTLINK_RASA_CHANNEL_TOKEN=settings.secret("rasa_channel_token"),
+        PROMPTLINK_RASA_TOKEN=settings.secret("rasa_token"),
+        PROMPTLINK_ACTIONS_TOKEN=settings.secret("actions_token"),
         PROMPTLINK_ACTIONS_URL=settings.actions_url.rstrip("/"),
         PROMPTLINK_RASA_TRACKER_DB=str(run_dir.parent / "rasa_tracker.db"),
+        RASA_CACHE_DIRECTORY=str(PROJECT_ROOT / ".rasa" / "cache"),
+    )
+    actions_env = dict(
+        base,
+        PROMPTLINK_ACTIONS_TOKEN=settings.secret("actions_token"),
         PROMPTLINK_BACKEND_URL=f"http://{settings.host}:{settings.port}",
         PROMPTLINK_SERVICE_TOKEN=settings.secret("service_token"),
-        RASA_CACHE_DIRECTORY=str(PROJECT_ROOT / ".rasa" / "cache"),
         SANIC_HOST=urlsplit(settings.actions_url).hostname or "127.0.0.1",
     )
     backend_env = dict(base, PYTHONPATH=str(PROJECT_ROOT / "backend"))
@@ -107,11 +115,11 @@ def build_children(
             Child(
                 rasa_child_name(k),
                 [
-                    str(BOT_BIN / "rasa"),
+                    str(BOT_BIN / "python"),
+                    "-m",
+                    "bot.rasa_server",  # `rasa run` with the API token from PROMPTLINK_RASA_TOKEN
                     "run",
                     "--enable-api",
-                    "--auth-token",
-                    settings.secret("rasa_token"),
                     "--interface",
                     urlsplit(url).hostname or "127.0.0.1",
                     "--port",
@@ -125,7 +133,7 @@ def build_children(
                     "--log-file",
                     str(run_dir.parent / "log" / f"{rasa_child_name(k)}.log"),
                 ],
-                bot_env,
+                rasa_env,
                 model=current_model,
             )
             for k, url in enumerate(settings.rasa_servers)
@@ -133,15 +141,15 @@ def build_children(
         Child(
             "actions",
             [
-                str(BOT_BIN / "rasa"),
-                "run",
-                "actions",
+                str(BOT_BIN / "python"),
+                "-m",
+                "bot.action_server",  # `rasa run actions` behind PROMPTLINK_ACTIONS_TOKEN
                 "--actions",
                 "actions",
                 "--port",
                 _port(settings.actions_url),
             ],
-            bot_env,
+            actions_env,
         ),
     ]
 

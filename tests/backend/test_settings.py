@@ -49,3 +49,23 @@ def test_outside_demo_strong_secrets_are_accepted(monkeypatch: pytest.MonkeyPatc
 def test_database_url_follows_var_dir(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
     monkeypatch.setenv("PROMPTLINK_VAR_DIR", str(tmp_path))
     assert Settings(demo=True).database_url == f"sqlite+aiosqlite:///{tmp_path / 'promptlink.db'}"
+
+
+@pytest.mark.parametrize("demo", [False, True])
+def test_any_two_identical_secrets_stop_the_start(monkeypatch: pytest.MonkeyPatch, demo: bool) -> None:
+    names = list(DEMO_SECRETS)
+    for i, first in enumerate(names):
+        for second in names[i + 1 :]:
+            for key, value in STRONG.items():
+                monkeypatch.setenv(key, value)
+            monkeypatch.setenv(f"PROMPTLINK_{second.upper()}", STRONG[f"PROMPTLINK_{first.upper()}"])
+            with pytest.raises(SettingsError, match=f"PROMPTLINK_{first.upper()} and PROMPTLINK_{second.upper()}"):
+                Settings(demo=demo)
+
+
+def test_login_limits_are_settings_and_are_checked(monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = Settings(demo=True)
+    assert (settings.login_rate_per_ip, settings.login_rate_per_account) == ("5/5 minutes", "10/15 minutes")
+    monkeypatch.setenv("PROMPTLINK_LOGIN_RATE_PER_IP", "five a minute")
+    with pytest.raises(SettingsError, match="PROMPTLINK_LOGIN_RATE_PER_IP"):
+        Settings(demo=True)

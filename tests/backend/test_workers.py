@@ -22,7 +22,14 @@ from tests.conftest import Running, free_port, start_lone_backend
 SUPPORT = "soporte@promptlink.example"
 SECRETS = {
     f"PROMPTLINK_{name}": f"{name.lower()}-for-the-relay-test-{uuid.uuid4().hex}"
-    for name in ("WIDGET_SECRET", "SESSION_SECRET", "SERVICE_TOKEN", "RASA_TOKEN", "RASA_CHANNEL_TOKEN")
+    for name in (
+        "WIDGET_SECRET",
+        "SESSION_SECRET",
+        "SERVICE_TOKEN",
+        "RASA_TOKEN",
+        "RASA_CHANNEL_TOKEN",
+        "ACTIONS_TOKEN",
+    )
 }
 
 
@@ -72,6 +79,10 @@ def relay(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Relay]:
         PROMPTLINK_DEMO="0",
         PROMPTLINK_SMTP_RELAY_HOST="127.0.0.1",
         PROMPTLINK_SMTP_RELAY_PORT=str(port),
+        # Inbound mail as in production: authenticated by the MX in front (this test, on 127.0.0.1).
+        PROMPTLINK_EMAIL_AUTH="relay",
+        PROMPTLINK_EMAIL_TRUSTED_RELAYS='["127.0.0.1"]',
+        PROMPTLINK_EMAIL_AUTHSERV_ID="mx.promptlink.example",
         **SECRETS,
     )
     yield Relay(backend, port)
@@ -91,6 +102,8 @@ def _eventually(probe: Callable[[], Any], what: str, timeout: float = 30) -> Any
 def _write_to_support(backend: Running, sender: str, subject: str) -> None:
     message = EmailMessage()
     message["From"], message["To"], message["Subject"] = sender, SUPPORT, subject
+    domain = sender.rpartition("@")[2]
+    message["Authentication-Results"] = f"mx.promptlink.example; dmarc=pass header.from={domain}"
     message.set_content("El equipo no responde.")
     with smtplib.SMTP("127.0.0.1", int(backend.env["PROMPTLINK_SMTP_INTAKE_PORT"]), timeout=10) as smtp:
         smtp.send_message(message)

@@ -41,7 +41,6 @@ SETS_DIR = HERE / "sets"
 ROOT = HERE.parents[1]
 REPORT_PATH = ROOT / "var" / "test-results" / "conversations.json"
 
-SERVICE_TOKEN = "demo-service-token-not-for-production"
 SUPERVISOR_EMAIL = "supervisor@promptlink.example"
 SUPERVISOR_PASSWORD = "demo-supervisor-pass"  # noqa: S105 - the documented demo login
 # The demo contacts (backend/promptlink/services/demo_data.py): e-mail → (customer code, time zone).
@@ -627,10 +626,15 @@ class Runner:
         contact = spec.pop("contact", conv.email)
         status = spec.pop("status", None)
         body = {"type": "network_outage", "title": "Tiquete previo", "description": "Tiquete previo", **spec}
+        # As the contact itself (a demo widget identity): the service token acts for a contact only with
+        # the conversation token the backend gives Rasa (docs/security.md).
+        identity = await http.post("/demo/identity", json={"contact": contact})
+        if identity.status_code != 200:
+            raise RunnerError(f"setup ticket: demo identity for {contact}: HTTP {identity.status_code}")
         response = await http.post(
             "/api/v1/tickets",
             json=body,
-            headers={"Authorization": f"Bearer {SERVICE_TOKEN}", "X-On-Behalf-Of": contact},
+            headers={"Authorization": f"Bearer {identity.json()['token']}"},
         )
         if response.status_code not in (200, 201):
             raise RunnerError(f"setup ticket: HTTP {response.status_code} {response.text[:300]}")

@@ -29,6 +29,9 @@ class Agent(Base):
     presence_at: Mapped[datetime | None] = mapped_column()
     capacity: Mapped[int] = mapped_column(Integer, default=3)
     on_call: Mapped[bool] = mapped_column(Boolean, default=False)
+    # In every login token (`ver`); logout, a password reset or deactivation raise it, and tokens
+    # carrying an older value are refused (issue #13 F11).
+    token_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     @property
     def tier_list(self) -> list[str]:

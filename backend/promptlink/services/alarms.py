@@ -5,7 +5,9 @@ module owns what they mean: a new alarm opens a ticket through `create_ticket`
 (channel `snmp`) and tells the customer first; a repeat inside the window adds to the
 count; the clearing trap resolves the ticket and tells the customer; N down/up cycles
 inside M minutes make one ticket marked as intermittent; many of a customer's devices
-down raises the priority.
+down raises the priority. A device opens at most `correlation.device_tickets` tickets per
+`device_ticket_window_minutes`: past that, a new alarm of that device is attached to its
+open SNMP ticket (an internal entry, no new notice), so distinct keys cannot flood tickets.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..models import Alarm, Contact, Conversation, Customer, Device, Message, Ticket
+from ..models.ticket import OPEN_STATUSES
 from ..snmp.rules import Correlation, Match, TrapRules
 from .audit import record
 from .cadence import CADENCE_TEXT
@@ -28,7 +31,7 @@ from .errors import DomainError, InvalidInput, NotFound
 from .notifications import notification_parties
 from .outbox import enqueue_email
 from .rules import IncidentFacts
-from .spanish import TIER_NAMES, datetime_in_words, plural
+from .spanish import TIER_NAMES, datetime_in_words, plural, zone_in_words
 from .tickets import TicketDraft, change_priority, change_status, create_ticket
 from .tickets import _log as log_event
 
@@ -40,6 +43,7 @@ FACTS_FOR_PRIORITY = {
     4: IncidentFacts(),
 }
 AUTHOR = "snmp"
+STILL_OPEN = ("alarma sigue abierta", "alarmas siguen abiertas")
 
 
 @dataclass(frozen=True)
@@ -72,6 +76,7 @@ class Outcome:
     cleared: int = 0
     tickets: int = 0
     folded: int = 0
+    attached: int = 0  # new alarms attached to their device's open ticket (the ticket bound was reached)
 
 
 def _local(when: datetime, timezone: str) -> str:
@@ -175,6 +180,8 @@ async def _open(
     outcome.opened += 1
     if device is None:
         return alarm  # unknown equipment: L1 assigns it from «alarmas sin asignar»
+    if await _attach_over_bound(session, alarm, device.id, device.name, correlation, now, outcome):
+        return alarm
     escalation = await _escalation(session, device.customer_id, correlation)
     if escalation is not None and escalation[0] < alarm.priority:
         alarm.priority = escalation[0]
@@ -205,14 +212,59 @@ async def _open(
     return alarm
 
 
+async def _attach_over_bound(
+    session: AsyncSession,
+    alarm: Alarm,
+    device_id: int,
+    device_name: str,
+    correlation: Correlation,
+    now: datetime,
+    outcome: Outcome,
+) -> bool:
+    """Past the device's ticket bound, attach `alarm` to the device's SNMP ticket instead of opening one.
+
+    The ticket is the device's newest open SNMP ticket, else its newest SNMP ticket of the window
+    (left as it is: the alarm stays open in the alarm lists). Returns whether it was attached.
+    """
+    since = now - timedelta(minutes=correlation.device_ticket_window_minutes)
+    of_device = (Ticket.channel == "snmp", Ticket.device_id == device_id)
+    recent = await session.scalar(
+        select(func.count()).select_from(Ticket).where(*of_device, Ticket.created_at >= since)
+    )
+    if int(recent or 0) < correlation.device_tickets:
+        return False
+    ticket = await session.scalar(
+        select(Ticket).where(*of_device, Ticket.status.in_(OPEN_STATUSES)).order_by(Ticket.id.desc()).limit(1)
+    ) or await session.scalar(select(Ticket).where(*of_device).order_by(Ticket.id.desc()).limit(1))
+    if ticket is None:  # cannot happen with a bound of 1 or more; open one rather than lose the alarm
+        return False
+    alarm.ticket_id = ticket.id
+    ticket.updated_at = now
+    minutes = correlation.device_ticket_window_minutes
+    log_event(
+        session,
+        ticket,
+        now,
+        "alarm_attached",
+        AUTHOR,
+        text=(
+            f"Alarma adicional de {device_name}: {alarm.title}. Se adjunta a este tiquete porque el equipo ya "
+            f"abrió {plural(correlation.device_tickets, 'tiquete', 'tiquetes')} en {minutes:g} minutos."
+        ),
+    )
+    outcome.attached += 1
+    return True
+
+
 def _opened_notice(lead: str, at: datetime, ticket: Ticket, customer: Customer) -> str:
     """The customer's notice of an alarm's new ticket: `lead` says what happened, then when, the
     ticket, who handles it and when the next update comes."""
     when = _local(at, customer.timezone)
     due = _local(ticket.next_update_due, customer.timezone) if ticket.next_update_due else "—"
     return (
-        f"{lead} el {when} (hora de {customer.timezone}). Abrimos el tiquete {ticket.number} con prioridad "
-        f"P{ticket.priority}; lo atiende {TIER_NAMES[ticket.tier]}. Próxima actualización: a más tardar "
+        f"{lead} el {when} (hora de {zone_in_words(customer.timezone)}). "
+        f"Abrimos el tiquete {ticket.number} con prioridad P{ticket.priority}; "
+        f"lo atiende {TIER_NAMES[ticket.tier]}. Próxima actualización: a más tardar "
         f"el {due}, y luego {CADENCE_TEXT[ticket.priority]}."
     )
 
@@ -259,6 +311,23 @@ async def _clear(session: AsyncSession, alarm: Alarm, signal: AlarmSignal, now: 
     rule = signal.match.rule
     names = {"device": signal.device.name if signal.device else signal.source, "address": signal.source}
     cleared = signal.match.text(rule.cleared or "la condición desapareció", **names)
+    still_open = await session.scalar(
+        select(func.count())
+        .select_from(Alarm)
+        .where(Alarm.ticket_id == ticket.id, Alarm.state == "open", Alarm.id != alarm.id)
+    )
+    if still_open:
+        # Other alarms attached to this ticket are still open: it stays open for them.
+        ticket.updated_at = now
+        log_event(
+            session,
+            ticket,
+            now,
+            "alarm_cleared",
+            AUTHOR,
+            text=f"Alarma despejada: {cleared}; {plural(int(still_open), *STILL_OPEN)}.",
+        )
+        return
     if alarm.flapping:
         # An intermittent fault stays open for the specialist; the customer hears at the cadence.
         ticket.updated_at = now
@@ -273,7 +342,7 @@ async def _clear(session: AsyncSession, alarm: Alarm, signal: AlarmSignal, now: 
         author=AUTHOR,
         now=now,
         resolution=(
-            f"el monitoreo detectó que {cleared} el {when} (hora de {zone}). "
+            f"el monitoreo detectó que {cleared} el {when} (hora de {zone_in_words(zone)}). "
             f"La alarma ({plural(alarm.count, 'aviso', 'avisos')}) quedó despejada."
         ),
     )
@@ -416,11 +485,12 @@ async def assign_alarm(
         )
     )
     types = {rule.name: rule.type for rule in rules.rules} if rules is not None else {}
+    correlation = rules.correlation if rules is not None else Correlation()
     for each in same_source:
         each.device_id, each.customer_id = device.id, customer.id
         if each.state == "open":
             ticket_type = types.get(each.rule, "network_outage")  # a rule renamed since: the SNMP default
-            await _ticket_for_assigned(session, each, ticket_type, device, customer, actor, now, outcome)
+            await _ticket_for_assigned(session, each, ticket_type, device, customer, actor, now, outcome, correlation)
     record(
         session=session,
         actor=actor,
@@ -449,7 +519,10 @@ async def _ticket_for_assigned(
     actor: str,
     now: datetime,
     outcome: Outcome,
+    correlation: Correlation,
 ) -> None:
+    if await _attach_over_bound(session, alarm, device.id, device.name, correlation, now, outcome):
+        return
     draft = TicketDraft(
         channel="snmp",
         type=ticket_type,
@@ -458,7 +531,7 @@ async def _ticket_for_assigned(
             f"Detectado por monitoreo SNMP desde {alarm.source_address}, equipo entonces sin registrar; "
             f"{actor} lo asignó a {device.name}. Trampa {alarm.trap_oid}, regla {alarm.rule}, "
             f"{plural(alarm.count, 'aviso', 'avisos')} desde el {_local(alarm.first_seen, customer.timezone)} "
-            f"(hora de {customer.timezone})."
+            f"(hora de {zone_in_words(customer.timezone)})."
         ),
         facts=FACTS_FOR_PRIORITY[alarm.priority],
         customer_id=customer.id,

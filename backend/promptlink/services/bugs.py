@@ -10,13 +10,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..models import Bug, BugEvent, BugTicketLink, Ticket, TicketEvent
 from ..models.bug import STATES
 from .errors import InvalidInput, NotFound
 from .notifications import inform_customer
+from .search import contains_any
 
 TRANSITIONS: dict[str, frozenset[str]] = {
     "new": frozenset({"confirmed", "wont_fix"}),
@@ -242,10 +243,7 @@ def _bug_filter(state: str | None, query: str) -> Select[tuple[Bug]]:
             raise InvalidInput(f"unknown bug state {state!r}", public="Filtro de estado no válido.")
         q = q.where(Bug.state == state)
     if query.strip():
-        like = f"%{query.strip()[:100]}%"
-        q = q.where(
-            or_(Bug.key.ilike(like), Bug.title.ilike(like), Bug.description.ilike(like), Bug.product.ilike(like))
-        )
+        q = q.where(contains_any(query.strip()[:100], Bug.key, Bug.title, Bug.description, Bug.product))
     return q
 
 

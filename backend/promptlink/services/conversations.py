@@ -14,8 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ..models import Contact, Conversation, Customer, Message
 from ..models.base import utcnow
 from ..models.conversation import ROLES
+from .auth import Forbidden
 from .errors import InvalidInput
 from .identity import WidgetIdentity
+from .text import check_text
 
 MAX_CLIENT_MSG_ID = 64
 MAX_PAYLOAD = 500
@@ -107,6 +109,69 @@ async def _with_unread_notice(session: AsyncSession, contact_id: int) -> Convers
     return latest if author == PROACTIVE_AUTHOR else None
 
 
+async def empty_conversation(*, session: AsyncSession, contact_id: int) -> Conversation | None:
+    """The contact's latest conversation with the assistant that has no message yet.
+
+    An identified visitor's socket opens its conversation on connecting (proactive notices go
+    to it), but one empty conversation per contact is enough: new tabs and fresh browsers
+    reuse it instead of adding a row per connection (issue #13 F7).
+    """
+    empty: Conversation | None = await session.scalar(
+        select(Conversation)
+        .where(Conversation.contact_id == contact_id, Conversation.mode == "bot", Conversation.last_seq == 0)
+        .order_by(Conversation.updated_at.desc(), Conversation.id)
+        .limit(1)
+    )
+    return empty
+
+
+async def unsaved_conversation(*, session: AsyncSession, conversation_id: str | None, resume_grant: str | None) -> str:
+    """The id of an anonymous visitor's conversation that has no row yet (none is written until its first message).
+
+    The id the visitor's resume token names when no conversation has it yet (a reload, a second
+    tab), else a new one. Called after `find_resumable` found nothing the visitor may resume.
+    """
+    if (
+        conversation_id
+        and len(conversation_id) <= 36
+        and resume_grant == conversation_id
+        and await session.get(Conversation, conversation_id) is None
+    ):
+        return conversation_id
+    return str(uuid.uuid4())
+
+
+async def save_unsaved(*, session: AsyncSession, conversation_id: str, identity: WidgetIdentity | None) -> Conversation:
+    """Write the row of a conversation a socket holds unsaved (on its first message); idempotent.
+
+    Another tab of the same visitor may have written it first: that row is used when the
+    caller owns it (`Forbidden` otherwise).
+    """
+    existing = await session.get(Conversation, conversation_id)
+    if existing is None:
+        try:
+            async with session.begin_nested():
+                existing = Conversation(
+                    id=conversation_id,
+                    customer_id=identity.customer_id if identity else None,
+                    contact_id=identity.contact_id if identity else None,
+                    mode="bot",
+                    last_seq=0,
+                )
+                session.add(existing)
+                await session.flush()
+            return existing
+        except IntegrityError:
+            existing = await session.get(Conversation, conversation_id, populate_existing=True)
+            if existing is None:
+                raise
+    if not _owns(existing, identity, conversation_id):
+        raise Forbidden(
+            f"conversation {conversation_id} belongs to someone else", public="No tiene permiso para esta acción."
+        )
+    return existing
+
+
 def _owns(conversation: Conversation, identity: WidgetIdentity | None, resume_grant: str | None) -> bool:
     if identity is not None:
         return conversation.contact_id == identity.contact_id
@@ -142,7 +207,7 @@ def validate_customer_text(text: Any, *, max_chars: int) -> str:
     """The customer's text, stripped; a clear Spanish error when it cannot be accepted."""
     if not isinstance(text, str):
         raise InvalidInput("text must be a string", public="El mensaje no es válido.")
-    stripped: str = text.strip()
+    stripped: str = check_text(text.strip())
     if not stripped:
         raise InvalidInput("empty text", public="El mensaje está vacío.")
     if len(stripped) > max_chars:

@@ -1,22 +1,33 @@
 """E-mail intake: a received mail opens a ticket, or adds to the ticket its subject names.
 
-The SMTP transport (`promptlink.smtp_intake`) parses the message and calls
+The SMTP transport (`promptlink.smtp_intake`) parses the message, decides whether its
+`From` is *authenticated* (SPF/DKIM/DMARC, `promptlink.email_auth`) and calls
 `receive_email`; this module decides what the mail means:
 
 - the subject carries the number of a ticket the sender may touch (a contact of the
-  ticket's customer, or the reporter of an unverified ticket) → the text is added to it;
-- the sender is a known contact → a new ticket for the contact's customer;
-- anyone else → an unverified ticket for Level 1 triage.
+  ticket's customer, or the reporter of an unverified ticket) → an authenticated mail's
+  text is added to it; an unauthenticated mail's text is *held*: the address on file gets
+  a confirmation request with a one-time code in its subject, and only a reply carrying
+  that code (within 72 hours) adds the held text;
+- the sender is a known contact and the mail is authenticated → a new (verified) ticket
+  for the contact's customer;
+- anyone else, and every unauthenticated mail → an unverified ticket for Level 1 triage.
 
 A number the sender may not touch is ignored (the mail is treated as new), so a mail
 never reveals or changes another customer's ticket. Automatic mail (bounces, vacation
-replies, our own messages) is dropped so two auto-responders cannot loop.
+replies, our own messages) is dropped so two auto-responders cannot loop. Auto-replies
+to unauthenticated senders pass the transport's `reply_gate` (rate limits), so the intake
+cannot be used to send mail to arbitrary addresses.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 import re
+import secrets
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -30,9 +41,14 @@ from .tickets import MAX_TEXT, MAX_TITLE, TicketDraft, add_customer_message, cre
 
 log = logging.getLogger(__name__)
 
-Outcome = Literal["created", "appended", "unverified", "ignored"]
+Outcome = Literal["created", "appended", "unverified", "held", "confirmed", "ignored"]
+# Decides whether an auto-reply to an unauthenticated sender may go out (rate limits).
+ReplyGate = Callable[[str], Awaitable[bool]]
 
 TICKET_NUMBER = re.compile(r"PL-\d{4}-\d{6}", re.IGNORECASE)
+# The one-time code of a confirmation request: 16 base32 characters (80 random bits).
+CONFIRMATION_CODE = re.compile(r"\bCONF-([A-Z2-7]{16})\b", re.IGNORECASE)
+CONFIRMATION_TTL = timedelta(hours=72)
 NO_SUBJECT = "(sin asunto)"
 NO_TEXT = "(correo sin texto)"
 # A non-compliant auto-responder (one that sets no Auto-Submitted header) could still
@@ -63,13 +79,18 @@ async def receive_email(
     body: str,
     now: datetime,
     support_email: str,
+    authenticated: bool,
     auto_submitted: str | None = None,
     message_id: str = "",
+    auth_results: str = "",
+    reply_gate: ReplyGate | None = None,
 ) -> IntakeResult:
-    """Turn one received mail into a new ticket, an addition to a ticket, or nothing.
+    """Turn one received mail into a new ticket, an addition to a ticket, a held addition, or nothing.
 
-    `sender` is the author's address; `auto_submitted` the mail's `Auto-Submitted` header
-    (RFC 3834). The caller owns the transaction.
+    `sender` is the author's address; `authenticated` whether the transport could prove it
+    (only then is a contact's mail «verified» or added to a ticket directly); `auto_submitted`
+    the mail's `Auto-Submitted` header (RFC 3834); `reply_gate` is asked before each
+    auto-reply to an unauthenticated sender. The caller owns the transaction.
     """
     sender = sender_address(sender)
     subject = " ".join(subject.split())[:MAX_TITLE]
@@ -80,16 +101,33 @@ async def receive_email(
         _log_mail("ignored", sender=sender, subject=subject, message_id=message_id, reason=ignored)
         return IntakeResult("ignored", reason=ignored)
 
-    mail = {"from": sender, "subject": subject, "message_id": message_id}
+    mail: dict[str, Any] = {
+        "from": sender,
+        "subject": subject,
+        "message_id": message_id,
+        "authenticated": authenticated,
+    }
+    if auth_results:
+        mail["auth_results"] = auth_results[:500]
+    gate = None if authenticated else reply_gate
     contact = await session.scalar(select(Contact).where(func.lower(Contact.email) == sender))
     number = _ticket_number(subject)
     if number is not None:
         ticket = await session.scalar(select(Ticket).where(Ticket.number == number))
         if ticket is not None and _may_touch(ticket, sender=sender, contact=contact):
-            return await _append(session, ticket, mail=mail, body=body, now=now)
+            if authenticated:
+                return await _append(session, ticket, mail=mail, body=body, now=now)
+            held = await _held_for(session, ticket, subject=subject, sender=sender, now=now)
+            if held is not None:
+                return await _confirm(session, ticket, held, mail=mail, now=now, gate=gate)
+            return await _hold(session, ticket, mail=mail, body=body, now=now, gate=gate)
         # Unknown, or another customer's ticket: say nothing about it, treat the mail as new.
         mail["ignored_number"] = number
 
+    if not authenticated and contact is not None:
+        # Anyone can write a contact's address in From: without proof the mail is not the contact's.
+        mail["claimed_contact"] = True
+        contact = None
     draft = TicketDraft(
         channel="email",
         type="information",
@@ -111,10 +149,11 @@ async def receive_email(
             ticket,
             now=now,
             mail=mail,
+            gate=gate,
             subject=f"[{ticket.number}] Correo recibido: {ticket.title}",
             lines=[
                 f"Hemos recibido su correo y lo hemos registrado con el número {ticket.number}.",
-                "Su dirección no figura entre los contactos de nuestros clientes: un especialista de "
+                "No hemos podido asociarlo a ninguno de nuestros clientes: un especialista de "
                 "Soporte de Nivel 1 revisará su solicitud y le responderá.",
                 "Si es cliente de Promptlink, indique en su respuesta el nombre de su empresa.",
             ],
@@ -147,26 +186,145 @@ def _may_touch(ticket: Ticket, *, sender: str, contact: Contact | None) -> bool:
 
 
 async def _append(
-    session: AsyncSession, ticket: Ticket, *, mail: dict[str, Any], body: str, now: datetime
+    session: AsyncSession,
+    ticket: Ticket,
+    *,
+    mail: dict[str, Any],
+    body: str,
+    now: datetime,
+    outcome: Outcome = "appended",
+    gate: ReplyGate | None = None,
 ) -> IntakeResult:
     sender = mail["from"]
     await add_customer_message(
         session=session, ticket=ticket, text=body or NO_TEXT, author=sender, now=now, channel="email"
     )
-    _record(session, ticket, now=now, mail=mail, outcome="appended")
+    _record(session, ticket, now=now, mail=mail, outcome=outcome)
     await _auto_reply(
         session,
         ticket,
         now=now,
         mail=mail,
+        gate=gate,
         subject=f"[{ticket.number}] Mensaje añadido: {ticket.title}",
         lines=[
             f"Hemos añadido su mensaje al tiquete {ticket.number}: {ticket.title}",
             "El especialista que lo atiende lo tendrá en cuenta en su próxima actualización.",
         ],
     )
-    _log_mail("appended", sender=sender, subject=mail["subject"], message_id=mail["message_id"], ticket=ticket.number)
-    return IntakeResult("appended", ticket.number)
+    _log_mail(outcome, sender=sender, subject=mail["subject"], message_id=mail["message_id"], ticket=ticket.number)
+    return IntakeResult(outcome, ticket.number)
+
+
+def _code_digest(code: str) -> str:
+    return hashlib.sha256(code.upper().encode()).hexdigest()
+
+
+async def _hold(
+    session: AsyncSession, ticket: Ticket, *, mail: dict[str, Any], body: str, now: datetime, gate: ReplyGate | None
+) -> IntakeResult:
+    """Keep an unauthenticated addition aside and ask the address on file to confirm it.
+
+    The held text is an internal event: the ticket, its customer-visible history and its
+    `updated_at` stay as they were. The request goes to the sender's address, which
+    `_may_touch` has matched to a contact of the ticket's customer (or the ticket's
+    reporter), so only the real mailbox's owner can see the code. It quotes nothing of the
+    held mail: a forger cannot use it to put words in our mail.
+    """
+    sender = mail["from"]
+    code = "".join(secrets.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567") for _ in range(16))
+    expires = now + CONFIRMATION_TTL
+    session.add(
+        TicketEvent(
+            ticket_id=ticket.id,
+            at=now,
+            kind="email_held",
+            public=False,
+            author=sender,
+            text=f"Correo no autenticado de {sender} retenido hasta que lo confirme: {mail['subject'] or NO_SUBJECT}",
+            data={
+                **mail,
+                "outcome": "held",
+                "text": body or NO_TEXT,
+                "code_digest": _code_digest(code),
+                "expires_at": expires.isoformat(),
+            },
+        )
+    )
+    await _auto_reply(
+        session,
+        ticket,
+        now=now,
+        mail=mail,
+        gate=gate,
+        subject=f"[{ticket.number}] Confirme su mensaje CONF-{code}",
+        lines=[
+            f"Hemos recibido un correo enviado en su nombre para el tiquete {ticket.number}: {ticket.title}",
+            "No hemos podido comprobar que lo envió usted, así que todavía no lo hemos añadido.",
+            "Si lo envió usted, responda a este correo sin cambiar el asunto y lo añadiremos al tiquete "
+            f"(el código caduca en {int(CONFIRMATION_TTL.total_seconds() // 3600)} horas).",
+            "Si no lo envió usted, ignore este mensaje: no se añadirá nada.",
+        ],
+        footer=False,
+    )
+    _log_mail("held", sender=sender, subject=mail["subject"], message_id=mail["message_id"], ticket=ticket.number)
+    return IntakeResult("held", ticket.number)
+
+
+async def _held_for(
+    session: AsyncSession, ticket: Ticket, *, subject: str, sender: str, now: datetime
+) -> TicketEvent | None:
+    """The pending held mail of this sender whose code the subject carries (None if none matches)."""
+    match = CONFIRMATION_CODE.search(subject)
+    if match is None:
+        return None
+    digest = _code_digest(match.group(1))
+    events = (
+        await session.scalars(
+            select(TicketEvent)
+            .where(TicketEvent.ticket_id == ticket.id, TicketEvent.kind.in_(("email_held", "email_confirmed")))
+            .order_by(TicketEvent.id.desc())
+            .limit(200)
+        )
+    ).all()
+    used = {e.data.get("held_event") for e in events if e.kind == "email_confirmed"}
+    for event in events:
+        data = event.data or {}
+        if (
+            event.kind == "email_held"
+            and event.id not in used
+            and hmac.compare_digest(str(data.get("code_digest", "")), digest)
+            and data.get("from") == sender
+            and datetime.fromisoformat(str(data.get("expires_at"))) > now
+        ):
+            return event
+    return None
+
+
+async def _confirm(
+    session: AsyncSession,
+    ticket: Ticket,
+    held: TicketEvent,
+    *,
+    mail: dict[str, Any],
+    now: datetime,
+    gate: ReplyGate | None,
+) -> IntakeResult:
+    """The address on file answered the confirmation request: the held text is added."""
+    session.add(
+        TicketEvent(
+            ticket_id=ticket.id,
+            at=now,
+            kind="email_confirmed",
+            public=False,
+            author=mail["from"],
+            text=f"{mail['from']} confirmó el correo retenido: {held.data.get('subject') or NO_SUBJECT}",
+            data={"held_event": held.id, "message_id": mail["message_id"]},
+        )
+    )
+    original = {**mail, "subject": held.data.get("subject", ""), "confirmed_by": mail["message_id"]}
+    text = str(held.data.get("text") or "")
+    return await _append(session, ticket, mail=original, body=text, now=now, outcome="confirmed", gate=gate)
 
 
 def _record(session: AsyncSession, ticket: Ticket, *, now: datetime, mail: dict[str, Any], outcome: str) -> None:
@@ -196,26 +354,39 @@ async def _auto_reply(
     mail: dict[str, Any],
     subject: str,
     lines: list[str],
+    gate: ReplyGate | None = None,
+    footer: bool = True,
 ) -> None:
-    """An RFC 3834 auto-reply, unless this sender already got too many of them."""
+    """An RFC 3834 auto-reply, unless this sender already got too many of them.
+
+    With a `gate` (an unauthenticated sender, limits kept by the transport) the gate decides;
+    otherwise at most MAX_AUTO_REPLIES_PER_HOUR mails of ours to this address per hour.
+    """
     sender = mail["from"]
-    recent = await session.scalar(
-        select(func.count())
-        .select_from(OutboxItem)
-        .where(
-            OutboxItem.kind == "email",
-            OutboxItem.recipient == sender,
-            OutboxItem.created_at >= now - timedelta(hours=1),
+    if gate is not None:
+        if not await gate(sender):
+            log.warning("auto-reply suppressed", extra={"to": sender, "ticket": ticket.number, "reason": "rate limit"})
+            return
+    else:
+        recent = await session.scalar(
+            select(func.count())
+            .select_from(OutboxItem)
+            .where(
+                OutboxItem.kind == "email",
+                OutboxItem.recipient == sender,
+                OutboxItem.created_at >= now - timedelta(hours=1),
+            )
         )
-    )
-    if (recent or 0) >= MAX_AUTO_REPLIES_PER_HOUR:
-        log.warning("auto-reply suppressed", extra={"to": sender, "ticket": ticket.number, "recent": recent})
-        return
+        if (recent or 0) >= MAX_AUTO_REPLIES_PER_HOUR:
+            log.warning("auto-reply suppressed", extra={"to": sender, "ticket": ticket.number, "recent": recent})
+            return
     headers: dict[str, Any] = {"Auto-Submitted": "auto-replied"}
     if mail["message_id"]:
         headers.update({"In-Reply-To": mail["message_id"], "References": mail["message_id"]})
     body = "\n".join(lines)
-    body += "\n\nPara añadir información, responda a este correo conservando el número en el asunto.\n" + SIGNATURE
+    if footer:
+        body += "\n\nPara añadir información, responda a este correo conservando el número en el asunto."
+    body += "\n" + SIGNATURE
     enqueue_email(session=session, to=sender, subject=subject, body=body, now=now, ticket_id=ticket.id, headers=headers)
 
 

@@ -14,6 +14,11 @@ from .errors import Unauthorized
 
 WIDGET_ALGORITHM = "HS256"
 RESUME_PURPOSE = "resume"
+# The longest a widget identity may still be valid (`PROMPTLINK_WIDGET_TOKEN_MAX_HOURS`): a site
+# signs short-lived identities; a leaked one without `exp`, or with a far one, is refused.
+WIDGET_MAX_LIFETIME = timedelta(hours=24)
+CLOCK_LEEWAY = timedelta(seconds=60)
+INVALID_IDENTITY = "Su identificación no es válida. Recargue la página."
 
 
 @dataclass(frozen=True)
@@ -37,18 +42,27 @@ def issue_widget_token(
     return jwt.encode(claims, secret, algorithm=WIDGET_ALGORITHM)
 
 
-async def verify_widget_token(*, session: AsyncSession, secret: str, token: str) -> WidgetIdentity:
-    """Check signature, expiry and that the contact belongs to the named customer."""
+async def verify_widget_token(
+    *, session: AsyncSession, secret: str, token: str, max_lifetime: timedelta = WIDGET_MAX_LIFETIME
+) -> WidgetIdentity:
+    """Check signature, expiry (`exp` is required, at most `max_lifetime` ahead) and that the
+    contact belongs to the named customer."""
     if not isinstance(token, str) or len(token) > 4096:
-        raise Unauthorized("identity token malformed", public="Su identificación no es válida. Recargue la página.")
+        raise Unauthorized("identity token malformed", public=INVALID_IDENTITY)
     try:
-        claims = jwt.decode(token, secret, algorithms=[WIDGET_ALGORITHM], options={"require": ["sub", "customer"]})
+        claims = jwt.decode(
+            token, secret, algorithms=[WIDGET_ALGORITHM], options={"require": ["sub", "customer", "exp"]}
+        )
     except jwt.ExpiredSignatureError as exc:
         raise Unauthorized("identity token expired", public="Su sesión ha caducado. Recargue la página.") from exc
     except jwt.PyJWTError as exc:
+        raise Unauthorized(f"identity token rejected: {exc}", public=INVALID_IDENTITY) from exc
+    # PyJWT checked `exp` is a number in the future; compared as a number (1e300 is no datetime).
+    latest = datetime.now(UTC) + max_lifetime + CLOCK_LEEWAY
+    if claims["exp"] > latest.timestamp():
         raise Unauthorized(
-            f"identity token rejected: {exc}", public="Su identificación no es válida. Recargue la página."
-        ) from exc
+            f"identity token expires more than {max_lifetime} ahead (exp {claims['exp']})", public=INVALID_IDENTITY
+        )
     email = str(claims["sub"]).strip().lower()
     contact = await session.scalar(select(Contact).where(Contact.email == email))
     if contact is None or contact.customer.code != str(claims["customer"]):

@@ -18,11 +18,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..models import Agent, Conversation, ConversationEvent, Message, Ticket
 from ..models.agent import PRESENCE, TIERS
+from .access import NotYours, conversation_for
 from .auth import Principal
 from .conversations import append_message
-from .errors import DomainError, InvalidInput, NotFound
+from .errors import DomainError, InvalidInput
 from .handoff import lock_conversation, queue_notice, queue_place
-from .spanish import datetime_in_words, plural
+from .spanish import datetime_in_words, plural, zone_in_words
 
 MAX_NOTE = 4000
 MAX_RESOLUTION = 2000
@@ -34,10 +35,6 @@ class LiveChatRefused(DomainError):
     """The conversation is not in a state (or not with the agent) that allows this."""
 
     status = 409
-
-
-class NotYours(DomainError):
-    status = 403
 
 
 @dataclass
@@ -106,26 +103,11 @@ async def _notice(session: AsyncSession, conversation: Conversation, text: str, 
     return appended.message
 
 
-def may_see(principal: Principal, conversation: Conversation) -> bool:
-    """Staff see a conversation of a tier they work, or one assigned to them; supervisors all."""
-    if principal.sees_all_tiers and principal.role != "service":
-        return True
-    if principal.role != "agent":
-        return False
-    if conversation.agent_id is not None and conversation.agent_id == principal.agent_id:
-        return True
-    return conversation.tier is not None and conversation.tier in principal.tiers
-
-
-async def visible_conversation(session: AsyncSession, principal: Principal, conversation_id: str) -> Conversation:
-    conversation = await session.get(Conversation, conversation_id) if len(conversation_id) <= 36 else None
-    if conversation is None:
-        raise NotFound(f"conversation {conversation_id} not found", public="La conversación no existe.")
-    if not may_see(principal, conversation):
-        raise NotYours(
-            f"conversation {conversation_id} is not in the caller's tiers", public="No tiene permiso para esta acción."
-        )
-    return conversation
+async def visible_conversation(
+    session: AsyncSession, principal: Principal, conversation_id: str, *, lock: bool = False
+) -> Conversation:
+    """The conversation if the caller may see it: the one ownership check (`services.access`)."""
+    return await conversation_for(session, principal, conversation_id, lock=lock)
 
 
 class ChatState(Protocol):
@@ -185,8 +167,8 @@ async def claim(
     *, session: AsyncSession, conversation_id: str, principal: Principal, now: datetime, by_system: bool = False
 ) -> Change:
     """The agent takes a queued chat of a tier they work, within their capacity."""
+    conversation = await visible_conversation(session, principal, conversation_id, lock=True)
     agent = await _agent(session, principal)
-    conversation = await lock_conversation(session, conversation_id)
     if conversation.mode == "human" and conversation.agent_id == agent.id:
         return Change(conversation)  # a repeated claim (e.g. a retry) changes nothing
     if conversation.mode != "queued" or conversation.tier is None:
@@ -254,7 +236,7 @@ async def transfer(
     if tier not in TIERS:
         raise InvalidInput("tier must be L1, L2 or L3", public="El nivel de soporte no es válido.")
     why = _bounded_text(reason, limit=MAX_REASON, what="reason", public="Indique el motivo de la transferencia.")
-    conversation = await lock_conversation(session, conversation_id)
+    conversation = await visible_conversation(session, principal, conversation_id, lock=True)
     if conversation.mode == "queued":
         if not principal.may_work_tier(conversation.tier or ""):
             raise NotYours("queued chat of another tier", public="No tiene permiso para esta acción.")
@@ -302,7 +284,7 @@ async def transfer(
 
 async def hand_back(*, session: AsyncSession, conversation_id: str, principal: Principal, now: datetime) -> Change:
     """The assistant answers again from the next customer message."""
-    conversation = await lock_conversation(session, conversation_id)
+    conversation = await visible_conversation(session, principal, conversation_id, lock=True)
     if conversation.mode == "queued":
         if not principal.may_work_tier(conversation.tier or ""):
             raise NotYours("queued chat of another tier", public="No tiene permiso para esta acción.")
@@ -346,9 +328,9 @@ async def close(
 
     The customer is then asked for a satisfaction rating (see `rate`).
     """
-    conversation = await lock_conversation(session, conversation_id)
+    # A customer closes only its own chat (its socket, or its identity over REST): issue #13 F1.
+    conversation = await visible_conversation(session, principal, conversation_id, lock=True)
     if principal.role == "customer":
-        # The caller (the customer's own socket) has already proved it owns the conversation.
         text = _bounded_text(
             resolution,
             limit=MAX_RESOLUTION,
@@ -445,7 +427,7 @@ async def no_agents_notice(
         due = datetime_in_words(ticket.next_update_due, zone)
         text += (
             f"Su caso queda registrado en el tiquete {ticket.number}, asignado a {tier_label(tier)}. "
-            f"Le contactaremos {where} a más tardar el {due} (hora de {zone}), "
+            f"Le contactaremos {where} a más tardar el {due} (hora de {zone_in_words(zone)}), "
             "o antes en cuanto un especialista se conecte."
         )
     else:

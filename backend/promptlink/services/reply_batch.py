@@ -21,6 +21,10 @@ customer's message and the bot's replies, together) go the same way. With 20 cha
 to the assistant at once, one transaction each made a turn wait 110 ms (p50) before Rasa was
 asked and 120 ms after it had answered (docs/assistant.md). A customer's message to a closed
 conversation is left to the caller: reopening it is a transaction of its own.
+
+One item that cannot be written never fails the others (issue #13 F3): when a batch's
+transaction fails, its items are written again one per transaction, and only the failing
+ones fail (logged; data the database refuses reaches its sender as «El mensaje no es válido.»).
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, bindparam, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError, StatementError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from ..db import sync_sqlite_writer, transaction, writer_lock
@@ -41,7 +45,7 @@ from ..models import Conversation, Message
 from ..models.base import utcnow
 from .auth import Principal
 from .conversations import check_client_msg_id, check_payload, validate_customer_text
-from .errors import DomainError, NotFound
+from .errors import DomainError, InvalidInput, NotFound
 from .livechat import must_handle
 
 log = logging.getLogger(__name__)
@@ -215,6 +219,38 @@ def write_replies(conn: Connection, replies: list[Item], *, savepoints: bool = T
     return results
 
 
+def _refusal(exc: Exception) -> Exception:
+    """What the caller of an item that cannot be stored gets: a clear refusal when its data is at fault.
+
+    Text the database cannot encode (a lone surrogate, NUL on PostgreSQL) is refused at the edge
+    (services/text.py); should any still reach a batch, its sender gets «El mensaje no es válido.»
+    instead of a failure. Anything else (the database is down) is passed on as it is.
+    """
+    for cause in _causes(exc):
+        # SQLSTATE class 22 is PostgreSQL's «data exception» (NUL: 22021); asyncpg's encoder
+        # raises a DataError (a ValueError) for a lone surrogate, sqlite3 a UnicodeEncodeError.
+        sqlstate = str(getattr(cause, "sqlstate", "") or "")
+        if isinstance(cause, DataError | UnicodeError | ValueError) or sqlstate.startswith("22"):
+            return InvalidInput(
+                f"message could not be stored: {type(cause).__name__}", public="El mensaje no es válido."
+            )
+    return exc
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    """`exc` and what it wraps (the DBAPI error of a StatementError, `__cause__`, `__context__`)."""
+    found: list[BaseException] = []
+    todo: list[BaseException | None] = [exc]
+    while todo:
+        current = todo.pop()
+        if current is None or any(current is seen for seen in found):
+            continue
+        found.append(current)
+        wrapped = current.orig if isinstance(current, StatementError) else None
+        todo += [wrapped if isinstance(wrapped, BaseException) else None, current.__cause__, current.__context__]
+    return found
+
+
 class ReplyWriter:
     """Collects replies and writes them in batches; `submit` returns once its reply is stored."""
 
@@ -275,22 +311,39 @@ class ReplyWriter:
                 batch, self._waiting = self._waiting[:MAX_BATCH], self._waiting[MAX_BATCH:]
                 try:
                     results = await self._write(batch)
-                except Exception as exc:  # noqa: BLE001 - every waiting caller gets the failure
-                    log.exception("reply batch failed", extra={"replies": len(batch)})
-                    for reply in batch:
-                        if not reply.future.done():
-                            reply.future.set_exception(exc)
+                except Exception:  # noqa: BLE001 - isolated below: one bad item must not fail the others
+                    log.warning("reply batch failed; writing its items one by one", extra={"replies": len(batch)})
+                    await self._one_by_one(batch)
                     continue
                 self.batches += 1
-                for reply, result in zip(batch, results, strict=True):
-                    if reply.future.done():
-                        continue
-                    if isinstance(result, DomainError):
-                        reply.future.set_exception(result)
-                    else:
-                        reply.future.set_result(result)  # type: ignore[arg-type]
+                self._settle(batch, results)
         finally:
             self._draining = None
+
+    async def _one_by_one(self, batch: list[Item]) -> None:
+        """Write each item of a failed batch in its own transaction: only the failing ones fail (logged)."""
+        for item in batch:
+            if item.future.done():
+                continue  # its caller gave up (cancelled)
+            try:
+                results = await self._write([item])
+            except Exception as exc:  # noqa: BLE001 - this item's caller gets the failure
+                log.exception("reply batch item failed", extra={"conversation_id": item.conversation_id})
+                if not item.future.done():
+                    item.future.set_exception(_refusal(exc))
+                continue
+            self.batches += 1
+            self._settle([item], results)
+
+    @staticmethod
+    def _settle(batch: list[Item], results: list[Outcome]) -> None:
+        for reply, result in zip(batch, results, strict=True):
+            if reply.future.done():
+                continue
+            if isinstance(result, DomainError):
+                reply.future.set_exception(result)
+            else:
+                reply.future.set_result(result)  # type: ignore[arg-type]
 
     async def _write(self, batch: list[Item]) -> list[Outcome]:
         if self._sync is None or self._thread is None:

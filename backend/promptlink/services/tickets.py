@@ -7,17 +7,20 @@ change is recorded in the ticket's append-only history (TicketEvent).
 from __future__ import annotations
 
 import contextlib
+import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, insert, or_, select
+from sqlalchemy import Select, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..models import Agent, Contact, Conversation, Customer, Device, Rma, Ticket, TicketEvent
 from ..models.agent import TIERS
 from ..models.ticket import CHANNELS, OPEN_STATUSES, STATUSES, TYPES
+from .access import MAX_CONVERSATION_ID, owns_conversation
+from .auth import Principal
 from .bugs import open_bug
 from .cadence import CADENCE_TEXT
 from .entitlement import entitlement_for
@@ -25,7 +28,8 @@ from .errors import InvalidInput, NotFound
 from .notifications import inform_customer, schedule_next_update
 from .outbox import enqueue_email
 from .rules import IncidentFacts, PriorityDecision, RoutingDecision, classify_priority, route_ticket
-from .spanish import STATUS_NAMES, TIER_NAMES, datetime_in_words
+from .search import contains_any
+from .spanish import STATUS_NAMES, TIER_NAMES, datetime_in_words, zone_in_words
 from .ticket_links import TicketLinks
 
 MAX_TITLE = 300
@@ -145,9 +149,16 @@ async def load_parties(*, session: AsyncSession, draft: TicketDraft) -> Parties:
     if draft.device_id is not None and device is None:
         raise InvalidInput(f"device {draft.device_id} does not exist", public="El equipo no existe.")
     if draft.conversation_id is not None:
-        # Updates go into this chat: it must be the customer's own (verified or identified) chat.
-        conversation = await session.get(Conversation, draft.conversation_id)
-        if conversation is None or conversation.customer_id is None or conversation.customer_id != draft.customer_id:
+        # Updates go into this chat: it must be the customer's own (verified or identified) chat, and
+        # the contact's when the ticket names one (issue #13 F6; `services.access`).
+        conversation = (
+            await session.get(Conversation, draft.conversation_id)
+            if len(draft.conversation_id) <= MAX_CONVERSATION_ID
+            else None
+        )
+        if conversation is None or not owns_conversation(
+            conversation, customer_id=draft.customer_id, contact_id=draft.contact_id
+        ):
             raise InvalidInput(
                 f"conversation {draft.conversation_id[:64]} not found for this customer",
                 public="La conversación no existe.",
@@ -181,6 +192,24 @@ def classify(draft: TicketDraft, customer: Customer | None, *, now: datetime) ->
     return Classification(decision, routing, covered, coverage_note)
 
 
+def scope_of(principal: Principal) -> str:
+    """Whose `Idempotency-Key`s these are: a contact (its widget, or the assistant on its behalf),
+    an agent, or the action server's plain service token (issue #13 F5: keys were global)."""
+    if principal.role == "customer":
+        if principal.contact_id is not None:
+            return f"contact:{principal.contact_id}"
+        return f"customer:{principal.customer_id}"
+    if principal.agent_id is not None:
+        return f"agent:{principal.agent_id}"
+    return principal.role
+
+
+def scoped_key(scope: str, key: str) -> str:
+    """The stored key: the caller's scope and a digest of its key (fits the 128-character column;
+    keys stored before scoping match no caller, so an old key cannot fetch a ticket)."""
+    return f"{scope}:{hashlib.sha256(key.encode('utf-8', 'surrogatepass')).hexdigest()}"[:128]
+
+
 def _number(ticket: Ticket, now: datetime) -> str:
     return f"PL-{now.year}-{ticket.id:06d}"
 
@@ -192,10 +221,12 @@ async def create_ticket(
     author: str,
     now: datetime,
     idempotency_key: str | None = None,
+    idempotency_scope: str = "",
 ) -> Created:
     """Record an incident: classify P1–P4, route to L1/L2/L3, schedule the first update.
 
-    A repeated `idempotency_key` returns the ticket already created (created=False).
+    A repeated `idempotency_key` of the same `idempotency_scope` (the caller: `scope_of`) returns
+    the ticket already created (created=False); another caller's same key is another ticket.
     """
     draft.validate()
     if idempotency_key is not None:
@@ -203,6 +234,7 @@ async def create_ticket(
             raise InvalidInput(
                 "Idempotency-Key must be 1-128 characters", public="La clave de idempotencia no es válida."
             )
+        idempotency_key = scoped_key(idempotency_scope, idempotency_key)
         existing = await session.scalar(select(Ticket).where(Ticket.idempotency_key == idempotency_key))
         if existing is not None:
             return Created(existing, created=False)
@@ -335,7 +367,7 @@ def _bug_description(ticket: Ticket) -> str:
         parts.append(f"Mensaje de error: {ticket.error_message}")
     if ticket.since is not None:
         zone = ticket.customer.timezone if ticket.customer else "UTC"
-        parts.append(f"Desde: {datetime_in_words(ticket.since, zone)} (hora de {zone})")
+        parts.append(f"Desde: {datetime_in_words(ticket.since, zone)} (hora de {zone_in_words(zone)})")
     return "\n\n".join(parts)[:MAX_TEXT]
 
 
@@ -477,7 +509,7 @@ def _details_lines(ticket: Ticket) -> list[str]:
         ("Número de serie", ticket.serial),
         ("Versión", ticket.version),
         ("Mensaje de error", ticket.error_message),
-        ("Desde", f"{datetime_in_words(ticket.since, zone)} (hora de {zone})" if ticket.since else None),
+        ("Desde", f"{datetime_in_words(ticket.since, zone)} (hora de {zone_in_words(zone)})" if ticket.since else None),
     ]
     return [f"{label}: {value}" for label, value in details if value]
 
@@ -655,8 +687,7 @@ def _filtered(f: TicketFilter) -> Select[tuple[Ticket]]:
     if f.overdue_at is not None:
         q = q.where(Ticket.next_update_due.is_not(None), Ticket.next_update_due < f.overdue_at)
     if f.query:
-        like = f"%{f.query.strip()[:100]}%"
-        q = q.where(or_(Ticket.number.ilike(like), Ticket.title.ilike(like), Ticket.description.ilike(like)))
+        q = q.where(contains_any(f.query.strip()[:100], Ticket.number, Ticket.title, Ticket.description))
     return q
 
 

@@ -13,7 +13,7 @@ from ..models import Agent
 from ..models.agent import ROLES, TIERS
 from .audit import record
 from .errors import DomainError, InvalidInput, NotFound
-from .passwords import hash_password
+from .passwords import hash_password_async
 
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,189}\.[^@\s]{2,}$")
 MIN_PASSWORD = 10
@@ -84,7 +84,7 @@ async def create_agent(*, session: AsyncSession, data: dict[str, Any], actor: st
         name=_name(data.get("name")),
         role=role,
         tiers=tiers,
-        password_hash=hash_password(_password(data.get("password"))),
+        password_hash=await hash_password_async(_password(data.get("password"))),
         active=True,
     )
     session.add(agent)
@@ -151,6 +151,8 @@ async def update_agent(
     before = {"name": agent.name, "role": agent.role, "tiers": agent.tier_list, "active": agent.active}
     for key, value in changes.items():
         setattr(agent, key, value)
+    if before["active"] and not agent.active:
+        agent.token_version += 1  # a deactivated account's tokens stay dead if it is reactivated
     after = {"name": agent.name, "role": agent.role, "tiers": agent.tier_list, "active": agent.active}
     record(
         session=session,
@@ -164,7 +166,9 @@ async def update_agent(
 
 
 async def reset_password(*, session: AsyncSession, agent_id: int, password: Any, actor: str, now: datetime) -> Agent:
+    """Set a new password; every login token of the account stops working (issue #13 F11)."""
     agent = await _get(session, agent_id)
-    agent.password_hash = hash_password(_password(password))
+    agent.password_hash = await hash_password_async(_password(password))
+    agent.token_version += 1
     record(session=session, actor=actor, action="user.reset_password", target=f"agent:{agent.email}", now=now)
     return agent

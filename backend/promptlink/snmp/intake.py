@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -17,6 +18,19 @@ from .rules import RulesFile
 from .worker import AlarmWorker
 
 log = logging.getLogger(__name__)
+
+
+def correlation_overrides(settings: Settings) -> dict[str, Any]:
+    """Correlation values the environment sets over the rules file's (None: the file's)."""
+    return {
+        "device_tickets": settings.snmp_device_tickets,
+        "device_ticket_window_minutes": settings.snmp_device_ticket_window_minutes,
+    }
+
+
+def user_customers(settings: Settings) -> dict[str, str]:
+    """v3 users bound to one customer (`"customer": "CODE"` in PROMPTLINK_SNMP_V3_USERS)."""
+    return {u["user"]: u["customer"] for u in settings.snmp_v3_users or [] if u.get("customer")}
 
 
 @dataclass
@@ -39,7 +53,7 @@ class TrapIntake:
         """Bind the receiver and start the worker (inside the running event loop)."""
         counters = TrapCounters()
         queue: asyncio.Queue[TrapEvent] = asyncio.Queue(maxsize=settings.snmp_queue_size)
-        rules = RulesFile(settings.snmp_rules_path)
+        rules = RulesFile(settings.snmp_rules_path, correlation_overrides=correlation_overrides(settings))
         receiver = TrapReceiver(
             host=settings.snmp_host,
             port=settings.snmp_port,
@@ -49,6 +63,9 @@ class TrapIntake:
             counters=counters,
             rcvbuf_bytes=settings.snmp_rcvbuf_bytes,
             fast_path=settings.snmp_fast_path,
+            min_security_level=settings.snmp_min_security_level,
+            allow_communities=bool(settings.snmp_allow_communities),
+            trusted_relays=list(settings.snmp_trusted_relays),
         )
         worker = AlarmWorker(
             sessions=sessions,
@@ -59,6 +76,7 @@ class TrapIntake:
             clock=clock,
             device_rate=settings.snmp_device_rate,
             device_burst=settings.snmp_device_burst,
+            user_customers=user_customers(settings),
         )
         receiver.start()
         task = asyncio.create_task(worker.run())

@@ -34,6 +34,7 @@ class TrapCounters:
     alarms_opened: int = 0
     alarms_cleared: int = 0
     tickets_created: int = 0
+    alarms_attached: int = 0  # new alarms attached to the device's open ticket (ticket bound reached)
     engine: Any = None  # the pysnmp engine, for its own drop counters
 
     def total_received(self) -> int:
@@ -80,6 +81,7 @@ class TrapCounters:
             "alarms_opened": self.alarms_opened,
             "alarms_cleared": self.alarms_cleared,
             "tickets_created": self.tickets_created,
+            "alarms_attached": self.alarms_attached,
             "udp_rcvbuf_errors": udp_rcvbuf_errors(),
         }
 
@@ -113,6 +115,12 @@ def render_prometheus(counters: TrapCounters | None, *, queue_depth: int = 0) ->
         [({}, c.alarms_cleared)],
     )
     metric("promptlink_snmp_tickets_created_total", "counter", "Tickets opened from alarms.", [({}, c.tickets_created)])
+    metric(
+        "promptlink_snmp_alarms_attached_total",
+        "counter",
+        "New alarms attached to their device's open ticket (tickets per device bounded).",
+        [({}, c.alarms_attached)],
+    )
     metric("promptlink_snmp_queue_depth", "gauge", "Traps waiting for the alarm worker.", [({}, queue_depth)])
     errors = udp_rcvbuf_errors()
     if errors is not None:

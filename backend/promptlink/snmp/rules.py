@@ -29,6 +29,9 @@ class Correlation:
     escalate_share: float = 0.5
     escalate_min_devices: int = 2
     escalate_priority: int = 1
+    # At most this many new tickets per device per window; further alarms join its open ticket.
+    device_tickets: int = 5
+    device_ticket_window_minutes: float = 60
 
 
 @dataclass(frozen=True)
@@ -112,8 +115,10 @@ def _suffix(rule: TrapRule, named: dict[str, str]) -> str:
     return rule.alarm_name + "".join(f"|{k}={named.get(k, '')}" for k in rule.key)
 
 
-def parse_rules(raw: Any, *, enterprise_prefix: str | None = None) -> TrapRules:
-    """Validate a rules document; `enterprise_prefix` overrides the file's."""
+def parse_rules(
+    raw: Any, *, enterprise_prefix: str | None = None, correlation_overrides: dict[str, Any] | None = None
+) -> TrapRules:
+    """Validate a rules document; `enterprise_prefix` and `correlation_overrides` (settings) override the file's."""
     if not isinstance(raw, dict) or not isinstance(raw.get("rules"), list) or not raw["rules"]:
         raise RulesError("snmp rules: a non-empty `rules` list is required")
     prefix = str(enterprise_prefix or raw.get("enterprise_prefix") or "1.3.6.1.4.1.55555").strip(".")
@@ -123,10 +128,15 @@ def parse_rules(raw: Any, *, enterprise_prefix: str | None = None) -> TrapRules:
 
     varbinds = {str(k): oid(v) for k, v in (raw.get("varbinds") or {}).items()}
     corr = raw.get("correlation") or {}
+    if not isinstance(corr, dict):
+        raise RulesError("snmp rules: `correlation` must be a mapping")
+    corr = {**corr, **{k: v for k, v in (correlation_overrides or {}).items() if v is not None}}
     try:
         correlation = Correlation(**{k: type(getattr(Correlation, k))(v) for k, v in corr.items()})
     except (TypeError, AttributeError, ValueError) as exc:
         raise RulesError(f"snmp rules: bad correlation settings: {exc}") from exc
+    if correlation.device_tickets < 1 or correlation.device_ticket_window_minutes <= 0:
+        raise RulesError("snmp rules: device_tickets must be at least 1 and device_ticket_window_minutes positive")
     rules: list[TrapRule] = []
     for i, item in enumerate(raw["rules"]):
         where = f"snmp rules: rule {i + 1} ({item.get('name', '?') if isinstance(item, dict) else '?'})"
@@ -163,9 +173,16 @@ def parse_rules(raw: Any, *, enterprise_prefix: str | None = None) -> TrapRules:
 class RulesFile:
     """The rules of one YAML file, re-read when its modification time changes."""
 
-    def __init__(self, path: Path | None = None, *, enterprise_prefix: str | None = None) -> None:
+    def __init__(
+        self,
+        path: Path | None = None,
+        *,
+        enterprise_prefix: str | None = None,
+        correlation_overrides: dict[str, Any] | None = None,
+    ) -> None:
         self.path = path or DEFAULT_RULES
         self.enterprise_prefix = enterprise_prefix
+        self.correlation_overrides = correlation_overrides
         self._mtime: int | None = None
         self.rules = self.reload()
 
@@ -177,7 +194,9 @@ class RulesFile:
                 raw = yaml.safe_load(handle)
             except yaml.YAMLError as exc:
                 raise RulesError(f"{self.path}: {exc}") from exc
-        self.rules = parse_rules(raw, enterprise_prefix=self.enterprise_prefix)
+        self.rules = parse_rules(
+            raw, enterprise_prefix=self.enterprise_prefix, correlation_overrides=self.correlation_overrides
+        )
         self._mtime = mtime
         return self.rules
 

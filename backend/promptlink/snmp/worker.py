@@ -11,12 +11,16 @@ per signal that may open an alarm (a key not known open), never per trap: repeat
 clears of an open alarm always fold. A device out of tokens has its signals deferred
 (and further repeats folded into them) until tokens come back; beyond `burst` distinct
 deferred keys, traps are dropped with the reason `rate_limited`.
+
+A v3 user bound to a customer (`user_customers`) speaks only for that customer's devices: its
+trap from another customer's device address is dropped (`device_not_bound`) and logged.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections import Counter
 from dataclasses import dataclass
 from time import monotonic
 from typing import Any
@@ -27,7 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from ..chat_gateway import Emitter, room_of
 from ..clock import Clock
 from ..db import transaction
-from ..models import Device
+from ..models import Customer, Device
 from ..services.alarms import AlarmSignal, DeviceRef, Outcome, apply_signal, latest_alarms
 from .metrics import TrapCounters
 from .receiver import TrapEvent
@@ -73,11 +77,14 @@ class AlarmWorker:
         device_rate: float = 20.0,
         device_burst: int = 100,
         namespace: str = "/chat",
+        user_customers: dict[str, str] | None = None,
     ) -> None:
         self.sessions, self.queue, self.counters, self.rules = sessions, queue, counters, rules
         self.emitter, self.clock, self.namespace = emitter, clock, namespace
         self.device_rate, self.device_burst = device_rate, device_burst
+        self.user_customers = dict(user_customers or {})  # v3 user -> the customer code it speaks for
         self._devices: dict[str, DeviceRef] = {}
+        self._device_customers: dict[int, str] = {}  # device id -> customer code
         self._devices_at = -1e9
         self._buckets: dict[str, TokenBucket] = {}
         self._deferred: dict[str, list[AlarmSignal]] = {}  # by key, in order
@@ -123,8 +130,15 @@ class AlarmWorker:
         missing = any(a not in self._devices for a in addresses)
         if age > DEVICE_CACHE_SECONDS or (missing and age > DEVICE_MISS_REFRESH_SECONDS):
             async with self.sessions() as session:
-                rows = await session.execute(select(Device.id, Device.customer_id, Device.name, Device.mgmt_address))
-                self._devices = {addr: DeviceRef(i, c, n, addr) for i, c, n, addr in rows}
+                rows = (
+                    await session.execute(
+                        select(Device.id, Device.customer_id, Device.name, Device.mgmt_address, Customer.code).join(
+                            Customer, Customer.id == Device.customer_id
+                        )
+                    )
+                ).all()
+                self._devices = {addr: DeviceRef(i, c, n, addr) for i, c, n, addr, _ in rows}
+                self._device_customers = {i: code for i, _, _, _, code in rows}
             self._devices_at = monotonic()
         return self._devices
 
@@ -132,14 +146,20 @@ class AlarmWorker:
         """Match and fold: one signal per run of the same key and meaning, in arrival order per key."""
         rules = self.rules.current()
         by_key: dict[str, list[AlarmSignal]] = {}
+        refused: Counter[tuple[str, str]] = Counter()
         for event in batch:
             match = rules.match(event.trap_oid, event.varbinds)
             if match is None:
                 self.counters.dropped["no_rule"] += event.count
                 continue
-            # The agent address (v1 agent-addr, snmpTrapAddress.0) names the device when present:
-            # a trap forwarded by a relay is about the agent, not the relay.
+            # The receiver set an agent address only for a trusted relay's trap (about the agent, not
+            # the relay); otherwise the device is the UDP source.
             device = devices.get(event.device_address)
+            bound = self.user_customers.get(event.user) if event.user else None
+            if bound is not None and device is not None and self._device_customers.get(device.id) != bound:
+                self.counters.dropped["device_not_bound"] += event.count
+                refused[(event.user or "", event.device_address)] += event.count
+                continue
             who = f"device:{device.id}" if device else f"address:{event.device_address}"
             key = f"{who}|{match.key_suffix}"
             runs = by_key.setdefault(key, [])
@@ -159,6 +179,11 @@ class AlarmWorker:
                     last_at=event.received_at,
                     count=event.count,
                 )
+            )
+        for (user, address), count in refused.items():
+            log.warning(
+                f"snmp v3 user {user} is not bound to the customer of the device at {address}: traps dropped",
+                extra={"user": user, "address": address, "traps": count},
             )
         return [signal for runs in by_key.values() for signal in runs]
 
@@ -219,6 +244,7 @@ class AlarmWorker:
             total.cleared += outcome.cleared
             total.tickets += outcome.tickets
             total.folded += outcome.folded
+            total.attached += outcome.attached
         return total
 
     def _chunks(self, admitted: list[AlarmSignal]) -> list[list[AlarmSignal]]:
@@ -278,6 +304,7 @@ class AlarmWorker:
         self.counters.alarms_opened += outcome.opened
         self.counters.alarms_cleared += outcome.cleared
         self.counters.tickets_created += outcome.tickets
+        self.counters.alarms_attached += outcome.attached
         await self._emit(outcome)
         return outcome
 

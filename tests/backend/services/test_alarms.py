@@ -116,13 +116,13 @@ async def test_the_customer_reads_dates_in_words_and_counts_in_spanish(seeded) -
     await _apply(seeded, _signal(dev, LINK_DOWN, T0 + timedelta(minutes=2)))
     await _apply(seeded, _signal(dev, LINK_UP, T0 + timedelta(minutes=20)))
     notice = opened.messages[0].text
-    assert "el 25 de noviembre de 2026, 10:00 (hora de America/Bogota)" in notice
+    assert "el 25 de noviembre de 2026, 10:00 (hora de Bogotá)" in notice
     assert "a más tardar el 25 de noviembre de 2026, 18:00" in notice  # P2: the end of Bogotá's business day
     assert "/2026" not in notice
     async with seeded() as session:
         resolved = await session.scalar(select(TicketEvent).where(TicketEvent.kind == "status_changed"))
     assert resolved.public and resolved.text.startswith("Estado: nuevo → resuelto.")
-    assert "el 25 de noviembre de 2026, 10:20 (hora de America/Bogota). La alarma (2 avisos)" in resolved.text
+    assert "el 25 de noviembre de 2026, 10:20 (hora de Bogotá). La alarma (2 avisos)" in resolved.text
 
 
 async def test_unknown_equipment_has_no_ticket_and_is_not_a_customers_alarm(seeded) -> None:
@@ -227,7 +227,7 @@ async def test_assigning_unknown_equipment_opens_the_tickets_tells_the_customer_
         )
         assert "l1@promptlink.example lo asignó a cmts-bog-02" in ticket.description
         # Counted and dated in Spanish words on the customer's clock (15:00 UTC is 10:00 in Bogotá).
-        assert "1 aviso desde el 25 de noviembre de 2026, 10:00 (hora de America/Bogota)." in ticket.description
+        assert "1 aviso desde el 25 de noviembre de 2026, 10:00 (hora de Bogotá)." in ticket.description
         kinds = [e.kind for e in await session.scalars(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id))]
         assert "proactive_notice" in kinds
         audit = await session.scalar(select(AuditLog).where(AuditLog.action == "alarm.assign"))

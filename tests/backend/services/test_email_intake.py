@@ -1,8 +1,10 @@
-"""E-mail intake decisions on SQLite and PostgreSQL: new ticket, reply, stranger, loops."""
+"""E-mail intake decisions on SQLite and PostgreSQL: new ticket, reply, stranger, loops, and
+what an unauthenticated mail may do (issue #13, F9)."""
 
 from __future__ import annotations
 
 import logging
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -19,6 +21,7 @@ NOW = datetime(2026, 3, 10, 15, 0, tzinfo=UTC)
 
 
 async def _receive(sessions, sender: str, subject: str, body: str = "Texto del correo.", **kw) -> IntakeResult:
+    kw.setdefault("authenticated", True)
     async with transaction(sessions) as session:
         return await receive_email(
             session=session,
@@ -184,3 +187,82 @@ async def test_auto_replies_to_one_sender_are_capped_per_hour(seeded) -> None:
     )
     assert later.outcome == "appended"
     assert len(await _mails(seeded, "bucle@ejemplo.example")) == MAX_AUTO_REPLIES_PER_HOUR + 1
+
+
+class Gate:
+    """A reply gate that lets `allow` replies through and records who was asked about."""
+
+    def __init__(self, allow: int = 100) -> None:
+        self.allow, self.asked = allow, []
+
+    async def __call__(self, recipient: str) -> bool:
+        self.asked.append(recipient)
+        return len(self.asked) <= self.allow
+
+
+async def test_an_unauthenticated_mail_from_a_contact_is_never_verified(seeded) -> None:
+    result = await _receive(seeded, ANA, "Cambien el contacto de facturación", authenticated=False)
+    assert result.outcome == "unverified"
+    ticket, events = await _ticket(seeded, result.ticket_number)
+    assert (ticket.verified, ticket.customer_id, ticket.contact_id, ticket.reporter_email) == (False, None, None, ANA)
+    (email_in,) = [e for e in events if e.kind == "email_in"]
+    assert email_in.data["claimed_contact"] is True and email_in.data["authenticated"] is False
+
+
+async def test_an_unauthenticated_reply_is_held_until_the_contact_confirms(seeded) -> None:
+    first = await _receive(seeded, ANA, "Caída del servicio")
+    before, _ = await _ticket(seeded, first.ticket_number)
+    gate = Gate()
+    held = await _receive(
+        seeded,
+        ANA,
+        f"Re: [{first.ticket_number}]",
+        "Texto que nadie ha confirmado.",
+        authenticated=False,
+        reply_gate=gate,
+        now=NOW + timedelta(minutes=1),
+    )
+    assert held == IntakeResult("held", first.ticket_number)
+    ticket, events = await _ticket(seeded, first.ticket_number)
+    assert [e for e in events if e.kind == "customer_message"] == [] and ticket.updated_at == before.updated_at
+    (event,) = [e for e in events if e.kind == "email_held"]
+    assert not event.public and event.data["text"] == "Texto que nadie ha confirmado."
+    request = (await _mails(seeded, ANA))[-1]
+    assert gate.asked == [ANA] and "Texto que nadie" not in request.subject + request.body
+    code = re.search(r"CONF-[A-Z2-7]{16}", request.subject).group(0)
+
+    # Another contact, a wrong code, or the code after 72 hours releases nothing.
+    assert (await _receive(seeded, LUIS, f"Re: [{first.ticket_number}] {code}", authenticated=False)).outcome == "held"
+    wrong = f"Re: [{first.ticket_number}] CONF-{'B' * 16}"
+    assert (await _receive(seeded, ANA, wrong, authenticated=False)).outcome == "held"
+    late = NOW + timedelta(hours=73)
+    assert (await _receive(seeded, ANA, f"Re: {request.subject}", authenticated=False, now=late)).outcome == "held"
+    _, events = await _ticket(seeded, first.ticket_number)
+    assert [e for e in events if e.kind == "customer_message"] == []
+
+    confirmed = await _receive(
+        seeded, ANA, f"RE: {request.subject.lower()}", "> cita", authenticated=False, now=NOW + timedelta(hours=1)
+    )
+    assert confirmed == IntakeResult("confirmed", first.ticket_number)
+    _, events = await _ticket(seeded, first.ticket_number)
+    assert [(e.text, e.author) for e in events if e.kind == "customer_message"] == [
+        ("Texto que nadie ha confirmado.", ANA)
+    ]
+    # A code works once.
+    again = await _receive(seeded, ANA, f"Re: {request.subject}", authenticated=False, now=NOW + timedelta(hours=1))
+    assert again.outcome == "held"
+
+
+async def test_auto_replies_to_unauthenticated_senders_pass_the_gate(seeded) -> None:
+    gate = Gate(allow=1)
+    for i in range(3):
+        result = await _receive(
+            seeded, f"victima{i}@ejemplo.example", f"Hola {i}", authenticated=False, reply_gate=gate
+        )
+        assert result.outcome == "unverified"
+    assert gate.asked == [f"victima{i}@ejemplo.example" for i in range(3)]
+    sent = [len(await _mails(seeded, f"victima{i}@ejemplo.example")) for i in range(3)]
+    assert sent == [1, 0, 0]
+    # An authenticated sender's replies do not ask the gate (its own hourly cap applies).
+    await _receive(seeded, "conocido@ejemplo.example", "Hola", authenticated=True, reply_gate=gate)
+    assert len(gate.asked) == 3 and len(await _mails(seeded, "conocido@ejemplo.example")) == 1

@@ -63,3 +63,30 @@ def test_resume_tokens_grant_only_their_conversation() -> None:
     assert resume_token_conversation(secret=SECRET, token="garbage") is None
     widget = issue_widget_token(secret=SECRET, email="a@b.example", customer="X", name="A")
     assert resume_token_conversation(secret=SECRET, token=widget) is None
+
+
+@pytest.mark.parametrize(
+    "claims",
+    [
+        {"sub": "ana.gomez@cableandina.example", "customer": "CABLEANDINA"},  # no `exp`: never expired before #13
+        {"sub": "ana.gomez@cableandina.example", "customer": "CABLEANDINA", "exp": 10**20},
+        {"sub": "ana.gomez@cableandina.example", "customer": "CABLEANDINA", "exp": 1e300},
+    ],
+    ids=["no-exp", "exp-far-ahead", "exp-huge-float"],
+)
+async def test_an_identity_must_expire_within_the_allowed_lifetime(seeded, claims) -> None:
+    token = jwt.encode(claims, SECRET, algorithm="HS256")
+    async with seeded() as session:
+        with pytest.raises(Unauthorized) as caught:
+            await verify_widget_token(session=session, secret=SECRET, token=token)
+    assert "no es válida" in caught.value.public
+
+
+async def test_the_allowed_lifetime_is_a_parameter(seeded) -> None:
+    token = issue_widget_token(
+        secret=SECRET, email="ana.gomez@cableandina.example", customer="CABLEANDINA", name="Ana", ttl=timedelta(hours=3)
+    )
+    async with seeded() as session:
+        assert (await verify_widget_token(session=session, secret=SECRET, token=token)).email.startswith("ana")
+        with pytest.raises(Unauthorized):
+            await verify_widget_token(session=session, secret=SECRET, token=token, max_lifetime=timedelta(hours=1))

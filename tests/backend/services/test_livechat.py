@@ -207,7 +207,7 @@ async def test_hand_back_close_and_rating(seeded) -> None:
 
 async def test_a_customer_ends_their_chat_in_any_mode(seeded) -> None:
     cid = await _queued(seeded, "L2")
-    customer = Principal(role="customer", email="", name="")
+    customer = Principal(role="customer", email="", name="", conversation_id=cid)  # its socket's chat
     change = await _run(seeded, svc.close, conversation_id=cid, principal=customer, resolution=None, now=NOW)
     assert change.customer_events == [("closed", {"rating_requested": True, "by": "customer"})]
     assert change.tiers == {"L2"}  # it left the queue
@@ -253,7 +253,7 @@ async def test_nobody_online_tells_how_and_when_and_names_the_on_call(seeded) ->
     assert text.startswith("En este momento no hay especialistas de Soporte de Nivel 3 conectados.")
     assert "PL-2026-000777" in text and ANA in text
     # 17:00 UTC in the customer's time zone, the date in words
-    assert "a más tardar el 25 de noviembre de 2026, 12:00 (hora de America/Bogota)" in text
+    assert "a más tardar el 25 de noviembre de 2026, 12:00 (hora de Bogotá)" in text
     assert recipients == ["l3@promptlink.example"]
 
     sofia = await _principal(seeded, "l3@promptlink.example")

@@ -249,3 +249,36 @@ async def test_turns_and_replies_of_many_conversations_share_batches(seeded, wri
     assert writer.batches - batches <= 4
     for cid, (m, _, _), (reply,) in zip(cids, asked, answers, strict=True):
         assert reply.seq == m.seq + 1 and reply.conversation_id == cid
+
+
+@pytest.mark.parametrize("poison", ["veneno \ud800", "veneno \x00"], ids=["lone surrogate", "NUL"])
+async def test_one_item_the_database_refuses_fails_alone(seeded, writer, poison, caplog) -> None:
+    """Issue #13 F3: text that slipped past the edge check fails its own item, not the whole batch."""
+    cids = [await _with_assistant(seeded) for _ in range(6)]
+    asked = await asyncio.gather(
+        *(writer.submit_customer(conversation_id=cid, text="hola", client_msg_id=None, payload=None) for cid in cids)
+    )
+    sends = [
+        writer.submit_customer(
+            conversation_id=cid, text=poison if n == 2 else f"m{n}", client_msg_id=None, payload=None
+        )
+        for n, cid in enumerate(cids)
+    ] + [
+        writer.submit_bot_turn(
+            conversation_id=cid, message_id=m.id, intent="greet", confidence=0.9, replies=[(f"r{n}", None)]
+        )
+        for n, (cid, (m, _, _)) in enumerate(zip(cids, asked, strict=True))
+    ]
+    results = await asyncio.gather(*sends, return_exceptions=True)
+    failed = [r for r in results if isinstance(r, BaseException)]
+    if "\x00" in poison and "sqlite" in str(seeded.kw["bind"].url):
+        assert not failed  # SQLite stores NUL; the edge check (services/text.py) refuses it before
+        return
+    assert len(failed) == 1 and isinstance(results[2], InvalidInput), results
+    assert results[2].public == "El mensaje no es válido."
+    async with seeded() as session:
+        for n, cid in enumerate(cids):
+            texts = list(await session.scalars(select(Message.text).where(Message.conversation_id == cid)))
+            expected = {"hola", f"r{n}"} | ({f"m{n}"} if n != 2 else set())
+            assert set(texts) == expected, (n, texts)
+    assert "reply batch item failed" in caplog.text

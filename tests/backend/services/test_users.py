@@ -8,8 +8,8 @@ import pytest
 from promptlink.db import transaction
 from promptlink.models import Agent, AuditLog
 from promptlink.services import users
-from promptlink.services.auth import login
-from promptlink.services.errors import InvalidInput, NotFound
+from promptlink.services.auth import login, resolve_principal, revoke_sessions
+from promptlink.services.errors import InvalidInput, NotFound, Unauthorized
 from sqlalchemy import select
 
 NOW = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
@@ -117,3 +117,69 @@ async def test_the_last_active_admin_cannot_be_demoted_or_deactivated(seeded) ->
             session=session, agent_id=admin_id, data={"role": "supervisor"}, actor=ADMIN, now=NOW
         )
         assert demoted.role == "supervisor"
+
+
+SESSION = "session-secret-" + "s" * 32
+
+
+async def _caller(sessions, token: str):  # type: ignore[no-untyped-def]
+    async with sessions() as session:
+        return await resolve_principal(
+            session=session,
+            token=token,
+            on_behalf_of=None,
+            session_secret=SESSION,
+            widget_secret="widget-secret-" + "w" * 32,
+            service_token="service-token-" + "x" * 32,
+        )
+
+
+async def _login(sessions, email: str, password: str) -> str:  # type: ignore[no-untyped-def]
+    async with transaction(sessions) as session:
+        token, _agent = await login(
+            session=session, email=email, password=password, secret=SESSION, now=datetime.now(UTC), hours=1
+        )
+    return token
+
+
+async def test_reset_deactivation_and_logout_revoke_login_tokens(seeded) -> None:
+    token = await _login(seeded, "l1@promptlink.example", "demo-l1-pass")
+    l1 = await _caller(seeded, token)
+    assert l1.email == "l1@promptlink.example"
+    async with transaction(seeded) as session:
+        await users.reset_password(
+            session=session, agent_id=l1.agent_id, password="otra-clave-mas", actor=ADMIN, now=NOW
+        )
+    with pytest.raises(Unauthorized, match="revoked"):
+        await _caller(seeded, token)
+    token = await _login(seeded, "l1@promptlink.example", "otra-clave-mas")
+    async with transaction(seeded) as session:
+        await revoke_sessions(session, l1.agent_id)  # logout
+    with pytest.raises(Unauthorized, match="revoked"):
+        await _caller(seeded, token)
+    token = await _login(seeded, "l1@promptlink.example", "otra-clave-mas")
+    for active in (False, True):  # deactivated, then reactivated: the old token stays dead
+        async with transaction(seeded) as session:
+            await users.update_agent(
+                session=session, agent_id=l1.agent_id, data={"active": active}, actor=ADMIN, now=NOW
+            )
+    with pytest.raises(Unauthorized):
+        await _caller(seeded, token)
+    assert (
+        await _caller(seeded, await _login(seeded, "l1@promptlink.example", "otra-clave-mas"))
+    ).agent_id == l1.agent_id
+
+
+@pytest.mark.parametrize(
+    ("email", "password"),
+    [
+        ("l1@promptlink.example", "wrong-password"),
+        ("nobody@promptlink.example", "wrong-password"),
+        ("l1@promptlink.example", None),
+        (["l1@promptlink.example"], "demo-l1-pass"),
+    ],
+)
+async def test_every_login_refusal_is_the_same_error(seeded, email, password) -> None:
+    with pytest.raises(Unauthorized) as refused:
+        await _login(seeded, email, password)
+    assert (refused.value.detail, refused.value.public) == ("invalid credentials", "Correo o contraseña incorrectos.")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -43,3 +43,21 @@ async def intake(seeded: async_sessionmaker[AsyncSession], tmp_path: Path) -> As
     running = TrapIntake.start(settings=settings, sessions=seeded, emitter=rooms, clock=SystemClock())
     yield running, rooms
     await running.close()
+
+
+@pytest_asyncio.fixture
+async def intake_with(
+    seeded: async_sessionmaker[AsyncSession], tmp_path: Path
+) -> AsyncIterator[Callable[..., tuple[TrapIntake, RoomLog]]]:
+    """Start an intake with settings of the test's own (`snmp_trusted_relays=[...]`, ...)."""
+    started: list[TrapIntake] = []
+
+    def start(**overrides: Any) -> tuple[TrapIntake, RoomLog]:
+        settings = Settings(demo=True, var_dir=tmp_path, snmp_port=0, **overrides)
+        rooms = RoomLog()
+        started.append(TrapIntake.start(settings=settings, sessions=seeded, emitter=rooms, clock=SystemClock()))
+        return started[-1], rooms
+
+    yield start
+    for running in started:
+        await running.close()

@@ -12,7 +12,15 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import BACKEND_PY, ROOT, SERVICE_TOKEN, Running, free_udp_port, start_lone_backend
+from tests.conftest import (
+    BACKEND_PY,
+    ROOT,
+    SERVICE_TOKEN,
+    Running,
+    free_udp_port,
+    service_headers,
+    start_lone_backend,
+)
 
 from ..transports.chat_client import ChatClient, widget_token
 from .traps import LINK_DOWN, LINK_UP, link_varbinds, snmptrap
@@ -57,7 +65,7 @@ async def test_link_down_reaches_the_open_chat_at_once_and_link_up_tells_the_cus
         assert 'promptlink_snmp_traps_received_total{version="v2c"} 2' in metrics
         assert "promptlink_snmp_traps_processed_total 2" in metrics
         assert "promptlink_udp_rcvbuf_errors_total" in metrics
-        alarms = (await api.get("/alarms", headers={**SERVICE, "X-On-Behalf-Of": ANA})).json()
+        alarms = (await api.get("/alarms", headers=service_headers(ANA))).json()
         assert alarms["customer"] == "CABLEANDINA" and alarms["alarms"] == []  # cleared
 
 
@@ -105,7 +113,7 @@ async def test_the_separate_receiver_process_reaches_the_chat_through_redis(tmp_
         finally:
             await chat.close()
         async with httpx.AsyncClient(base_url=running.base_url + "/api/v1", timeout=10) as api:
-            alarms = (await api.get("/alarms", headers={**SERVICE, "X-On-Behalf-Of": ANA})).json()["alarms"]
+            alarms = (await api.get("/alarms", headers=service_headers(ANA))).json()["alarms"]
         assert [a["device"] for a in alarms] == ["cmts-bog-02"] and alarms[0]["ticket"].startswith("PL-")
     finally:
         _stop(receiver)

@@ -6,11 +6,12 @@ Role keys are those of the `auth_headers` fixture (tests/conftest.py) plus
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import httpx
 
-from tests.conftest import SERVICE_TOKEN
+from tests.conftest import service_headers
 
 STAFF = ["l1", "l2", "l3", "supervisor", "admin"]
 CABLEANDINA = ["service_as_ana", "ana", "luis"]
@@ -20,18 +21,32 @@ ALL_ROLES = [*STAFF, "service", *CABLEANDINA, *TELECARIBE, "anonymous"]
 
 def headers(auth_headers: dict[str, dict[str, str]], role: str) -> dict[str, str]:
     if role == "service_as_maria":
-        return {"Authorization": f"Bearer {SERVICE_TOKEN}", "X-On-Behalf-Of": "maria.rodriguez@telecaribe.example"}
+        return service_headers("maria.rodriguez@telecaribe.example")
     return auth_headers[role]
+
+
+def _conversation_named(path: str, json: Any) -> str | None:
+    """The conversation a request is about: `/conversations/{id}/...` or a body's `conversation_id`."""
+    found = re.match(r"/conversations/([^/?]+)", path)
+    if found:
+        return found.group(1)
+    named = json.get("conversation_id") if isinstance(json, dict) else None
+    return named if isinstance(named, str) else None
 
 
 def call(
     lone_backend: Any, auth_headers: dict[str, dict[str, str]], role: str, method: str, path: str, **kwargs: Any
 ) -> httpx.Response:
-    """One request to `/api/v1{path}` as `role`."""
+    """One request to `/api/v1{path}` as `role`. The action server's (`service`) calls about a conversation
+    carry that conversation's token, as Rasa's metadata gives it to the action server."""
+    request_headers = headers(auth_headers, role)
+    conversation = _conversation_named(path, kwargs.get("json")) if role == "service" else None
+    if conversation is not None:
+        request_headers = service_headers(conversation_id=conversation)
     return httpx.request(
         method,
         f"{lone_backend.base_url}/api/v1{path}",
-        headers=headers(auth_headers, role),
+        headers=request_headers,
         timeout=15,
         **kwargs,
     )

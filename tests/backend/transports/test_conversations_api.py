@@ -27,6 +27,8 @@ DEFAULT_WAIT = 300
 
 async def _conversation(lone_backend, **auth: Any) -> str:
     client = await ChatClient(lone_backend.base_url).connect(**auth)
+    # An anonymous visitor's conversation is written with its first message (issue #13 F7).
+    assert "seq" in await client.send("hola", uuid.uuid4().hex)
     await client.close()
     return str(client.session["conversation_id"])
 

@@ -23,11 +23,11 @@ from tests.conftest import (
     _pg_url,
     _start,
     agent_token,
+    service_headers,
     start_lone_backend,
 )
 
 ANA = "ana.gomez@cableandina.example"
-SERVICE = {"Authorization": "Bearer demo-service-token-not-for-production"}
 REDIS = ("127.0.0.1", 6379)
 
 
@@ -56,7 +56,8 @@ def _post(base: str, path: str, headers: dict[str, str], **kw: Any) -> httpx.Res
 async def _live_pair(customer_base: str, agent_base: str) -> tuple[Customer, AgentPeer, str]:
     customer = await Customer(customer_base, widget_token(customer_base, ANA)).connect()
     cid = customer.conversation_id or ""
-    response = _post(customer_base, f"/conversations/{cid}/handoff", SERVICE, json={"tier": "L2", "reason": "x"})
+    handoff = {"tier": "L2", "reason": "x"}
+    response = _post(customer_base, f"/conversations/{cid}/handoff", service_headers(conversation_id=cid), json=handoff)
     assert response.status_code == 200, response.text
     token = _token(agent_base, "l2")
     claimed = _post(agent_base, f"/conversations/{cid}/claim", {"Authorization": f"Bearer {token}"})

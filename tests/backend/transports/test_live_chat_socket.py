@@ -14,7 +14,7 @@ import socketio
 
 from tests.backend.transports.chat_client import widget_token
 from tests.backend.transports.live_clients import AgentPeer, Customer
-from tests.conftest import DEMO_PASSWORDS, agent_token
+from tests.conftest import DEMO_PASSWORDS, agent_token, service_headers
 
 ANA = "ana.gomez@cableandina.example"
 MARIA = "maria.rodriguez@telecaribe.example"
@@ -33,7 +33,7 @@ async def _queued_customer(base: str, headers: dict[str, dict[str, str]], tier: 
     customer = await Customer(base, widget_token(base, ANA)).connect()
     response = _api(
         base,
-        headers["service"],
+        service_headers(conversation_id=customer.conversation_id),
         "POST",
         f"/conversations/{customer.conversation_id}/handoff",
         json={"tier": tier, "reason": "El cliente pidió hablar con una persona", "ticket": None},
@@ -283,7 +283,7 @@ async def test_a_p1_waiting_with_nobody_online_alerts_the_on_call_level_3(lone_b
     try:
         response = _api(
             base,
-            auth_headers["service"],
+            service_headers(conversation_id=customer.conversation_id),
             "POST",
             f"/conversations/{customer.conversation_id}/handoff",
             json={"tier": "L3", "reason": "P1", "ticket": ticket["number"]},

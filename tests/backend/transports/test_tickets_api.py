@@ -290,7 +290,8 @@ def test_login_errors_and_cookie(lone_backend) -> None:
     bad = httpx.post(api(lone_backend, "/auth/login"), json={"email": "l1@promptlink.example", "password": "nope"})
     assert bad.status_code == 401
     unknown = httpx.post(api(lone_backend, "/auth/login"), json={"email": "ghost@x.example", "password": "nope"})
-    assert unknown.status_code == 401 and unknown.json()["detail"] == "unknown or inactive agent"
+    assert unknown.status_code == 401 and unknown.json()["detail"] == "invalid credentials"
+    assert unknown.json() == bad.json()  # an unknown account and a wrong password answer alike
     good = httpx.post(
         api(lone_backend, "/auth/login"), json={"email": "L1@promptlink.example", "password": "demo-l1-pass"}
     )

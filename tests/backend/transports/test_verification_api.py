@@ -24,7 +24,10 @@ SERVICE_ONLY = {
 
 
 async def _visitor(lone_backend) -> ChatClient:
-    return await ChatClient(lone_backend.base_url).connect()
+    client = await ChatClient(lone_backend.base_url).connect()
+    # An anonymous visitor's conversation is written with its first message (issue #13 F7).
+    assert "seq" in await client.send("hola", uuid.uuid4().hex)
+    return client
 
 
 async def _conversation(lone_backend) -> str:

@@ -15,7 +15,7 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.conftest import DEMO_PASSWORDS, SERVICE_TOKEN, Running, agent_token
+from tests.conftest import DEMO_PASSWORDS, Running, agent_token, service_headers
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
@@ -249,7 +249,7 @@ def test_xss_payloads_render_as_text_in_widget_and_console(stack: Running, pages
     response = httpx.post(
         f"{stack.base_url}/api/v1/conversations/{conversation_id}/handoff",
         json={"tier": "L1", "reason": XSS[0]},
-        headers={"Authorization": f"Bearer {SERVICE_TOKEN}"},
+        headers=service_headers(conversation_id=conversation_id),
         timeout=10,
     )
     assert response.status_code == 200, response.text

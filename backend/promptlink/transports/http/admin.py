@@ -135,9 +135,10 @@ async def models(request: Request) -> HTTPResponse:
 async def train(request: Request) -> HTTPResponse:
     p = await admin(request)
     data = body(request)
-    version = await request.app.ctx.training.start(
-        recipe=data.get("recipe", "full"), actor=p.email, now=request.app.ctx.clock.now()
-    )
+    recipe = data.get("recipe", "full")
+    if not isinstance(recipe, str):  # a list or an object failed the look-up as a 500 (issue #13 F13)
+        raise InvalidInput("recipe must be the string full or quick", public="La receta debe ser «full» o «quick».")
+    version = await request.app.ctx.training.start(recipe=recipe, actor=p.email, now=request.app.ctx.clock.now())
     return json(retraining.version_json(version), status=202)
 
 

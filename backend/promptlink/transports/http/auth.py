@@ -1,13 +1,23 @@
-"""`/api/v1/auth`: agent login (token + session cookie), logout, who am I."""
+"""`/api/v1/auth`: agent login (token + session cookie), logout, who am I.
+
+Failed logins are limited per client address and per account (`services/login_throttle.py`).
+The client address is the peer's, or the one a trusted reverse proxy forwards when Sanic is told
+to trust it (`SANIC_PROXIES_COUNT`, `SANIC_REAL_IP_HEADER` or `SANIC_FORWARDED_SECRET`).
+"""
 
 from __future__ import annotations
+
+from typing import Any
 
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json
 from sanic_ext.extensions.openapi import openapi
 
 from ...db import transaction
-from ...services.auth import login
+from ...models import Agent
+from ...services.auth import login, revoke_sessions
+from ...services.errors import DomainError
+from ...services.login_throttle import LoginThrottle, TooManyAttempts
 from .common import SESSION_COOKIE, body, caller
 
 bp = Blueprint("auth", url_prefix="/api/v1/auth")
@@ -17,20 +27,32 @@ bp = Blueprint("auth", url_prefix="/api/v1/auth")
 @openapi.definition(
     summary="Agent login",
     description="Body `{email, password}`. Returns `{token, agent}`; the token is a bearer token for the API "
-    "and is also set as the `pl_session` cookie (HttpOnly, SameSite=Strict) for the console pages.",
+    "and is also set as the `pl_session` cookie (HttpOnly, SameSite=Strict) for the console pages. "
+    "Any refusal is one 401 `invalid credentials`. Failed logins are limited per client address and per "
+    "account (`PROMPTLINK_LOGIN_RATE_PER_IP`, `PROMPTLINK_LOGIN_RATE_PER_ACCOUNT`): over either, 429 with "
+    "`Retry-After` (seconds) and `retry_after` in the body, whatever the password.",
 )
 async def do_login(request: Request) -> HTTPResponse:
     data = body(request)
     settings = request.app.ctx.settings
-    async with transaction(request.app.ctx.sessions) as session:
-        token, agent = await login(
-            session=session,
-            email=data.get("email"),
-            password=data.get("password"),
-            now=request.app.ctx.clock.now(),
-            secret=settings.secret("session_secret"),
-            hours=settings.agent_token_hours,
+
+    async def attempt() -> tuple[str, Agent]:
+        async with transaction(request.app.ctx.sessions) as session:
+            return await login(
+                session=session,
+                email=data.get("email"),
+                password=data.get("password"),
+                now=request.app.ctx.clock.now(),
+                secret=settings.secret("session_secret"),
+                hours=settings.agent_token_hours,
+            )
+
+    try:
+        token, agent = await _throttle(request).run(
+            address=request.remote_addr or request.ip, email=data.get("email"), attempt=attempt
         )
+    except TooManyAttempts as exc:
+        return _error(exc, headers={"Retry-After": str(exc.retry_after)})
     response = json(
         {
             "token": token,
@@ -50,8 +72,19 @@ async def do_login(request: Request) -> HTTPResponse:
 
 
 @bp.post("/logout")
-@openapi.definition(summary="End the console session (clears the cookie)")
+@openapi.definition(
+    summary="End the session: clears the cookie and revokes the agent's login tokens",
+    description="With an agent's token (bearer or cookie), every token issued to that agent so far stops "
+    "working (401), on every device. Without a valid token it only clears the cookie.",
+)
 async def do_logout(request: Request) -> HTTPResponse:
+    try:
+        principal = await caller(request)
+    except DomainError:
+        principal = None  # expired or already revoked: nothing left to revoke
+    if principal is not None and principal.is_staff and principal.agent_id is not None:
+        async with transaction(request.app.ctx.sessions) as session:
+            await revoke_sessions(session, principal.agent_id)
     response = json({"status": "logged out"})
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
@@ -64,3 +97,23 @@ async def me(request: Request) -> HTTPResponse:
     return json(
         {"role": p.role, "email": p.email, "name": p.name, "tiers": list(p.tiers), "customer_id": p.customer_id}
     )
+
+
+def _throttle(request: Request) -> LoginThrottle:
+    """The login throttle of this process, made on first use (its storage is Redis when configured)."""
+    throttle: LoginThrottle | None = getattr(request.app.ctx, "login_throttle", None)
+    if throttle is None:
+        settings = request.app.ctx.settings
+        throttle = LoginThrottle(
+            per_ip=settings.login_rate_per_ip,
+            per_account=settings.login_rate_per_account,
+            redis_url=settings.redis_url,
+            namespace=settings.redis_channel,
+        )
+        request.app.ctx.login_throttle = throttle
+    return throttle
+
+
+def _error(exc: DomainError, *, headers: dict[str, Any]) -> HTTPResponse:
+    """A domain error's usual body (as the app's error handler writes it), with extra headers."""
+    return json({**exc.fields(), "detail": exc.detail, "message": exc.public}, status=exc.status, headers=headers)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC
+from datetime import UTC, timedelta
 from typing import Any
 
 from sanic import Request
@@ -11,7 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ...models import Ticket, TicketEvent
 from ...services.auth import Principal, resolve_principal
-from ...services.errors import InvalidInput
+from ...services.conversation_token import HEADER as CONVERSATION_TOKEN_HEADER
+from ...services.errors import InvalidInput, NotFound
+from ...services.text import check_strings
 from ...services.ticket_links import TicketLinks, ticket_links
 
 SESSION_COOKIE = "pl_session"
@@ -35,6 +37,8 @@ async def caller(request: Request) -> Principal:
             session_secret=settings.secret("session_secret"),
             widget_secret=settings.secret("widget_secret"),
             service_token=settings.secret("service_token"),
+            conversation_token=request.headers.get(CONVERSATION_TOKEN_HEADER),
+            widget_max_lifetime=timedelta(hours=settings.widget_token_max_hours),
         )
     request.ctx.principal = principal
     return principal
@@ -48,7 +52,25 @@ def body(request: Request) -> dict[str, Any]:
         raise InvalidInput("body is not valid JSON", public="El cuerpo de la solicitud no es JSON válido.") from exc
     if not isinstance(data, dict):
         raise InvalidInput("body must be a JSON object", public="El cuerpo de la solicitud debe ser un objeto JSON.")
+    # Lone surrogates, NUL and other control characters are refused here, before any handler
+    # stores a part of the request (issue #13 F3/F13: they failed at the database, as a 500).
+    check_strings(data)
     return data
+
+
+# The largest id an INTEGER primary key holds (PostgreSQL's int4; asyncpg refuses larger values
+# as a DataError, SQLite's driver beyond int64 with an OverflowError).
+MAX_ID = 2**31 - 1
+
+
+async def bounded_path_ids(request: Request) -> None:
+    """Request middleware: an integer path parameter beyond the ids' integer range (e.g.
+    `/alarms/999999999999999999999/assign`) names nothing: 404, instead of an overflow in the
+    driver as a 500 (issue #13 F13). Registered once for the whole app."""
+    for name, value in (request.match_info or {}).items():
+        if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_ID:
+            await caller(request)  # who asks first: an anonymous caller gets 401, as for any other id
+            raise NotFound(f"{name} {str(value)[:40]} is out of range", public="El recurso no existe.")
 
 
 def int_arg(request: Request, name: str, default: int, *, low: int, high: int) -> int:

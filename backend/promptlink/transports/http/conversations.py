@@ -17,7 +17,7 @@ from ...models import Agent, Contract, ConversationEvent, Message, Ticket
 from ...models.agent import TIERS
 from ...services import handoff as svc
 from ...services import livechat as live_svc
-from ...services.auth import STAFF_ROLES, Forbidden, require_role
+from ...services.auth import STAFF_ROLES, Forbidden, require_conversation, require_role
 from ...services.conversations import messages_after
 from .common import body, caller, int_arg, tickets_json
 
@@ -49,11 +49,13 @@ def _queued_json(item: svc.QueuedChat) -> dict[str, Any]:
     "the tier's queue; the customer gets a Spanish `system` message and a socket.io `handoff` event with "
     "position and estimated wait. Answers `{conversation_id, mode, tier, position, eta_seconds}`; a conversation "
     "already queued answers its current place (idempotent). 404 unknown conversation, 422 bad tier, reason or "
-    "ticket, 409 already with an agent or closed. The action server (service token) and support staff only.",
+    "ticket, 409 already with an agent or closed. The action server (service token, with this conversation's "
+    "`X-Conversation-Token`) and support staff only.",
 )
 async def handoff(request: Request, conversation_id: str) -> HTTPResponse:
     p = await caller(request)
     require_role(p, "service", *STAFF_ROLES)
+    require_conversation(p, conversation_id)
     data = body(request)
     settings = request.app.ctx.settings
     async with transaction(request.app.ctx.sessions) as session:
@@ -141,7 +143,7 @@ def _contract_json(contract: Contract) -> dict[str, Any]:
     description="`{conversation, customer {code, name, timezone, contracts}, contact, ticket, messages, events}`. "
     "`messages` is the whole transcript (bot, customer, agent, system) in `seq` order; `events` the internal "
     "log (queued, claimed, transferred, handed_back, closed, rated, note). Agents see conversations of their "
-    "tiers or assigned to them; supervisors and admins all.",
+    "tiers and the lower ones, or that they handle or handled; supervisors and admins all (403 otherwise).",
 )
 async def conversation_detail(request: Request, conversation_id: str) -> HTTPResponse:
     p = await caller(request)
@@ -246,7 +248,9 @@ async def hand_back(request: Request, conversation_id: str) -> HTTPResponse:
 @openapi.definition(
     summary="Close a live chat with a resolution",
     description="Body `{resolution (1–2000)}`. The customer is asked for a satisfaction rating (1–5 and a "
-    "comment) over the chat socket (`rate`).",
+    "comment) over the chat socket (`rate`). Staff: the agent handling the chat, or a supervisor or admin "
+    "(409 when nobody handles it). A customer (widget identity, or the assistant on its behalf) ends only its "
+    "own chat, `resolution` optional; anybody else's answers 404 as an unknown id.",
 )
 async def close(request: Request, conversation_id: str) -> HTTPResponse:
     p = await caller(request)

@@ -12,8 +12,8 @@ from ...db import transaction
 from ...models import Customer, DeploymentPlan
 from ...models.deployment import STAGES
 from ...services import deployment as svc
+from ...services.access import require_own_customer
 from ...services.auth import STAFF_ROLES, Principal, require_role
-from ...services.errors import NotFound
 from .common import body, caller
 
 bp = Blueprint("deployment", url_prefix="/api/v1/customers")
@@ -21,8 +21,7 @@ bp = Blueprint("deployment", url_prefix="/api/v1/customers")
 
 def _own_only(p: Principal, customer: Customer) -> None:
     """A customer (or the assistant on its behalf) reads only its own plan; others' do not exist."""
-    if p.role == "customer" and customer.id != p.customer_id:
-        raise NotFound(f"customer {customer.code} not found", public="El cliente no existe.")
+    require_own_customer(p, customer.id, what=f"customer {customer.code}", public="El cliente no existe.")
 
 
 def _plan_json(customer: Customer, plan: DeploymentPlan) -> dict[str, Any]:

@@ -7,8 +7,8 @@ from sanic.response import HTTPResponse, json
 from sanic_ext.extensions.openapi import openapi
 
 from ...services import devices as svc
+from ...services.access import require_own_customer
 from ...services.auth import STAFF_ROLES, require_role
-from ...services.errors import NotFound
 from .common import caller
 
 bp = Blueprint("devices", url_prefix="/api/v1/customers")
@@ -27,8 +27,7 @@ async def list_(request: Request, code: str) -> HTTPResponse:
     require_role(p, "customer", *STAFF_ROLES)
     async with request.app.ctx.sessions() as session:
         customer, devices = await svc.devices_of(session=session, code=code)
-    if p.role == "customer" and customer.id != p.customer_id:
-        raise NotFound(f"customer {code} not found", public="El cliente no existe.")
+    require_own_customer(p, customer.id, what=f"customer {code}", public="El cliente no existe.")
     return json(
         {
             "customer": customer.code,

@@ -12,6 +12,7 @@ from ...models import Customer, Device
 from ...models.agent import TIERS
 from ...models.ticket import OPEN_STATUSES
 from ...services import tickets as svc
+from ...services.access import require_own_customer
 from ...services.auth import Forbidden
 from ...services.entitlement import entitlement_for
 from ...services.errors import NotFound
@@ -97,7 +98,8 @@ async def customer(request: Request, code: str) -> HTTPResponse:
             .options(selectinload(Customer.contracts), selectinload(Customer.contacts))
             .where(Customer.code == code)
         )
-        if found is None or (p.role == "customer" and found.id != p.customer_id):
+        if found is None:
             raise NotFound(f"customer {code} not found", public="El cliente no existe.")
+        require_own_customer(p, found.id, what=f"customer {code}", public="El cliente no existe.")
         devices = list(await session.scalars(select(Device).where(Device.customer_id == found.id)))
     return json(_customer_json(found, devices, request.app.ctx.clock.now().date()))

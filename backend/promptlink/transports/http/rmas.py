@@ -10,8 +10,8 @@ from sanic_ext.extensions.openapi import openapi
 
 from ...db import transaction
 from ...services import rmas as svc
+from ...services.access import require_own_customer
 from ...services.auth import STAFF_ROLES, Principal, require_role
-from ...services.errors import NotFound
 from .common import body, caller, event_json, int_arg
 
 bp = Blueprint("rmas", url_prefix="/api/v1/rmas")
@@ -37,8 +37,7 @@ def _rma_json(row: svc.RmaRow) -> dict[str, Any]:
 
 def _own_only(p: Principal, row: svc.RmaRow, number: str) -> None:
     """Customers see their own company's RMAs; others' do not exist for them."""
-    if p.role == "customer" and row.rma.customer_id != p.customer_id:
-        raise NotFound(f"RMA {number} not found", public="La sustitución de hardware no existe.")
+    require_own_customer(p, row.rma.customer_id, what=f"RMA {number}", public="La sustitución de hardware no existe.")
 
 
 @bp.get("")

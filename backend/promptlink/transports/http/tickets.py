@@ -12,11 +12,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ...db import transaction
 from ...models import Agent, Customer, Ticket
+from ...models.agent import TIERS
 from ...models.ticket import OPEN_STATUSES, STATUSES
 from ...services import intake
 from ...services import tickets as svc
+from ...services.access import ticket_for
 from ...services.auth import Forbidden, Principal
-from ...services.errors import InvalidInput, NotFound
+from ...services.errors import InvalidInput
 from ...services.spanish import STATUS_NAMES, TIER_NAMES
 from ...services.ticket_links import TicketLinks, ticket_links
 from .common import body, caller, event_json, int_arg, ticket_json, tickets_json
@@ -31,11 +33,9 @@ def _staff(p: Principal) -> None:
 
 
 async def _visible(session: AsyncSession, p: Principal, number: str) -> Ticket:
-    """The ticket if the caller may see it; customers get 404 for others' tickets."""
-    ticket = await svc.get_ticket(session=session, number=number)
-    if p.role == "customer" and ticket.customer_id != p.customer_id:
-        raise NotFound(f"ticket {number} not found", public="El tiquete no existe.")
-    return ticket
+    """The ticket if the caller may read it (`services.access`: customers get 404 for another
+    company's, agents 403 for a higher tier's ticket they never handled)."""
+    return await ticket_for(session, p, number)
 
 
 def _may_work(p: Principal, ticket: Ticket) -> None:
@@ -108,8 +108,10 @@ INTAKE_BODY = (
 @bp.post("")
 @openapi.definition(
     summary="Create a ticket",
-    description=INTAKE_BODY + " Honours an `Idempotency-Key` header: a retry returns the same ticket with 200 "
-    "instead of 201. The answer is the ticket with its history: `device` (registered name or null), "
+    description=INTAKE_BODY + " Honours an `Idempotency-Key` header per caller (contact, agent or service): a "
+    "retry by the same caller returns the same ticket with 200 instead of 201; another caller's same key is "
+    "another ticket. `conversation_id` must be the caller's own chat (422 otherwise). The answer is the ticket "
+    "with its history: `device` (registered name or null), "
     "`device_text`, `serial`, `version`, `error_message`, `since` (ISO, UTC), `related_ticket` (number or "
     "null), `conversation_id`, and when there is one `rma {number, serial, device, status}` and "
     "`bug {key, product, version, state}`.",
@@ -121,7 +123,14 @@ async def create(request: Request) -> HTTPResponse:
     now = request.app.ctx.clock.now()
     async with transaction(request.app.ctx.sessions) as session:
         draft = await intake.draft_from_body(session=session, caller=p, data=data, now=now)
-        result = await svc.create_ticket(session=session, draft=draft, author=p.email, now=now, idempotency_key=key)
+        result = await svc.create_ticket(
+            session=session,
+            draft=draft,
+            author=p.email,
+            now=now,
+            idempotency_key=key,
+            idempotency_scope=svc.scope_of(p),
+        )
         payload = await _ticket_payload(session, result.ticket, p, result.links)
     return json(payload, status=201 if result.created else 200)
 
@@ -150,7 +159,8 @@ async def preview(request: Request) -> HTTPResponse:
 @openapi.definition(
     summary="List and search tickets",
     description="Filters: `status` (comma list), `tier`, `priority`, `customer`, `q` (number/title/text), "
-    "`overdue=1`, `mine=1`, `limit`, `offset`. Agents see their tiers; supervisors and admins all; customers "
+    "`overdue=1`, `mine=1`, `limit`, `offset`; `q` matches `%` and `_` literally. Agents see their own tiers "
+    "and the lower ones (`mine=1`: their assigned tickets in any tier); supervisors and admins all; customers "
     "only their own company's tickets.",
 )
 async def list_(request: Request) -> HTTPResponse:
@@ -162,8 +172,11 @@ async def list_(request: Request) -> HTTPResponse:
     tiers: tuple[str, ...] = ()
     if args.get("tier"):
         tiers = (args.get("tier"),)
-    if p.role == "agent":
-        tiers = tuple(t for t in (tiers or p.tiers) if t in p.tiers)
+    mine = args.get("mine") == "1"
+    if p.role == "agent" and not mine:
+        # The tiers it may read (its own and the lower ones, `services.access`); its own tickets
+        # (`mine=1`) wherever they are.
+        tiers = tuple(t for t in (tiers or TIERS) if p.can_see_tier(t))
         if not tiers:
             return json({"items": [], "total": 0})
     customer_id = p.customer_id if p.role == "customer" else None
@@ -176,7 +189,7 @@ async def list_(request: Request) -> HTTPResponse:
             tiers=tiers,
             statuses=statuses,
             priority=int_arg(request, "priority", 0, low=0, high=4) or None,
-            assignee_id=p.agent_id if args.get("mine") == "1" else None,
+            assignee_id=p.agent_id if mine else None,
             overdue_at=request.app.ctx.clock.now() if args.get("overdue") == "1" else None,
             query=(args.get("q") or "")[:100],
         )
@@ -190,7 +203,12 @@ async def list_(request: Request) -> HTTPResponse:
 
 
 @bp.get("/<number:str>")
-@openapi.definition(summary="A ticket with its history (customers see the public history only)")
+@openapi.definition(
+    summary="A ticket with its history (customers see the public history only)",
+    description="Customers read their own company's tickets (another company's: 404, as an unknown number). "
+    "Agents read tickets of their own tiers and the lower ones, and any ticket assigned to them now or before, "
+    "written in by them, or whose chat they took (otherwise 403); supervisors and admins all.",
+)
 async def read(request: Request, number: str) -> HTTPResponse:
     p = await caller(request)
     async with request.app.ctx.sessions() as session:

@@ -9,7 +9,7 @@ from sanic.response import HTTPResponse, json
 from sanic_ext.extensions.openapi import openapi
 
 from ...services import verification as svc
-from ...services.auth import require_role
+from ...services.auth import require_conversation, require_role
 from .common import body, caller
 
 log = logging.getLogger(__name__)
@@ -22,12 +22,14 @@ bp = Blueprint("verification", url_prefix="/api/v1/verification")
     description="Body `{conversation_id, customer, email}`. When `email` is a contact of customer `customer`, a "
     '6-digit code valid for 10 minutes is e-mailed to it. The answer is always `{status: "sent"}`, so it '
     "never tells whether the e-mail belongs to the customer. At most 3 starts per conversation and hour (429). "
-    "409 when the conversation already belongs to a contact. The action server (service token) only.",
+    "409 when the conversation already belongs to a contact. The action server (service token, with the "
+    "conversation's `X-Conversation-Token`) only.",
 )
 async def start(request: Request) -> HTTPResponse:
     p = await caller(request)
     require_role(p, "service")
     data = body(request)
+    require_conversation(p, data.get("conversation_id"))
     await svc.start_verification(
         sessions=request.app.ctx.sessions,
         conversation_id=data.get("conversation_id"),
@@ -45,12 +47,14 @@ async def start(request: Request) -> HTTPResponse:
     summary="Check the one-time code; the conversation becomes the contact's",
     description="Body `{conversation_id, code}`. Success: `{verified: true, contact, customer, customer_name, "
     "name}`. A wrong code answers 422 with `attempts_left`; an expired code, too many attempts (5) or no code "
-    "started answer 422 with a Spanish `message`. The action server (service token) only.",
+    "started answer 422 with a Spanish `message`. The action server (service token, with the conversation's "
+    "`X-Conversation-Token`) only.",
 )
 async def confirm(request: Request) -> HTTPResponse:
     p = await caller(request)
     require_role(p, "service")
     data = body(request)
+    require_conversation(p, data.get("conversation_id"))
     verified = await svc.confirm_verification(
         sessions=request.app.ctx.sessions,
         conversation_id=data.get("conversation_id"),
