@@ -173,6 +173,15 @@ def test_invalid_text_over_rest_is_a_422_and_stores_nothing(
     assert _count(backend, "tickets") == before
 
 
+@pytest.mark.parametrize("query", ["q=%00", "q=a%1Bb", "customer=%00CABLEANDINA"])
+def test_invalid_text_in_a_query_string_is_a_422(backend: Running, supervisor: str, query: str) -> None:
+    response = httpx.get(
+        f"{backend.base_url}/api/v1/tickets?{query}", headers={"Authorization": f"Bearer {supervisor}"}, timeout=15
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"].startswith("query.") and response.json()["message"] == INVALID
+
+
 def test_a_body_that_is_not_utf8_is_a_422(backend: Running, supervisor: str) -> None:
     response = httpx.post(
         f"{backend.base_url}/api/v1/tickets",

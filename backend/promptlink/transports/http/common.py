@@ -71,6 +71,10 @@ async def bounded_path_ids(request: Request) -> None:
         if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_ID:
             await caller(request)  # who asks first: an anonymous caller gets 401, as for any other id
             raise NotFound(f"{name} {str(value)[:40]} is out of range", public="El recurso no existe.")
+        if isinstance(value, str):
+            check_strings(value, field=f"path {name}")
+    # Query strings are text from the caller too (`?q=%00` would reach the database).
+    check_strings({key: request.args.getlist(key) for key in request.args}, field="query")
 
 
 def int_arg(request: Request, name: str, default: int, *, low: int, high: int) -> int:

@@ -17,6 +17,7 @@ from ...models import OutboxItem
 from ...services.demo_data import demo_contacts
 from ...services.identity import issue_widget_token
 from ...services.outbox import recent_emails
+from .common import body as json_body
 
 bp = Blueprint("demo", url_prefix="/demo")
 PAGES = Path(__file__).resolve().parents[2] / "web" / "pages"
@@ -46,7 +47,7 @@ async def identities(request: Request) -> HTTPResponse:
 @bp.post("/identity")
 async def identity(request: Request) -> HTTPResponse:
     _require_demo(request)
-    body = request.json if isinstance(request.json, dict) else {}
+    body = json_body(request)  # checked once at the edge, as every body
     email = body.get("contact")
     async with request.app.ctx.sessions() as session:
         contacts = {c.email: c for c in await demo_contacts(session=session)}

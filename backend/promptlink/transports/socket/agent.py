@@ -23,8 +23,10 @@ from ...services import livechat as svc
 from ...services.auth import Principal, resolve_principal
 from ...services.conversations import messages_after
 from ...services.errors import DomainError
+from ...services.text import bad_character
 from ...settings import Settings
 from ..http.common import SESSION_COOKIE
+from .guards import EventLimiter
 from .limits import TOO_FAST, RateLimiter
 
 log = logging.getLogger(__name__)
@@ -51,6 +53,7 @@ def _last_seq(value: Any) -> int:
 def register_agent(sio: socketio.AsyncServer, app_ctx: Any, settings: Settings) -> None:
     """Attach the `/agent` handlers. `app_ctx` holds `sessions`, `gateway` and `live`."""
     limiter = RateLimiter(burst=settings.chat_rate_burst * 2, per_second=settings.chat_rate_per_second * 2)
+    typing_limit = EventLimiter(settings.chat_typing_rate, redis_url=settings.redis_url, prefix="agent-typing")
     local_sockets: dict[int, set[str]] = {}
     offline_timers: dict[int, asyncio.Task[None]] = {}
 
@@ -167,7 +170,7 @@ def register_agent(sio: socketio.AsyncServer, app_ctx: Any, settings: Settings) 
         principal = await _principal(sid)
         if principal is None:
             return {"error": NOT_ACTIVE}
-        if not isinstance(data, dict) or not isinstance(data.get("conversation_id"), str):
+        if not isinstance(data, dict) or not _valid_id(data.get("conversation_id")):
             return {"error": "La conversación no existe."}
         conversation_id = data["conversation_id"]
         try:
@@ -217,6 +220,10 @@ def register_agent(sio: socketio.AsyncServer, app_ctx: Any, settings: Settings) 
         if principal is None or not isinstance(data, dict) or not isinstance(data.get("conversation_id"), str):
             return
         conversation_id = data["conversation_id"]
+        if not _valid_id(conversation_id):
+            return
+        if not await typing_limit.allow(sid):
+            return  # relayed a few times a second at most, like the customer's
         try:
             async with app_ctx.sessions() as session:
                 conversation = await svc.visible_conversation(session, principal, conversation_id)
@@ -231,6 +238,11 @@ def register_agent(sio: socketio.AsyncServer, app_ctx: Any, settings: Settings) 
                 room=room_of(conversation_id),
                 namespace=gateway.namespace,
             )
+
+
+def _valid_id(value: Any) -> bool:
+    """A conversation id as a client may send it: short text without invalid characters."""
+    return isinstance(value, str) and 0 < len(value) <= 64 and bad_character(value) is None
 
 
 _tasks: set[asyncio.Task[None]] = set()

@@ -37,8 +37,13 @@ def _invalid(data: Any, sid: str) -> str | None:
     return None
 
 
+# Sequence numbers are 64-bit in the database: a larger one from a client is no position at all.
+MAX_SEQ = 2**63 - 1
+
+
 def _int(value: Any, default: int = 0) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else default
+    ok = isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_SEQ
+    return value if ok else default
 
 
 def _str(value: Any, limit: int) -> str | None:
