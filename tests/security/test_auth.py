@@ -197,6 +197,57 @@ def test_logout_revokes_the_token_for_bearer_cookie_and_socket(lone_backend: Run
     assert httpx.post(f"{lone_backend.base_url}/api/v1/auth/logout", headers=headers, timeout=10).status_code == 200
 
 
+def test_an_open_console_socket_is_closed_by_logout_and_by_a_password_reset(
+    lone_backend: Running, auth_headers, new_agent
+) -> None:
+    email, password, agent_id = new_agent()
+
+    async def open_socket(token: str) -> socketio.AsyncClient:
+        sio = socketio.AsyncClient(reconnection=False)
+        await sio.connect(
+            lone_backend.base_url, namespaces=["/agent"], auth={"token": token}, transports=["websocket"]
+        )
+        return sio
+
+    async def closed_within(sio: socketio.AsyncClient, seconds: float) -> bool:
+        for _ in range(int(seconds * 10)):
+            if not sio.namespaces:
+                return True
+            await asyncio.sleep(0.1)
+        return False
+
+    async def scenario() -> tuple[bool, bool, object]:
+        token = login(lone_backend, fresh_ip(), email, password).json()["token"]
+        sio = await open_socket(token)
+        await asyncio.to_thread(
+            httpx.post, f"{lone_backend.base_url}/api/v1/auth/logout", headers={"Authorization": f"Bearer {token}"}
+        )
+        by_logout = await closed_within(sio, 5)
+        await sio.disconnect()
+        # A reset by an administrator: the socket's next event finds its login revoked and is closed.
+        token = login(lone_backend, fresh_ip(), email, password).json()["token"]
+        sio = await open_socket(token)
+        reset = await asyncio.to_thread(
+            httpx.post,
+            f"{lone_backend.base_url}/api/v1/admin/users/{agent_id}/password",
+            headers=auth_headers["admin"],
+            json={"password": "clave-nueva-33"},
+        )
+        assert reset.status_code == 200, reset.text
+        answer: object = None
+        try:
+            answer = await sio.call("presence", "online", namespace="/agent", timeout=5)
+        except (socketio.exceptions.TimeoutError, socketio.exceptions.BadNamespaceError):
+            pass  # closed before it could answer
+        by_reset = await closed_within(sio, 5)
+        await sio.disconnect()
+        return by_logout, by_reset, answer
+
+    by_logout, by_reset, answer = asyncio.run(scenario())
+    assert by_logout, "the open console socket survived the logout"
+    assert by_reset, f"the open console socket survived the password reset (presence answered {answer!r})"
+
+
 def test_a_password_reset_revokes_the_accounts_tokens(lone_backend: Running, auth_headers, new_agent) -> None:
     email, password, agent_id = new_agent()
     old = login(lone_backend, fresh_ip(), email, password).json()["token"]

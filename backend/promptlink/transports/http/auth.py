@@ -85,6 +85,7 @@ async def do_logout(request: Request) -> HTTPResponse:
     if principal is not None and principal.is_staff and principal.agent_id is not None:
         async with transaction(request.app.ctx.sessions) as session:
             await revoke_sessions(session, principal.agent_id)
+        await request.app.ctx.end_agent_sockets(principal.agent_id)  # open console sockets close now
     response = json({"status": "logged out"})
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response

@@ -14,6 +14,7 @@ from http.cookies import SimpleCookie
 from typing import Any
 
 import socketio
+from sqlalchemy import select
 
 from ...chat_gateway import AGENT_NAMESPACE, ChatGateway, agent_room_of, room_of
 from ...live_chat import LiveChat, agent_room, conversation_summary, tier_room
@@ -57,10 +58,34 @@ def register_agent(sio: socketio.AsyncServer, app_ctx: Any, settings: Settings) 
     local_sockets: dict[int, set[str]] = {}
     offline_timers: dict[int, asyncio.Task[None]] = {}
 
-    async def _principal(sid: str) -> Principal | None:
+    async def _session_principal(sid: str) -> Principal | None:
         data = await sio.get_session(sid, namespace=NAMESPACE)
         principal = data.get("principal")
         return principal if isinstance(principal, Principal) else None
+
+    async def _principal(sid: str) -> Principal | None:
+        """The socket's agent, while its login still stands: after a logout, a password reset or a
+        deactivation (a new token version) the socket is closed at its next event."""
+        principal = await _session_principal(sid)
+        if principal is None:
+            return None
+        data = await sio.get_session(sid, namespace=NAMESPACE)
+        async with app_ctx.sessions() as session:
+            row = (
+                await session.execute(select(Agent.token_version, Agent.active).where(Agent.id == principal.agent_id))
+            ).first()
+        if row is None or not row.active or row.token_version != data.get("ver"):
+            log.info("agent socket closed: session ended", extra={"agent": principal.email})
+            await sio.disconnect(sid, namespace=NAMESPACE)
+            return None
+        return principal
+
+    async def end_sessions(agent_id: int) -> None:
+        """Close this process's sockets of an agent whose login was revoked (logout)."""
+        for sid in list(local_sockets.get(agent_id, ())):
+            await sio.disconnect(sid, namespace=NAMESPACE)
+
+    app_ctx.end_agent_sockets = end_sessions
 
     async def _hello(sid: str, principal: Principal) -> None:
         # The CONNECT packet goes out after the handler returns; emit only once it has.
@@ -102,10 +127,12 @@ def register_agent(sio: socketio.AsyncServer, app_ctx: Any, settings: Settings) 
                 if not principal.is_staff or principal.agent_id is None:
                     raise socketio.exceptions.ConnectionRefusedError("No tiene permiso para esta acción.")
                 chats = await svc.agent_chats(session, principal.agent_id)
+                agent = await session.get(Agent, principal.agent_id)
+                version = agent.token_version if agent else None
         except DomainError as exc:
             log.info("agent connection refused", extra={"reason": exc.detail})
             raise socketio.exceptions.ConnectionRefusedError(exc.public) from exc
-        await sio.save_session(sid, {"principal": principal}, namespace=NAMESPACE)
+        await sio.save_session(sid, {"principal": principal, "ver": version}, namespace=NAMESPACE)
         await sio.enter_room(sid, agent_room(principal.agent_id), namespace=NAMESPACE)
         for tier in TIERS:
             if principal.may_work_tier(tier):
@@ -123,7 +150,7 @@ def register_agent(sio: socketio.AsyncServer, app_ctx: Any, settings: Settings) 
     @sio.on("disconnect", namespace=NAMESPACE)
     async def disconnect(sid: str, *_: Any) -> None:
         limiter.forget(sid)
-        principal = await _principal(sid)
+        principal = await _session_principal(sid)
         if principal is None or principal.agent_id is None:
             return
         mine = local_sockets.get(principal.agent_id, set())
