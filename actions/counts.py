@@ -276,3 +276,17 @@ def attendees_in_words(groups: Sequence[int]) -> str:
 def later_courses(count: int) -> str:
     """«del segundo curso», «de los otros dos cursos»."""
     return "del segundo curso" if count == 2 else f"de los otros {number_word(count - 1)} cursos"
+
+
+# A message that asks for a course (not one that asks about courses): «curso para 5 personas»,
+# «me gustaría un curso de configuración avanzada», «necesito capacitar a once personas».
+_COUNT = "(?:\\d+|" + "|".join(sorted(WORDS, key=len, reverse=True)) + ")"
+COURSE_BOOKING = re.compile(
+    r"\b(?:curso|capacitacion|entrenamiento|formacion|capacitar|entrenar|formar)\b.*\b" + _COUNT +
+    r"\s+(?:personas|ingenieros|tecnicos|asistentes|participantes|operadores|empleados|colaboradores)\b"
+    # «me gustaría un curso de configuración avanzada», «necesitamos una capacitación en sitio»
+    r"|\b(?:quiero|quisiera|quisieramos|queremos|me gustaria|nos gustaria|me interesa|nos interesa|necesito"
+    r"|necesitamos|solicito|solicitamos|pedir|agendar|reservar|programar)\s+(?:un|una|el|la)?\s*"
+    r"(?:curso|capacitacion|entrenamiento|formacion)\b"
+    r"|\b(?:curso|capacitacion|entrenamiento|formacion)\b[^.?]*\ben (?:sitio|nuestra sede|nuestras oficinas)\b"
+)

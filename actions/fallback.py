@@ -20,7 +20,6 @@ event) and tells an answer to a question from a bare yes/no.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any, Dict, Iterable, List, Optional, Text
 
@@ -29,21 +28,13 @@ from rasa_sdk.events import EventType, FollowupAction
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from .counts import COURSE_BOOKING
 from .handoff import hand_off_to_person
 from .identity import identity_of
 from .intake import customer_context
 from .understanding import detect_kind, named_kind, plain, understand
 
 # «Necesito un curso para 5 personas el 1 de febrero…»: a booking, not a question about courses.
-COURSE_BOOKING = re.compile(
-    r"\b(?:curso|capacitacion|entrenamiento|formacion)\b.*\b(?:\d+|dos|tres|cuatro|cinco|seis|siete|ocho|nueve|diez)"
-    r"\s+(?:personas|ingenieros|tecnicos|asistentes|participantes)\b"
-    # «me gustaría un curso de configuración avanzada», «necesitamos una capacitación en sitio»
-    r"|\b(?:quiero|quisiera|quisieramos|queremos|me gustaria|nos gustaria|me interesa|nos interesa|necesito"
-    r"|necesitamos|solicito|solicitamos|pedir|agendar|reservar|programar)\s+(?:un|una|el|la)?\s*"
-    r"(?:curso|capacitacion|entrenamiento|formacion)\b"
-    r"|\b(?:curso|capacitacion|entrenamiento|formacion)\b[^.?]*\ben (?:sitio|nuestra sede|nuestras oficinas)\b"
-)
 
 YES_NO = ("affirm", "deny")
 # Questions whose «sí» means «hand me to a person» (and whose «no» declines it). The intake

@@ -20,6 +20,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from .backend import BackendError, backend
+from .counts import COURSE_BOOKING
 from .forms_common import VerificationMixin, bounded_text, customer_code_said, verification_slots
 from .identity import customer_code_in, identity_of
 from .incident_submit import ActionAskCorrectField, ActionSubmitIncident, field_named, hand_off
@@ -98,10 +99,14 @@ def _now() -> datetime:
 
 
 def _kind_of(tracker: Tracker) -> Optional[str]:
+    text = str(tracker.latest_message.get("text") or "")
+    named = named_kind(text)  # «tenemos una falla en el software…» says it outright, whatever the intent
+    if named:
+        return named
     intent = str((tracker.latest_message.get("intent") or {}).get("name") or "")
     if intent in INTENT_TYPES:
         return INTENT_TYPES[intent]
-    return detect_kind(str(tracker.latest_message.get("text") or ""))
+    return detect_kind(text)
 
 
 class ActionStartIncident(Action):
@@ -113,6 +118,8 @@ class ActionStartIncident(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         text = bounded_text(tracker.latest_message.get("text"))
         kind = _kind_of(tracker)
+        if kind is None and COURSE_BOOKING.search(plain(text)):
+            return [FollowupAction("training_form")]  # «necesito capacitar a once personas»: a course, not a fault
         events: List[EventType] = [SlotSet(slot, None) for slot in FORM_SLOTS]
         events.append(SlotSet("incident_type", kind))
         events.append(SlotSet("incident_label", TYPE_NAMES[kind] if kind else None))

@@ -11,7 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from .answers import plain
-from .fallback import COURSE_BOOKING  # the fallback books the same openings
+from .counts import COURSE_BOOKING  # the fallback books the same openings
 
 DEFAULT_SUPPORT_EMAIL = "soporte@promptlink.example"
 

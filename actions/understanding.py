@@ -123,7 +123,8 @@ YES_START = re.compile(
 NO_START = re.compile(r"^(no|nop|nope|negativo|para nada|nada que ver|tampoco|aun no|todavia no|nel)\b")
 CORRECTION = re.compile(
     r"\b(perdon|perdone|disculpe?|me equivoque|me confundi|corrijo|correccion|corregir|en realidad|mejor dicho|"
-    r"quise decir|error mio|mas bien|fe de erratas|rectifico)\b"
+    r"quise decir|error mio|mas bien|fe de erratas|rectifico|(?:esta|estan) mal|es incorrect[oa]|"
+    r"(?:esta|estan) equivocad[oa]s?)\b"
 )
 UNKNOWN = re.compile(
     r"^(no se|no lo se|ni idea|no sabria|no estoy segur[oa]|no recuerdo|no me acuerdo|desconozco|no tengo idea|"
@@ -138,7 +139,8 @@ UNKNOWN = re.compile(
 DOWN_NO = re.compile(
     r"\b(no (?:esta|estan) (?:caid[ao]s?|abajo|parad[ao]s?)|no (?:se ha|se) caido|sigue(?:n)? funcionando|"
     r"no hay (?:una )?caida|funciona(?:n)? (?:a medias|parcialmente|lento|con lentitud)|no es (?:una )?caida total|"
-    r"podemos seguir (?:trabajando|operando)|seguimos (?:trabajando|operando|funcionando)|"
+    r"podemos seguir (?:trabajando|operando)|(?:seguimos|estamos) (?:trabajando|operando|funcionando|andando)|"
+    r"andando con|"
     r"(?:la )?(?:red|produccion|operacion) (?:sigue|funciona)|la mitad|algun[oa]s|parte de|unos cuantos|"
     r"intermitente|de vez en cuando|a ratos|lent[oa]s?|degradad[oa]s?)\b"
 )
@@ -147,7 +149,7 @@ DOWN_YES = re.compile(
     r"se (?:nos )?(?:cayo|callo|cayeron|murio|murieron|fue|apago)|(?:esta|estan|quedo|quedaron) (?:tod[oa]s? )?"
     r"(?:caid[ao]s?|abajo|parad[ao]s?|muert[oa]s?|fuera de servicio)|caida (?:total|general|completa)|"
     r"tod[oa]s? (?:caid[ao]s?|abajo|parad[ao]s?)|(?:sin|no hay|no tienen|no tenemos|ningun abonado tiene|"
-    r"nadie tiene) (?:servicio|internet|senal|conexion)|ningun (?:abonado|cliente|usuario)|"
+    r"nadie tiene) (?:servicio|internet|senal|conexion|trafico)|ningun (?:abonado|cliente|usuario)|"
     r"no funciona nada|nada funciona|no levanta|no responde nada|"
     r"(?:produccion|operacion|red) (?:caida|parada|detenida)|"
     r"(?:red|produccion|operacion|servicio) (?:esta|estan) (?:caid[ao]|parad[ao]|detenid[ao])|"
@@ -165,7 +167,8 @@ PROCEED_NO = re.compile(
     r"(?:operacion|operaciones) (?:muy )?(?:afectada|afectadas|comprometida)|paralizad[ao]s?)\b"
 )
 PROCEED_YES = re.compile(
-    r"\b(podemos seguir(?: trabajando| operando)?|seguimos (?:trabajando|operando|funcionando)|"
+    r"\b(podemos seguir(?: trabajando| operando)?|(?:seguimos|estamos) (?:trabajando|operando|funcionando|andando)|"
+    r"(?:casi )?tod[oa] (?:la |el )?(?:operacion|red|servicio|resto|demas) (?:sigue|funciona|anda|opera)|"
     r"(?:la )?mayoria (?:de (?:las|los) \w+ )?(?:sigue|siguen|funciona|funcionan|anda|andan|opera|operan)|"
     r"(?:casi )?todo (?:lo demas )?(?:sigue|funciona|anda)|afecta (?:a )?(?:poc[oa]s|algun[oa]s|un[oa]s)|"
     r"solo (?:afecta|falla|es)|impacto (?:menor|bajo|leve|minimo)|no es grave|podemos trabajar|se puede trabajar|"
@@ -186,6 +189,8 @@ WORKAROUND_YES = re.compile(
     r"(?:reiniciando|reinicio|con un reinicio) (?:se |lo )?(?:arregla|resuelve|soluciona|vuelve)|"
     r"por ahora (?:lo )?(?:resolvemos|sacamos|hacemos)|de forma manual|manualmente|a mano|"
     r"(?:movimos|pasamos|desviamos|redirigimos|cambiamos) (?:los |las |el |la )?\w+ (?:a|por) otr[oa]|"
+    r"(?:movimos|pasamos|desviamos|redirigimos|estamos (?:moviendo|pasando|desviando))\b[^.;]{0,60}?"
+    r"\b(?:a|al|por|hacia) (?:el |la )?otr[oa]\b|para salir del paso|"
     r"(?:tenemos|usamos|hay) (?:un )?(?:respaldo|backup|equipo de respaldo|redundancia)|"
     r"(?:proceso|procedimiento|respaldo) manual|manual de respaldo)\b"
 )
@@ -295,8 +300,9 @@ def named_kind(text: str) -> Optional[str]:
     """The kind a correction names outright («en realidad no es la red: es el software»)."""
     value = plain(text)
     for kind, words in KIND_NAMES:
-        for match in re.finditer(rf"\b(?:es|era|falla|problema|tema) (?:de |del |con )?(?:{words})\b", value):
-            if not re.search(r"\bno\s*$", value[: match.start()]):
+        pattern = rf"\b(?:es|era|falla|problema|tema) (?:de |del |con |en (?:el |la )?)?(?:{words})\b"
+        for match in re.finditer(pattern, value):
+            if not re.search(r"\bno(?:\s+(?:es|era|fue))?\s*$", value[: match.start()]):
                 return kind
     return None
 
@@ -309,8 +315,9 @@ def impact(text: str) -> Dict[str, bool]:
         facts["solution_available"] = False
     elif WORKAROUND_YES.search(value):
         facts["solution_available"] = True
-    # Remove the workaround clause so «no tenemos cómo seguir» is not read as an impact.
-    rest = WORKAROUND_NO.sub(" ", value)
+    # Remove the workaround clause so «no tenemos cómo seguir» (or «movimos una parte de los módems
+    # al otro cmts») is not read as an impact.
+    rest = WORKAROUND_YES.sub(" ", WORKAROUND_NO.sub(" ", value))
     if PROCEED_NO.search(rest):
         facts["most_operations_proceed"] = False
     elif PROCEED_YES.search(rest):
@@ -361,10 +368,14 @@ def match_device(text: str, devices: Iterable[KnownDevice]) -> Tuple[Optional[st
         score = 1
         numbers = [int(t) for t in tokens if t.isdigit()]
         # Only a number said next to the kind names the device («el cmts 2», «la olt número 1»).
+        # The device's own site code may stand between («el cmts bog 1» for cmts-bog-01).
+        sites = "|".join(re.escape(t) for t in tokens if t != kind and not t.isdigit())
+        between = rf"(?:(?:{sites})\s*-?\s*)?" if sites else ""
         said_numbers = {
             int(m.group(1)) if m.group(1).isdigit() else int(NUMBER_WORDS[m.group(1)])
             for m in re.finditer(
-                rf"\b{kind}\s*(?:-\s*|n(?:umero|ro\.?|o\.?)\s*)?(\d{{1,3}}|uno|una|dos|tres|cuatro|cinco)\b", value
+                rf"\b{kind}\s*-?\s*{between}(?:n(?:umero|ro\.?|o\.?)\s*)?(\d{{1,3}}|uno|una|dos|tres|cuatro|cinco)\b",
+                value,
             )
         }
         if numbers and said_numbers:
@@ -403,7 +414,7 @@ PRODUCTS = (
 WORD = r"[a-z0-9áéíóúñü\-]+"
 STOP = (
     r"(?!se\b|no\b|y\b|al\b|cuando\b|desde\b|que\b|con\b|para\b|est[aá]\b|anda\b|los\b|las\b|del\b|de\b|la\b"
-    r"|el\b|en\b|muestra\b|sale\b|aparece\b|tiene\b)"
+    r"|el\b|en\b|muestra\b|sale\b|aparece\b|tiene\b|version\b|versi[oó]n\b|v?\d)"
 )
 PRODUCT_PHRASE = re.compile(
     rf"\b(?:en el|en la|del|de la|el|la)\s+({PRODUCTS}\s+(?:de|del|de la)\s+{STOP}{WORD}(?:\s+{STOP}{WORD})?)"
@@ -416,17 +427,17 @@ HARDWARE_PHRASE = re.compile(rf"\b(?:un|una|el|la)\s+({HARDWARE}(?:\s+{HARD_STOP
 
 
 # A product by its brand name, capitalised («el Promptlink Provisioner v3.8»).
-BRAND_PRODUCT = re.compile(r"\b(Promptlink(?:\s+(?!V\d)[A-Z][A-Za-z0-9\-]+){1,2})\b")
+BRAND_PRODUCT = re.compile(
+    r"\b(Promptlink(?:\s+(?!V\d)[A-Z][A-Za-z0-9\-]+){1,2}|PL-[A-Z][A-Za-z]{2,}(?:\s+[A-Z][a-z]+)?)(?![\w-])"
+)
 
 
 def product_as_written(text: str) -> Optional[str]:
     """A product, module or part the customer names («el panel de gestión», «una fuente de poder PL-PSU»)."""
-    brand = BRAND_PRODUCT.search(text)
-    if brand:
-        return brand.group(1)[:100]
     match = PRODUCT_PHRASE.search(text.lower()) or HARDWARE_PHRASE.search(text.lower())
     if not match:
-        return None
+        brand = BRAND_PRODUCT.search(text)  # «el Promptlink Provisioner», «el PL-Manager»
+        return brand.group(1)[:100] if brand else None
     return re.sub(r"(?:\s+(?:de|del|la|el|los|las))+$", "", match.group(1))[:100]
 
 
@@ -710,6 +721,10 @@ def named_field(text: str) -> Optional[str]:
     for name, pattern in FIELD_NAMES.items():
         if re.search(rf"(?:^|[\s,.;:¡!¿])(?:{pattern})\s*(?:,\s*)?(?:es|era|:|correct[oa] es|real es|sería)\b", value):
             return name
+        # «la versión está mal, es la 7.0.2»
+        wrong = r"\s+(?:est[aá] mal|es incorrect[oa]|est[aá] equivocad[oa])"
+        if re.search(rf"(?:^|[\s,.;:¡!¿])(?:{pattern}){wrong}", value):
+            return name
     return None
 
 
@@ -744,11 +759,17 @@ def understand(
         result.answer = True  # «más o menos, sí, la mayoría sale»
 
     contrast = re.split(r"\bsino\b|\bmas bien\b|\bmás bien\b", raw, flags=re.IGNORECASE)
+    if len(contrast) == 1 and re.search(r"\bno (?:fue|es|era|son|eran)\b", raw, re.IGNORECASE):
+        # «no fue a las 8, fue a las 7:45», «no es el cmts 1, es el 2»
+        contrast = re.split(r"[,;]\s*(?:fue|es|era|son|eran)\b", raw, flags=re.IGNORECASE)
     if len(contrast) > 1 and contrast[-1].strip():
         result.correction = True
         raw = contrast[-1].strip()  # «no fue desde las 5 sino desde las 4:30»: the value meant is the last
     result.serial_number = find_serial(raw)
     result.version = find_version(raw, asked=requested == "version")
+    if result.version is None and result.named_field == "version":
+        bare = VERSION_BARE.search(raw)  # «la versión está mal, es la 7.0.2»
+        result.version = bare.group(1)[:50] if bare else None
     result.error_message = find_error(raw)
     registered, candidates = match_device(raw, devices)
     if registered:

@@ -392,3 +392,18 @@ def test_i_do_not_know_is_not_a_no_and_not_a_digression(fake) -> None:
 def test_none_answers_the_workaround_question(fake) -> None:
     _, changes = turn("ninguna", OUTAGE | {"requested_slot": "solution_available"}, intent="deny")
     assert changes["solution_available"] is False
+
+
+def test_an_opening_that_asks_for_a_course_books_it_instead_of_an_intake(fake) -> None:
+    tracker = make_tracker(text="necesito capacitar a once personas del NOC, en Santo Domingo", intent="inform")
+    _, events = run(ActionStartIncident(), tracker)
+    assert [(e["event"], e["name"]) for e in events] == [("followup", "training_form")]
+
+
+def test_a_fault_named_outright_decides_the_kind_whatever_the_intent(fake) -> None:
+    tracker = make_tracker(
+        text="tenemos una falla en el software de aprovisionamiento, ningún módem nuevo levanta",
+        intent="report_network_outage",
+    )
+    _, events = run(ActionStartIncident(), tracker)
+    assert slots_of(events)["incident_type"] == "software_bug"

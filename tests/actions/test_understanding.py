@@ -12,6 +12,7 @@ from actions.understanding import (
     detect_kind,
     impact,
     match_device,
+    named_kind,
     parse_since,
     understand,
 )
@@ -104,6 +105,11 @@ def test_words_that_are_not_a_time_give_no_since(text: str) -> None:
         ("no tenemos cómo rodearlo", {"solution_available": False}),
         ("por ahora lo rodeamos reiniciando el equipo", {"solution_available": True}),
         ("la red no está caída, solo lenta", {"production_down": False}),
+        ("se murió la fuente redundante; estamos andando con una sola fuente",
+         {"production_down": False, "most_operations_proceed": True}),
+        ("CMTS-BOG-02 sin tráfico de bajada. Ya movimos una parte de los módems al otro cmts para salir del paso",
+         {"production_down": True, "solution_available": True}),
+        ("perdemos algunos paquetes; igual casi toda la operación sigue normal", {"most_operations_proceed": True}),
     ],
 )  # fmt: skip
 def test_priority_facts_from_how_people_say_them(text: str, facts: dict) -> None:
@@ -168,3 +174,17 @@ def test_corrections_are_told_from_answers(text: str, requested: str, correction
 def test_a_bare_number_is_a_version_only_when_the_version_is_asked() -> None:
     assert understand("4.2", now=NOW, requested="version").version == "4.2"
     assert understand("tenemos 4 nodos caídos", now=NOW).version is None
+
+
+def test_later_probe_phrasings() -> None:
+    """Phrasings an unseen conversation set used (session 7)."""
+    heard = understand("desde las 7 y media el cmts bog 1 no levanta", devices=ANDINA, now=NOW, tz=BOGOTA)
+    assert heard.device == "cmts-bog-01"
+    heard = understand("perdón, me corrijo: no fue a las 8, fue a las 7:45", now=NOW, tz=BOGOTA, requested="since")
+    assert heard.correction and heard.since is not None and heard.since.endswith("07:45-05:00")
+    heard = understand("la versión está mal, es la 7.0.2", now=NOW, requested="incident_confirmed")
+    assert (heard.version, heard.named_field, heard.correction) == ("7.0.2", "version", True)
+    assert understand("en el PL-Manager versión 5.1.0 tira un error", now=NOW).device == "PL-Manager"
+    assert understand("el nms de promptlink versión 7.0.1 se cae", now=NOW).device == "nms de promptlink"
+    assert named_kind("tenemos una falla en el software de aprovisionamiento") == "software_bug"
+    assert named_kind("no es falla de red") is None
