@@ -43,7 +43,9 @@ def test_a_link_down_trap_appears_in_the_open_widget_and_unknown_equipment_in_th
         expect(notice).to_contain_text("Próxima actualización")
 
         # Equipment nobody owns: no ticket, no customer message; L1 sees it in the console.
-        snmptrap(port, "-v", "1", "-c", "public", "--", "1.3.6.1.4.1.8072", "127.0.0.77", "0", "0", "")
+        # Sent from that equipment's own address: a trap speaks for its UDP source (docs/security.md).
+        unknown = ("1.3.6.1.4.1.8072", "127.0.0.77", "0", "0", "")
+        snmptrap(port, "-v", "1", "-c", "public", "--", *unknown, client="127.0.0.77")
         console = context.new_page()
         console.on("pageerror", lambda exc: errors.append(str(exc)))
         console.goto(backend.base_url + "/console")

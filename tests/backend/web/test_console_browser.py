@@ -298,7 +298,7 @@ def test_supervisor_works_bug_and_rma_and_agents_outside_the_tier_only_read(lone
     rma.locator("button[type=submit]").click()
     expect(page.locator("#rma-list .rma-item")).to_contain_text("estado: aprobada")
 
-    # Transfer with a reason, then an L2 agent sees it read-only if it is not in L2.
+    # Transfer with a reason.
     page.fill("#tier-reason", "Requiere diagnóstico de Nivel 3")
     page.select_option("#tier-select", "L3")
     page.click("#tier-form button[type=submit]")
@@ -307,9 +307,19 @@ def test_supervisor_works_bug_and_rma_and_agents_outside_the_tier_only_read(lone
         "Requiere diagnóstico de Nivel 3"
     )
 
+    # An agent reads its own tiers and the lower ones (docs/security.md): L2 does not read an L3 ticket…
     other = console()
     log_in(other, lone_backend, "l2@promptlink.example", path=f"/console#/tickets/{hardware['number']}")
-    expect(other.locator("#ticket-readonly")).to_contain_text("pertenece al nivel L3")
+    expect(other.locator("#ticket-error")).to_contain_text(re.compile("pertenece al nivel L3|No tiene permiso"))
+
+    # …and reads a Level 1 ticket without working it (internal notes only).
+    page.fill("#tier-reason", "Lo resuelve Nivel 1 con el reemplazo")
+    page.select_option("#tier-select", "L1")
+    page.click("#tier-form button[type=submit]")
+    expect(fact(page, "Nivel")).to_contain_text("L1")
+    other.goto(f"{lone_backend.base_url}/console#/queues")
+    other.goto(f"{lone_backend.base_url}/console#/tickets/{hardware['number']}")
+    expect(other.locator("#ticket-readonly")).to_contain_text("pertenece al nivel L1")
     expect(other.locator("#update-form textarea")).to_be_disabled()
     expect(other.locator("#note-form textarea")).to_be_enabled()
 
