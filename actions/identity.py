@@ -54,8 +54,8 @@ NOT_CODES = frozenset(
 )  # fmt: skip
 # «soy Luis de CABLEANDINA», «la empresa TELECARIBE», «código de cliente: CABLEANDINA».
 CODE_CUE = re.compile(
-    r"(?:\b(?:de|desde|en|empresa|compa[ñn][ií]a|cliente|somos|c[oó]digo(?:\s+de\s+cliente)?(?:\s+es)?)\s*:?\s+"
-    r"(?:la\s+|el\s+)?)([A-Z][A-Z0-9_]{3,31})\b"
+    r"(?:\b(?:soy\s+\w+\s+de|somos(?:\s+de)?|empresa|compa[ñn][ií]a|cliente|c[oó]digo(?:\s+de\s+cliente)?(?:\s+es)?)"
+    r"\s*:?\s+(?:la\s+|el\s+)?)([A-Z][A-Z0-9_]{3,31})\b"
 )
 # What people put before the code when they answer the question.
 ANSWER_LEAD = re.compile(

@@ -407,3 +407,11 @@ def test_a_fault_named_outright_decides_the_kind_whatever_the_intent(fake) -> No
     )
     _, events = run(ActionStartIncident(), tracker)
     assert slots_of(events)["incident_type"] == "software_bug"
+
+
+def test_a_place_in_capitals_is_not_taken_for_a_customer_code() -> None:
+    from actions.identity import code_answer, customer_code_in
+
+    assert customer_code_in("Se cayó la red en MEDELLIN desde las 8") is None
+    assert customer_code_in("la empresa CABLEANDINA reporta una falla") == "CABLEANDINA"
+    assert code_answer("mi código es cableandina.") == "CABLEANDINA" and code_answer("no") is None
