@@ -576,7 +576,7 @@ async def turns_traffic(
     import httpx
 
     sys.path.insert(0, str(ROOT / "backend"))
-    from promptlink.assistant import RasaClient
+    from promptlink.assistant.client import RasaClient
 
     chats = len(tokens)
     deadline = time.monotonic() + time_limit

@@ -89,7 +89,7 @@ async def _pg_admin(admin_url: str, sql: str) -> None:
 def database(kind: str, work_dir: Path, name: str) -> Iterator[str]:
     """A fresh, empty database URL (SQLAlchemy async form); dropped or deleted on exit.
 
-    `sqlite`: a file in `work_dir` (WAL is switched on by promptlink.db on connect).
+    `sqlite`: a file in `work_dir` (WAL is switched on by promptlink.infra.db on connect).
     `postgresql`: a throwaway database on the conftest admin server, dropped WITH (FORCE).
     Raises DatabaseUnavailable when PostgreSQL cannot be reached.
     """

@@ -43,9 +43,9 @@ import httpx
 from chat import log, machine_info, summary
 from harness import ROOT, backend_process, database
 
-sys.path.insert(0, str(ROOT))  # tests.backend.snmp.traps: the packet builders the tests use
+sys.path.insert(0, str(ROOT))  # tests.backend.transports.snmp.traps: the packet builders the tests use
 
-from tests.backend.snmp.traps import IF_INDEX, LINK_DOWN  # noqa: E402
+from tests.backend.transports.snmp.traps import IF_INDEX, LINK_DOWN  # noqa: E402
 
 SERVICE = {"Authorization": "Bearer demo-service-token-not-for-production"}
 DEVICES = ("127.0.0.21", "127.0.0.22", "127.0.0.31")
@@ -55,7 +55,7 @@ ANA = "ana.gomez@cableandina.example"
 def v2c_packets(count: int) -> list[bytes]:
     from pysnmp.proto.rfc1902 import Integer
 
-    from tests.backend.snmp.traps import v2c_packet
+    from tests.backend.transports.snmp.traps import v2c_packet
 
     return [
         v2c_packet("public", LINK_DOWN, [(f"{IF_INDEX}.{i % 50 + 1}", Integer(i % 50 + 1))], request_id=i + 1)
@@ -223,7 +223,7 @@ def run_v2c(base_url: str, port: int, rates: list[float], seconds: float, work: 
 
 def v3_packets(count: int) -> list[bytes]:
     """Real pysnmp v3 authPriv traps, captured on a local socket (replayable inside USM's window)."""
-    from tests.backend.snmp.traps import send_v3
+    from tests.backend.transports.snmp.traps import send_v3
 
     sink = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     sink.bind(("127.0.0.1", 0))
@@ -269,7 +269,7 @@ async def run_latency(
     import socketio
     from pysnmp.proto.rfc1902 import Integer
 
-    from tests.backend.snmp.traps import v2c_packet
+    from tests.backend.transports.snmp.traps import v2c_packet
 
     async with httpx.AsyncClient(timeout=10) as client:
         token = (await client.post(f"{base_url}/demo/identity", json={"contact": ANA})).json()["token"]

@@ -7,7 +7,7 @@ Run with the backend environment, from the repository root:
 
 For each database kind: a fresh database (a SQLite file in WAL mode, or a throwaway PostgreSQL
 database; skipped with the reason when PostgreSQL is not reachable) migrated with
-`promptlink.migrate.upgrade` and seeded with the demo data, then N open tickets (default 100,000)
+`promptlink.infra.migrate.upgrade` and seeded with the demo data, then N open tickets (default 100,000)
 bulk-inserted with core `insert()` in batches, `next_update_due` spread over the next 7 days:
 
     0.5 % due between T+1 h and T+2 h      (missed at T+2 h: breaches)
@@ -89,7 +89,7 @@ def due_times(n: int, base: datetime, reminder_pct: float, breach_pct: float, rn
 
 async def load(sessions: Any, engine: Any, args: argparse.Namespace, base: datetime) -> dict[str, Any]:
     """Demo data, then the tickets in batches of `--batch` (core insert, executemany)."""
-    from promptlink.db import transaction
+    from promptlink.infra.db import transaction
     from promptlink.models import Agent, Contact, Customer, Ticket
     from promptlink.services.demo_data import seed_demo_data
     from sqlalchemy import insert, select
@@ -205,7 +205,7 @@ def _depth(rows: list[Any], row: Any) -> int:
 
 async def timed_sweep(sessions: Any, now: datetime) -> dict[str, Any]:
     """One sweep in one transaction, like the worker's `sweep_once`: sweep() time and total with commit."""
-    from promptlink.db import transaction
+    from promptlink.infra.db import transaction
     from promptlink.services.sweeper import sweep
 
     start = time.perf_counter()
@@ -234,7 +234,7 @@ def _repeated(runs: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 async def bench_database(url: str, args: argparse.Namespace) -> dict[str, Any]:
-    from promptlink.db import create_engine, create_sessionmaker
+    from promptlink.infra.db import create_engine, create_sessionmaker
     from promptlink.models import OutboxItem, TicketEvent
     from sqlalchemy import func, select
 
@@ -283,7 +283,7 @@ async def bench_database(url: str, args: argparse.Namespace) -> dict[str, Any]:
 
 
 def run(kind: str, work_dir: Path, args: argparse.Namespace) -> dict[str, Any]:
-    from promptlink.migrate import upgrade
+    from promptlink.infra.migrate import upgrade
 
     with database(kind, work_dir, "sweep") as url:
         log(f"{kind}: migrating a fresh database, then {args.tickets} open tickets")

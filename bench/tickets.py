@@ -14,7 +14,7 @@ l1@promptlink.example (a bearer token from `POST /api/v1/auth/login`). The backg
 are off (PROMPTLINK_WORKERS_ENABLED=false) unless `--with-workers`.
 
 `service`: the same bodies through `services.tickets.create_ticket` in this process, C concurrent
-tasks, one transaction (one commit) per ticket, on an engine built by `promptlink.db.create_engine`
+tasks, one transaction (one commit) per ticket, on an engine built by `promptlink.infra.db.create_engine`
 like the app's. The difference between the two is the cost of HTTP, authentication, the request's
 other queries and the JSON answer.
 
@@ -289,7 +289,7 @@ async def http_traffic(
 
 def _count_rows(database_url: str) -> dict[str, int]:
     """Rows the run left: tickets, history entries, pending outbox items."""
-    from promptlink.db import create_engine
+    from promptlink.infra.db import create_engine
     from promptlink.models import OutboxItem, Ticket, TicketEvent
     from sqlalchemy import func, select
 
@@ -397,7 +397,7 @@ def statement_counter(engine: Any) -> Iterator[dict[str, int]]:
 
 
 async def service_traffic(kind: str, database_url: str, args: argparse.Namespace) -> dict[str, dict[str, Any]]:
-    from promptlink import db
+    from promptlink.infra import db
     from promptlink.models import Contact, Customer, Device
     from promptlink.services.demo_data import seed_demo_data
     from promptlink.services.rules import IncidentFacts
@@ -462,7 +462,7 @@ async def service_traffic(kind: str, database_url: str, args: argparse.Namespace
 
 
 def run_service(kind: str, database_url: str, args: argparse.Namespace) -> dict[str, dict[str, Any]]:
-    from promptlink.migrate import upgrade
+    from promptlink.infra.migrate import upgrade
 
     log(f"service/{kind}: migrating a fresh database")
     upgrade(database_url)

@@ -4,7 +4,7 @@
     app                  the code as it is (no patch)
     sqlite-normal        PRAGMA synchronous=NORMAL on every SQLite connection (WAL stays on):
                          a commit no longer waits for an fsync of the WAL
-    sqlite-writer-queue  write transactions (`promptlink.db.transaction`) wait their turn on one
+    sqlite-writer-queue  write transactions (`promptlink.infra.db.transaction`) wait their turn on one
                          asyncio.Lock per process, first come first served, instead of in SQLite's
                          busy handler (which sleeps 1 to 100 ms between attempts)
     sqlite-both          both of the above
@@ -32,7 +32,7 @@ def apply(name: str) -> None:
         raise ValueError(f"unknown variant {name!r}; one of {', '.join(VARIANTS)}")
     if name == "app":
         return
-    import promptlink.db as db
+    import promptlink.infra.db as db
     from sqlalchemy import event
 
     original_engine, original_transaction = db.create_engine, db.transaction

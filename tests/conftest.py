@@ -255,7 +255,7 @@ def migrated_templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dic
     import asyncio
 
     import asyncpg
-    from promptlink.migrate import upgrade
+    from promptlink.infra.migrate import upgrade
 
     sqlite_path = tmp_path_factory.mktemp("template") / "template.db"
     upgrade(f"sqlite+aiosqlite:///{sqlite_path}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from alembic import context
-from promptlink.db import create_engine
+from promptlink.infra.db import create_engine
 from promptlink.models import Base
 from sqlalchemy.engine import Connection
 
@@ -17,7 +17,7 @@ def _url() -> str:
     url = config.attributes.get("database_url")
     if url:
         return str(url)
-    from promptlink.settings import Settings
+    from promptlink.infra.settings import Settings
 
     return Settings(demo=True).database_url
 

@@ -1,3 +1,3 @@
-from .cli import main
+from promptlink.cli import main
 
 main()

@@ -12,18 +12,18 @@ from sanic import Request, Sanic
 from sanic.response import HTTPResponse, file, json
 from sanic_ext.extensions.openapi import openapi
 
-from . import __version__
-from .assistant import RasaClient
-from .chat_gateway import ChatGateway
-from .clock import SystemClock
-from .db import create_engine, create_sessionmaker
-from .live_chat import LiveChat
-from .services import conversation_token
-from .services.errors import DomainError
-from .services.retraining import TrainingConfig, TrainingRunner
-from .settings import PROJECT_ROOT, Settings, get_settings
-from .smtp_intake import SmtpIntake
-from .transports.http import (
+from promptlink import __version__
+from promptlink.assistant.client import RasaClient
+from promptlink.assistant.retraining import TrainingConfig, TrainingRunner
+from promptlink.background import OutboxSender, run_periodically, send_training_notices_once, sweep_once
+from promptlink.chat.gateway import ChatGateway
+from promptlink.chat.live_chat import LiveChat
+from promptlink.infra.clock import SystemClock
+from promptlink.infra.db import create_engine, create_sessionmaker
+from promptlink.infra.settings import PROJECT_ROOT, Settings, get_settings
+from promptlink.services import conversation_token
+from promptlink.services.errors import DomainError
+from promptlink.transports.http import (
     admin,
     alarms,
     auth,
@@ -39,10 +39,10 @@ from .transports.http import (
     training,
     verification,
 )
-from .transports.http.common import bounded_path_ids
-from .transports.socket.agent import register_agent
-from .transports.socket.chat import register_chat
-from .workers import OutboxSender, run_periodically, send_training_notices_once, sweep_once
+from promptlink.transports.http.common import bounded_path_ids
+from promptlink.transports.smtp.server import SmtpIntake
+from promptlink.transports.socket.agent import register_agent
+from promptlink.transports.socket.chat import register_chat
 
 log = logging.getLogger(__name__)
 
@@ -214,7 +214,7 @@ def create_app(settings: Settings | None = None, *, name: str = "promptlink") ->
         app.ctx.trap_intake = None
         app.ctx.snmp_error = None
         if settings.snmp_enabled:
-            from .snmp.intake import TrapIntake
+            from promptlink.transports.snmp.intake import TrapIntake
 
             try:
                 app.ctx.trap_intake = TrapIntake.start(

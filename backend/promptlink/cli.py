@@ -6,7 +6,7 @@ import argparse
 import asyncio
 import sys
 
-from .settings import Settings, SettingsError, get_settings
+from promptlink.infra.settings import Settings, SettingsError, get_settings
 
 
 def _settings() -> Settings:
@@ -18,7 +18,7 @@ def _settings() -> Settings:
 
 
 def cmd_migrate(_args: argparse.Namespace) -> None:
-    from .migrate import upgrade
+    from promptlink.infra.migrate import upgrade
 
     settings = _settings()
     upgrade(settings.database_url)
@@ -26,8 +26,8 @@ def cmd_migrate(_args: argparse.Namespace) -> None:
 
 
 def cmd_seed(_args: argparse.Namespace) -> None:
-    from .db import create_engine, create_sessionmaker, transaction
-    from .services.demo_data import seed_demo_data
+    from promptlink.infra.db import create_engine, create_sessionmaker, transaction
+    from promptlink.services.demo_data import seed_demo_data
 
     settings = _settings()
 
@@ -44,8 +44,8 @@ def cmd_seed(_args: argparse.Namespace) -> None:
 
 
 def cmd_serve(_args: argparse.Namespace) -> None:
-    from .app import create_app
-    from .structured_logging import configure_logging
+    from promptlink.app import create_app
+    from promptlink.infra.structured_logging import configure_logging
 
     settings = _settings()
     configure_logging(settings.log_level, settings.log_format)
@@ -59,10 +59,10 @@ def cmd_snmp(_args: argparse.Namespace) -> None:
 
     import socketio
 
-    from .clock import SystemClock
-    from .db import create_engine, create_sessionmaker
-    from .snmp.intake import TrapIntake
-    from .structured_logging import configure_logging
+    from promptlink.infra.clock import SystemClock
+    from promptlink.infra.db import create_engine, create_sessionmaker
+    from promptlink.infra.structured_logging import configure_logging
+    from promptlink.transports.snmp.intake import TrapIntake
 
     settings = _settings()
     configure_logging(settings.log_level, settings.log_format)
@@ -92,7 +92,7 @@ def cmd_snmp(_args: argparse.Namespace) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> None:
-    from .supervisor import main as supervise
+    from promptlink.supervisor import main as supervise
 
     _settings()
     raise SystemExit(supervise(args))

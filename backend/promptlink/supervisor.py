@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from .settings import PROJECT_ROOT, Settings, get_settings
+from promptlink.infra.settings import PROJECT_ROOT, Settings, get_settings
 
 BOT_BIN = PROJECT_ROOT / ".venv-bot" / "bin"
 PR_SET_PDEATHSIG = 1
@@ -75,7 +75,7 @@ def rasa_child_name(k: int) -> str:
 def active_model(models_dir: Path, fallback: Path) -> Callable[[], Path]:
     """Each Rasa (re)start's model: the one administrators activated last (`models/active`),
     or `fallback` while there is none or its file is gone."""
-    from .services.retraining import read_active_pointer
+    from promptlink.assistant.retraining import read_active_pointer
 
     return lambda: read_active_pointer(models_dir) or fallback
 
@@ -246,7 +246,7 @@ async def wait_healthy(url: str, stopping: asyncio.Event, timeout: float = 600) 
 
 
 def banner(settings: Settings) -> str:
-    from .services.demo_data import DEMO_AGENTS
+    from promptlink.services.demo_data import DEMO_AGENTS
 
     base = f"http://{settings.host}:{settings.port}"
     lines = [
@@ -297,8 +297,7 @@ async def supervise(settings: Settings, model: Path, current_model: Callable[[],
 def main(args: argparse.Namespace) -> int:
     sys.path.insert(0, str(PROJECT_ROOT))
     from bot.model import model_path
-
-    from .services.retraining import read_active_pointer
+    from promptlink.assistant.retraining import read_active_pointer
 
     settings = get_settings()
     # The model an administrator activated last (docs/admin.md) wins over the one of the current data.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest_asyncio
-from promptlink.db import create_engine, create_sessionmaker, transaction
+from promptlink.infra.db import create_engine, create_sessionmaker, transaction
 from promptlink.services.demo_data import seed_demo_data
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 

@@ -6,12 +6,12 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from promptlink.clock import ManualClock
-from promptlink.db import create_engine, create_sessionmaker, transaction
+from promptlink.background import OutboxSender
+from promptlink.infra.clock import ManualClock
+from promptlink.infra.db import create_engine, create_sessionmaker, transaction
+from promptlink.infra.settings import Settings
 from promptlink.models import OutboxItem
 from promptlink.services import outbox
-from promptlink.settings import Settings
-from promptlink.workers import OutboxSender
 from sqlalchemy import select
 
 NOW = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)

@@ -9,8 +9,8 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from promptlink.services.retraining import write_active_pointer
-from promptlink.settings import Settings
+from promptlink.assistant.retraining import write_active_pointer
+from promptlink.infra.settings import Settings
 from promptlink.supervisor import (
     Child,
     Supervisor,

@@ -93,7 +93,7 @@ def test_a_rasa_server_that_cannot_be_reached_is_skipped(stack) -> None:
     import socket
     import zlib
 
-    from promptlink.assistant import RasaClient
+    from promptlink.assistant.client import RasaClient
 
     # A conversation whose own server (by the stable hash) is the first of the list: the one that is down.
     sender = next(s for s in (f"skip-{k}" for k in range(100)) if zlib.crc32(s.encode()) % 2 == 0)

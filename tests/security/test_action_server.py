@@ -131,7 +131,7 @@ def backend(tmp_path_factory: pytest.TempPathFactory, rasa_port: int) -> Iterato
 @pytest.fixture(scope="module")
 def actions(backend: Running) -> Iterator[dict[str, Any]]:
     """The action server, started with the command and environment the supervisor gives it."""
-    from promptlink.settings import Settings
+    from promptlink.infra.settings import Settings
     from promptlink.supervisor import build_children
 
     settings = Settings(
@@ -449,7 +449,7 @@ async def test_the_real_path_works_and_a_tampered_tracker_does_not(
 
 
 def test_the_gateway_signs_the_conversation_into_the_metadata() -> None:
-    from promptlink.chat_gateway import ChatSession, _metadata
+    from promptlink.chat.gateway import ChatSession, _metadata
     from promptlink.services import conversation_token as tokens
     from promptlink.services.identity import WidgetIdentity
 
@@ -475,13 +475,13 @@ def test_the_gateway_signs_the_conversation_into_the_metadata() -> None:
 
 
 def _secrets() -> dict[str, str]:
-    from promptlink.settings import DEMO_SECRETS
+    from promptlink.infra.settings import DEMO_SECRETS
 
     return dict(DEMO_SECRETS)
 
 
 def test_no_child_of_the_supervisor_gets_a_secret_on_its_command_line(tmp_path: Path) -> None:
-    from promptlink.settings import Settings
+    from promptlink.infra.settings import Settings
     from promptlink.supervisor import build_children
 
     children = build_children(Settings(demo=True, var_dir=tmp_path), tmp_path / "m.tar.gz", tmp_path / "run")

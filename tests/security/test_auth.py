@@ -23,9 +23,9 @@ import jwt
 import pytest
 import socketio
 from limits import parse_many
+from promptlink.infra.settings import DEMO_SECRETS, Settings
 from promptlink.services.errors import Unauthorized
 from promptlink.services.login_throttle import LoginThrottle, TooManyAttempts
-from promptlink.settings import DEMO_SECRETS, Settings
 
 from tests.conftest import BACKEND_PY, ROOT, Running, base_env
 
@@ -311,7 +311,7 @@ def test_a_signed_agent_token_with_a_bad_sub_is_a_401(lone_backend: Running, sub
 
 
 def test_the_backend_refuses_to_start_with_identical_secrets(tmp_path: Path) -> None:
-    """Outside demo mode (demo mode and every pair: tests/backend/test_settings.py)."""
+    """Outside demo mode (demo mode and every pair: tests/backend/infra/test_settings.py)."""
     same = "one-long-random-value-used-twice-0123456789"
     env = base_env(tmp_path, PROMPTLINK_DEMO="0", PROMPTLINK_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'x.db'}")
     for index, name in enumerate(DEMO_SECRETS):

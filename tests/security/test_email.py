@@ -255,7 +255,7 @@ def test_dkim_signed_mail_is_authenticated_by_the_intakes_own_check() -> None:
     import dkim
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import rsa
-    from promptlink.email_auth import SenderAuthenticator
+    from promptlink.transports.smtp.authentication import SenderAuthenticator
 
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     private = key.private_bytes(

@@ -22,7 +22,7 @@ import httpx
 import pytest
 from pysnmp.proto.rfc1902 import Integer
 
-from tests.backend.snmp.traps import COLD_START, ENGINE_ID, LINK_DOWN, link_varbinds, snmptrap, v2c_packet
+from tests.backend.transports.snmp.traps import COLD_START, ENGINE_ID, LINK_DOWN, link_varbinds, snmptrap, v2c_packet
 from tests.conftest import DEMO_PASSWORDS, SERVICE_TOKEN, Running, agent_token, start_lone_backend
 
 SERVICE = {"Authorization": f"Bearer {SERVICE_TOKEN}"}
@@ -170,7 +170,7 @@ async def test_the_receiver_still_serves_after_the_abuse(backend: Running, staff
 
 def test_trap_trust_settings_default_to_the_safe_side(tmp_path: Any) -> None:
     """authPriv by default; community traps only in demo mode (or when set); relays must be addresses."""
-    from promptlink.settings import DEMO_SECRETS, Settings, SettingsError
+    from promptlink.infra.settings import DEMO_SECRETS, Settings, SettingsError
 
     secrets = {name: f"{name}-{'x' * 40}" for name in DEMO_SECRETS}
     production = Settings(demo=False, var_dir=tmp_path, snmp_communities=["legacy-community"], **secrets)

@@ -1,17 +1,17 @@
 """ORM models; importing this package registers every table on `Base.metadata`."""
 
-from .admin import AuditLog, ModelVersion, ReviewDecision
-from .agent import Agent
-from .alarm import Alarm
-from .base import Base
-from .bug import Bug, BugEvent, BugTicketLink
-from .conversation import Conversation, ConversationEvent, Message
-from .customer import Contact, Contract, Customer, Device
-from .deployment import DeploymentPlan, DeploymentStageChange
-from .outbox import OutboxItem
-from .ticket import Rma, Ticket, TicketEvent
-from .training import TrainingRequest
-from .verification import Verification
+from promptlink.models.admin import AuditLog, ModelVersion, ReviewDecision
+from promptlink.models.agent import Agent
+from promptlink.models.alarm import Alarm
+from promptlink.models.base import Base
+from promptlink.models.bug import Bug, BugEvent, BugTicketLink
+from promptlink.models.conversation import Conversation, ConversationEvent, Message
+from promptlink.models.customer import Contact, Contract, Customer, Device
+from promptlink.models.deployment import DeploymentPlan, DeploymentStageChange
+from promptlink.models.outbox import OutboxItem
+from promptlink.models.ticket import Rma, Ticket, TicketEvent
+from promptlink.models.training import TrainingRequest
+from promptlink.models.verification import Verification
 
 __all__ = [
     "Agent",

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .base import Base, utcnow
+from promptlink.models.base import Base, utcnow
 
 REVIEW_STATUSES = ("labelled", "dismissed")
 MODEL_STATUSES = ("training", "evaluating", "ready", "failed", "active", "retired")

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .base import Base
+from promptlink.models.base import Base
 
 ROLES = ("agent", "supervisor", "admin")
 TIERS = ("L1", "L2", "L3")

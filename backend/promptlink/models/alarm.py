@@ -8,9 +8,9 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .base import Base, utcnow
-from .customer import Customer, Device
-from .ticket import Ticket
+from promptlink.models.base import Base, utcnow
+from promptlink.models.customer import Customer, Device
+from promptlink.models.ticket import Ticket
 
 ALARM_STATES = ("open", "cleared")
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .base import Base, utcnow
+from promptlink.models.base import Base, utcnow
 
 STATES = ("new", "confirmed", "in_progress", "fixed", "released", "wont_fix")
 

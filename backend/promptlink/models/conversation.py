@@ -8,9 +8,9 @@ from typing import Any
 from sqlalchemy import JSON, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .agent import Agent
-from .base import Base, utcnow
-from .customer import Contact, Customer
+from promptlink.models.agent import Agent
+from promptlink.models.base import Base, utcnow
+from promptlink.models.customer import Contact, Customer
 
 MODES = ("bot", "queued", "human", "closed")
 ROLES = ("customer", "bot", "agent", "system")

@@ -7,7 +7,7 @@ from datetime import date, time
 from sqlalchemy import Boolean, Date, ForeignKey, String, Time
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .base import Base
+from promptlink.models.base import Base
 
 
 class Customer(Base):

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .base import Base, utcnow
+from promptlink.models.base import Base, utcnow
 
 # The five stages of Promptlink's installation and deployment plan, as the seed names them.
 STAGES: dict[int, str] = {

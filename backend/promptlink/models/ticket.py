@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .base import Base, utcnow
-from .customer import Contact, Customer, Device
+from promptlink.models.base import Base, utcnow
+from promptlink.models.customer import Contact, Customer, Device
 
 CHANNELS = ("chat", "email", "phone", "snmp", "api")
 TYPES = (

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .base import Base, utcnow
+from promptlink.models.base import Base, utcnow
 
 MAX_ATTENDEES = 6
 DURATION_DAYS = 2

@@ -23,9 +23,9 @@ from __future__ import annotations
 from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..models import Conversation, ConversationEvent, Ticket, TicketEvent
-from .auth import Forbidden, Principal
-from .errors import NotFound
+from promptlink.models import Conversation, ConversationEvent, Ticket, TicketEvent
+from promptlink.services.auth import Forbidden, Principal
+from promptlink.services.errors import NotFound
 
 CONVERSATION_NOT_FOUND = "La conversación no existe."
 TICKET_NOT_FOUND = "El tiquete no existe."

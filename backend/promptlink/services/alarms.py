@@ -21,19 +21,19 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..models import Alarm, Contact, Conversation, Customer, Device, Message, Ticket
-from ..models.ticket import OPEN_STATUSES
-from ..snmp.rules import Correlation, Match, TrapRules
-from .audit import record
-from .cadence import CADENCE_TEXT
-from .conversations import PROACTIVE_AUTHOR, append_message
-from .errors import DomainError, InvalidInput, NotFound
-from .notifications import notification_parties
-from .outbox import enqueue_email
-from .rules import IncidentFacts
-from .spanish import TIER_NAMES, datetime_in_words, plural, zone_in_words
-from .tickets import TicketDraft, change_priority, change_status, create_ticket
-from .tickets import _log as log_event
+from promptlink.models import Alarm, Contact, Conversation, Customer, Device, Message, Ticket
+from promptlink.models.ticket import OPEN_STATUSES
+from promptlink.services.audit import record
+from promptlink.services.cadence import CADENCE_TEXT
+from promptlink.services.conversations import PROACTIVE_AUTHOR, append_message
+from promptlink.services.errors import DomainError, InvalidInput, NotFound
+from promptlink.services.notifications import notification_parties
+from promptlink.services.outbox import enqueue_email
+from promptlink.services.rules import IncidentFacts
+from promptlink.services.spanish import TIER_NAMES, datetime_in_words, plural, zone_in_words
+from promptlink.services.tickets import TicketDraft, change_priority, change_status, create_ticket
+from promptlink.services.tickets import _log as log_event
+from promptlink.services.trap_rules import Correlation, Match, TrapRules
 
 # The seed's priority definitions as the facts that classify to each priority.
 FACTS_FOR_PRIORITY = {

@@ -13,11 +13,11 @@ import jwt
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..models import Agent, Contact, Conversation
-from . import conversation_token
-from .errors import DomainError, Unauthorized
-from .identity import WIDGET_MAX_LIFETIME, verify_widget_token
-from .passwords import hash_password, hash_password_async, needs_rehash, verify_password_async
+from promptlink.models import Agent, Contact, Conversation
+from promptlink.services import conversation_token
+from promptlink.services.errors import DomainError, Unauthorized
+from promptlink.services.identity import WIDGET_MAX_LIFETIME, verify_widget_token
+from promptlink.services.passwords import hash_password, hash_password_async, needs_rehash, verify_password_async
 
 log = logging.getLogger(__name__)
 

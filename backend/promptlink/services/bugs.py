@@ -13,11 +13,11 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..models import Bug, BugEvent, BugTicketLink, Ticket, TicketEvent
-from ..models.bug import STATES
-from .errors import InvalidInput, NotFound
-from .notifications import inform_customer
-from .search import contains_any
+from promptlink.models import Bug, BugEvent, BugTicketLink, Ticket, TicketEvent
+from promptlink.models.bug import STATES
+from promptlink.services.errors import InvalidInput, NotFound
+from promptlink.services.notifications import inform_customer
+from promptlink.services.search import contains_any
 
 TRANSITIONS: dict[str, frozenset[str]] = {
     "new": frozenset({"confirmed", "wont_fix"}),

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import jwt
 
-from .errors import Unauthorized
+from promptlink.services.errors import Unauthorized
 
 HEADER = "X-Conversation-Token"
 METADATA_KEY = "conversation_token"

@@ -11,13 +11,13 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..models import Contact, Conversation, Customer, Message
-from ..models.base import utcnow
-from ..models.conversation import ROLES
-from .auth import Forbidden
-from .errors import InvalidInput
-from .identity import WidgetIdentity
-from .text import check_text
+from promptlink.models import Contact, Conversation, Customer, Message
+from promptlink.models.base import utcnow
+from promptlink.models.conversation import ROLES
+from promptlink.services.auth import Forbidden
+from promptlink.services.errors import InvalidInput
+from promptlink.services.identity import WidgetIdentity
+from promptlink.services.text import check_text
 
 MAX_CLIENT_MSG_ID = 64
 MAX_PAYLOAD = 500

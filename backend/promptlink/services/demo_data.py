@@ -8,8 +8,8 @@ from datetime import date, time
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..models import Agent, Contact, Contract, Customer, DeploymentPlan, DeploymentStageChange, Device
-from .passwords import hash_password, verify_password
+from promptlink.models import Agent, Contact, Contract, Customer, DeploymentPlan, DeploymentStageChange, Device
+from promptlink.services.passwords import hash_password, verify_password
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..models import Customer, DeploymentPlan, DeploymentStageChange
-from ..models.deployment import STAGES
-from .errors import InvalidInput, NotFound
+from promptlink.models import Customer, DeploymentPlan, DeploymentStageChange
+from promptlink.models.deployment import STAGES
+from promptlink.services.errors import InvalidInput, NotFound
 
 MAX_NOTE = 2_000
 STAGE_STATES = ("done", "current", "pending")

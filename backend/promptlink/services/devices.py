@@ -13,8 +13,8 @@ from collections.abc import Iterable
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..models import Customer, Device
-from .errors import NotFound
+from promptlink.models import Customer, Device
+from promptlink.services.errors import NotFound
 
 _SEPARATORS = re.compile(r"[\s\-_]+")
 

@@ -1,7 +1,7 @@
 """E-mail intake: a received mail opens a ticket, or adds to the ticket its subject names.
 
-The SMTP transport (`promptlink.smtp_intake`) parses the message, decides whether its
-`From` is *authenticated* (SPF/DKIM/DMARC, `promptlink.email_auth`) and calls
+The SMTP transport (`promptlink.transports.smtp.server`) parses the message, decides whether its
+`From` is *authenticated* (SPF/DKIM/DMARC, `promptlink.transports.smtp.authentication`) and calls
 `receive_email`; this module decides what the mail means:
 
 - the subject carries the number of a ticket the sender may touch (a contact of the
@@ -35,9 +35,9 @@ from typing import Any, Literal
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..models import Contact, OutboxItem, Ticket, TicketEvent
-from .outbox import enqueue_email
-from .tickets import MAX_TEXT, MAX_TITLE, TicketDraft, add_customer_message, create_ticket
+from promptlink.models import Contact, OutboxItem, Ticket, TicketEvent
+from promptlink.services.outbox import enqueue_email
+from promptlink.services.tickets import MAX_TEXT, MAX_TITLE, TicketDraft, add_customer_message, create_ticket
 
 log = logging.getLogger(__name__)
 

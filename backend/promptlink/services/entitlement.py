@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from ..models import Contract, Customer
+from promptlink.models import Contract, Customer
 
 
 @dataclass(frozen=True)

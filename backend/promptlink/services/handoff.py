@@ -17,10 +17,10 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..models import Conversation, ConversationEvent, Message, Ticket
-from ..models.agent import TIERS
-from .conversations import append_message
-from .errors import DomainError, InvalidInput, NotFound
+from promptlink.models import Conversation, ConversationEvent, Message, Ticket
+from promptlink.models.agent import TIERS
+from promptlink.services.conversations import append_message
+from promptlink.services.errors import DomainError, InvalidInput, NotFound
 
 MAX_REASON = 300
 # How many recently claimed chats of a tier the estimated wait averages over.

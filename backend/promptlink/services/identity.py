@@ -9,8 +9,8 @@ import jwt
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..models import Contact
-from .errors import Unauthorized
+from promptlink.models import Contact
+from promptlink.services.errors import Unauthorized
 
 WIDGET_ALGORITHM = "HS256"
 RESUME_PURPOSE = "resume"

@@ -17,13 +17,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..models import Contact, Customer, Device, Ticket
-from ..models.ticket import OPEN_STATUSES
-from .auth import Principal
-from .devices import customer_devices, match_device, squash
-from .errors import InvalidInput
-from .rules import IncidentFacts
-from .tickets import MAX_DEVICE_TEXT, TicketDraft, classify, load_parties
+from promptlink.models import Contact, Customer, Device, Ticket
+from promptlink.models.ticket import OPEN_STATUSES
+from promptlink.services.auth import Principal
+from promptlink.services.devices import customer_devices, match_device, squash
+from promptlink.services.errors import InvalidInput
+from promptlink.services.rules import IncidentFacts
+from promptlink.services.tickets import MAX_DEVICE_TEXT, TicketDraft, classify, load_parties
 
 # A customer's clock may run a little ahead of ours; beyond this, «since» is in the future.
 SINCE_SKEW = timedelta(minutes=10)

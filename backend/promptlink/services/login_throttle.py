@@ -24,7 +24,7 @@ from limits import parse_many
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.storage import storage_from_string
 
-from .errors import DomainError, Unauthorized
+from promptlink.services.errors import DomainError, Unauthorized
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

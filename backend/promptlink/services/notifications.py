@@ -11,10 +11,10 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..models import Contact, Customer, Ticket, TicketEvent
-from .cadence import next_update_due
-from .outbox import enqueue_chat, enqueue_email
-from .spanish import STATUS_NAMES
+from promptlink.models import Contact, Customer, Ticket, TicketEvent
+from promptlink.services.cadence import next_update_due
+from promptlink.services.outbox import enqueue_chat, enqueue_email
+from promptlink.services.spanish import STATUS_NAMES
 
 
 async def notification_parties(*, session: AsyncSession, ticket: Ticket) -> list[str]:

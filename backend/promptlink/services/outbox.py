@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..models import OutboxItem
+from promptlink.models import OutboxItem
 
 MAX_BACKOFF = timedelta(minutes=30)
 

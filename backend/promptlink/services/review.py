@@ -17,10 +17,10 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..models import Message, ReviewDecision
-from .audit import record
-from .errors import InvalidInput, NotFound
-from .nlu_files import BotVocabulary, normalise, render_reviewed, write_atomically
+from promptlink.models import Message, ReviewDecision
+from promptlink.services.audit import record
+from promptlink.services.errors import InvalidInput, NotFound
+from promptlink.services.nlu_files import BotVocabulary, normalise, render_reviewed, write_atomically
 
 FALLBACK_INTENT = "nlu_fallback"
 HUMAN_INTENT = "request_human"

@@ -13,9 +13,9 @@ from typing import Any, NamedTuple
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..models import Customer, Device, Rma, Ticket, TicketEvent
-from .errors import InvalidInput, NotFound
-from .notifications import inform_customer
+from promptlink.models import Customer, Device, Rma, Ticket, TicketEvent
+from promptlink.services.errors import InvalidInput, NotFound
+from promptlink.services.notifications import inform_customer
 
 STATUSES = ("requested", "approved", "shipped", "delivered", "closed")
 TRANSITIONS: dict[str, frozenset[str]] = {

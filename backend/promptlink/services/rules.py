@@ -9,8 +9,8 @@ from typing import Any
 
 import yaml
 
-from ..models.ticket import TYPES
-from .errors import InvalidInput
+from promptlink.models.ticket import TYPES
+from promptlink.services.errors import InvalidInput
 
 RULES_DIR = Path(__file__).resolve().parents[1] / "rules"
 

@@ -18,9 +18,9 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..models import Conversation, ConversationEvent, Message, Ticket, TicketEvent
-from .nlu_files import normalise
-from .review import FALLBACK_INTENT, HUMAN_INTENT, HUMAN_PAYLOAD
+from promptlink.models import Conversation, ConversationEvent, Message, Ticket, TicketEvent
+from promptlink.services.nlu_files import normalise
+from promptlink.services.review import FALLBACK_INTENT, HUMAN_INTENT, HUMAN_PAYLOAD
 
 TABLES = (
     "tickets_by_channel",

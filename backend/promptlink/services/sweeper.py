@@ -13,10 +13,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..models import Agent, Ticket, TicketEvent
-from ..models.ticket import OPEN_STATUSES
-from .outbox import enqueue_email
-from .spanish import datetime_in_words, zone_in_words
+from promptlink.models import Agent, Ticket, TicketEvent
+from promptlink.models.ticket import OPEN_STATUSES
+from promptlink.services.outbox import enqueue_email
+from promptlink.services.spanish import datetime_in_words, zone_in_words
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .errors import InvalidInput
+from promptlink.services.errors import InvalidInput
 
 # Lone surrogates (a valid pair is one character once JSON is decoded), C0 controls but
 # \t \n \r, DEL and the C1 controls.

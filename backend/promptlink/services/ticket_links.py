@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..models import Bug, BugTicketLink, Device, Rma, Ticket
+from promptlink.models import Bug, BugTicketLink, Device, Rma, Ticket
 
 
 @dataclass(frozen=True)

@@ -16,21 +16,21 @@ from sqlalchemy import Select, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..models import Agent, Contact, Conversation, Customer, Device, Rma, Ticket, TicketEvent
-from ..models.agent import TIERS
-from ..models.ticket import CHANNELS, OPEN_STATUSES, STATUSES, TYPES
-from .access import MAX_CONVERSATION_ID, owns_conversation
-from .auth import Principal
-from .bugs import open_bug
-from .cadence import CADENCE_TEXT
-from .entitlement import entitlement_for
-from .errors import InvalidInput, NotFound
-from .notifications import inform_customer, schedule_next_update
-from .outbox import enqueue_email
-from .rules import IncidentFacts, PriorityDecision, RoutingDecision, classify_priority, route_ticket
-from .search import contains_any
-from .spanish import STATUS_NAMES, TIER_NAMES, datetime_in_words, zone_in_words
-from .ticket_links import TicketLinks
+from promptlink.models import Agent, Contact, Conversation, Customer, Device, Rma, Ticket, TicketEvent
+from promptlink.models.agent import TIERS
+from promptlink.models.ticket import CHANNELS, OPEN_STATUSES, STATUSES, TYPES
+from promptlink.services.access import MAX_CONVERSATION_ID, owns_conversation
+from promptlink.services.auth import Principal
+from promptlink.services.bugs import open_bug
+from promptlink.services.cadence import CADENCE_TEXT
+from promptlink.services.entitlement import entitlement_for
+from promptlink.services.errors import InvalidInput, NotFound
+from promptlink.services.notifications import inform_customer, schedule_next_update
+from promptlink.services.outbox import enqueue_email
+from promptlink.services.rules import IncidentFacts, PriorityDecision, RoutingDecision, classify_priority, route_ticket
+from promptlink.services.search import contains_any
+from promptlink.services.spanish import STATUS_NAMES, TIER_NAMES, datetime_in_words, zone_in_words
+from promptlink.services.ticket_links import TicketLinks
 
 MAX_TITLE = 300
 MAX_TEXT = 10_000

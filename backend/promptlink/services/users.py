@@ -9,11 +9,11 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..models import Agent
-from ..models.agent import ROLES, TIERS
-from .audit import record
-from .errors import DomainError, InvalidInput, NotFound
-from .passwords import hash_password_async
+from promptlink.models import Agent
+from promptlink.models.agent import ROLES, TIERS
+from promptlink.services.audit import record
+from promptlink.services.errors import DomainError, InvalidInput, NotFound
+from promptlink.services.passwords import hash_password_async
 
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,189}\.[^@\s]{2,}$")
 MIN_PASSWORD = 10

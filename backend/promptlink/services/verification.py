@@ -23,11 +23,11 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from ..db import transaction
-from ..models import Contact, Conversation, Verification
-from .errors import DomainError, InvalidInput, NotFound
-from .outbox import enqueue_email
-from .spanish import plural
+from promptlink.infra.db import transaction
+from promptlink.models import Contact, Conversation, Verification
+from promptlink.services.errors import DomainError, InvalidInput, NotFound
+from promptlink.services.outbox import enqueue_email
+from promptlink.services.spanish import plural
 
 CODE_DIGITS = 6
 CODE_TTL = timedelta(minutes=10)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from promptlink.db import transaction
+from promptlink.infra.db import transaction
 from promptlink.models import Alarm, AuditLog, Contact, Conversation, Device, Message, Ticket, TicketEvent
 from promptlink.services.alarms import (
     AlarmSignal,
@@ -19,7 +19,7 @@ from promptlink.services.alarms import (
 from promptlink.services.conversations import append_message, open_conversation
 from promptlink.services.errors import InvalidInput, NotFound
 from promptlink.services.identity import WidgetIdentity
-from promptlink.snmp.rules import RulesFile
+from promptlink.services.trap_rules import RulesFile
 from sqlalchemy import func, select
 
 LINK_DOWN, LINK_UP = "1.3.6.1.6.3.1.1.5.3", "1.3.6.1.6.3.1.1.5.4"

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from itertools import product
 
 import pytest
-from promptlink.db import transaction
+from promptlink.infra.db import transaction
 from promptlink.models import BugEvent, Contact, Customer, OutboxItem, Ticket, TicketEvent
 from promptlink.models.bug import STATES
 from promptlink.services import bugs as svc

@@ -3,7 +3,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from promptlink.db import transaction
+from promptlink.infra.db import transaction
 from promptlink.models import Contact
 from promptlink.services import conversations as svc
 from promptlink.services.errors import InvalidInput

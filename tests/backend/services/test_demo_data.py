@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from promptlink.db import transaction
+from promptlink.infra.db import transaction
 from promptlink.models import Agent, Contact, Contract, Customer, DeploymentPlan, Device
 from promptlink.services.demo_data import DEMO_AGENTS, seed_demo_data
 from promptlink.services.passwords import verify_password

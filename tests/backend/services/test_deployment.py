@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
-from promptlink.db import transaction
+from promptlink.infra.db import transaction
 from promptlink.models import Customer
 from promptlink.models.deployment import STAGES
 from promptlink.services import deployment as svc

@@ -8,7 +8,7 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from promptlink.db import transaction
+from promptlink.infra.db import transaction
 from promptlink.models import OutboxItem, Ticket, TicketEvent
 from promptlink.services.email_intake import MAX_AUTO_REPLIES_PER_HOUR, IntakeResult, receive_email
 from sqlalchemy import select

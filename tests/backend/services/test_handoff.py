@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from promptlink.db import transaction
+from promptlink.infra.db import transaction
 from promptlink.models import Contact, Conversation, Customer, Message, Ticket
 from promptlink.services import conversations as conv_svc
 from promptlink.services import handoff as svc

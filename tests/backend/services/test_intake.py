@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from promptlink.db import transaction
+from promptlink.infra.db import transaction
 from promptlink.models import Bug, Contact, Device, OutboxItem, Rma, Ticket, TicketEvent
 from promptlink.services import intake
 from promptlink.services import tickets as svc

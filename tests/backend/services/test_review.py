@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from promptlink.db import transaction
+from promptlink.infra.db import transaction
 from promptlink.models import AuditLog
 from promptlink.services import conversations as conv_svc
 from promptlink.services import review

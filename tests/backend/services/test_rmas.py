@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from promptlink.db import transaction
+from promptlink.infra.db import transaction
 from promptlink.models import Contact, Customer, Device, OutboxItem, Ticket, TicketEvent
 from promptlink.services import rmas as svc
 from promptlink.services import tickets as tickets_svc

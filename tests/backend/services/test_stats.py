@@ -7,7 +7,7 @@ import io
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from promptlink.db import transaction
+from promptlink.infra.db import transaction
 from promptlink.models import Conversation, ConversationEvent, Message, Ticket, TicketEvent
 from promptlink.services import stats
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
-from promptlink.clock import ManualClock
-from promptlink.db import create_engine, create_sessionmaker, transaction
+from promptlink.infra.clock import ManualClock
+from promptlink.infra.db import create_engine, create_sessionmaker, transaction
 from promptlink.models import Customer, OutboxItem, Ticket, TicketEvent
 from promptlink.services import tickets as svc
 from promptlink.services.rules import IncidentFacts

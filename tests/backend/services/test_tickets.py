@@ -6,7 +6,7 @@ import asyncio
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
-from promptlink.db import transaction
+from promptlink.infra.db import transaction
 from promptlink.models import Bug, Contact, Contract, Conversation, Customer, Device, OutboxItem, Rma, Ticket
 from promptlink.services import tickets as svc
 from promptlink.services.errors import InvalidInput

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from promptlink.db import transaction
+from promptlink.infra.db import transaction
 from promptlink.models import Agent, AuditLog
 from promptlink.services import users
 from promptlink.services.auth import login, resolve_principal, revoke_sessions

@@ -6,7 +6,7 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from promptlink.db import transaction
+from promptlink.infra.db import transaction
 from promptlink.models import Conversation, OutboxItem, Verification
 from promptlink.services import conversations as conv_svc
 from promptlink.services import verification as svc

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import expect
 
-from tests.backend.snmp.traps import LINK_DOWN, link_varbinds, snmptrap
+from tests.backend.transports.snmp.traps import LINK_DOWN, link_varbinds, snmptrap
 from tests.conftest import DEMO_PASSWORDS, Running, start_lone_backend
 
 pytestmark = [pytest.mark.browser]

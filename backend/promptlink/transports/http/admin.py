@@ -11,12 +11,13 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json, text
 from sanic_ext.extensions.openapi import openapi
 
-from ...db import transaction
-from ...services import audit, retraining, review, stats, users
-from ...services.auth import Principal, require_role
-from ...services.errors import InvalidInput, NotFound
-from ...services.nlu_files import read_vocabulary
-from .common import body, caller, int_arg
+from promptlink.assistant import retraining
+from promptlink.infra.db import transaction
+from promptlink.services import audit, review, stats, users
+from promptlink.services.auth import Principal, require_role
+from promptlink.services.errors import InvalidInput, NotFound
+from promptlink.services.nlu_files import read_vocabulary
+from promptlink.transports.http.common import body, caller, int_arg
 
 bp = Blueprint("admin", url_prefix="/api/v1/admin")
 

@@ -9,14 +9,14 @@ from sanic.response import HTTPResponse, json, text
 from sanic_ext.extensions.openapi import openapi
 from sqlalchemy import select
 
-from ...db import transaction
-from ...models import Customer
-from ...services import alarms as svc
-from ...services.auth import Forbidden, Principal
-from ...services.errors import InvalidInput, NotFound
-from ...snmp.metrics import render_prometheus
-from ...snmp.rules import RulesError, RulesFile
-from .common import body, caller, int_arg
+from promptlink.infra.db import transaction
+from promptlink.models import Customer
+from promptlink.services import alarms as svc
+from promptlink.services.auth import Forbidden, Principal
+from promptlink.services.errors import InvalidInput, NotFound
+from promptlink.services.trap_rules import RulesError, RulesFile
+from promptlink.transports.http.common import body, caller, int_arg
+from promptlink.transports.snmp.metrics import render_prometheus
 
 bp = Blueprint("alarms", url_prefix="/api/v1")
 log = logging.getLogger(__name__)

@@ -13,12 +13,12 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json
 from sanic_ext.extensions.openapi import openapi
 
-from ...db import transaction
-from ...models import Agent
-from ...services.auth import login, revoke_sessions
-from ...services.errors import DomainError
-from ...services.login_throttle import LoginThrottle, TooManyAttempts
-from .common import SESSION_COOKIE, body, caller
+from promptlink.infra.db import transaction
+from promptlink.models import Agent
+from promptlink.services.auth import login, revoke_sessions
+from promptlink.services.errors import DomainError
+from promptlink.services.login_throttle import LoginThrottle, TooManyAttempts
+from promptlink.transports.http.common import SESSION_COOKIE, body, caller
 
 bp = Blueprint("auth", url_prefix="/api/v1/auth")
 

@@ -9,11 +9,11 @@ from sanic.response import HTTPResponse, json
 from sanic_ext.extensions.openapi import openapi
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ...db import transaction
-from ...models import Bug, BugEvent
-from ...services import bugs as svc
-from ...services.auth import STAFF_ROLES, Forbidden, Principal, require_role
-from .common import body, caller, int_arg
+from promptlink.infra.db import transaction
+from promptlink.models import Bug, BugEvent
+from promptlink.services import bugs as svc
+from promptlink.services.auth import STAFF_ROLES, Forbidden, Principal, require_role
+from promptlink.transports.http.common import body, caller, int_arg
 
 bp = Blueprint("bugs", url_prefix="/api/v1/bugs")
 FORBIDDEN = "No tiene permiso para esta acción."

@@ -9,12 +9,12 @@ from typing import Any
 from sanic import Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ...models import Ticket, TicketEvent
-from ...services.auth import Principal, resolve_principal
-from ...services.conversation_token import HEADER as CONVERSATION_TOKEN_HEADER
-from ...services.errors import InvalidInput, NotFound
-from ...services.text import check_strings
-from ...services.ticket_links import TicketLinks, ticket_links
+from promptlink.models import Ticket, TicketEvent
+from promptlink.services.auth import Principal, resolve_principal
+from promptlink.services.conversation_token import HEADER as CONVERSATION_TOKEN_HEADER
+from promptlink.services.errors import InvalidInput, NotFound
+from promptlink.services.text import check_strings
+from promptlink.services.ticket_links import TicketLinks, ticket_links
 
 SESSION_COOKIE = "pl_session"
 

@@ -10,16 +10,16 @@ from sanic.response import HTTPResponse, json
 from sanic_ext.extensions.openapi import openapi
 from sqlalchemy import select
 
-from ...chat_gateway import ChatGateway
-from ...db import transaction
-from ...live_chat import LiveChat, conversation_summary
-from ...models import Agent, Contract, ConversationEvent, Message, Ticket
-from ...models.agent import TIERS
-from ...services import handoff as svc
-from ...services import livechat as live_svc
-from ...services.auth import STAFF_ROLES, Forbidden, require_conversation, require_role
-from ...services.conversations import messages_after
-from .common import body, caller, int_arg, tickets_json
+from promptlink.chat.gateway import ChatGateway
+from promptlink.chat.live_chat import LiveChat, conversation_summary
+from promptlink.infra.db import transaction
+from promptlink.models import Agent, Contract, ConversationEvent, Message, Ticket
+from promptlink.models.agent import TIERS
+from promptlink.services import agent_chat as live_svc
+from promptlink.services import handoff as svc
+from promptlink.services.auth import STAFF_ROLES, Forbidden, require_conversation, require_role
+from promptlink.services.conversations import messages_after
+from promptlink.transports.http.common import body, caller, int_arg, tickets_json
 
 log = logging.getLogger(__name__)
 bp = Blueprint("conversations", url_prefix="/api/v1")

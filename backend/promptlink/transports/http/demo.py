@@ -13,11 +13,11 @@ from sanic import Blueprint, Request
 from sanic.exceptions import NotFound
 from sanic.response import HTTPResponse, file, json
 
-from ...models import OutboxItem
-from ...services.demo_data import demo_contacts
-from ...services.identity import issue_widget_token
-from ...services.outbox import recent_emails
-from .common import body as json_body
+from promptlink.models import OutboxItem
+from promptlink.services.demo_data import demo_contacts
+from promptlink.services.identity import issue_widget_token
+from promptlink.services.outbox import recent_emails
+from promptlink.transports.http.common import body as json_body
 
 bp = Blueprint("demo", url_prefix="/demo")
 PAGES = Path(__file__).resolve().parents[2] / "web" / "pages"

@@ -8,13 +8,13 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json
 from sanic_ext.extensions.openapi import openapi
 
-from ...db import transaction
-from ...models import Customer, DeploymentPlan
-from ...models.deployment import STAGES
-from ...services import deployment as svc
-from ...services.access import require_own_customer
-from ...services.auth import STAFF_ROLES, Principal, require_role
-from .common import body, caller
+from promptlink.infra.db import transaction
+from promptlink.models import Customer, DeploymentPlan
+from promptlink.models.deployment import STAGES
+from promptlink.services import deployment as svc
+from promptlink.services.access import require_own_customer
+from promptlink.services.auth import STAFF_ROLES, Principal, require_role
+from promptlink.transports.http.common import body, caller
 
 bp = Blueprint("deployment", url_prefix="/api/v1/customers")
 

@@ -6,10 +6,10 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json
 from sanic_ext.extensions.openapi import openapi
 
-from ...services import devices as svc
-from ...services.access import require_own_customer
-from ...services.auth import STAFF_ROLES, require_role
-from .common import caller
+from promptlink.services import devices as svc
+from promptlink.services.access import require_own_customer
+from promptlink.services.auth import STAFF_ROLES, require_role
+from promptlink.transports.http.common import caller
 
 bp = Blueprint("devices", url_prefix="/api/v1/customers")
 

@@ -9,8 +9,8 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json
 from sanic_ext.extensions.openapi import openapi
 
-from ...assistant import AssistantUnavailable
-from ...db import ping
+from promptlink.assistant.client import AssistantUnavailable
+from promptlink.infra.db import ping
 
 bp = Blueprint("health", url_prefix="/api/v1")
 

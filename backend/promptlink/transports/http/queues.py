@@ -8,15 +8,15 @@ from sanic_ext.extensions.openapi import openapi
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from ...models import Customer, Device
-from ...models.agent import TIERS
-from ...models.ticket import OPEN_STATUSES
-from ...services import tickets as svc
-from ...services.access import require_own_customer
-from ...services.auth import Forbidden
-from ...services.entitlement import entitlement_for
-from ...services.errors import NotFound
-from .common import caller, tickets_json
+from promptlink.models import Customer, Device
+from promptlink.models.agent import TIERS
+from promptlink.models.ticket import OPEN_STATUSES
+from promptlink.services import tickets as svc
+from promptlink.services.access import require_own_customer
+from promptlink.services.auth import Forbidden
+from promptlink.services.entitlement import entitlement_for
+from promptlink.services.errors import NotFound
+from promptlink.transports.http.common import caller, tickets_json
 
 bp = Blueprint("queues", url_prefix="/api/v1")
 

@@ -8,11 +8,11 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json
 from sanic_ext.extensions.openapi import openapi
 
-from ...db import transaction
-from ...services import rmas as svc
-from ...services.access import require_own_customer
-from ...services.auth import STAFF_ROLES, Principal, require_role
-from .common import body, caller, event_json, int_arg
+from promptlink.infra.db import transaction
+from promptlink.services import rmas as svc
+from promptlink.services.access import require_own_customer
+from promptlink.services.auth import STAFF_ROLES, Principal, require_role
+from promptlink.transports.http.common import body, caller, event_json, int_arg
 
 bp = Blueprint("rmas", url_prefix="/api/v1/rmas")
 

@@ -10,18 +10,18 @@ from sanic_ext.extensions.openapi import openapi
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ...db import transaction
-from ...models import Agent, Customer, Ticket
-from ...models.agent import TIERS
-from ...models.ticket import OPEN_STATUSES, STATUSES
-from ...services import intake
-from ...services import tickets as svc
-from ...services.access import ticket_for
-from ...services.auth import Forbidden, Principal
-from ...services.errors import InvalidInput
-from ...services.spanish import STATUS_NAMES, TIER_NAMES
-from ...services.ticket_links import TicketLinks, ticket_links
-from .common import body, caller, event_json, int_arg, ticket_json, tickets_json
+from promptlink.infra.db import transaction
+from promptlink.models import Agent, Customer, Ticket
+from promptlink.models.agent import TIERS
+from promptlink.models.ticket import OPEN_STATUSES, STATUSES
+from promptlink.services import intake
+from promptlink.services import tickets as svc
+from promptlink.services.access import ticket_for
+from promptlink.services.auth import Forbidden, Principal
+from promptlink.services.errors import InvalidInput
+from promptlink.services.spanish import STATUS_NAMES, TIER_NAMES
+from promptlink.services.ticket_links import TicketLinks, ticket_links
+from promptlink.transports.http.common import body, caller, event_json, int_arg, ticket_json, tickets_json
 
 bp = Blueprint("tickets", url_prefix="/api/v1/tickets")
 FORBIDDEN = "No tiene permiso para esta acción."

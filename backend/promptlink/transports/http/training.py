@@ -9,13 +9,13 @@ from sanic.response import HTTPResponse, json
 from sanic_ext.extensions.openapi import openapi
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ...db import transaction
-from ...models import Contact, Customer
-from ...models.training import MATERIALS_NOTICE_DAYS
-from ...services import training as svc
-from ...services.auth import STAFF_ROLES, Principal, require_role
-from ...services.errors import NotFound
-from .common import body, caller, int_arg
+from promptlink.infra.db import transaction
+from promptlink.models import Contact, Customer
+from promptlink.models.training import MATERIALS_NOTICE_DAYS
+from promptlink.services import courses as svc
+from promptlink.services.auth import STAFF_ROLES, Principal, require_role
+from promptlink.services.errors import NotFound
+from promptlink.transports.http.common import body, caller, int_arg
 
 bp = Blueprint("training", url_prefix="/api/v1/training-requests")
 SHORT_NOTICE = (

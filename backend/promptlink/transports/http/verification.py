@@ -8,9 +8,9 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json
 from sanic_ext.extensions.openapi import openapi
 
-from ...services import verification as svc
-from ...services.auth import require_conversation, require_role
-from .common import body, caller
+from promptlink.services import verification as svc
+from promptlink.services.auth import require_conversation, require_role
+from promptlink.transports.http.common import body, caller
 
 log = logging.getLogger(__name__)
 bp = Blueprint("verification", url_prefix="/api/v1/verification")

@@ -16,19 +16,19 @@ from typing import Any
 import socketio
 from sqlalchemy import select
 
-from ...chat_gateway import AGENT_NAMESPACE, ChatGateway, agent_room_of, room_of
-from ...live_chat import LiveChat, agent_room, conversation_summary, tier_room
-from ...models import Agent
-from ...models.agent import TIERS
-from ...services import livechat as svc
-from ...services.auth import Principal, resolve_principal
-from ...services.conversations import messages_after
-from ...services.errors import DomainError
-from ...services.text import bad_character
-from ...settings import Settings
-from ..http.common import SESSION_COOKIE
-from .guards import EventLimiter
-from .limits import TOO_FAST, RateLimiter
+from promptlink.chat.gateway import AGENT_NAMESPACE, ChatGateway, agent_room_of, room_of
+from promptlink.chat.live_chat import LiveChat, agent_room, conversation_summary, tier_room
+from promptlink.infra.settings import Settings
+from promptlink.models import Agent
+from promptlink.models.agent import TIERS
+from promptlink.services import agent_chat as svc
+from promptlink.services.auth import Principal, resolve_principal
+from promptlink.services.conversations import messages_after
+from promptlink.services.errors import DomainError
+from promptlink.services.text import bad_character
+from promptlink.transports.http.common import SESSION_COOKIE
+from promptlink.transports.socket.guards import EventLimiter
+from promptlink.transports.socket.limits import TOO_FAST, RateLimiter
 
 log = logging.getLogger(__name__)
 NAMESPACE = AGENT_NAMESPACE

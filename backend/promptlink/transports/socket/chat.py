@@ -10,15 +10,20 @@ from typing import Any
 
 import socketio
 
-from ...chat_gateway import ChatGateway, ChatSession, room_of
-from ...models import Conversation
-from ...services.auth import Principal
-from ...services.errors import DomainError, InvalidInput
-from ...services.identity import WidgetIdentity, issue_resume_token, resume_token_conversation, verify_widget_token
-from ...services.text import check_strings
-from ...settings import Settings
-from .guards import TOO_MANY_CONNECTIONS, ConnectionGate, EventLimiter, client_address
-from .limits import TOO_FAST, RateLimiter
+from promptlink.chat.gateway import ChatGateway, ChatSession, room_of
+from promptlink.infra.settings import Settings
+from promptlink.models import Conversation
+from promptlink.services.auth import Principal
+from promptlink.services.errors import DomainError, InvalidInput
+from promptlink.services.identity import (
+    WidgetIdentity,
+    issue_resume_token,
+    resume_token_conversation,
+    verify_widget_token,
+)
+from promptlink.services.text import check_strings
+from promptlink.transports.socket.guards import TOO_MANY_CONNECTIONS, ConnectionGate, EventLimiter, client_address
+from promptlink.transports.socket.limits import TOO_FAST, RateLimiter
 
 log = logging.getLogger(__name__)
 NAMESPACE = "/chat"

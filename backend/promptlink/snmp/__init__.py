@@ -1,1 +1,0 @@
-"""SNMP trap intake: the pysnmp receiver, trap decoding, alarm rules and counters."""

@@ -1,0 +1,91 @@
+"""The trap intake as one unit: receiver + queue + alarm worker (in the backend or alone)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from promptlink.chat.gateway import Emitter
+from promptlink.infra.clock import Clock
+from promptlink.infra.settings import Settings
+from promptlink.services.trap_rules import RulesFile
+from promptlink.transports.snmp.alarm_worker import AlarmWorker
+from promptlink.transports.snmp.metrics import TrapCounters, render_prometheus
+from promptlink.transports.snmp.receiver import TrapEvent, TrapReceiver
+
+log = logging.getLogger(__name__)
+
+
+def correlation_overrides(settings: Settings) -> dict[str, Any]:
+    """Correlation values the environment sets over the rules file's (None: the file's)."""
+    return {
+        "device_tickets": settings.snmp_device_tickets,
+        "device_ticket_window_minutes": settings.snmp_device_ticket_window_minutes,
+    }
+
+
+def user_customers(settings: Settings) -> dict[str, str]:
+    """v3 users bound to one customer (`"customer": "CODE"` in PROMPTLINK_SNMP_V3_USERS)."""
+    return {u["user"]: u["customer"] for u in settings.snmp_v3_users or [] if u.get("customer")}
+
+
+@dataclass
+class TrapIntake:
+    receiver: TrapReceiver
+    worker: AlarmWorker
+    counters: TrapCounters
+    rules: RulesFile
+    task: asyncio.Task[None]
+
+    @classmethod
+    def start(
+        cls,
+        *,
+        settings: Settings,
+        sessions: async_sessionmaker[AsyncSession],
+        emitter: Emitter | None,
+        clock: Clock,
+    ) -> TrapIntake:
+        """Bind the receiver and start the worker (inside the running event loop)."""
+        counters = TrapCounters()
+        queue: asyncio.Queue[TrapEvent] = asyncio.Queue(maxsize=settings.snmp_queue_size)
+        rules = RulesFile(settings.snmp_rules_path, correlation_overrides=correlation_overrides(settings))
+        receiver = TrapReceiver(
+            host=settings.snmp_host,
+            port=settings.snmp_port,
+            communities=list(settings.snmp_communities or []),
+            v3_users=list(settings.snmp_v3_users or []),
+            queue=queue,
+            counters=counters,
+            rcvbuf_bytes=settings.snmp_rcvbuf_bytes,
+            fast_path=settings.snmp_fast_path,
+            min_security_level=settings.snmp_min_security_level,
+            allow_communities=bool(settings.snmp_allow_communities),
+            trusted_relays=list(settings.snmp_trusted_relays),
+        )
+        worker = AlarmWorker(
+            sessions=sessions,
+            queue=queue,
+            counters=counters,
+            rules=rules,
+            emitter=emitter,
+            clock=clock,
+            device_rate=settings.snmp_device_rate,
+            device_burst=settings.snmp_device_burst,
+            user_customers=user_customers(settings),
+        )
+        receiver.start()
+        task = asyncio.create_task(worker.run())
+        return cls(receiver, worker, counters, rules, task)
+
+    def metrics(self) -> str:
+        return render_prometheus(self.counters, queue_depth=self.worker.in_flight)
+
+    async def close(self) -> None:
+        self.receiver.close()
+        self.task.cancel()
+        await asyncio.gather(self.task, return_exceptions=True)

@@ -1,0 +1,104 @@
+"""The gateway's assistant turns with a fake assistant: who Rasa is told the sender is, and
+that a queued chat is not sent to the assistant at all."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+from promptlink.assistant.client import BotReply, BotTurn
+from promptlink.chat.gateway import ChatGateway, ChatSession
+from promptlink.infra.db import transaction
+from promptlink.models import OutboxItem
+from promptlink.services import handoff, verification
+from sqlalchemy import select
+
+SECRET = "test-session-secret-0123456789-abcdef"
+
+
+class FakeAssistant:
+    def __init__(self) -> None:
+        self.sent: list[dict[str, Any]] = []
+
+    async def send(self, *, sender: str, text: str, metadata: dict[str, Any]) -> BotTurn:
+        self.sent.append({"sender": sender, "text": text, "metadata": metadata})
+        return BotTurn(messages=[BotReply(text="Entendido.")], intent="greet", confidence=0.9)
+
+    async def actions_ready(self) -> None:
+        return None
+
+
+class FakeEmitter:
+    def __init__(self) -> None:
+        self.events: list[tuple[str, Any]] = []
+        self.namespaces: list[str | None] = []
+
+    async def emit(self, event: str, data: Any = None, *, namespace: str | None = None, **_: Any) -> None:
+        self.events.append((event, data))
+        self.namespaces.append(namespace)
+
+
+async def _say(gateway: ChatGateway, chat: ChatSession, text: str) -> dict[str, Any]:
+    ack = await gateway.customer_message(chat=chat, sid="sid-1", data={"client_msg_id": text, "text": text})
+    await gateway.drain()
+    return ack
+
+
+async def test_after_verification_the_assistant_learns_who_the_visitor_is(seeded) -> None:
+    assistant, emitter = FakeAssistant(), FakeEmitter()
+    gateway = ChatGateway(sessions=seeded, assistant=assistant, emitter=emitter)  # type: ignore[arg-type]
+    conversation = await gateway.open(identity=None, conversation_id=None, resume_grant=None)
+    chat = ChatSession(conversation.id, None)  # the socket stays anonymous
+    await _say(gateway, chat, "hola")
+    assert assistant.sent[-1]["metadata"] == {"conversation_id": conversation.id}
+
+    now = datetime.now(UTC)
+    await verification.start_verification(
+        sessions=seeded,
+        conversation_id=conversation.id,
+        customer="CABLEANDINA",
+        email="luis.perez@cableandina.example",
+        secret=SECRET,
+        now=now,
+    )
+    async with seeded() as session:
+        mail = await session.scalar(select(OutboxItem).where(OutboxItem.recipient == "luis.perez@cableandina.example"))
+    code = re.search(r"es (\d{6})\.", mail.body).group(1)
+    await verification.confirm_verification(
+        sessions=seeded, conversation_id=conversation.id, code=code, secret=SECRET, now=now
+    )
+    await _say(gateway, chat, "quiero abrir un tiquete")
+    assert assistant.sent[-1]["metadata"] == {
+        "conversation_id": conversation.id,
+        "customer": "CABLEANDINA",
+        "customer_name": "Cable Andina S.A.",
+        "contact": "luis.perez@cableandina.example",
+        "name": "Luis Pérez",
+    }
+
+
+async def test_a_queued_chat_is_stored_but_not_sent_to_the_assistant(seeded) -> None:
+    assistant, emitter = FakeAssistant(), FakeEmitter()
+    gateway = ChatGateway(sessions=seeded, assistant=assistant, emitter=emitter)  # type: ignore[arg-type]
+    conversation = await gateway.open(identity=None, conversation_id=None, resume_grant=None)
+    chat = ChatSession(conversation.id, None)
+    assert await _say(gateway, chat, "uno") == {"seq": 1}
+    assert len(assistant.sent) == 1  # and the bot's reply is seq 2
+    async with transaction(seeded) as session:
+        await handoff.request_handoff(
+            session=session,
+            conversation_id=conversation.id,
+            tier="L1",
+            reason="",
+            ticket_number=None,
+            now=datetime.now(UTC),
+            default_wait_seconds=300,
+        )
+    emitter.events.clear()
+    emitter.namespaces.clear()
+    assert await _say(gateway, chat, "dos") == {"seq": 4}  # after the handoff notice (seq 3)
+    assert len(assistant.sent) == 1
+    # The customer's own message goes to their other tabs and to the staff watching the chat.
+    assert [event for event, _ in emitter.events] == ["message", "message"]
+    assert emitter.namespaces == ["/chat", "/agent"]

@@ -1,0 +1,284 @@
+"""Agents' replies, written in batches (SQLite: on the writer thread; PostgreSQL: run_sync)."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+
+import pytest
+from promptlink.chat.reply_writer import ReplyWriter
+from promptlink.infra.db import transaction
+from promptlink.models import Agent, Contact, Message
+from promptlink.services import agent_chat as svc
+from promptlink.services import conversations as conv_svc
+from promptlink.services import handoff as handoff_svc
+from promptlink.services.auth import Principal
+from promptlink.services.errors import InvalidInput, NotFound
+from promptlink.services.identity import WidgetIdentity
+from sqlalchemy import select, update
+
+NOW = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
+ANA = "ana.gomez@cableandina.example"
+
+
+async def _principal(sessions, email: str) -> Principal:
+    async with sessions() as session:
+        agent = await session.scalar(select(Agent).where(Agent.email == email))
+    return Principal(
+        role=agent.role, email=agent.email, name=agent.name, agent_id=agent.id, tiers=tuple(agent.tier_list)
+    )
+
+
+async def _with_assistant(sessions) -> str:
+    """A new conversation of Ana's, talking to the assistant (mode `bot`)."""
+    async with sessions() as session:
+        c = await session.scalar(select(Contact).where(Contact.email == ANA))
+        identity = WidgetIdentity(c.id, c.email, c.name, c.customer_id, c.customer.code, c.customer.name)
+    async with transaction(sessions) as session:
+        conversation = await conv_svc.open_conversation(
+            session=session, identity=identity, conversation_id=None, resume_grant=None
+        )
+        return conversation.id
+
+
+async def _claimed(sessions, principal: Principal | None) -> str:
+    """A conversation of Ana's queued to L1 and, when `principal` is given, claimed by them."""
+    cid = await _with_assistant(sessions)
+    async with transaction(sessions) as session:
+        await conv_svc.append_message(session=session, conversation_id=cid, role="customer", text="hola")
+        await handoff_svc.request_handoff(
+            session=session,
+            conversation_id=cid,
+            tier="L1",
+            reason="El cliente pidió hablar con una persona",
+            ticket_number=None,
+            now=NOW,
+            default_wait_seconds=300,
+        )
+    if principal is not None:
+        async with transaction(sessions) as session:
+            await svc.claim(session=session, conversation_id=cid, principal=principal, now=NOW)
+    return cid
+
+
+async def _stored(sessions, cid: str) -> list[Message]:
+    async with sessions() as session:
+        return list(await session.scalars(select(Message).where(Message.conversation_id == cid).order_by(Message.seq)))
+
+
+@pytest.fixture
+async def writer(seeded):
+    replies = ReplyWriter(seeded)
+    yield replies
+    replies.close()
+
+
+async def test_replies_come_from_the_assigned_agent_once(seeded, writer) -> None:
+    laura = await _principal(seeded, "l1@promptlink.example")
+    supervisor = await _principal(seeded, "supervisor@promptlink.example")
+    diego = await _principal(seeded, "l2@promptlink.example")
+    cid = await _claimed(seeded, None)
+
+    async def reply(who: Principal, text: object, client_msg_id: object, conversation_id: str = cid):
+        return await writer.submit(
+            principal=who, conversation_id=conversation_id, text=text, client_msg_id=client_msg_id, max_chars=2000
+        )
+
+    with pytest.raises(svc.LiveChatRefused):  # still queued: nobody replies yet
+        await reply(laura, "hola", "a1")
+    async with transaction(seeded) as session:
+        await svc.claim(session=session, conversation_id=cid, principal=laura, now=NOW)
+    message, created = await reply(laura, " Buenas tardes ", "a1")
+    assert created and (message.role, message.text, message.author_name) == (
+        "agent",
+        "Buenas tardes",
+        "Laura Nivel Uno",
+    )
+    assert message.to_event()["seq"] == message.seq
+    repeat, created = await reply(laura, "Buenas tardes", "a1")
+    assert not created and (repeat.seq, repeat.id) == (message.seq, message.id)
+    with pytest.raises(svc.NotYours):
+        await reply(diego, "x", "d1")
+    supervised, created = await reply(supervisor, "Apoyo", "s1")
+    assert created and supervised.author_name == "Carlos Supervisor" and supervised.seq == message.seq + 1
+    for text, client_msg_id in (("x" * 2001, "a2"), ("   ", "a3"), (42, "a4"), ("ok", "x" * 65), ("ok", 7)):
+        with pytest.raises(InvalidInput):
+            await reply(laura, text, client_msg_id)
+    with pytest.raises(NotFound):
+        await reply(laura, "hola", "a5", conversation_id="no-such-conversation")
+    stored = await _stored(seeded, cid)
+    assert [(m.role, m.text) for m in stored if m.role != "system"] == [
+        ("customer", "hola"),
+        ("agent", "Buenas tardes"),
+        ("agent", "Apoyo"),
+    ]
+    assert [m.seq for m in stored] == list(range(1, len(stored) + 1))
+
+
+async def test_replies_sent_together_share_transactions_and_each_is_stored_once(seeded, writer) -> None:
+    laura = await _principal(seeded, "l1@promptlink.example")
+    diego = await _principal(seeded, "l2@promptlink.example")
+    async with transaction(seeded) as session:
+        await session.execute(update(Agent).where(Agent.id == laura.agent_id).values(capacity=10))
+    chats = [await _claimed(seeded, laura) for _ in range(3)]
+    before = writer.batches
+    sends = [
+        writer.submit(principal=laura, conversation_id=cid, text=f"r{n}", client_msg_id=f"{cid}-{n}", max_chars=2000)
+        for n in range(20)
+        for cid in chats
+    ]
+    # A resend of one of them, and one reply that is refused, in the same burst.
+    sends.append(
+        writer.submit(principal=laura, conversation_id=chats[0], text="r0", client_msg_id=f"{chats[0]}-0", max_chars=9)
+    )
+    sends.append(writer.submit(principal=diego, conversation_id=chats[1], text="no", client_msg_id="d", max_chars=9))
+    results = await asyncio.gather(*sends, return_exceptions=True)
+    assert isinstance(results[-1], svc.NotYours)
+    resent, created = results[-2]
+    assert not created
+    created_count = sum(1 for r in results[:-2] if r[1])
+    assert created_count == 60
+    assert writer.batches - before < 10  # 62 replies in a handful of transactions, not 62
+    for cid in chats:
+        stored = [m for m in await _stored(seeded, cid) if m.role == "agent"]
+        assert [m.text for m in stored] == [f"r{n}" for n in range(20)]  # in the order sent, each once
+    first = next(m for m in await _stored(seeded, chats[0]) if m.client_msg_id == f"{chats[0]}-0")
+    assert resent.id == first.id
+
+
+# --------------------------------------------------------------------------- customers' messages and assistant turns
+
+
+async def test_customer_messages_take_the_next_seq_once_and_tell_the_mode(seeded, writer) -> None:
+    cid = await _with_assistant(seeded)
+    before = len(await _stored(seeded, cid))
+    batches = writer.batches
+    first, second, resent = await asyncio.gather(
+        writer.submit_customer(conversation_id=cid, text="hola", client_msg_id="m-1", payload=None),
+        writer.submit_customer(conversation_id=cid, text="Sí", client_msg_id="m-2", payload="/affirm"),
+        writer.submit_customer(conversation_id=cid, text="hola", client_msg_id="m-1", payload=None),
+    )
+    assert (first[1], second[1], resent[1]) == (True, True, False)
+    assert first[2] == second[2] == resent[2] == "bot"
+    assert resent[0].id == first[0].id  # a resend is acknowledged with the stored message
+    assert second[0].seq == first[0].seq + 1
+    assert writer.batches - batches <= 2  # together, not one transaction each
+
+    stored = await _stored(seeded, cid)
+    assert [(m.role, m.text, m.payload, m.client_msg_id) for m in stored[before:]] == [
+        ("customer", "hola", None, "m-1"),
+        ("customer", "Sí", "/affirm", "m-2"),
+    ]
+    assert [m.seq for m in stored] == list(range(1, len(stored) + 1))
+
+
+async def test_bad_customer_messages_are_refused_and_store_nothing(seeded, writer) -> None:
+    cid = await _with_assistant(seeded)
+    before = await _stored(seeded, cid)
+    for client_msg_id, payload in (("", None), ("x" * 65, None), (7, None), (None, "p" * 501), (None, 3)):
+        with pytest.raises(InvalidInput) as refused:
+            await writer.submit_customer(conversation_id=cid, text="hola", client_msg_id=client_msg_id, payload=payload)
+        assert refused.value.public == "El mensaje no es válido."
+    with pytest.raises(NotFound) as missing:
+        await writer.submit_customer(
+            conversation_id="no-such-conversation", text="hola", client_msg_id=None, payload=None
+        )
+    assert missing.value.public == "La conversación no existe."
+    assert len(await _stored(seeded, cid)) == len(before)
+
+
+async def test_a_closed_conversation_is_left_to_the_caller(seeded, writer) -> None:
+    from promptlink.models import Conversation
+
+    cid = await _with_assistant(seeded)
+    async with transaction(seeded) as session:
+        await session.execute(update(Conversation).where(Conversation.id == cid).values(mode="closed"))
+    before = await _stored(seeded, cid)
+    assert await writer.submit_customer(conversation_id=cid, text="hola", client_msg_id="c-1", payload=None) == (
+        None,
+        False,
+        "closed",
+    )
+    assert len(await _stored(seeded, cid)) == len(before)
+
+
+async def test_an_assistant_turn_stores_the_parse_and_the_replies_in_order(seeded, writer) -> None:
+    cid = await _with_assistant(seeded)
+    asked, _, _ = await writer.submit_customer(
+        conversation_id=cid, text="¿prioridades?", client_msg_id=None, payload=None
+    )
+    buttons = [{"title": "Sí, con una persona", "payload": "/request_human"}]
+    replies = await writer.submit_bot_turn(
+        conversation_id=cid,
+        message_id=asked.id,
+        intent="ask_priority_levels",
+        confidence=0.97,
+        replies=[("Clasificamos los problemas en cuatro prioridades.", None), ("¿Algo más?", buttons)],
+    )
+    assert [(m.role, m.seq) for m in replies] == [("bot", asked.seq + 1), ("bot", asked.seq + 2)]
+    assert replies[1].to_event()["buttons"] == buttons
+
+    stored = await _stored(seeded, cid)
+    assert (stored[-3].id, stored[-3].intent, stored[-3].confidence) == (asked.id, "ask_priority_levels", 0.97)
+    assert [(m.role, m.text, m.buttons) for m in stored[-2:]] == [
+        ("bot", "Clasificamos los problemas en cuatro prioridades.", None),
+        ("bot", "¿Algo más?", buttons),
+    ]
+    assert [m.id for m in stored[-2:]] == [m.id for m in replies]
+
+    with pytest.raises(NotFound):
+        await writer.submit_bot_turn(
+            conversation_id="no-such-conversation", message_id=asked.id, intent=None, confidence=None, replies=[]
+        )
+
+
+async def test_turns_and_replies_of_many_conversations_share_batches(seeded, writer) -> None:
+    cids = [await _with_assistant(seeded) for _ in range(6)]
+    batches = writer.batches
+    asked = await asyncio.gather(
+        *(writer.submit_customer(conversation_id=cid, text="hola", client_msg_id=None, payload=None) for cid in cids)
+    )
+    answers = await asyncio.gather(
+        *(
+            writer.submit_bot_turn(
+                conversation_id=cid, message_id=m.id, intent="greet", confidence=0.9, replies=[("¡Hola!", None)]
+            )
+            for cid, (m, _, _) in zip(cids, asked, strict=True)
+        )
+    )
+    assert writer.batches - batches <= 4
+    for cid, (m, _, _), (reply,) in zip(cids, asked, answers, strict=True):
+        assert reply.seq == m.seq + 1 and reply.conversation_id == cid
+
+
+@pytest.mark.parametrize("poison", ["veneno \ud800", "veneno \x00"], ids=["lone surrogate", "NUL"])
+async def test_one_item_the_database_refuses_fails_alone(seeded, writer, poison, caplog) -> None:
+    """Issue #13 F3: text that slipped past the edge check fails its own item, not the whole batch."""
+    cids = [await _with_assistant(seeded) for _ in range(6)]
+    asked = await asyncio.gather(
+        *(writer.submit_customer(conversation_id=cid, text="hola", client_msg_id=None, payload=None) for cid in cids)
+    )
+    sends = [
+        writer.submit_customer(
+            conversation_id=cid, text=poison if n == 2 else f"m{n}", client_msg_id=None, payload=None
+        )
+        for n, cid in enumerate(cids)
+    ] + [
+        writer.submit_bot_turn(
+            conversation_id=cid, message_id=m.id, intent="greet", confidence=0.9, replies=[(f"r{n}", None)]
+        )
+        for n, (cid, (m, _, _)) in enumerate(zip(cids, asked, strict=True))
+    ]
+    results = await asyncio.gather(*sends, return_exceptions=True)
+    failed = [r for r in results if isinstance(r, BaseException)]
+    if "\x00" in poison and "sqlite" in str(seeded.kw["bind"].url):
+        assert not failed  # SQLite stores NUL; the edge check (services/text.py) refuses it before
+        return
+    assert len(failed) == 1 and isinstance(results[2], InvalidInput), results
+    assert results[2].public == "El mensaje no es válido."
+    async with seeded() as session:
+        for n, cid in enumerate(cids):
+            texts = list(await session.scalars(select(Message.text).where(Message.conversation_id == cid)))
+            expected = {"hola", f"r{n}"} | ({f"m{n}"} if n != 2 else set())
+            assert set(texts) == expected, (n, texts)
+    assert "reply batch item failed" in caplog.text
