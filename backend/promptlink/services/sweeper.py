@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -69,6 +70,56 @@ def _alert(
         )
 
 
+def _due_tickets(now: datetime, *, window: tuple[datetime | None, datetime], done_for: Any, limit: int) -> Any:
+    """Open tickets whose next update is due in `window` (after, until) and not yet handled for
+    that due time (`done_for` is `reminded_for` or `breached_for`)."""
+    after, until = window
+    q = select(Ticket).where(
+        Ticket.status.in_(OPEN_STATUSES),
+        Ticket.next_update_due.is_not(None),
+        Ticket.next_update_due <= until,
+        or_(done_for.is_(None), done_for != Ticket.next_update_due),
+    )
+    if after is not None:
+        q = q.where(Ticket.next_update_due > after)
+    # Several backend processes sweep: on PostgreSQL each takes the tickets the others are not
+    # handling (SQLite serialises writers already and ignores the clause).
+    return q.order_by(Ticket.next_update_due).limit(limit).with_for_update(skip_locked=True, of=Ticket)
+
+
+async def _remind(session: AsyncSession, ticket: Ticket, now: datetime, tier_cache: dict[str, list[Agent]]) -> None:
+    """Tell the assignee (or the ticket's tier when nobody has it) that an update is due soon."""
+    due = ticket.next_update_due
+    assert due is not None
+    ticket.reminded_for = due
+    if ticket.assignee_id is not None:
+        assignee = await session.get(Agent, ticket.assignee_id)
+        recipients = [assignee.email] if assignee else []
+    else:
+        if ticket.tier not in tier_cache:
+            tier_cache[ticket.tier] = await _tier_agents(session, ticket.tier)
+        recipients = [a.email for a in tier_cache[ticket.tier]]
+    minutes = max(0, int((due - now).total_seconds() // 60))
+    text = f"Recordatorio: la próxima actualización al cliente vence en {minutes} min ({_when(ticket, due)})."
+    _alert(session, ticket, now=now, kind="reminder", text=text, recipients=recipients,
+           subject="Actualización al cliente pendiente")
+
+
+def _escalate(session: AsyncSession, ticket: Ticket, now: datetime, supervisors: list[str]) -> None:
+    """Log a missed update and escalate it to the supervisors."""
+    due = ticket.next_update_due
+    assert due is not None
+    ticket.breached_for = due
+    ticket.breach_count += 1
+    late = int((now - due).total_seconds() // 60)
+    text = (
+        f"Incumplimiento: la actualización al cliente venció el {_when(ticket, due)} "
+        f"(hace {late} min). Escalado al supervisor."
+    )
+    _alert(session, ticket, now=now, kind="breach", text=text, recipients=supervisors,
+           subject="Escalamiento: actualización vencida")
+
+
 async def sweep(
     *,
     session: AsyncSession,
@@ -78,81 +129,16 @@ async def sweep(
     limit: int = 1000,
 ) -> SweepResult:
     """One pass: reminders for updates due within `reminder_lead`, breaches for missed ones."""
-    open_due = (Ticket.status.in_(OPEN_STATUSES), Ticket.next_update_due.is_not(None))
-    breaches = list(
-        await session.scalars(
-            select(Ticket)
-            .where(
-                *open_due,
-                Ticket.next_update_due <= now,
-                or_(Ticket.breached_for.is_(None), Ticket.breached_for != Ticket.next_update_due),
-            )
-            .order_by(Ticket.next_update_due)
-            .limit(limit)
-            # Several backend processes sweep: on PostgreSQL each takes the tickets the others
-            # are not handling (SQLite serialises writers already and ignores the clause).
-            .with_for_update(skip_locked=True, of=Ticket)
-        )
-    )
-    reminders = list(
-        await session.scalars(
-            select(Ticket)
-            .where(
-                *open_due,
-                Ticket.next_update_due > now,
-                Ticket.next_update_due <= now + reminder_lead,
-                or_(Ticket.reminded_for.is_(None), Ticket.reminded_for != Ticket.next_update_due),
-            )
-            .order_by(Ticket.next_update_due)
-            .limit(limit)
-            # Several backend processes sweep: on PostgreSQL each takes the tickets the others
-            # are not handling (SQLite serialises writers already and ignores the clause).
-            .with_for_update(skip_locked=True, of=Ticket)
-        )
-    )
+    breaches = list(await session.scalars(_due_tickets(now, window=(None, now), done_for=Ticket.breached_for,
+                                                       limit=limit)))
+    reminders = list(await session.scalars(_due_tickets(now, window=(now, now + reminder_lead),
+                                                        done_for=Ticket.reminded_for, limit=limit)))
     supervisors: list[str] = []
     if breaches:
         supervisors = [a.email for a in await _supervisors(session)] or [fallback_supervisor]
     tier_cache: dict[str, list[Agent]] = {}
     for ticket in reminders:
-        due = ticket.next_update_due
-        assert due is not None
-        ticket.reminded_for = due
-        if ticket.assignee_id is not None:
-            assignee = await session.get(Agent, ticket.assignee_id)
-            recipients = [assignee.email] if assignee else []
-        else:
-            if ticket.tier not in tier_cache:
-                tier_cache[ticket.tier] = await _tier_agents(session, ticket.tier)
-            recipients = [a.email for a in tier_cache[ticket.tier]]
-        minutes = max(0, int((due - now).total_seconds() // 60))
-        text = f"Recordatorio: la próxima actualización al cliente vence en {minutes} min ({_when(ticket, due)})."
-        _alert(
-            session,
-            ticket,
-            now=now,
-            kind="reminder",
-            text=text,
-            recipients=recipients,
-            subject="Actualización al cliente pendiente",
-        )
+        await _remind(session, ticket, now, tier_cache)
     for ticket in breaches:
-        due = ticket.next_update_due
-        assert due is not None
-        ticket.breached_for = due
-        ticket.breach_count += 1
-        late = int((now - due).total_seconds() // 60)
-        text = (
-            f"Incumplimiento: la actualización al cliente venció el {_when(ticket, due)} "
-            f"(hace {late} min). Escalado al supervisor."
-        )
-        _alert(
-            session,
-            ticket,
-            now=now,
-            kind="breach",
-            text=text,
-            recipients=supervisors,
-            subject="Escalamiento: actualización vencida",
-        )
+        _escalate(session, ticket, now, supervisors)
     return SweepResult([t.number or "" for t in reminders], [t.number or "" for t in breaches])
