@@ -7,7 +7,8 @@
  *   labels.js  constants and the Spanish texts      core.js    helpers, REST client, state, countdowns
  *   queues.js  queues per tier and search           ticket.js  one ticket: facts, history, actions
  *   linked.js  bugs and RMAs of a ticket            phone.js   «Registrar llamada»
- *   livechat.js  live chat: presence, chat queues, conversations (socket.io /agent)
+ *   shell.js   views, login, logout (also admin)    alarms.js  «Alarmas sin asignar»
+ *   livechat.js  live chat: presence, chat queues, conversations (socket.io /agent; parts in chat/)
  *
  * Views (URL hash, so a reload keeps the place):
  *   #/queues                  open tickets per tier with live update-due countdowns
@@ -18,112 +19,51 @@
  * Talks to /api/v1 with the HttpOnly `pl_session` cookie set by POST /api/v1/auth/login.
  * Security: all text goes through textContent; never use innerHTML in the console.
  */
-import { $, api, dueText, hooks, isObject, roleText, setBusy, showBanner, state, str, tick } from "./core.js";
+import { $, dueText, roleText, showBanner, state, str, tick } from "./core.js";
 import { REFRESH_MS, STAFF_ROLES, TEXT, TICK_MS } from "./labels.js";
 import { refreshChats, showChats, startLiveChat, stopLiveChat } from "./livechat.js";
 import { forgetPhoneForm, loadCustomers, wirePhoneForm } from "./phone.js";
 import { loadQueues, wireSearch } from "./queues.js";
+import { startShell } from "./shell.js";
 import { loadTicket, openTicket, wireTicketActions } from "./ticket.js";
 import "./alarms.js";
 
 var VIEWS = ["login", "denied", "queues", "ticket", "phone", "chats"];
-
-function showView(name, focus) {
-  state.view = name;
-  $("loading").hidden = true;
-  for (var i = 0; i < VIEWS.length; i++) {
-    $(VIEWS[i] + "-view").hidden = VIEWS[i] !== name;
-  }
-  var links = document.querySelectorAll("[data-nav]");
-  for (var j = 0; j < links.length; j++) {
-    if (links[j].getAttribute("data-nav") === name) links[j].setAttribute("aria-current", "page");
-    else links[j].removeAttribute("aria-current");
-  }
-  if (focus) {
-    var heading = $(name + "-view").querySelector("h1");
-    if (heading) heading.focus();
-  }
-}
+var shell = null; // startShell's answer: showView
 
 // ------------------------------------------------------------------- auth
 
-function showLogin(message) {
-  stopTimers();
-  stopLiveChat();
-  state.me = null;
-  $("nav").hidden = true;
-  $("whoami").hidden = true;
-  showBanner("");
-  var error = $("login-error");
-  error.textContent = message || "";
-  error.hidden = !message;
-  showView("login");
-  $("login-email").focus();
-}
-
-hooks.sessionExpired = function () {
-  if (state.me) showLogin(TEXT.expired);
-};
-
-function signedIn(me) {
+function signIn(me) {
   state.me = {
     role: str(me.role),
     email: str(me.email),
     name: str(me.name),
     tiers: Array.isArray(me.tiers) ? me.tiers.map(String) : [],
   };
-  $("whoami").hidden = false;
-  $("whoami-name").textContent = state.me.name + " · " + roleText(state.me);
-  if (!STAFF_ROLES[state.me.role]) {
-    // A customer or the action server's identity: not a console user.
-    $("nav").hidden = true;
-    showView("denied", true);
-    return;
-  }
-  $("nav").hidden = false;
+  // A customer or the action server's identity is not a console user.
+  return { label: state.me.name + " · " + roleText(state.me), allowed: !!STAFF_ROLES[state.me.role] };
+}
+
+function start() {
   startTimers();
   startLiveChat();
   route(true);
 }
 
-function onLogin(event) {
-  event.preventDefault();
-  var form = $("login-form");
-  var email = $("login-email").value.trim();
-  var password = $("login-password").value;
-  var error = $("login-error");
-  error.textContent = email && password ? "" : TEXT.loginMissing;
-  error.hidden = !error.textContent;
-  if (!error.hidden) return;
-  setBusy(form, true);
-  api("POST", "/auth/login", { email: email, password: password })
-    .then(
-      function (data) {
-        $("login-password").value = "";
-        signedIn(isObject(data) && isObject(data.agent) ? data.agent : {});
-      },
-      function (err) {
-        error.textContent = err.status === 401 ? TEXT.badLogin : err.message;
-        error.hidden = false;
-        $("login-password").focus();
-      }
-    )
-    .then(function () {
-      setBusy(form, false);
-    });
+function signOut() {
+  stopTimers();
+  stopLiveChat();
+  state.me = null;
+  showBanner("");
 }
 
-function onLogout() {
-  var done = function () {
-    state.ticket = null;
-    state.ticketNumber = null;
-    state.myTickets = {};
-    state.agentNames = {};
-    forgetPhoneForm();
-    $("queues").textContent = "";
-    showLogin("");
-  };
-  api("POST", "/auth/logout", {}).then(done, done);
+function loggedOut() {
+  state.ticket = null;
+  state.ticketNumber = null;
+  state.myTickets = {};
+  state.agentNames = {};
+  forgetPhoneForm();
+  $("queues").textContent = "";
 }
 
 // ---------------------------------------------------------------- routing
@@ -157,6 +97,7 @@ function parseRoute() {
 function route(focus) {
   if (!state.me || !STAFF_ROLES[state.me.role]) return;
   showBanner("");
+  var showView = shell.showView;
   var r = parseRoute();
   if (r.name === "ticket") {
     showView("ticket");
@@ -199,17 +140,20 @@ function refresh() {
 // ------------------------------------------------------------------- boot
 
 function boot() {
-  $("login-form").addEventListener("submit", onLogin);
-  $("logout-button").addEventListener("click", onLogout);
-  $("denied-logout").addEventListener("click", onLogout);
   wireSearch();
   wireTicketActions();
   wirePhoneForm();
-  window.addEventListener("hashchange", function () {
-    route(true);
-  });
-  api("GET", "/auth/me").then(signedIn, function (err) {
-    showLogin(err.status === 401 ? "" : err.message);
+  shell = startShell({
+    views: VIEWS,
+    missingText: TEXT.loginMissing,
+    signIn: signIn,
+    start: start,
+    signOut: signOut,
+    loggedOut: loggedOut,
+    route: route,
+    onView: function (name) {
+      state.view = name;
+    },
   });
 }
 

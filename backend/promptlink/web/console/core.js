@@ -4,7 +4,11 @@
  * Security: every piece of server or user text is rendered with textContent /
  * createTextNode. Never use innerHTML in the console.
  */
+import { el, isObject, randomId } from "/webchat/common/util.js";
 import { API, PRIORITY_NAMES, ROLE_NAMES, TEXT } from "./labels.js";
+
+// Shared with the customer widget (served at /webchat/common/util.js); re-exported for the console modules.
+export { el, isObject, randomId };
 
 // ---------------------------------------------------------------- helpers
 
@@ -12,43 +16,12 @@ export function $(id) {
   return document.getElementById(id);
 }
 
-export function el(tag, className, text) {
-  var node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined && text !== null) node.textContent = String(text);
-  return node;
-}
-
 export function clear(node) {
   while (node.firstChild) node.removeChild(node.firstChild);
 }
 
-export function isObject(v) {
-  return v !== null && typeof v === "object" && !Array.isArray(v);
-}
-
 export function str(v) {
   return v === null || v === undefined ? "" : String(v);
-}
-
-export function randomId() {
-  var c = window.crypto;
-  if (c && typeof c.randomUUID === "function") {
-    try {
-      return c.randomUUID();
-    } catch (e) {
-      /* insecure context in some browsers: fall through */
-    }
-  }
-  var bytes = new Uint8Array(16);
-  if (c && typeof c.getRandomValues === "function") {
-    c.getRandomValues(bytes);
-  } else {
-    for (var i = 0; i < bytes.length; i++) bytes[i] = Math.floor(Math.random() * 256);
-  }
-  var hex = "";
-  for (var j = 0; j < bytes.length; j++) hex += (bytes[j] + 0x100).toString(16).slice(1);
-  return hex;
 }
 
 export function formatDateTime(iso) {
