@@ -11,4 +11,4 @@ setup:
 	scripts/setup.sh
 
 lint:
-	.venv/bin/ruff check backend bot actions tests bench
+	.venv/bin/ruff check backend bot actions tests testkit bench

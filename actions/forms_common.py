@@ -1,4 +1,4 @@
-"""Pieces shared by the forms: identity verification slots and yes/no extraction."""
+"""Pieces shared by the forms: identity verification slots, yes/no extraction, where a message stands."""
 
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ from .backend import BackendError, BackendUnavailable, backend
 from .identity import VERIFICATION_SLOTS, code_answer, conversation_id, customer_code_in, identity_of
 
 MAX_TEXT = 2000
+# Where the latest message stands in a run of a form (`turn_of`).
+ACTIVATION, ANSWER, RESUMED, STALE = "activation", "answer", "resumed", "stale"
 
 
 def extract_yes_no(slot: str, tracker: Tracker) -> Dict[Text, Any]:
@@ -110,6 +112,37 @@ class VerificationMixin:
             "verified_customer": result.get("customer"),
             "verified_name": result.get("name"),
         }
+
+
+def turn_of(tracker: Tracker, form: Text) -> str:
+    """How the latest message relates to this run of `form`.
+
+    ACTIVATION: it opened the form (also when another action started it, e.g. the fallback's
+    «curso para 5…»). ANSWER: it answers the question the form asked last. RESUMED: the form
+    asked something else before it (e.g. «¿Desea continuar…?»): read it for data, not as an
+    answer. STALE: it was already handled (the form comes back after a digression was answered).
+    """
+    # Actions Rasa runs between a message and the validation of that message: any other action
+    # (or a bot message, or a rejection) after it means the message was already handled.
+    quiet = {form, "action_listen", "action_extract_slots", f"validate_{form}"}
+    events = tracker.events
+    last_user = max((i for i, e in enumerate(events) if e.get("event") == "user"), default=-1)
+    after = events[last_user + 1 :]
+    if any(e.get("event") == "active_loop" and e.get("name") == form for e in after):
+        return ACTIVATION  # Rasa marks the form active before it validates what the opening said
+    for event in after:
+        kind = event.get("event")
+        if kind in ("action_execution_rejected", "bot") or (kind == "action" and event.get("name") not in quiet):
+            return STALE
+    previous = next(
+        (
+            e.get("name")
+            for e in reversed(events[: max(last_user, 0)])
+            if e.get("event") == "action" and e.get("name") != "action_listen"
+        ),
+        None,
+    )
+    return ANSWER if previous == form else RESUMED
 
 
 def bounded_text(value: Any, limit: int = MAX_TEXT) -> str:

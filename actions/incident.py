@@ -21,23 +21,30 @@ from rasa_sdk.types import DomainDict
 
 from .backend import BackendError, backend
 from .counts import COURSE_BOOKING
-from .forms_common import VerificationMixin, bounded_text, customer_code_said, verification_slots
+from .forms_common import (
+    ACTIVATION,
+    ANSWER,
+    STALE,
+    VerificationMixin,
+    bounded_text,
+    customer_code_said,
+    turn_of,
+    verification_slots,
+)
 from .identity import customer_code_in, identity_of
 from .incident_submit import ActionAskCorrectField, ActionSubmitIncident, field_named, hand_off
 from .intake import (
     FIELD_LABELS,
     FORM_SLOTS,
     INTENT_TYPES,
-    TYPE_NAMES,
     YES_NO,
     CustomerContext,
+    answer_in_words,
     customer_context,
     given,
     questions_for,
     resolve_device,
-    since_words,
     ticket_body,
-    yes_no_word,
 )
 from .understanding import (
     NOT_GIVEN,
@@ -51,6 +58,7 @@ from .understanding import (
     plain,
     understand,
 )
+from .vocabulary import TYPE_NAMES
 
 __all__ = [
     "ActionStartIncident",
@@ -180,7 +188,8 @@ class ValidateIncidentForm(VerificationMixin, FormValidationAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
         """Read the customer's latest message whole (only right after it, not after a digression)."""
-        stage = turn_of(tracker)
+        # With no form active yet, the message is the one that opens it.
+        stage = turn_of(tracker, "incident_form") if tracker.active_loop.get("name") else ACTIVATION
         if stage == STALE:
             return []
         customer = identity_of(tracker)
@@ -229,42 +238,6 @@ ROUTED_VIA = re.compile(
     r"\b(?:desvi\w*|redirig\w*|redirecc\w*|enrut\w*|pasando|usando|respaldo|conmutamos|movimos|migramos)\b"
     r"[^.;]*\b(?:por|a|al|hacia|con|en)\b"
 )
-
-ACTIVATION, ANSWER, RESUMED, STALE = "activation", "answer", "resumed", "stale"
-# Actions Rasa records between a message and the form's validation of it.
-QUIET_ACTIONS = frozenset({"incident_form", "action_listen", "action_extract_slots", "validate_incident_form"})
-
-
-def turn_of(tracker: Tracker) -> str:
-    """How the latest message relates to this run of the form.
-
-    ACTIVATION: it opened the form. ANSWER: it answers the question the form asked last.
-    RESUMED: something else was asked last («¿Desea continuar…?»): read it for facts only.
-    STALE: it was already handled (the form comes back after a digression was answered).
-    """
-    if not tracker.active_loop.get("name"):
-        return ACTIVATION
-    events = tracker.events
-    last_user = max((i for i, e in enumerate(events) if e.get("event") == "user"), default=-1)
-    after = events[last_user + 1 :]
-    if any(e.get("event") == "active_loop" and e.get("name") == "incident_form" for e in after):
-        return ACTIVATION  # Rasa marks the form active before it validates what the opening said
-    for event in after:
-        kind = event.get("event")
-        if kind in ("action_execution_rejected", "bot") or (
-            kind == "action" and event.get("name") not in QUIET_ACTIONS
-        ):
-            return STALE
-    previous = next(
-        (
-            e.get("name")
-            for e in reversed(events[: max(last_user, 0)])
-            if e.get("event") == "action" and e.get("name") != "action_listen"
-        ),
-        None,
-    )
-    return ANSWER if previous == "incident_form" else RESUMED
-
 
 def _has_duplicate(tracker: Tracker) -> bool:
     value = tracker.get_slot("duplicate_ticket")
@@ -507,15 +480,7 @@ class IntakeTurn:
             if slot == "incident_type":
                 parts.append(f"tipo: {TYPE_NAMES[str(value)]}")
                 continue
-            if slot in YES_NO:
-                shown = yes_no_word(value)
-            elif slot == "since":
-                shown = since_words(value, self.context)
-            elif slot == "device":
-                registered, written = resolve_device(value, self.context)
-                shown = registered or written or NOT_GIVEN
-            else:
-                shown = given(value) or NOT_GIVEN
+            shown = answer_in_words(slot, value, self.context, mark_unregistered=False)
             parts.append(f"{FIELD_LABELS[slot].lower()}: {shown}")
         self.dispatcher.utter_message(response="utter_correction_noted", changes="; ".join(parts))
 

@@ -13,25 +13,20 @@ from rasa_sdk.types import DomainDict
 from .backend import BackendError, BackendUnavailable, backend
 from .identity import conversation_id, identity_of
 from .intake import (
-    CADENCE,
     FIELD_LABELS,
     FIELD_WORDS,
     FORM_SLOTS,
     QUESTIONS,
-    TIER_NAMES,
-    TYPE_NAMES,
-    YES_NO,
     CustomerContext,
+    answer_in_words,
     customer_context,
     given,
     questions_for,
-    resolve_device,
-    since_words,
     submission_key,
     ticket_body,
-    yes_no_word,
 )
 from .understanding import NOT_GIVEN, plain
+from .vocabulary import CADENCE, TIER_NAMES, TYPE_NAMES
 
 
 def field_named(text: str, fields: List[str]) -> Optional[str]:
@@ -52,16 +47,7 @@ def summary_of(tracker: Tracker, context: CustomerContext) -> List[str]:
     kind = str(tracker.get_slot("incident_type"))
     lines = [f"• Tipo: {TYPE_NAMES.get(kind, kind)}"]
     for slot in questions_for(tracker):
-        value = tracker.get_slot(slot)
-        if slot in YES_NO:
-            shown = yes_no_word(value)
-        elif slot == "since":
-            shown = since_words(value, context)
-        elif slot == "device":
-            registered, written = resolve_device(value, context)
-            shown = registered or (f"{written} (no registrado)" if written else NOT_GIVEN)
-        else:
-            shown = given(value) or NOT_GIVEN
+        shown = answer_in_words(slot, tracker.get_slot(slot), context, mark_unregistered=True)
         lines.append(f"• {FIELD_LABELS[slot]}: {shown}")
     return lines
 

@@ -1,4 +1,4 @@
-"""Information answers that need configuration (the seed leaves contact details blank)."""
+"""Information answers that need configuration (docs/support-plan.md#what-the-plan-leaves-out: no e-mail address)."""
 
 from __future__ import annotations
 

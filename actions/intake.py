@@ -1,8 +1,9 @@
-"""The incident intake's vocabulary: what each kind of request asks, field names, the ticket body.
+"""The incident intake's data: what each kind of request asks, field names, answers in words, the ticket body.
 
 Shared by the form's validation (`incident.py`) and its questions and submission
 (`incident_submit.py`). The words a customer reads are in domain.yml, except the
-field labels of the confirmation card, which are data here.
+field labels of the confirmation card, which are data here, and the names of request
+types, tiers and the update cadence (`vocabulary.py`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from .backend import BackendError, backend
 from .identity import Customer, conversation_id
 from .spanish import datetime_in_words, parse_datetime
 from .understanding import NOT_GIVEN, KnownDevice, match_device, parse_since, squash
+from .vocabulary import TYPE_NAMES
 
 INTENT_TYPES = {
     "report_network_outage": "network_outage",
@@ -43,13 +45,6 @@ FORM_SLOTS = sorted(
     {s for slots in QUESTIONS.values() for s in slots}
     | {"incident_confirmed", "correct_field", "duplicate_ticket", "duplicate_decision", "intake_unclear"}
 )
-TYPE_NAMES = {
-    "network_outage": "falla de red",
-    "software_bug": "falla de software",
-    "hardware_failure": "falla de hardware",
-    "enhancement": "solicitud de mejora",
-    "configuration": "solicitud de ayuda de configuración",
-}
 FIELD_LABELS = {
     "description": "Descripción",
     "device": "Equipo",
@@ -73,8 +68,6 @@ FIELD_WORDS = {
     "most_operations_proceed": ("operaciones",),
     "solution_available": ("solucion", "solución", "provisional", "alternativa"),
 }
-TIER_NAMES = {"L1": "Soporte de Nivel 1", "L2": "Soporte de Nivel 2", "L3": "Soporte de Nivel 3"}
-CADENCE = {1: "cada dos horas", 2: "al final de cada día", 3: "al final de cada día", 4: "cada semana"}
 DEFAULT_TZ = "America/Bogota"
 
 
@@ -168,7 +161,7 @@ def resolve_device(value: Any, context: CustomerContext) -> Tuple[Optional[str],
 
 
 def incident_facts(tracker: Tracker) -> Dict[str, bool]:
-    """The seed's priority questions as structured facts for the backend's classifier."""
+    """The priority questions (docs/support-plan.md#priorities) as structured facts for the backend's classifier."""
     kind = tracker.get_slot("incident_type")
     if kind in ("enhancement", "configuration"):
         return {"information_request": True}
@@ -239,3 +232,20 @@ def ticket_body(tracker: Tracker, customer: Customer, context: CustomerContext) 
 
 def yes_no_word(value: Any) -> str:
     return "sí" if value is True else "no" if value is False else NOT_GIVEN
+
+
+def answer_in_words(slot: str, value: Any, context: CustomerContext, *, mark_unregistered: bool) -> str:
+    """A form answer as the customer reads it, on the confirmation card and when a correction is noted.
+
+    A device that is not registered is shown as written, marked «(no registrado)» when `mark_unregistered`.
+    """
+    if slot in YES_NO:
+        return yes_no_word(value)
+    if slot == "since":
+        return since_words(value, context)
+    if slot == "device":
+        registered, written = resolve_device(value, context)
+        if registered or not written:
+            return registered or NOT_GIVEN
+        return f"{written} (no registrado)" if mark_unregistered else written
+    return given(value) or NOT_GIVEN

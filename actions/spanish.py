@@ -1,7 +1,9 @@
 """Spanish wording the customer reads: counted nouns and dates in words.
 
 Pure functions (no locale, no clock): `setlocale` is process-wide and the action server
-image carries no Spanish locale, so month and day names live here; callers pass `now`.
+image carries no Spanish locale, so day and month names come from the CLDR data Babel
+ships (as the backend's `services/spanish.py` keeps its own month names: another process,
+another environment); callers pass `now`.
 """
 
 from __future__ import annotations
@@ -10,21 +12,11 @@ from datetime import date, datetime, timedelta, timezone, tzinfo
 from typing import Optional, Union
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-WEEKDAYS = ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo")
-MONTHS = (
-    "enero",
-    "febrero",
-    "marzo",
-    "abril",
-    "mayo",
-    "junio",
-    "julio",
-    "agosto",
-    "septiembre",
-    "octubre",
-    "noviembre",
-    "diciembre",
-)
+from babel.dates import get_day_names, get_month_names
+
+# «lunes» … «domingo» (Monday first, as `date.weekday()`), «enero» … «diciembre».
+WEEKDAYS = tuple(get_day_names("wide", locale="es")[day] for day in range(7))
+MONTHS = tuple(get_month_names("wide", locale="es")[month] for month in range(1, 13))
 
 
 def plural(n: int, singular: str, plural_form: str) -> str:

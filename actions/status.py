@@ -15,18 +15,8 @@ from .backend import BackendError, BackendUnavailable, backend
 from .forms_common import VerificationMixin, verification_slots
 from .identity import identity_of
 from .spanish import plural
+from .vocabulary import STATUS_NAMES, TIER_NAMES, UNKNOWN_STATUS, UNKNOWN_TIER
 
-# The customer reads these after «está …» (never the backend's English codes).
-STATUS_NAMES = {
-    "new": "registrado",
-    "open": "en curso",
-    "pending_customer": "en espera de su respuesta",
-    "resolved": "resuelto",
-    "closed": "cerrado",
-}
-UNKNOWN_STATUS = "en seguimiento"
-TIER_NAMES = {"L1": "Soporte de Nivel 1", "L2": "Soporte de Nivel 2", "L3": "Soporte de Nivel 3"}
-UNKNOWN_TIER = "nuestro equipo de soporte"
 # Ticket lines one answer shows; the backend says how many are open in all.
 MAX_TICKET_LINES = 5
 NUMBER = re.compile(r"(?:PL-(\d{4})-)?0*(\d{1,6})$")

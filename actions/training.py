@@ -19,7 +19,16 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from .counts import MAX_PER_COURSE, Attendance, attendees_in_words, even_split, number_word, parse_attendance
-from .forms_common import VerificationMixin, customer_code_said, verification_slots
+from .forms_common import (
+    ACTIVATION,
+    ANSWER,
+    RESUMED,
+    STALE,
+    VerificationMixin,
+    customer_code_said,
+    turn_of,
+    verification_slots,
+)
 from .identity import VERIFICATION_SLOTS
 from .spanish import date_in_words
 from .training_answers import (
@@ -67,49 +76,11 @@ REPORT_INTENTS = frozenset(
      "request_enhancement", "request_configuration_help"}
 )  # fmt: skip
 YES_NO_QUESTIONS = frozenset({"facilities_ready", "training_confirmed", "training_correct_field"})
-# Actions Rasa runs between a message and the validation of that message: any other action
-# (or a bot message, or a rejection) after it means the message was already handled.
-QUIET_ACTIONS = frozenset({FORM, "action_listen", "action_extract_slots", "validate_training_form"})
 
 
 def today() -> date:
     """The action server's date (tests replace it)."""
     return date.today()
-
-
-# --- Where a message stands --------------------------------------------------------------
-
-ACTIVATION, ANSWER, RESUMED, STALE = "activation", "answer", "resumed", "stale"
-
-
-def turn_of(tracker: Tracker) -> str:
-    """How the latest message relates to this run of the form.
-
-    ACTIVATION: it opened the form. ANSWER: it answers the question the form asked last.
-    RESUMED: the form asked something else before it (e.g. «¿Desea continuar…?»): read it
-    for data, not as an answer. STALE: it was already handled (the form comes back after a
-    digression was answered).
-    """
-    events = tracker.events
-    last_user = max((i for i, e in enumerate(events) if e.get("event") == "user"), default=-1)
-    after = events[last_user + 1 :]
-    if any(e.get("event") == "active_loop" and e.get("name") == FORM for e in after):
-        return ACTIVATION  # also when another action started the form (the fallback's «curso para 5…»)
-    for event in after:
-        kind = event.get("event")
-        if kind in ("action_execution_rejected", "bot") or (
-            kind == "action" and event.get("name") not in QUIET_ACTIONS
-        ):
-            return STALE
-    previous = next(
-        (
-            e.get("name")
-            for e in reversed(events[: max(last_user, 0)])
-            if e.get("event") == "action" and e.get("name") != "action_listen"
-        ),
-        None,
-    )
-    return ANSWER if previous == FORM else RESUMED
 
 
 # --- What a message says -----------------------------------------------------------------
@@ -214,7 +185,7 @@ class ValidateTrainingForm(VerificationMixin, FormValidationAction):
         return slots
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        turn = turn_of(tracker)
+        turn = turn_of(tracker, FORM)
         asked = tracker.get_slot("requested_slot")
         if turn != ACTIVATION and asked in VERIFICATION_SLOTS:
             return await self._verify(dispatcher, tracker, domain)

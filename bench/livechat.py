@@ -43,11 +43,13 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-from harness import ROOT, CpuWatch, backend_process, cpu_seconds, database, log, machine_info, print_report, rss_mb
-from harness import summary as _summary
+from harness import ROOT, backend_process, database, log
+from measure import CpuWatch, cpu_seconds, machine_info, print_report, rss_mb, write_report
+from measure import summary as _summary
+
+from testkit.demo import SERVICE_TOKEN
 
 WIDGET_SECRET = "demo-widget-secret"  # the demo value (PROMPTLINK_DEMO=1)
-SERVICE_TOKEN = "demo-service-token-not-for-production"  # the demo value (PROMPTLINK_DEMO=1)
 AGENT_PASSWORD = "bench-agent-password"
 RATE_ENV = {"PROMPTLINK_CHAT_RATE_BURST": "1000", "PROMPTLINK_CHAT_RATE_PER_SECOND": "1000"}
 CALL_TIMEOUT = 30.0
@@ -267,7 +269,6 @@ class Workers:
 def add_rows(db_path: Path, agents: int, customers: int, per_customer: int) -> tuple[list[str], list[tuple[str, str]]]:
     """Add L1 agents (capacity ≥ their share) and `customers` contacts, `per_customer` to a bench customer
     (BENCH-0001, ...), to the bench database only. Returns agent e-mails and (contact e-mail, customer code)."""
-    sys.path.insert(0, str(ROOT / "backend"))
     from datetime import time as clock_time
 
     from promptlink.models import Agent, Contact, Customer
@@ -726,10 +727,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{args.seconds:g}+{args.storm_seconds:g} s, {args.procs} customer processes"
     )
     print_report("livechat benchmark", report, baseline, ROWS, {"livechat": title})
-    out = args.out or ROOT / "bench" / "results" / f"livechat-{args.label}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
-    log(f"figures written to {out}")
+    write_report(report, args.out or ROOT / "bench" / "results" / f"livechat-{args.label}.json")
     return 1 if failed else 0
 
 

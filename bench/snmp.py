@@ -32,7 +32,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 import tempfile
 import time
 from contextlib import contextmanager
@@ -40,22 +39,20 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from chat import log, machine_info, summary
-from harness import ROOT, backend_process, database
+from harness import backend_process, database, log
+from measure import machine_info, summary
 
-sys.path.insert(0, str(ROOT))  # tests.backend.transports.snmp.traps: the packet builders the tests use
+from testkit.chat_client import ChatClient, widget_token
+from testkit.demo import ANA, SERVICE_TOKEN
+from testkit.processes import free_udp_port
+from testkit.traps import IF_INDEX, LINK_DOWN, send_v3, v2c_packet
 
-from tests.backend.transports.snmp.traps import IF_INDEX, LINK_DOWN  # noqa: E402
-
-SERVICE = {"Authorization": "Bearer demo-service-token-not-for-production"}
+SERVICE = {"Authorization": f"Bearer {SERVICE_TOKEN}"}
 DEVICES = ("127.0.0.21", "127.0.0.22", "127.0.0.31")
-ANA = "ana.gomez@cableandina.example"
 
 
 def v2c_packets(count: int) -> list[bytes]:
     from pysnmp.proto.rfc1902 import Integer
-
-    from tests.backend.transports.snmp.traps import v2c_packet
 
     return [
         v2c_packet("public", LINK_DOWN, [(f"{IF_INDEX}.{i % 50 + 1}", Integer(i % 50 + 1))], request_id=i + 1)
@@ -66,12 +63,6 @@ def v2c_packets(count: int) -> list[bytes]:
 def udp_rcvbuf_errors() -> int:
     lines = [line.split() for line in Path("/proc/net/snmp").read_text().splitlines() if line.startswith("Udp:")]
     return int(lines[1][lines[0].index("RcvbufErrors")])
-
-
-def free_udp_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _send(packets: list[bytes], targets: list[int], rate: float, seconds: float, result: Any) -> None:
@@ -223,8 +214,6 @@ def run_v2c(base_url: str, port: int, rates: list[float], seconds: float, work: 
 
 def v3_packets(count: int) -> list[bytes]:
     """Real pysnmp v3 authPriv traps, captured on a local socket (replayable inside USM's window)."""
-    from tests.backend.transports.snmp.traps import send_v3
-
     sink = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     sink.bind(("127.0.0.1", 0))
     sink.settimeout(5)
@@ -266,34 +255,25 @@ def run_v3(base_url: str, port: int, rates: list[float], seconds: float) -> list
 async def run_latency(
     base_url: str, port: int, samples: int, background: float, interval: float = 0.5
 ) -> dict[str, Any]:
-    import socketio
     from pysnmp.proto.rfc1902 import Integer
 
-    from tests.backend.transports.snmp.traps import v2c_packet
-
-    async with httpx.AsyncClient(timeout=10) as client:
-        token = (await client.post(f"{base_url}/demo/identity", json={"contact": ANA})).json()["token"]
     arrived: dict[int, float] = {}
     sent: dict[int, float] = {}
     all_arrived = asyncio.Event()
-    ready = asyncio.Event()
-    sio = socketio.AsyncClient(reconnection=False)
 
-    async def on_message(data: dict[str, Any]) -> None:
-        text = str(data.get("text", ""))
-        found = re.search(r"la interfaz (\d+) ", text)
-        if "Aviso de monitoreo" in text and found and int(found.group(1)) in sent:  # measured traps only
-            arrived.setdefault(int(found.group(1)), time.perf_counter())
-            if len(arrived) >= samples:
-                all_arrived.set()
+    class NoticeClock(ChatClient):
+        """The customer's chat: notes when the notice of each measured trap arrives."""
 
-    async def on_session(_data: dict[str, Any]) -> None:
-        ready.set()
+        async def _on_message(self, data: dict[str, Any]) -> None:
+            text = str(data.get("text", ""))
+            found = re.search(r"la interfaz (\d+) ", text)
+            if "Aviso de monitoreo" in text and found and int(found.group(1)) in sent:  # measured traps only
+                arrived.setdefault(int(found.group(1)), time.perf_counter())
+                if len(arrived) >= samples:
+                    all_arrived.set()
 
-    sio.on("message", on_message, namespace="/chat")
-    sio.on("session", on_session, namespace="/chat")
-    await sio.connect(base_url, namespaces=["/chat"], auth={"identity": token}, transports=["websocket"])
-    await asyncio.wait_for(ready.wait(), 10)
+    token = await asyncio.to_thread(widget_token, base_url, ANA)
+    chat = await NoticeClock(base_url).connect(identity=token)
     noise = None
     if background:
         # Open the background's 150 alarms first: the measured storm is one of repeats.
@@ -325,7 +305,7 @@ async def run_latency(
         log(f"latency: {samples - len(arrived)} notice(s) did not arrive within 30 s")
     if noise is not None:
         await noise
-    await sio.disconnect()
+    await chat.close()
     sock.close()
     latencies = [(arrived[i] - sent[i]) * 1000 for i in sent if i in arrived]
     return {

@@ -46,16 +46,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from harness import (
-    CpuWatch,
-    DatabaseUnavailable,
-    database,
-    log,
-    machine_info,
-    postgres_cpu_seconds,
-    print_report,
-    tree_state,
-)
+from harness import DatabaseUnavailable, database, log
+from measure import CpuWatch, machine_info, postgres_cpu_seconds, print_report, tree_state, write_report
 
 REMINDER_LEAD = timedelta(minutes=30)  # Settings.reminder_lead_minutes' default
 SUPERVISOR = "supervisor@promptlink.example"
@@ -379,10 +371,7 @@ def main(argv: list[str] | None = None) -> int:
     report["machine"]["loadavg_1m_at_end"] = round(os.getloadavg()[0], 2)
     print_report("sweep benchmark", report, baseline, ROWS, headings)
     print_plans(report)
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
-        log(f"figures written to {args.out}")
+    write_report(report, args.out)
     return 0
 
 

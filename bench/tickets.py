@@ -50,23 +50,22 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from harness import (
+from harness import DatabaseUnavailable, backend_process, database, log
+from measure import (
     CpuWatch,
-    DatabaseUnavailable,
-    backend_process,
     cpu_seconds,
-    database,
-    load_conftest,
-    log,
     machine_info,
     postgres_cpu_seconds,
     print_report,
     rss_mb,
     summary,
     tree_state,
+    write_report,
 )
 from variants import VARIANTS
 from variants import apply as apply_variant
+
+from testkit.demo import DEMO_PASSWORDS, agent_token
 
 AGENT = "l1@promptlink.example"
 REQUEST_TIMEOUT = 30.0
@@ -324,8 +323,7 @@ def run_http(kind: str, database_url: str, args: argparse.Namespace) -> dict[str
         pid = running.process.pid
         time.sleep(1.0)  # let start-up settle before the first RSS reading
         before = rss_mb(pid)
-        ct = load_conftest()
-        token = ct.agent_token(running.base_url, AGENT, ct.DEMO_PASSWORDS[AGENT])
+        token = agent_token(running.base_url, AGENT, DEMO_PASSWORDS[AGENT])
 
         async def measure(send: Callable[[dict[str, Any], str], Any]) -> None:
             for n, rate in enumerate(args.rates):
@@ -400,7 +398,7 @@ async def service_traffic(kind: str, database_url: str, args: argparse.Namespace
     from promptlink.infra import db
     from promptlink.models import Contact, Customer, Device
     from promptlink.services.demo_data import seed_demo_data
-    from promptlink.services.rules import IncidentFacts
+    from promptlink.services.ticket_rules import IncidentFacts
     from promptlink.services.tickets import TicketDraft, create_ticket
     from sqlalchemy import select
 
@@ -599,10 +597,7 @@ def main(argv: list[str] | None = None) -> int:
     report["machine"]["loadavg_1m_at_end"] = round(os.getloadavg()[0], 2)
     names = {**headings(baseline["params"]), **headings(params)} if baseline else headings(params)
     print_report("tickets benchmark", report, baseline, ROWS, names)
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
-        log(f"figures written to {args.out}")
+    write_report(report, args.out)
     return 0
 
 

@@ -9,37 +9,16 @@ the training data and examples labelled with two different intents.
 from __future__ import annotations
 
 import argparse
-import re
 import sys
-import unicodedata
 from collections import defaultdict
 from pathlib import Path
 
-import yaml
+# The backend reads the same files the same way (the admin's review inbox and retraining):
+# one normalisation for both, from its package.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "backend"))
+from promptlink.services.nlu_files import examples, normalise  # noqa: E402
 
-ANNOTATION = re.compile(r"\[([^\]]+)\](?:\([^)]*\)|\{[^}]*\})")
-
-
-def normalise(text: str) -> str:
-    text = ANNOTATION.sub(r"\1", text)
-    text = unicodedata.normalize("NFKD", text.lower())
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    text = re.sub(r"[^\w\s-]", " ", text)
-    return " ".join(text.split())
-
-
-def examples(path: Path) -> list[tuple[str, str]]:
-    """(intent, raw example) pairs of one Rasa NLU YAML file."""
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    pairs = []
-    for block in data.get("nlu", []) or []:
-        if "intent" not in block:
-            continue
-        for line in str(block.get("examples", "")).splitlines():
-            line = line.strip()
-            if line.startswith("- "):
-                pairs.append((block["intent"], line[2:].strip()))
-    return pairs
+__all__ = ["examples", "main", "normalise"]
 
 
 def main() -> int:
@@ -47,6 +26,8 @@ def main() -> int:
     parser.add_argument("--data", default="data/nlu", help="training NLU folder")
     parser.add_argument("--heldout", default="tests/nlu_heldout.yml")
     args = parser.parse_args()
+    if not Path(args.heldout).is_file():
+        parser.error(f"no held-out file {args.heldout}")
 
     seen: dict[str, set[str]] = defaultdict(set)
     duplicates = 0

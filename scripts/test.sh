@@ -34,7 +34,7 @@ fi
 MODEL=$(.venv/bin/python bot/model.py path)
 
 step "Lint and types (ruff, mypy)"
-.venv/bin/ruff check backend bot actions tests scripts bench
+.venv/bin/ruff check backend bot actions tests testkit scripts bench
 .venv/bin/mypy
 
 step "Rasa: data validation (and no held-out example in the training data)"

@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 
-from tests.conftest import service_headers
+from testkit.demo import service_headers
 
 STAFF = ["l1", "l2", "l3", "supervisor", "admin"]
 CABLEANDINA = ["service_as_ana", "ana", "luis"]

@@ -1,12 +1,20 @@
-"""A small socket.io test client for the `/chat` protocol (real websocket, real server)."""
+"""A small socket.io client of the customer chat (`/chat`): real websocket, real server.
+
+The tests use it as it is; bench/chat_scenarios.py times its events (`BenchClient`).
+"""
 
 from __future__ import annotations
 
 import asyncio
 from typing import Any
 
-import httpx
 import socketio
+
+from testkit.demo import widget_token
+
+__all__ = ["NAMESPACE", "ChatClient", "widget_token"]
+
+NAMESPACE = "/chat"
 
 
 class ChatClient:
@@ -17,9 +25,9 @@ class ChatClient:
         self.messages: list[dict[str, Any]] = []
         self.typing: list[dict[str, Any]] = []
         self._session_ready = asyncio.Event()
-        self.sio.on("session", self._on_session, namespace="/chat")
-        self.sio.on("message", self._on_message, namespace="/chat")
-        self.sio.on("typing", self._on_typing, namespace="/chat")
+        self.sio.on("session", self._on_session, namespace=NAMESPACE)
+        self.sio.on("message", self._on_message, namespace=NAMESPACE)
+        self.sio.on("typing", self._on_typing, namespace=NAMESPACE)
 
     async def _on_session(self, data: dict[str, Any]) -> None:
         self.session = data
@@ -32,15 +40,16 @@ class ChatClient:
         self.typing.append(data)
 
     async def connect(self, **auth: Any) -> ChatClient:
+        """Connect with `auth` (e.g. `identity=<widget token>`) and wait for the `session` event."""
         await self.sio.connect(
-            self.base_url, namespaces=["/chat"], auth=auth, transports=["websocket"], wait_timeout=10
+            self.base_url, namespaces=[NAMESPACE], auth=auth, transports=["websocket"], wait_timeout=10
         )
         await asyncio.wait_for(self._session_ready.wait(), 10)
         return self
 
     async def send(self, text: str, client_msg_id: str, **extra: Any) -> dict[str, Any]:
         return await self.sio.call(
-            "message", {"client_msg_id": client_msg_id, "text": text, **extra}, namespace="/chat", timeout=10
+            "message", {"client_msg_id": client_msg_id, "text": text, **extra}, namespace=NAMESPACE, timeout=10
         )
 
     async def wait_for(self, predicate: Any, timeout: float = 20) -> dict[str, Any]:
@@ -54,9 +63,3 @@ class ChatClient:
 
     async def close(self) -> None:
         await self.sio.disconnect()
-
-
-def widget_token(base_url: str, contact: str) -> str:
-    response = httpx.post(f"{base_url}/demo/identity", json={"contact": contact}, timeout=5)
-    response.raise_for_status()
-    return str(response.json()["token"])

@@ -1,4 +1,5 @@
-"""Real traps for the tests: net-snmp's `snmptrap`, pysnmp's `send_notification`, raw v2c packets."""
+"""Real SNMP traps for the tests and bench/snmp.py: net-snmp's `snmptrap`, pysnmp's `send_notification`,
+raw v2c packets."""
 
 from __future__ import annotations
 
@@ -6,7 +7,6 @@ import shutil
 import subprocess
 from typing import Any
 
-import pytest
 from pyasn1.codec.ber import encoder
 from pysnmp.proto import api
 
@@ -30,6 +30,8 @@ def snmptrap(port: int, *args: str, client: str = "127.0.0.21", check: bool = Tr
     """net-snmp's snmptrap (Debian package `snmp`) to 127.0.0.1:`port` from `client`."""
     binary = shutil.which("snmptrap")
     if binary is None:
+        import pytest
+
         pytest.fail("net-snmp's snmptrap is missing: apt-get install snmp (scripts/test.sh does it as root)")
     subprocess.run(
         [binary, f"--clientaddr={client}", *_split(args, port)],

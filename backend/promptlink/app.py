@@ -14,9 +14,10 @@ from sanic_ext.extensions.openapi import openapi
 
 from promptlink import __version__
 from promptlink.assistant.client import RasaClient
-from promptlink.assistant.retraining import TrainingConfig, TrainingRunner
+from promptlink.assistant.runner import TrainingConfig, TrainingRunner
 from promptlink.background import OutboxSender, run_periodically, send_training_notices_once, sweep_once
 from promptlink.chat.gateway import ChatGateway
+from promptlink.chat.handoff import Handoff
 from promptlink.chat.live_chat import LiveChat
 from promptlink.infra.clock import SystemClock
 from promptlink.infra.db import create_engine, create_sessionmaker
@@ -29,6 +30,7 @@ from promptlink.transports.http import (
     auth,
     bugs,
     conversations,
+    courses,
     demo,
     deployment,
     devices,
@@ -36,13 +38,12 @@ from promptlink.transports.http import (
     queues,
     rmas,
     tickets,
-    training,
     verification,
 )
 from promptlink.transports.http.common import bounded_path_ids
 from promptlink.transports.smtp.server import SmtpIntake
-from promptlink.transports.socket.agent import register_agent
-from promptlink.transports.socket.chat import register_chat
+from promptlink.transports.socket.agent import AgentNamespace
+from promptlink.transports.socket.chat import ChatNamespace
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +98,34 @@ def _describe_api(app: Sanic[Any, Any], sio: socketio.AsyncServer) -> None:
             openapi.exclude()(route.handler)
 
 
+def _start_chat(
+    ctx: Any, settings: Settings, sio: socketio.AsyncServer, chat_sockets: ChatNamespace, agent_sockets: AgentNamespace
+) -> None:
+    """The chat path at server start: gateway, live chat and handoff, and the namespaces bound to them."""
+    ctx.gateway = ChatGateway(
+        sessions=ctx.sessions, assistant=ctx.assistant, emitter=sio, max_chars=settings.max_message_chars
+    )
+    ctx.live = LiveChat(
+        sessions=ctx.sessions,
+        gateway=ctx.gateway,
+        emitter=sio,
+        clock=ctx.clock,
+        assignment=settings.chat_assignment,
+        default_wait_seconds=settings.handoff_default_wait_seconds,
+        max_chars=settings.max_message_chars,
+    )
+    ctx.handoff = Handoff(
+        sessions=ctx.sessions,
+        clock=ctx.clock,
+        gateway=ctx.gateway,
+        after_queued=ctx.live.after_queued,
+        default_wait_seconds=settings.handoff_default_wait_seconds,
+    )
+    ctx.gateway.use_handoff(ctx.handoff)
+    chat_sockets.bind(gateway=ctx.gateway, live=ctx.live)
+    agent_sockets.bind(sessions=ctx.sessions, gateway=ctx.gateway, live=ctx.live)
+
+
 def create_app(settings: Settings | None = None, *, name: str = "promptlink") -> Sanic[Any, Any]:
     """Build the backend app; engine, clients and gateway are created at server start."""
     settings = settings or get_settings()
@@ -109,8 +138,10 @@ def create_app(settings: Settings | None = None, *, name: str = "promptlink") ->
     sio = create_socket_server(settings)
     sio.attach(app)
     app.ctx.sio = sio
-    register_chat(sio, lambda: app.ctx.gateway, settings, lambda: app.ctx.live)
-    register_agent(sio, app.ctx, settings)
+    chat_sockets, agent_sockets = ChatNamespace(settings), AgentNamespace(settings)
+    sio.register_namespace(chat_sockets)
+    sio.register_namespace(agent_sockets)
+    app.ctx.end_agent_sockets = agent_sockets.end_sessions  # a revoked login closes its console sockets
 
     app.ctx.clock = SystemClock()
     for blueprint in (
@@ -124,7 +155,7 @@ def create_app(settings: Settings | None = None, *, name: str = "promptlink") ->
         bugs.bp,
         deployment.bp,
         devices.bp,
-        training.bp,
+        courses.bp,
         rmas.bp,
         alarms.bp,
         admin.bp,
@@ -142,22 +173,7 @@ def create_app(settings: Settings | None = None, *, name: str = "promptlink") ->
             actions_url=settings.actions_url,
             timeout=settings.rasa_timeout_seconds,
         )
-        app.ctx.gateway = ChatGateway(
-            sessions=app.ctx.sessions,
-            assistant=app.ctx.assistant,
-            emitter=sio,
-            max_chars=settings.max_message_chars,
-            handoff_wait_seconds=settings.handoff_default_wait_seconds,
-        )
-        app.ctx.live = LiveChat(
-            sessions=app.ctx.sessions,
-            gateway=app.ctx.gateway,
-            emitter=sio,
-            clock=app.ctx.clock,
-            assignment=settings.chat_assignment,
-            default_wait_seconds=settings.handoff_default_wait_seconds,
-            max_chars=settings.max_message_chars,
-        )
+        _start_chat(app.ctx, settings, sio, chat_sockets, agent_sockets)
         app.ctx.training = TrainingRunner(
             sessions=app.ctx.sessions,
             rasa=app.ctx.assistant,

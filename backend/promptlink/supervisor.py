@@ -75,7 +75,7 @@ def rasa_child_name(k: int) -> str:
 def active_model(models_dir: Path, fallback: Path) -> Callable[[], Path]:
     """Each Rasa (re)start's model: the one administrators activated last (`models/active`),
     or `fallback` while there is none or its file is gone."""
-    from promptlink.assistant.retraining import read_active_pointer
+    from promptlink.assistant.workspace import read_active_pointer
 
     return lambda: read_active_pointer(models_dir) or fallback
 
@@ -297,7 +297,7 @@ async def supervise(settings: Settings, model: Path, current_model: Callable[[],
 def main(args: argparse.Namespace) -> int:
     sys.path.insert(0, str(PROJECT_ROOT))
     from bot.model import model_path
-    from promptlink.assistant.retraining import read_active_pointer
+    from promptlink.assistant.workspace import read_active_pointer
 
     settings = get_settings()
     # The model an administrator activated last (docs/admin.md) wins over the one of the current data.

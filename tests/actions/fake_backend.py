@@ -139,7 +139,7 @@ class FakeBackend:
         return {"customer": customer, "timezone": TIMEZONES[customer], "devices": DEVICES[customer]}
 
     async def preview_ticket(self, *, contact: str, body: Dict[str, Any]) -> Dict[str, Any]:
-        """Priority as the seed's table, and the company's open tickets for the same device."""
+        """Priority as docs/support-plan.md#priorities, and the company's open tickets for the same device."""
         self._check()
         priority, tier = _classify(body)
         customer = CONTACTS[contact][0]

@@ -79,3 +79,10 @@ def test_parse_datetime_reads_the_backend_iso_format() -> None:
 def test_a_fixed_offset_zone_is_accepted_too() -> None:
     bogota = timezone(timedelta(hours=-5))
     assert datetime_in_words(datetime(2026, 11, 30, 23, 30, tzinfo=timezone.utc), bogota, NOW) == "ayer a las 18:30"
+
+
+def test_day_and_month_names_are_spanish() -> None:
+    from actions.spanish import MONTHS, WEEKDAYS
+
+    assert WEEKDAYS == ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo")
+    assert MONTHS[0] == "enero" and MONTHS[8] == "septiembre" and MONTHS[11] == "diciembre" and len(MONTHS) == 12

@@ -5,19 +5,19 @@ from __future__ import annotations
 import json
 import smtplib
 import sqlite3
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from email import message_from_bytes, policy
 from email.message import EmailMessage, Message
-from typing import Any
+from functools import partial
 
 import httpx
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
-from tests.conftest import Running, free_port, start_lone_backend
+from testkit.processes import Running, free_port, start_lone_backend
+from testkit.waiting import eventually
 
 SUPPORT = "soporte@promptlink.example"
 SECRETS = {
@@ -31,6 +31,7 @@ SECRETS = {
         "ACTIONS_TOKEN",
     )
 }
+_eventually = partial(eventually, timeout=30)  # the relay's retries back off: longer than the usual 15 s
 
 
 class Sink:
@@ -87,16 +88,6 @@ def relay(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Relay]:
     )
     yield Relay(backend, port)
     backend.stop()
-
-
-def _eventually(probe: Callable[[], Any], what: str, timeout: float = 30) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = probe()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def _write_to_support(backend: Running, sender: str, subject: str) -> None:

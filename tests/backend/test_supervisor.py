@@ -9,7 +9,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from promptlink.assistant.retraining import write_active_pointer
+from promptlink.assistant.workspace import write_active_pointer
 from promptlink.infra.settings import Settings
 from promptlink.supervisor import (
     Child,

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.conftest import Running, _start, base_env, free_port
+from testkit.processes import Running, stack_timeout, start_stack
 from tests.conversations.simulator import REPORT_PATH, Result, Runner, summary_line, write_report
 
 RESULTS = pytest.StashKey[list[Result]]()
@@ -23,19 +23,11 @@ def conversation_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run
     if os.environ.get("PROMPTLINK_CONVERSATIONS_BASE_URL"):
         yield None
         return
-    var_dir = tmp_path_factory.mktemp("conversations")
-    rasa_urls = [f"http://127.0.0.1:{free_port()}" for _ in range(2)]
-    env = base_env(
-        var_dir,
-        PROMPTLINK_PORT=str(free_port()),
-        PROMPTLINK_RASA_URL=rasa_urls[0],
-        PROMPTLINK_RASA_URLS=",".join(rasa_urls),
-        PROMPTLINK_ACTIONS_URL=f"http://127.0.0.1:{free_port()}",
+    running = start_stack(
+        tmp_path_factory.mktemp("conversations"),
+        timeout=stack_timeout(),
+        model=os.environ.get("PROMPTLINK_CONVERSATIONS_MODEL"),
     )
-    timeout = float(os.environ.get("PROMPTLINK_TEST_STACK_TIMEOUT", "600"))
-    model = os.environ.get("PROMPTLINK_CONVERSATIONS_MODEL")
-    argv = ["run", "--model", model] if model else ["run"]
-    running = _start(var_dir, argv, env, health_timeout=timeout, accept=(200,))
     yield running
     running.stop()
 

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.conftest import Running, start_lone_backend
+from testkit.processes import Running, start_lone_backend
 
 pytestmark = [pytest.mark.browser]
 

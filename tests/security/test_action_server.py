@@ -30,17 +30,9 @@ import pytest
 import pytest_asyncio
 from aiohttp import ClientSession, web
 
-from tests.backend.transports.chat_client import ChatClient, widget_token
-from tests.conftest import (
-    DEMO_PASSWORDS,
-    ROOT,
-    SERVICE_TOKEN,
-    Running,
-    agent_token,
-    free_port,
-    start_lone_backend,
-    wait_http,
-)
+from testkit.chat_client import ChatClient, widget_token
+from testkit.demo import DEMO_PASSWORDS, SERVICE_TOKEN, agent_token
+from testkit.processes import ROOT, Running, start_lone_backend, stopping, wait_http
 
 ANA = "ana.gomez@cableandina.example"
 LUIS = "luis.perez@cableandina.example"
@@ -115,17 +107,10 @@ INCIDENT_SLOTS = {
 
 
 @pytest.fixture(scope="module")
-def rasa_port() -> int:
-    return free_port()
-
-
-@pytest.fixture(scope="module")
 def backend(tmp_path_factory: pytest.TempPathFactory, rasa_port: int) -> Iterator[Running]:
-    running = start_lone_backend(
-        tmp_path_factory.mktemp("action-server"), PROMPTLINK_RASA_URLS=f"http://127.0.0.1:{rasa_port}"
-    )
-    yield running
-    running.stop()
+    var_dir = tmp_path_factory.mktemp("action-server")
+    with stopping(start_lone_backend(var_dir, PROMPTLINK_RASA_URLS=f"http://127.0.0.1:{rasa_port}")) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")

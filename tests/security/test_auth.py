@@ -26,8 +26,9 @@ from limits import parse_many
 from promptlink.infra.settings import DEMO_SECRETS, Settings
 from promptlink.services.errors import Unauthorized
 from promptlink.services.login_throttle import LoginThrottle, TooManyAttempts
+from promptlink.transports.http.schemas.auth import TooManyAttemptsOut
 
-from tests.conftest import BACKEND_PY, ROOT, Running, base_env
+from testkit.processes import BACKEND_PY, ROOT, Running, base_env
 
 PER_IP = parse_many(Settings.model_fields["login_rate_per_ip"].default)[0].amount  # 5 per 5 minutes
 PER_ACCOUNT = parse_many(Settings.model_fields["login_rate_per_account"].default)[0].amount  # 10 per 15 minutes
@@ -88,6 +89,7 @@ def test_failed_logins_per_ip_are_throttled_with_a_spanish_429(lone_backend: Run
     assert blocked.status_code == 429, blocked.text
     assert blocked.json()["message"].startswith("Demasiados intentos")
     assert 0 < int(blocked.headers["Retry-After"]) <= 300 and blocked.json()["retry_after"] > 0
+    TooManyAttemptsOut.model_validate(blocked.json())  # as the OpenAPI document says
     assert "pl_session" not in blocked.headers.get("set-cookie", "")
     # Another address is not locked out by this one.
     assert login(lone_backend, fresh_ip(), email, password).status_code == 200

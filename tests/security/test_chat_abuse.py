@@ -20,9 +20,10 @@ import pytest_asyncio
 import socketio
 from aiohttp import web
 
-from tests.backend.transports.chat_client import ChatClient, widget_token
-from tests.backend.transports.live_clients import AgentPeer
-from tests.conftest import DEMO_PASSWORDS, Running, agent_token, free_port, start_lone_backend
+from testkit.chat_client import ChatClient, widget_token
+from testkit.demo import DEMO_PASSWORDS, agent_token
+from testkit.live_clients import AgentPeer
+from testkit.processes import Running, start_lone_backend, stopping
 
 SOCKETS_PER_IP = 24
 TYPING_RATE = "4/second;60/minute"
@@ -33,20 +34,15 @@ POISON = ("lone surrogate", "hola \ud800 mundo"), ("NUL", "hola\x00mundo"), ("es
 
 
 @pytest.fixture(scope="module")
-def rasa_port() -> int:
-    return free_port()
-
-
-@pytest.fixture(scope="module")
 def backend(tmp_path_factory: pytest.TempPathFactory, rasa_port: int) -> Iterator[Running]:
-    running = start_lone_backend(
+    started = start_lone_backend(
         tmp_path_factory.mktemp("chat-abuse"),
         PROMPTLINK_RASA_URLS=f"http://127.0.0.1:{rasa_port}",
         PROMPTLINK_CHAT_CONNECTIONS_PER_IP=str(SOCKETS_PER_IP),
         PROMPTLINK_CHAT_TYPING_RATE=TYPING_RATE,
     )
-    yield running
-    running.stop()
+    with stopping(started) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,7 @@ import re
 import smtplib
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from email.message import EmailMessage
 from typing import Any
@@ -25,7 +25,9 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import DEMO_PASSWORDS, Running, agent_token, start_lone_backend
+from testkit.demo import DEMO_PASSWORDS, agent_token
+from testkit.processes import Running, start_lone_backend
+from testkit.waiting import eventually
 
 ANA = "ana.gomez@cableandina.example"
 SUPPORT = "soporte@promptlink.example"
@@ -100,16 +102,6 @@ def _send(backend: Running, message: EmailMessage | bytes, *, source: str = "127
     return 250
 
 
-def _eventually(probe: Callable[[], Any], what: str, timeout: float = 15) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = probe()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 def _tickets(backend: Running, headers: dict[str, str], q: str) -> list[dict[str, Any]]:
     response = httpx.get(
         f"{backend.base_url}/api/v1/tickets", params={"q": q, "limit": 200}, headers=headers, timeout=10
@@ -119,7 +111,7 @@ def _tickets(backend: Running, headers: dict[str, str], q: str) -> list[dict[str
 
 
 def _ticket(backend: Running, headers: dict[str, str], subject: str) -> dict[str, Any]:
-    return _eventually(lambda: _tickets(backend, headers, subject), f"a ticket titled {subject!r}")[0]  # type: ignore[no-any-return]
+    return eventually(lambda: _tickets(backend, headers, subject), f"a ticket titled {subject!r}")[0]  # type: ignore[no-any-return]
 
 
 def _detail(backend: Running, headers: dict[str, str], number: str) -> dict[str, Any]:
@@ -151,7 +143,7 @@ def test_an_authenticated_mail_opens_a_verified_ticket_and_a_reply_is_added(rela
     headers = _staff(relay_backend)
     number = _anas_verified_ticket(relay_backend, headers)
     assert _send(relay_backend, _mail(ANA, f"Re: [{number}]", "Sigue caído.", results=PASS)) == 250
-    messages = _eventually(
+    messages = eventually(
         lambda: [e for e in _detail(relay_backend, headers, number)["history"] if e["kind"] == "customer_message"],
         "the reply in the history",
     )
@@ -185,7 +177,7 @@ def test_a_spoofed_from_is_never_verified_and_appends_nothing(
     # A reply «from Ana» citing her ticket: nothing is added; the text waits, internal only.
     held_text = f"Texto del impostor {uuid.uuid4().hex[:6]}"
     assert _send(relay_backend, _mail(ANA, f"Re: [{number}]", held_text, results=results), source=source) == 250
-    held = _eventually(
+    held = eventually(
         lambda: [e for e in _detail(relay_backend, headers, number)["history"] if e["kind"] == "email_held"],
         "the held mail",
     )
@@ -200,7 +192,7 @@ def test_a_held_mail_is_added_only_when_the_contact_answers_the_confirmation(rel
     number = _anas_verified_ticket(relay_backend, headers)
     assert _send(relay_backend, _mail(ANA, f"Re: [{number}] más datos", "Adjunto el registro.")) == 250
     # Ana (the address on file) is asked to confirm; the request quotes nothing of the held mail.
-    request = _eventually(
+    request = eventually(
         lambda: [m for m in _mailbox(relay_backend, ANA) if number in m["subject"] and "Confirme" in m["subject"]],
         "the confirmation request",
     )[0]
@@ -219,7 +211,7 @@ def test_a_held_mail_is_added_only_when_the_contact_answers_the_confirmation(rel
     assert added() == []
     # Ana answers the request (unauthenticated still: the code is the proof).
     assert _send(relay_backend, _mail(ANA, f"Re: {request['subject']}", "> cita")) == 250
-    (message,) = _eventually(added, "the confirmed text")
+    (message,) = eventually(added, "the confirmed text")
     assert message["text"] == "Adjunto el registro." and message["author"] == ANA
     # The code works once.
     assert _send(relay_backend, _mail(ANA, f"Re: {request['subject']}", "> cita")) == 250

@@ -22,8 +22,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.backend.transports.api_roles import headers
-from tests.backend.transports.chat_client import ChatClient, widget_token
+from testkit.api_roles import headers
+from testkit.chat_client import ChatClient, widget_token
 
 ANA = "ana.gomez@cableandina.example"
 LUIS = "luis.perez@cableandina.example"

@@ -22,8 +22,9 @@ import httpx
 import pytest
 from pysnmp.proto.rfc1902 import Integer
 
-from tests.backend.transports.snmp.traps import COLD_START, ENGINE_ID, LINK_DOWN, link_varbinds, snmptrap, v2c_packet
-from tests.conftest import DEMO_PASSWORDS, SERVICE_TOKEN, Running, agent_token, start_lone_backend
+from testkit.demo import DEMO_PASSWORDS, SERVICE_TOKEN, agent_token
+from testkit.processes import Running, start_lone_backend
+from testkit.traps import COLD_START, ENGINE_ID, LINK_DOWN, link_varbinds, snmptrap, v2c_packet
 
 SERVICE = {"Authorization": f"Bearer {SERVICE_TOKEN}"}
 SNMP_TRAP_ADDRESS = "1.3.6.1.6.3.18.1.3.0"

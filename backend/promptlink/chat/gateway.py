@@ -17,6 +17,7 @@ from typing import Any, Protocol
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from promptlink.assistant.client import AssistantUnavailable, RasaClient
+from promptlink.chat.handoff import Handoff
 from promptlink.chat.reply_writer import ReplyWriter
 from promptlink.infra.db import transaction
 from promptlink.models import Conversation, Message
@@ -24,7 +25,6 @@ from promptlink.models.base import utcnow
 from promptlink.services import conversations as conv_service
 from promptlink.services.agent_chat import reopen_for_assistant
 from promptlink.services.errors import NotFound
-from promptlink.services.handoff import request_handoff
 from promptlink.services.identity import WidgetIdentity
 
 log = logging.getLogger(__name__)
@@ -113,20 +113,22 @@ class ChatGateway:
         emitter: Emitter,
         namespace: str = "/chat",
         max_chars: int = 2000,
-        handoff_wait_seconds: int = 300,
+        handoff: Handoff | None = None,
     ) -> None:
         self.sessions = sessions
         self.assistant = assistant
         self.emitter = emitter
         self.namespace = namespace
         self.max_chars = max_chars
-        self.handoff_wait_seconds = handoff_wait_seconds
         self._locks = _TurnLocks()
         self._tasks: set[asyncio.Task[None]] = set()
-        # Agents' replies and assistant turns are stored in batches (services/reply_batch.py).
+        # Agents' replies and assistant turns are stored in batches (chat/reply_writer.py).
         self.writer = ReplyWriter(sessions)
-        # Set by the live chat: called once a conversation entered a tier's queue.
-        self.on_queued: Callable[[str], Awaitable[None]] | None = None
+        self.handoff = handoff
+
+    def use_handoff(self, handoff: Handoff) -> None:
+        """The handoff orchestrator (chat/handoff.py), built after the gateway: it announces through it."""
+        self.handoff = handoff
 
     async def open(
         self, *, identity: WidgetIdentity | None, conversation_id: str | None, resume_grant: str | None
@@ -323,39 +325,27 @@ class ChatGateway:
 
     async def _hand_off_without_assistant(self, conversation_id: str) -> None:
         """The customer took the offered person while the assistant is down: queue for Level 1."""
-        async with transaction(self.sessions) as session:
-            place = await request_handoff(
-                session=session,
-                conversation_id=conversation_id,
-                tier="L1",
-                reason="El asistente no estaba disponible",
-                ticket_number=None,
-                now=utcnow(),
-                default_wait_seconds=self.handoff_wait_seconds,
-            )
-        if place.notice is not None:
-            await self.notify(
-                conversation_id=conversation_id,
-                event="handoff",
-                data={"tier": place.tier, "position": place.position, "eta_seconds": place.eta_seconds},
-            )
-            await self.deliver(place.notice)
-            if self.on_queued is not None:
-                await self.on_queued(conversation_id)
+        if self.handoff is None:
+            raise RuntimeError("no handoff orchestrator: see ChatGateway.use_handoff")
+        await self.handoff.request(
+            conversation_id=conversation_id, tier="L1", reason="El asistente no estaba disponible", in_turn=True
+        )
 
-    def post_after_turn(self, *, conversation_id: str, role: str, text: str, queued: bool = False) -> None:
+    def post_after_turn(
+        self, *, conversation_id: str, role: str, text: str, then: Callable[[], Awaitable[None]] | None = None
+    ) -> None:
         """Store and deliver a message once the assistant turn in progress (if any) is stored.
 
         A handoff requested by an action arrives in the middle of the turn; its notice must
-        read after the bot's answer of that turn. With `queued`, the live chat's follow-up
-        (nobody online, automatic assignment) runs after the notice.
+        read after the bot's answer of that turn. `then` runs after the notice, still in turn
+        (the handoff's follow-up: nobody online, automatic assignment).
         """
 
         async def _post() -> None:
             async with self._locks.hold(conversation_id):
                 await self.post(conversation_id=conversation_id, role=role, text=text)
-                if queued and self.on_queued is not None:
-                    await self.on_queued(conversation_id)
+                if then is not None:
+                    await then()
 
         self._spawn(_post())
 
@@ -366,6 +356,12 @@ class ChatGateway:
             {"conversation_id": chat.conversation_id, "role": "customer", "on": on},
             room=agent_room_of(chat.conversation_id),
             namespace=AGENT_NAMESPACE,
+        )
+
+    async def agent_typing(self, *, conversation_id: str, name: str, on: bool) -> None:
+        """The agent handling the conversation is writing: shown to the customer."""
+        await self.emitter.emit(
+            "typing", {"role": "agent", "on": on, "name": name}, room=room_of(conversation_id), namespace=self.namespace
         )
 
     async def deliver(self, message: Message) -> None:

@@ -1,4 +1,4 @@
-"""Live chat orchestration: run a `services.livechat` operation in a transaction, then tell
+"""Live chat orchestration: run a `services.agent_chat` operation in a transaction, then tell
 everyone concerned on the sockets.
 
 - The customer (`/chat`, room `conv:<id>`): stored notices as `message`, and `agent_joined`,
@@ -17,13 +17,13 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from promptlink.chat.gateway import AGENT_NAMESPACE, ChatGateway, Emitter, agent_room_of
+from promptlink.chat.views import conversation_summary
 from promptlink.infra.clock import Clock
 from promptlink.infra.db import transaction
-from promptlink.models import Agent, Conversation, Message, Ticket
+from promptlink.models import Agent, Conversation, Message
 from promptlink.services import agent_chat as svc
 from promptlink.services.auth import Principal
 from promptlink.services.conversations import append_message
@@ -66,7 +66,6 @@ class LiveChat:
         self.assignment = assignment
         self.default_wait_seconds = default_wait_seconds
         self.max_chars = max_chars
-        gateway.on_queued = self.after_queued
         self.replies = gateway.writer  # one writer (one thread, one queue) for the bot's and agents' replies
         # tier -> whether another change came while its queue was being re-sent (see queue_changed)
         self._refreshing: dict[str, bool] = {}
@@ -271,9 +270,7 @@ class LiveChat:
     async def _p1_alert(
         self, session: AsyncSession, conversation: Conversation, now: datetime
     ) -> tuple[str, str, list[str]] | None:
-        if not conversation.ticket_number:
-            return None
-        ticket = await session.scalar(select(Ticket).where(Ticket.number == conversation.ticket_number))
+        ticket = await svc.ticket_of(session, conversation)
         if ticket is None or ticket.priority != 1:
             return None
         recipients = [a.email for a in await svc.on_call_recipients(session)]
@@ -327,26 +324,3 @@ class LiveChat:
             log.info("chat assigned", extra={"conversation_id": conversation_id, "agent_id": agent_id})
             assigned += 1
 
-
-def conversation_summary(conversation: Conversation) -> dict[str, Any]:
-    """What the console shows of a conversation's state (no messages)."""
-    return {
-        "conversation_id": conversation.id,
-        "mode": conversation.mode,
-        "tier": conversation.tier,
-        "agent_id": conversation.agent_id,
-        "agent_name": conversation.agent.name if conversation.agent else None,
-        "customer": conversation.customer.code if conversation.customer else None,
-        "customer_name": conversation.customer.name if conversation.customer else None,
-        "contact": conversation.contact.email if conversation.contact else None,
-        "name": conversation.contact.name if conversation.contact else None,
-        "ticket": conversation.ticket_number,
-        "reason": conversation.handoff_reason,
-        "queued_at": conversation.queued_at.isoformat() if conversation.queued_at else None,
-        "claimed_at": conversation.claimed_at.isoformat() if conversation.claimed_at else None,
-        "closed_at": conversation.closed_at.isoformat() if conversation.closed_at else None,
-        "resolution": conversation.resolution,
-        "rating": conversation.rating,
-        "rating_comment": conversation.rating_comment,
-        "last_seq": conversation.last_seq,
-    }

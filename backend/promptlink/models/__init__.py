@@ -6,11 +6,11 @@ from promptlink.models.alarm import Alarm
 from promptlink.models.base import Base
 from promptlink.models.bug import Bug, BugEvent, BugTicketLink
 from promptlink.models.conversation import Conversation, ConversationEvent, Message
+from promptlink.models.course import TrainingRequest
 from promptlink.models.customer import Contact, Contract, Customer, Device
 from promptlink.models.deployment import DeploymentPlan, DeploymentStageChange
 from promptlink.models.outbox import OutboxItem
 from promptlink.models.ticket import Rma, Ticket, TicketEvent
-from promptlink.models.training import TrainingRequest
 from promptlink.models.verification import Verification
 
 __all__ = [

@@ -10,7 +10,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 from promptlink.models.base import Base
 
 ROLES = ("agent", "supervisor", "admin")
-TIERS = ("L1", "L2", "L3")
 PRESENCE = ("online", "away", "offline")
 
 

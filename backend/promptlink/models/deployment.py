@@ -1,4 +1,4 @@
-"""The seed's deployment plan: five stages per customer, with history."""
+"""The deployment plan (docs/support-plan.md#deployment-plan): five stages per customer, with history."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from promptlink.models.base import Base, utcnow
 
-# The five stages of Promptlink's installation and deployment plan, as the seed names them.
+# The five stages of Promptlink's installation and deployment plan, as the support plan names them.
 STAGES: dict[int, str] = {
     1: "Análisis de las necesidades y de las limitaciones del cliente",
     2: "Detalles del diseño",

@@ -10,20 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from promptlink.models.base import Base, utcnow
 from promptlink.models.customer import Contact, Customer, Device
-
-CHANNELS = ("chat", "email", "phone", "snmp", "api")
-TYPES = (
-    "information",
-    "configuration",
-    "network_outage",
-    "software_bug",
-    "hardware_failure",
-    "enhancement",
-    "special_development",
-)
-TIERS = ("L1", "L2", "L3")
-STATUSES = ("new", "open", "pending_customer", "resolved", "closed")
-OPEN_STATUSES = ("new", "open", "pending_customer")
+from promptlink.vocabulary import OPEN_STATUSES
 
 
 class Ticket(Base):
@@ -104,7 +91,7 @@ class TicketEvent(Base):
 
 
 class Rma(Base):
-    """A hardware replacement, shipped by the fastest method available (the seed)."""
+    """A hardware replacement, shipped by the fastest method available (docs/support-plan.md#hardware-replacement)."""
 
     __tablename__ = "rmas"
 

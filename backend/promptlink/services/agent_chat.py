@@ -16,14 +16,15 @@ from typing import Any, Protocol
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from promptlink.models import Agent, Conversation, ConversationEvent, Message, Ticket
-from promptlink.models.agent import PRESENCE, TIERS
+from promptlink.models import Agent, Contract, Conversation, ConversationEvent, Message, Ticket
+from promptlink.models.agent import PRESENCE
 from promptlink.services.access import NotYours, conversation_for
 from promptlink.services.auth import Principal
-from promptlink.services.conversations import append_message
+from promptlink.services.conversations import append_message, messages_after
 from promptlink.services.errors import DomainError, InvalidInput
 from promptlink.services.handoff import lock_conversation, queue_notice, queue_place
 from promptlink.services.spanish import datetime_in_words, plural, zone_in_words
+from promptlink.vocabulary import TIER_NAMES, TIERS
 
 MAX_NOTE = 4000
 MAX_RESOLUTION = 2000
@@ -49,7 +50,7 @@ class Change:
 
 
 def tier_label(tier: str) -> str:
-    return f"Soporte de Nivel {tier[-1]}"
+    return TIER_NAMES[tier]
 
 
 def _bounded_text(value: Any, *, limit: int, what: str, public: str, required: bool = True) -> str:
@@ -186,11 +187,7 @@ async def claim(
             public=f"Ya atiende el máximo de {plural(agent.capacity, 'conversación', 'conversaciones')} a la vez.",
         )
     tier = conversation.tier
-    conversation.mode = "human"
-    conversation.agent = agent
-    conversation.claimed_at = now
-    conversation.offered_to_id = None
-    conversation.offered_at = None
+    _move(conversation, "human", agent=agent, claimed_at=now)
     await _event(
         session, conversation, "claimed", now=now, author="system" if by_system else agent.email, agent_id=agent.id
     )
@@ -216,6 +213,24 @@ async def add_note(
     )
 
 
+def _move(conversation: Conversation, mode: str, **fields: Any) -> None:
+    """Put the conversation in `mode` and set `fields`; an offer to an agent, if any, lapses."""
+    conversation.mode = mode
+    conversation.offered_to_id = None
+    conversation.offered_at = None
+    for name, value in fields.items():
+        setattr(conversation, name, value)
+
+
+def _may_move(principal: Principal, conversation: Conversation) -> None:
+    """Transfers and hand-backs: staff of the tier of a queued chat, or whoever may handle a live one."""
+    if conversation.mode == "queued":
+        if not principal.may_work_tier(conversation.tier or ""):
+            raise NotYours("queued chat of another tier", public="No tiene permiso para esta acción.")
+    else:
+        must_handle(principal, conversation)
+
+
 async def _leave_queue_or_agent(conversation: Conversation) -> tuple[set[str], set[int]]:
     tiers = {conversation.tier} if conversation.mode == "queued" and conversation.tier else set()
     agents = {conversation.agent_id} if conversation.mode == "human" and conversation.agent_id else set()
@@ -237,47 +252,27 @@ async def transfer(
         raise InvalidInput("tier must be L1, L2 or L3", public="El nivel de soporte no es válido.")
     why = _bounded_text(reason, limit=MAX_REASON, what="reason", public="Indique el motivo de la transferencia.")
     conversation = await visible_conversation(session, principal, conversation_id, lock=True)
-    if conversation.mode == "queued":
-        if not principal.may_work_tier(conversation.tier or ""):
-            raise NotYours("queued chat of another tier", public="No tiene permiso para esta acción.")
-    else:
-        must_handle(principal, conversation)
+    _may_move(principal, conversation)
     if conversation.tier == tier and conversation.mode == "queued":
         raise LiveChatRefused("chat already waits in that tier", public="La conversación ya está en esa cola.")
     tiers, agents = await _leave_queue_or_agent(conversation)
-    previous_tier = conversation.tier
-    conversation.mode = "queued"
-    conversation.tier = tier
-    conversation.queued_at = now
-    conversation.claimed_at = None
-    conversation.agent = None
-    conversation.offered_to_id = None
-    conversation.offered_at = None
-    conversation.handoff_reason = why
+    if conversation.tier:
+        tiers.add(conversation.tier)  # the queue it left
+    _move(conversation, "queued", tier=tier, queued_at=now, claimed_at=None, agent=None, handoff_reason=why)
     await session.flush()
     await _event(
-        session,
-        conversation,
-        "transferred",
-        now=now,
-        author=principal.email,
-        agent_id=principal.agent_id,
-        text=why,
-        tier=tier,
-        value=None,
+        session, conversation, "transferred", now=now, author=principal.email, agent_id=principal.agent_id, text=why
     )
     place = await queue_place(session, conversation, default_wait_seconds=default_wait_seconds)
-    lines = [f"Su conversación pasa a {tier_label(tier)}."]
-    lines.append(queue_notice(tier=tier, position=place.position, eta_seconds=place.eta_seconds))
-    notice = await _notice(session, conversation, " ".join(lines))
-    tiers |= {tier}
-    if previous_tier:
-        tiers.add(previous_tier)
+    text = f"Su conversación pasa a {tier_label(tier)}. " + queue_notice(
+        tier=tier, position=place.position, eta_seconds=place.eta_seconds
+    )
+    notice = await _notice(session, conversation, text)
     return Change(
         conversation,
         notices=[notice],
         customer_events=[("handoff", {"tier": tier, "position": place.position, "eta_seconds": place.eta_seconds})],
-        tiers=tiers,
+        tiers=tiers | {tier},
         agent_ids=agents,
     )
 
@@ -285,15 +280,9 @@ async def transfer(
 async def hand_back(*, session: AsyncSession, conversation_id: str, principal: Principal, now: datetime) -> Change:
     """The assistant answers again from the next customer message."""
     conversation = await visible_conversation(session, principal, conversation_id, lock=True)
-    if conversation.mode == "queued":
-        if not principal.may_work_tier(conversation.tier or ""):
-            raise NotYours("queued chat of another tier", public="No tiene permiso para esta acción.")
-    else:
-        must_handle(principal, conversation)
+    _may_move(principal, conversation)
     tiers, agents = await _leave_queue_or_agent(conversation)
-    conversation.mode = "bot"
-    conversation.agent = None
-    conversation.offered_to_id = None
+    _move(conversation, "bot", agent=None)
     await session.flush()
     await _event(session, conversation, "handed_back", now=now, author=principal.email, agent_id=principal.agent_id)
     notice = await _notice(
@@ -316,6 +305,22 @@ RATING_QUESTION = (
 )
 
 
+def _resolution(principal: Principal, conversation: Conversation, resolution: Any) -> str:
+    """What closing records: a customer's optional comment, or the resolution staff must give."""
+    if principal.role == "customer":
+        return _bounded_text(
+            resolution,
+            limit=MAX_RESOLUTION,
+            what="resolution",
+            public="El comentario es demasiado largo.",
+            required=False,
+        )
+    must_handle(principal, conversation)
+    return _bounded_text(
+        resolution, limit=MAX_RESOLUTION, what="resolution", public="Indique la resolución de la conversación."
+    )
+
+
 async def close(
     *,
     session: AsyncSession,
@@ -330,39 +335,16 @@ async def close(
     """
     # A customer closes only its own chat (its socket, or its identity over REST): issue #13 F1.
     conversation = await visible_conversation(session, principal, conversation_id, lock=True)
-    if principal.role == "customer":
-        text = _bounded_text(
-            resolution,
-            limit=MAX_RESOLUTION,
-            what="resolution",
-            public="El comentario es demasiado largo.",
-            required=False,
-        )
-        if conversation.mode == "closed":
-            return Change(conversation)
-    else:
-        must_handle(principal, conversation)
-        text = _bounded_text(
-            resolution, limit=MAX_RESOLUTION, what="resolution", public="Indique la resolución de la conversación."
-        )
-    tiers, agents = await _leave_queue_or_agent(conversation)
-    conversation.mode = "closed"
-    conversation.closed_at = now
-    conversation.resolution = text or conversation.resolution
-    conversation.rating = None
-    conversation.rating_comment = None
-    conversation.rated_at = None
-    await session.flush()
+    text = _resolution(principal, conversation, resolution)
     by_customer = principal.role == "customer"
-    await _event(
-        session,
-        conversation,
-        "closed",
-        now=now,
-        author="customer" if by_customer else principal.email,
-        agent_id=principal.agent_id,
-        text=text,
-    )
+    if by_customer and conversation.mode == "closed":
+        return Change(conversation)
+    tiers, agents = await _leave_queue_or_agent(conversation)
+    kept = text or conversation.resolution
+    _move(conversation, "closed", closed_at=now, resolution=kept, rating=None, rating_comment=None, rated_at=None)
+    await session.flush()
+    author = "customer" if by_customer else principal.email
+    await _event(session, conversation, "closed", now=now, author=author, agent_id=principal.agent_id, text=text)
     notice = await _notice(session, conversation, RATING_QUESTION)
     return Change(
         conversation,
@@ -415,11 +397,7 @@ async def no_agents_notice(
     if tier is None or await online_agents(session, tier):
         return None
     await _event(session, conversation, "no_agents", now=now, author="system")
-    ticket = (
-        await session.scalar(select(Ticket).where(Ticket.number == conversation.ticket_number))
-        if conversation.ticket_number
-        else None
-    )
+    ticket = await ticket_of(session, conversation)
     where = f"por correo electrónico ({contact_email}) y por este chat" if contact_email else "por este chat"
     text = f"En este momento no hay especialistas de {tier_label(tier)} conectados. "
     if ticket is not None and ticket.next_update_due is not None:
@@ -466,3 +444,52 @@ async def least_busy_agent(session: AsyncSession, tier: str) -> Agent | None:
         if best is None or (load, agent.id) < best:
             best, chosen = (load, agent.id), agent
     return chosen
+
+
+async def ticket_of(session: AsyncSession, conversation: Conversation) -> Ticket | None:
+    """The ticket the conversation was handed off with, if any."""
+    if not conversation.ticket_number:
+        return None
+    ticket: Ticket | None = await session.scalar(select(Ticket).where(Ticket.number == conversation.ticket_number))
+    return ticket
+
+
+@dataclass
+class ConversationRecord:
+    """A conversation as the console opens it."""
+
+    conversation: Conversation
+    messages: Sequence[Message]  # the transcript, in `seq` order
+    events: Sequence[ConversationEvent]  # the internal log (queued, claimed, notes, ...)
+    ticket: Ticket | None
+    contracts: Sequence[Contract]  # the customer's
+
+
+async def conversation_record(session: AsyncSession, principal: Principal, conversation_id: str) -> ConversationRecord:
+    """The conversation if the caller may see it, with its transcript, log, ticket and the customer's contracts."""
+    conversation = await visible_conversation(session, principal, conversation_id)
+    messages = await messages_after(session=session, conversation_id=conversation.id, last_seq=0, limit=5000)
+    events = await session.scalars(
+        select(ConversationEvent)
+        .where(ConversationEvent.conversation_id == conversation.id)
+        .order_by(ConversationEvent.id)
+    )
+    customer = conversation.customer
+    return ConversationRecord(
+        conversation=conversation,
+        messages=messages,
+        events=list(events),
+        ticket=await ticket_of(session, conversation),
+        contracts=list(await customer.awaitable_attrs.contracts) if customer else [],
+    )
+
+
+async def visible_agents(session: AsyncSession, principal: Principal) -> list[tuple[Agent, int]]:
+    """Active staff with how many live chats each has: all of them for supervisors and admins, the
+    agents sharing a tier with the caller otherwise."""
+    agents = await session.scalars(select(Agent).where(Agent.active.is_(True)).order_by(Agent.id))
+    return [
+        (agent, await active_chats(session, agent.id))
+        for agent in list(agents)
+        if principal.sees_all_tiers or set(agent.tier_list) & set(principal.tiers)
+    ]

@@ -25,14 +25,3 @@ async def list_audit(*, session: AsyncSession, limit: int, offset: int, action: 
     if action:
         query = query.where(AuditLog.action == action)
     return list(await session.scalars(query))
-
-
-def audit_json(entry: AuditLog) -> dict[str, Any]:
-    return {
-        "id": entry.id,
-        "actor": entry.actor,
-        "action": entry.action,
-        "target": entry.target,
-        "detail": entry.detail,
-        "at": entry.at.isoformat(),
-    }

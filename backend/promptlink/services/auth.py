@@ -18,13 +18,14 @@ from promptlink.services import conversation_token
 from promptlink.services.errors import DomainError, Unauthorized
 from promptlink.services.identity import WIDGET_MAX_LIFETIME, verify_widget_token
 from promptlink.services.passwords import hash_password, hash_password_async, needs_rehash, verify_password_async
+from promptlink.vocabulary import TIERS
 
 log = logging.getLogger(__name__)
 
 AGENT_TOKEN_TYPE = "agent"
 STAFF_ROLES = ("agent", "supervisor", "admin")
 # Support levels, lowest first: an agent reads the work of its own levels and the ones below.
-TIER_RANK = {"L1": 1, "L2": 2, "L3": 3}
+TIER_RANK = {tier: rank for rank, tier in enumerate(TIERS, start=1)}
 
 
 class Forbidden(DomainError):

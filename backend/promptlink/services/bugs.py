@@ -7,6 +7,7 @@ history; a released fix informs the customers of the linked tickets.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -262,3 +263,16 @@ async def list_bugs(
 async def bug_history(*, session: AsyncSession, bug: Bug) -> list[BugEvent]:
     rows = await session.scalars(select(BugEvent).where(BugEvent.bug_id == bug.id).order_by(BugEvent.id))
     return list(rows)
+
+
+@dataclass(frozen=True)
+class BugDetail:
+    """A bug with its linked tickets and its history, as support staff read it."""
+
+    bug: Bug
+    tickets: list[Ticket]
+    history: list[BugEvent]
+
+
+async def bug_detail(*, session: AsyncSession, bug: Bug) -> BugDetail:
+    return BugDetail(bug, await linked_tickets(session=session, bug=bug), await bug_history(session=session, bug=bug))

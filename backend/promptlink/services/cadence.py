@@ -1,4 +1,4 @@
-"""The seed's update cadence: when the customer must next hear from the specialist.
+"""The update cadence (docs/support-plan.md#update-cadence): when the customer must next hear from the specialist.
 
 P1 every two hours; P2 and P3 at the end of the customer's business day (in its time
 zone; a ticket opened after the end of the day is due at the end of the next business
@@ -36,11 +36,3 @@ def next_update_due(now: datetime, *, priority: int, timezone: str, business_end
     if priority == 4:
         return now + P4_INTERVAL
     raise ValueError(f"priority must be 1-4, not {priority}")
-
-
-CADENCE_TEXT = {
-    1: "cada dos horas",
-    2: "al final de cada día",
-    3: "al final de cada día",
-    4: "cada semana",
-}

@@ -1,4 +1,4 @@
-"""On-site training requests (the seed's «Servicios de Capacitación»).
+"""On-site training requests (docs/support-plan.md#courses, «Servicios de Capacitación»).
 
 Courses are on site, for up to six attendees, two days long. The customer provides the
 room and technical facilities (projector, whiteboard, workstations with Internet);
@@ -17,7 +17,8 @@ from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from promptlink.models import Contact, Customer, TrainingRequest
-from promptlink.models.training import DURATION_DAYS, MATERIALS_NOTICE_DAYS, MAX_ATTENDEES
+from promptlink.models.course import DURATION_DAYS, MATERIALS_NOTICE_DAYS, MAX_ATTENDEES
+from promptlink.services.auth import Principal
 from promptlink.services.errors import InvalidInput, NotFound
 from promptlink.services.outbox import enqueue_email
 from promptlink.services.spanish import date_in_words, plural
@@ -200,6 +201,20 @@ async def requester(
     )
     if contact is None:
         raise InvalidInput(f"unknown contact {contact_email}", public="El contacto no existe para ese cliente.")
+    return customer, contact
+
+
+async def requester_for(
+    *, session: AsyncSession, caller: Principal, customer_code: Any, contact_email: Any
+) -> tuple[Customer, Contact | None]:
+    """Who `caller` asks for: a customer for its own company (naming another is 404, as an unknown
+    one), with its contact; staff and the action server name the customer (and contact)."""
+    if caller.role != "customer":
+        return await requester(session=session, customer_code=customer_code, contact_email=contact_email)
+    customer = await session.get(Customer, caller.customer_id)
+    if customer is None or customer_code not in (None, customer.code):
+        raise NotFound(f"customer {customer_code} not found", public="El cliente no existe.")
+    contact = await session.get(Contact, caller.contact_id) if caller.contact_id is not None else None
     return customer, contact
 
 

@@ -1,4 +1,6 @@
-"""Deployment plans: each customer's Individual Deployment Plan through the seed's five stages.
+"""Deployment plans: each customer's Individual Deployment Plan through its five stages.
+
+The stages are the support plan's (docs/support-plan.md#deployment-plan).
 
 The plan is read by staff, by the customer and by the assistant (on the customer's
 behalf); staff move it forward or back, and every move is kept with its author.

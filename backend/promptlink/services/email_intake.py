@@ -1,7 +1,7 @@
 """E-mail intake: a received mail opens a ticket, or adds to the ticket its subject names.
 
-The SMTP transport (`promptlink.transports.smtp.server`) parses the message, decides whether its
-`From` is *authenticated* (SPF/DKIM/DMARC, `promptlink.transports.smtp.authentication`) and calls
+The SMTP transport (`transports/smtp/server.py`) parses the message, decides whether its
+`From` is *authenticated* (SPF/DKIM/DMARC, `transports/smtp/authentication.py`) and calls
 `receive_email`; this module decides what the mail means:
 
 - the subject carries the number of a ticket the sender may touch (a contact of the
@@ -37,7 +37,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from promptlink.models import Contact, OutboxItem, Ticket, TicketEvent
 from promptlink.services.outbox import enqueue_email
-from promptlink.services.tickets import MAX_TEXT, MAX_TITLE, TicketDraft, add_customer_message, create_ticket
+from promptlink.services.ticket_events import log_event
+from promptlink.services.ticket_updates import add_customer_message
+from promptlink.services.tickets import MAX_TEXT, MAX_TITLE, TicketDraft, create_ticket
 
 log = logging.getLogger(__name__)
 
@@ -113,25 +115,53 @@ async def receive_email(
     contact = await session.scalar(select(Contact).where(func.lower(Contact.email) == sender))
     number = _ticket_number(subject)
     if number is not None:
-        ticket = await session.scalar(select(Ticket).where(Ticket.number == number))
-        if ticket is not None and _may_touch(ticket, sender=sender, contact=contact):
-            if authenticated:
-                return await _append(session, ticket, mail=mail, body=body, now=now)
-            held = await _held_for(session, ticket, subject=subject, sender=sender, now=now)
-            if held is not None:
-                return await _confirm(session, ticket, held, mail=mail, now=now, gate=gate)
-            return await _hold(session, ticket, mail=mail, body=body, now=now, gate=gate)
+        added = await _to_ticket(session, number, contact, _Received(mail, body, now, gate))
+        if added is not None:
+            return added
         # Unknown, or another customer's ticket: say nothing about it, treat the mail as new.
         mail["ignored_number"] = number
+    return await _new_ticket(session, contact, _Received(mail, body, now, gate))
 
-    if not authenticated and contact is not None:
+
+@dataclass(frozen=True)
+class _Received:
+    """The mail being handled: its facts (for the history), its text, when, its reply gate."""
+
+    mail: dict[str, Any]
+    body: str
+    now: datetime
+    gate: ReplyGate | None
+
+
+async def _to_ticket(
+    session: AsyncSession, number: str, contact: Contact | None, received: _Received
+) -> IntakeResult | None:
+    """The mail's text added to (or held for) the ticket its subject names; None when the sender
+    may not touch that ticket or there is none."""
+    mail, body, now, gate = received.mail, received.body, received.now, received.gate
+    ticket = await session.scalar(select(Ticket).where(Ticket.number == number))
+    if ticket is None or not _may_touch(ticket, sender=mail["from"], contact=contact):
+        return None
+    if mail["authenticated"]:
+        return await _append(session, ticket, mail=mail, body=body, now=now)
+    held = await _held_for(session, ticket, subject=mail["subject"], sender=mail["from"], now=now)
+    if held is not None:
+        return await _confirm(session, ticket, held, mail=mail, now=now, gate=gate)
+    return await _hold(session, ticket, mail=mail, body=body, now=now, gate=gate)
+
+
+async def _new_ticket(session: AsyncSession, contact: Contact | None, received: _Received) -> IntakeResult:
+    """A new ticket: verified for a known contact's authenticated mail, else unverified (Level 1)."""
+    mail, body, now, gate = received.mail, received.body, received.now, received.gate
+    if not mail["authenticated"] and contact is not None:
         # Anyone can write a contact's address in From: without proof the mail is not the contact's.
         mail["claimed_contact"] = True
         contact = None
+    sender = mail["from"]
     draft = TicketDraft(
         channel="email",
         type="information",
-        title=subject or NO_SUBJECT,
+        title=mail["subject"] or NO_SUBJECT,
         description=body,
         customer_id=contact.customer_id if contact else None,
         contact_id=contact.id if contact else None,
@@ -144,21 +174,15 @@ async def receive_email(
     _record(session, ticket, now=now, mail=mail, outcome=outcome)
     if contact is None:
         # A known contact's acknowledgement (with the number) comes from create_ticket.
-        await _auto_reply(
-            session,
-            ticket,
-            now=now,
-            mail=mail,
-            gate=gate,
-            subject=f"[{ticket.number}] Correo recibido: {ticket.title}",
-            lines=[
-                f"Hemos recibido su correo y lo hemos registrado con el número {ticket.number}.",
-                "No hemos podido asociarlo a ninguno de nuestros clientes: un especialista de "
-                "Soporte de Nivel 1 revisará su solicitud y le responderá.",
-                "Si es cliente de Promptlink, indique en su respuesta el nombre de su empresa.",
-            ],
-        )
-    _log_mail(outcome, sender=sender, subject=subject, message_id=message_id, ticket=ticket.number)
+        subject = f"[{ticket.number}] Correo recibido: {ticket.title}"
+        lines = [
+            f"Hemos recibido su correo y lo hemos registrado con el número {ticket.number}.",
+            "No hemos podido asociarlo a ninguno de nuestros clientes: un especialista de "
+            "Soporte de Nivel 1 revisará su solicitud y le responderá.",
+            "Si es cliente de Promptlink, indique en su respuesta el nombre de su empresa.",
+        ]
+        await _auto_reply(session, ticket, now=now, mail=mail, gate=gate, subject=subject, lines=lines)
+    _log_mail(outcome, sender=sender, subject=mail["subject"], message_id=mail["message_id"], ticket=ticket.number)
     return IntakeResult(outcome, ticket.number)
 
 
@@ -200,18 +224,12 @@ async def _append(
         session=session, ticket=ticket, text=body or NO_TEXT, author=sender, now=now, channel="email"
     )
     _record(session, ticket, now=now, mail=mail, outcome=outcome)
-    await _auto_reply(
-        session,
-        ticket,
-        now=now,
-        mail=mail,
-        gate=gate,
-        subject=f"[{ticket.number}] Mensaje añadido: {ticket.title}",
-        lines=[
-            f"Hemos añadido su mensaje al tiquete {ticket.number}: {ticket.title}",
-            "El especialista que lo atiende lo tendrá en cuenta en su próxima actualización.",
-        ],
-    )
+    lines = [
+        f"Hemos añadido su mensaje al tiquete {ticket.number}: {ticket.title}",
+        "El especialista que lo atiende lo tendrá en cuenta en su próxima actualización.",
+    ]
+    subject = f"[{ticket.number}] Mensaje añadido: {ticket.title}"
+    await _auto_reply(session, ticket, now=now, mail=mail, gate=gate, subject=subject, lines=lines)
     _log_mail(outcome, sender=sender, subject=mail["subject"], message_id=mail["message_id"], ticket=ticket.number)
     return IntakeResult(outcome, ticket.number)
 
@@ -234,39 +252,18 @@ async def _hold(
     sender = mail["from"]
     code = "".join(secrets.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567") for _ in range(16))
     expires = now + CONFIRMATION_TTL
-    session.add(
-        TicketEvent(
-            ticket_id=ticket.id,
-            at=now,
-            kind="email_held",
-            public=False,
-            author=sender,
-            text=f"Correo no autenticado de {sender} retenido hasta que lo confirme: {mail['subject'] or NO_SUBJECT}",
-            data={
-                **mail,
-                "outcome": "held",
-                "text": body or NO_TEXT,
-                "code_digest": _code_digest(code),
-                "expires_at": expires.isoformat(),
-            },
-        )
-    )
-    await _auto_reply(
-        session,
-        ticket,
-        now=now,
-        mail=mail,
-        gate=gate,
-        subject=f"[{ticket.number}] Confirme su mensaje CONF-{code}",
-        lines=[
-            f"Hemos recibido un correo enviado en su nombre para el tiquete {ticket.number}: {ticket.title}",
-            "No hemos podido comprobar que lo envió usted, así que todavía no lo hemos añadido.",
-            "Si lo envió usted, responda a este correo sin cambiar el asunto y lo añadiremos al tiquete "
-            f"(el código caduca en {int(CONFIRMATION_TTL.total_seconds() // 3600)} horas).",
-            "Si no lo envió usted, ignore este mensaje: no se añadirá nada.",
-        ],
-        footer=False,
-    )
+    held = {**mail, "outcome": "held", "text": body or NO_TEXT, "code_digest": _code_digest(code)}
+    text = f"Correo no autenticado de {sender} retenido hasta que lo confirme: {mail['subject'] or NO_SUBJECT}"
+    log_event(session, ticket, now, "email_held", sender, text=text, data={**held, "expires_at": expires.isoformat()})
+    lines = [
+        f"Hemos recibido un correo enviado en su nombre para el tiquete {ticket.number}: {ticket.title}",
+        "No hemos podido comprobar que lo envió usted, así que todavía no lo hemos añadido.",
+        "Si lo envió usted, responda a este correo sin cambiar el asunto y lo añadiremos al tiquete "
+        f"(el código caduca en {int(CONFIRMATION_TTL.total_seconds() // 3600)} horas).",
+        "Si no lo envió usted, ignore este mensaje: no se añadirá nada.",
+    ]
+    subject = f"[{ticket.number}] Confirme su mensaje CONF-{code}"
+    await _auto_reply(session, ticket, now=now, mail=mail, gate=gate, subject=subject, lines=lines, footer=False)
     _log_mail("held", sender=sender, subject=mail["subject"], message_id=mail["message_id"], ticket=ticket.number)
     return IntakeResult("held", ticket.number)
 
@@ -311,17 +308,9 @@ async def _confirm(
     gate: ReplyGate | None,
 ) -> IntakeResult:
     """The address on file answered the confirmation request: the held text is added."""
-    session.add(
-        TicketEvent(
-            ticket_id=ticket.id,
-            at=now,
-            kind="email_confirmed",
-            public=False,
-            author=mail["from"],
-            text=f"{mail['from']} confirmó el correo retenido: {held.data.get('subject') or NO_SUBJECT}",
-            data={"held_event": held.id, "message_id": mail["message_id"]},
-        )
-    )
+    text = f"{mail['from']} confirmó el correo retenido: {held.data.get('subject') or NO_SUBJECT}"
+    data = {"held_event": held.id, "message_id": mail["message_id"]}
+    log_event(session, ticket, now, "email_confirmed", mail["from"], text=text, data=data)
     original = {**mail, "subject": held.data.get("subject", ""), "confirmed_by": mail["message_id"]}
     text = str(held.data.get("text") or "")
     return await _append(session, ticket, mail=original, body=text, now=now, outcome="confirmed", gate=gate)
@@ -332,17 +321,7 @@ def _record(session: AsyncSession, ticket: Ticket, *, now: datetime, mail: dict[
     text = f"Correo recibido de {mail['from']}: {mail['subject'] or NO_SUBJECT}"
     if "ignored_number" in mail:
         text += f" (el asunto cita {mail['ignored_number']}, que no corresponde al remitente)"
-    session.add(
-        TicketEvent(
-            ticket_id=ticket.id,
-            at=now,
-            kind="email_in",
-            public=False,
-            author=mail["from"],
-            text=text,
-            data={**mail, "outcome": outcome},
-        )
-    )
+    log_event(session, ticket, now, "email_in", mail["from"], text=text, data={**mail, "outcome": outcome})
     ticket.updated_at = now
 
 

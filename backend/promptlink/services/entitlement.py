@@ -1,4 +1,4 @@
-"""What a customer's contracts cover (the seed's support plan)."""
+"""What a customer's contracts cover (docs/support-plan.md#contracts)."""
 
 from __future__ import annotations
 

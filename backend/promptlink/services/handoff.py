@@ -18,9 +18,9 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from promptlink.models import Conversation, ConversationEvent, Message, Ticket
-from promptlink.models.agent import TIERS
 from promptlink.services.conversations import append_message
 from promptlink.services.errors import DomainError, InvalidInput, NotFound
+from promptlink.vocabulary import TIER_NAMES, TIERS
 
 MAX_REASON = 300
 # How many recently claimed chats of a tier the estimated wait averages over.
@@ -60,7 +60,7 @@ def queue_notice(*, tier: str, position: int, eta_seconds: int) -> str:
     """What the customer reads when queued (Spanish)."""
     minutes = max(1, math.ceil(eta_seconds / 60))
     return (
-        f"Le estamos comunicando con un especialista de Soporte de Nivel {tier[-1]}. "
+        f"Le estamos comunicando con un especialista de {TIER_NAMES[tier]}. "
         f"Posición en la cola: {position}. Espera estimada: {minutes} min."
     )
 
@@ -85,16 +85,7 @@ async def request_handoff(
     Idempotent: a conversation already queued keeps its place, and the answer is its
     current position (no second notice).
     """
-    if tier not in TIERS:
-        raise InvalidInput("tier must be L1, L2 or L3", public="El nivel de soporte no es válido.")
-    if reason is None:
-        reason = ""
-    if not isinstance(reason, str) or len(reason) > MAX_REASON:
-        raise InvalidInput(
-            f"reason must be a string of at most {MAX_REASON} characters", public="El motivo no es válido."
-        )
-    if ticket_number is not None and not isinstance(ticket_number, str):
-        raise InvalidInput("ticket must be a ticket number or null", public="El tiquete no existe.")
+    reason = _checked_request(tier, reason, ticket_number)
     conversation = await lock_conversation(session, conversation_id)
     if conversation.mode == "queued" and conversation.tier is not None:
         return await queue_place(session, conversation, default_wait_seconds=default_wait_seconds)
@@ -107,6 +98,40 @@ async def request_handoff(
         raise HandoffRefused(f"conversation {conversation_id} is closed", public="La conversación está cerrada.")
     if ticket_number:
         await _check_ticket(session, conversation, ticket_number.strip())
+    await _enqueue(session, conversation, tier=tier, reason=reason, ticket_number=ticket_number, now=now, author=author)
+    place = await queue_place(session, conversation, default_wait_seconds=default_wait_seconds)
+    text = queue_notice(tier=place.tier, position=place.position, eta_seconds=place.eta_seconds)
+    if not store_notice:
+        return replace(place, notice_text=text)
+    notice = await append_message(session=session, conversation_id=conversation.id, role="system", text=text)
+    return replace(place, notice=notice.message, notice_text=text)
+
+
+def _checked_request(tier: Any, reason: Any, ticket_number: Any) -> str:
+    """The handoff's reason (None is none) once tier, reason and ticket number have the right form."""
+    if tier not in TIERS:
+        raise InvalidInput("tier must be L1, L2 or L3", public="El nivel de soporte no es válido.")
+    if reason is None:
+        reason = ""
+    if not isinstance(reason, str) or len(reason) > MAX_REASON:
+        raise InvalidInput(
+            f"reason must be a string of at most {MAX_REASON} characters", public="El motivo no es válido."
+        )
+    if ticket_number is not None and not isinstance(ticket_number, str):
+        raise InvalidInput("ticket must be a ticket number or null", public="El tiquete no existe.")
+    return reason
+
+
+async def _enqueue(
+    session: AsyncSession,
+    conversation: Conversation,
+    *,
+    tier: str,
+    reason: str,
+    ticket_number: str | None,
+    now: datetime,
+    author: str,
+) -> None:
     # Queued even when nobody of the tier is online: the chat waits for the next agent of
     # that tier (the caller tells the customer how they will be contacted meanwhile).
     conversation.mode = "queued"
@@ -127,12 +152,6 @@ async def request_handoff(
             created_at=now,
         )
     )
-    place = await queue_place(session, conversation, default_wait_seconds=default_wait_seconds)
-    text = queue_notice(tier=place.tier, position=place.position, eta_seconds=place.eta_seconds)
-    if not store_notice:
-        return replace(place, notice_text=text)
-    notice = await append_message(session=session, conversation_id=conversation.id, role="system", text=text)
-    return replace(place, notice=notice.message, notice_text=text)
 
 
 async def lock_conversation(session: AsyncSession, conversation_id: str) -> Conversation:

@@ -18,12 +18,14 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from promptlink.models import Contact, Customer, Device, Ticket
-from promptlink.models.ticket import OPEN_STATUSES
 from promptlink.services.auth import Principal
 from promptlink.services.devices import customer_devices, match_device, squash
 from promptlink.services.errors import InvalidInput
-from promptlink.services.rules import IncidentFacts
-from promptlink.services.tickets import MAX_DEVICE_TEXT, TicketDraft, classify, load_parties
+from promptlink.services.ticket_classification import Parties, classify, load_parties
+from promptlink.services.ticket_queries import contact_by_email, customer_by_code, ticket_by_number
+from promptlink.services.ticket_rules import IncidentFacts
+from promptlink.services.tickets import MAX_DEVICE_TEXT, TicketDraft
+from promptlink.vocabulary import OPEN_STATUSES
 
 # A customer's clock may run a little ahead of ours; beyond this, «since» is in the future.
 SINCE_SKEW = timedelta(minutes=10)
@@ -80,9 +82,9 @@ def parse_since(value: Any, *, now: datetime) -> datetime | None:
 
 
 async def _device(
-    session: AsyncSession, data: dict[str, Any], customer_id: int | None, *, strict: bool, loaded: list[Any]
-) -> tuple[int | None, str | None]:
-    """(registered device id, the customer's words) for the body's `device` and `device_text`.
+    session: AsyncSession, data: dict[str, Any], customer_id: int | None, *, strict: bool
+) -> tuple[Device | None, str | None]:
+    """(registered device, the customer's words) for the body's `device` and `device_text`.
 
     A name that matches none of the customer's devices is kept as `device_text`, except for
     `strict` callers (staff pick the device from the customer's list: a miss is a mistake).
@@ -102,68 +104,77 @@ async def _device(
         device = match_device(devices, text or "")
     if device is None:
         return None, text or name
-    loaded.append(device)
-    return device.id, None
+    return device, None
 
 
-async def _related(session: AsyncSession, value: Any, customer_id: int | None, loaded: list[Any]) -> int | None:
-    """The id of the related ticket (by number), which must be the same customer's."""
+async def _related(session: AsyncSession, value: Any, customer_id: int | None) -> Ticket | None:
+    """The related ticket (by number), which must be the same customer's."""
     number = _optional_text({"related_ticket": value}, "related_ticket", limit=32)
     if number is None:
         return None
     number = number.upper()
-    ticket = await session.scalar(select(Ticket).where(Ticket.number == number))
+    ticket = await ticket_by_number(session, number)
     # Another company's ticket does not exist for this one: the same answer as a wrong number.
     if ticket is None or customer_id is None or ticket.customer_id != customer_id:
         raise InvalidInput(
             f"related ticket {number} not found for this customer", public="El tiquete relacionado no existe."
         )
-    loaded.append(ticket)
-    return ticket.id
+    return ticket
 
 
-async def _customer_and_contact(
-    session: AsyncSession, caller: Principal, data: dict[str, Any], loaded: list[Any]
-) -> tuple[int, int | None]:
+async def _customer_and_contact(session: AsyncSession, data: dict[str, Any]) -> tuple[Customer, Contact | None]:
     """Staff and the bare service token name the customer (and contact) in the body."""
-    customer_id = contact_id = None
+    customer: Customer | None = None
+    contact: Contact | None = None
     code = data.get("customer")
     if code is not None:
-        customer = await session.scalar(select(Customer).where(Customer.code == str(code)))
+        customer = await customer_by_code(session, str(code))
         if customer is None:
             raise InvalidInput(f"unknown customer {code}", public="El cliente no existe.")
-        customer_id = customer.id
-        loaded.append(customer)
     email = data.get("contact")
     if email is not None:
-        contact = await session.scalar(select(Contact).where(Contact.email == str(email).strip().lower()))
-        if contact is None or (customer_id is not None and contact.customer_id != customer_id):
+        contact = await contact_by_email(session, str(email))
+        if contact is None or (customer is not None and contact.customer_id != customer.id):
             raise InvalidInput(f"unknown contact {email}", public="El contacto no existe para ese cliente.")
-        contact_id, customer_id = contact.id, contact.customer_id
-        loaded += [contact, contact.customer]
-    if customer_id is None:
+        customer = contact.customer
+    if customer is None:
         raise InvalidInput("customer is required", public="Indique el cliente.")
-    return customer_id, contact_id
+    return customer, contact
 
 
-async def draft_from_body(
+@dataclass(frozen=True)
+class Intake:
+    """A request body read: the draft, and the rows the body named as they were found.
+
+    While the caller holds `found`, those rows stay in the session's identity map (it keeps
+    only weak references): `load_parties` then gets them for the preview or the creation
+    without a second query.
+    """
+
+    draft: TicketDraft
+    found: Parties
+
+
+async def read_body(
     *, session: AsyncSession, caller: Principal, data: dict[str, Any], now: datetime, preview: bool = False
-) -> TicketDraft:
+) -> Intake:
     """The draft a request body describes, as `caller` may file it.
 
     A customer (widget token, or the service token on behalf of a contact) files for its own
     company whatever the body says; staff and the service token name the customer.
     """
-    loaded: list[Any] = []  # kept in the draft: create_ticket then finds them without a query
+    customer: Customer | None = None
+    contact: Contact | None = None
     customer_id: int | None
     if caller.role == "customer":
         customer_id, contact_id = caller.customer_id, caller.contact_id
         channel = "chat" if data.get("channel") == "chat" else "api"
     else:
         channel = data.get("channel", "phone" if caller.is_staff else "chat")
-        customer_id, contact_id = await _customer_and_contact(session, caller, data, loaded)
-    device_id, device_text = await _device(session, data, customer_id, strict=caller.is_staff, loaded=loaded)
-    related_id = await _related(session, data.get("related_ticket"), customer_id, loaded)
+        customer, contact = await _customer_and_contact(session, data)
+        customer_id, contact_id = customer.id, contact.id if contact else None
+    device, device_text = await _device(session, data, customer_id, strict=caller.is_staff)
+    related = await _related(session, data.get("related_ticket"), customer_id)
     complex_case = data.get("complex", False)
     if not isinstance(complex_case, bool):
         raise InvalidInput("complex must be true or false", public="Parámetro no válido.")
@@ -172,7 +183,7 @@ async def draft_from_body(
     if preview and title in (None, ""):
         title = PREVIEW_TITLE
     description = data.get("description")
-    return TicketDraft(
+    draft = TicketDraft(
         channel=channel,
         type=data.get("type", "information"),
         title=title,
@@ -181,16 +192,23 @@ async def draft_from_body(
         complex_case=complex_case,
         customer_id=customer_id,
         contact_id=contact_id,
-        device_id=device_id,
+        device_id=device.id if device else None,
         conversation_id=conversation_id if isinstance(conversation_id, str) else None,
         device_text=device_text,
         serial=_optional_text(data, "serial"),
         version=_optional_text(data, "version"),
         error_message=_optional_text(data, "error_message"),
         since=parse_since(data.get("since"), now=now),
-        related_ticket_id=related_id,
-        loaded=loaded,
+        related_ticket_id=related.id if related else None,
     )
+    return Intake(draft, Parties(customer, contact, device, related))
+
+
+async def draft_from_body(
+    *, session: AsyncSession, caller: Principal, data: dict[str, Any], now: datetime, preview: bool = False
+) -> TicketDraft:
+    """`read_body`'s draft alone."""
+    return (await read_body(session=session, caller=caller, data=data, now=now, preview=preview)).draft
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ HELDOUT = Path("tests") / "nlu_heldout.yml"
 
 
 def normalise(text: str) -> str:
-    """The comparison key of scripts/check_nlu_overlap.py: no annotations, accents, case or punctuation."""
+    """An example's comparison key (also scripts/check_nlu_overlap.py's): no annotations, accents, case, punctuation."""
     text = ANNOTATION.sub(r"\1", text)
     text = unicodedata.normalize("NFKD", text.lower())
     text = "".join(ch for ch in text if not unicodedata.combining(ch))

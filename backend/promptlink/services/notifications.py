@@ -1,7 +1,8 @@
 """Customer updates: a public history entry, e-mail to every notification party, the chat.
 
-This is the seed's obligation (a)–(c): inform the customer, update the «Notificaciones»
-of the parties identified, and record it in the tracking database.
+This is the support plan's obligation (a)–(c) (docs/support-plan.md#update-cadence): inform the
+customer, update the «Notificaciones» of the parties identified, and record it in the tracking
+database.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from promptlink.models import Contact, Customer, Ticket, TicketEvent
 from promptlink.services.cadence import next_update_due
 from promptlink.services.outbox import enqueue_chat, enqueue_email
-from promptlink.services.spanish import STATUS_NAMES
+from promptlink.vocabulary import STATUS_NAMES
 
 
 async def notification_parties(*, session: AsyncSession, ticket: Ticket) -> list[str]:

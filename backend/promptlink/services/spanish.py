@@ -1,4 +1,6 @@
-"""The Spanish words of what customers and agents read: dates, counted nouns, names of states.
+"""The Spanish words of what customers and agents read: dates, counted nouns, places.
+
+The names of tiers, ticket statuses and channels are in `promptlink.vocabulary`.
 
 Pure functions without `setlocale` (process-wide, and the servers carry no Spanish locale):
 month names live here. Dates are shown in words in the reader's time zone, never in ISO.
@@ -23,14 +25,6 @@ MONTHS = (
     "noviembre",
     "diciembre",
 )
-TIER_NAMES = {"L1": "Soporte de Nivel 1", "L2": "Soporte de Nivel 2", "L3": "Soporte de Nivel 3"}
-STATUS_NAMES = {
-    "new": "nuevo",
-    "open": "en curso",
-    "pending_customer": "en espera del cliente",
-    "resolved": "resuelto",
-    "closed": "cerrado",
-}
 
 
 def plural(count: int, singular: str, plural_form: str) -> str:

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from promptlink.models import Conversation, ConversationEvent, Message, Ticket, TicketEvent
 from promptlink.services.nlu_files import normalise
 from promptlink.services.review import FALLBACK_INTENT, HUMAN_INTENT, HUMAN_PAYLOAD
+from promptlink.vocabulary import CHANNELS, PRIORITIES, TIERS
 
 TABLES = (
     "tickets_by_channel",
@@ -67,18 +68,34 @@ async def dashboard(*, session: AsyncSession, now: datetime, days: int, threshol
     since_day = (now - timedelta(days=days - 1)).date()
     since = datetime.combine(since_day, datetime.min.time(), tzinfo=now.tzinfo)
     day_list = _days(since_day, now.date())
-    tables: dict[str, Table] = {}
+    tables = await _tickets_per_day(session, since, day_list)
+    tables["updates"] = await _updates(session, since, day_list)
+    chats = await _chats(session, since)
+    tables["assistant"] = _assistant(chats, day_list)
+    tables["handoffs"] = _handoffs(chats, since)
+    tables["waits"] = _waits(chats.conversations)
+    tables["satisfaction"] = _satisfaction(chats.conversations)
+    tables["misunderstood"] = await _misunderstood(session, since, threshold)
+    return tables
 
+
+async def _tickets_per_day(session: AsyncSession, since: datetime, day_list: list[str]) -> dict[str, Table]:
+    """New tickets per day and channel, priority and tier."""
     tickets = list(await session.scalars(select(Ticket).where(Ticket.created_at >= since)))
+    tables: dict[str, Table] = {}
     for name, attribute, keys, title in (
-        ("tickets_by_channel", "channel", ["chat", "email", "phone", "snmp", "api"], "Tiquetes por día y canal"),
-        ("tickets_by_priority", "priority", [1, 2, 3, 4], "Tiquetes por día y prioridad"),
-        ("tickets_by_tier", "tier", ["L1", "L2", "L3"], "Tiquetes por día y nivel"),
+        ("tickets_by_channel", "channel", list(CHANNELS), "Tiquetes por día y canal"),
+        ("tickets_by_priority", "priority", list(PRIORITIES), "Tiquetes por día y prioridad"),
+        ("tickets_by_tier", "tier", list(TIERS), "Tiquetes por día y nivel"),
     ):
         items = [(t.created_at.date().isoformat(), getattr(t, attribute)) for t in tickets]
         columns = ["día", *[f"P{k}" if name == "tickets_by_priority" else str(k) for k in keys]]
         tables[name] = Table(title, columns, _per_day(items, day_list, keys))  # type: ignore[arg-type]
+    return tables
 
+
+async def _updates(session: AsyncSession, since: datetime, day_list: list[str]) -> Table:
+    """Customer updates per day against the breached ones (an update that came late)."""
     events = list(
         await session.scalars(
             select(TicketEvent).where(
@@ -92,14 +109,24 @@ async def dashboard(*, session: AsyncSession, now: datetime, days: int, threshol
     for day in day_list:
         due = updates[day] + breaches[day]
         rows.append([day, updates[day], breaches[day], round(100 * updates[day] / due, 1) if due else None])
-    tables["updates"] = Table(
+    return Table(
         "Actualizaciones al cliente a tiempo", ["día", "actualizaciones", "incumplimientos", "% a tiempo"], rows
     )
 
+
+@dataclass
+class _Chats:
+    """The period's conversations, which of them the customer wrote in, and their events."""
+
+    conversations: list[Conversation]
+    talked: set[str]
+    events: list[ConversationEvent]
+
+
+async def _chats(session: AsyncSession, since: datetime) -> _Chats:
     conversations = list(await session.scalars(select(Conversation).where(Conversation.created_at >= since)))
     conv_ids = [c.id for c in conversations]
     talked: set[str] = set()
-    queued_ids: set[str] = set()
     conv_events: list[ConversationEvent] = []
     for chunk_start in range(0, len(conv_ids), 500):
         chunk = conv_ids[chunk_start : chunk_start + 500]
@@ -111,17 +138,22 @@ async def dashboard(*, session: AsyncSession, now: datetime, days: int, threshol
         conv_events += list(
             await session.scalars(select(ConversationEvent).where(ConversationEvent.conversation_id.in_(chunk)))
         )
-    queued_ids = {e.conversation_id for e in conv_events if e.kind == "queued"}
-    queued_ids |= {c.id for c in conversations if c.queued_at is not None}
+    return _Chats(conversations, talked, conv_events)
+
+
+def _assistant(chats: _Chats, day_list: list[str]) -> Table:
+    """Conversations per day, and those the assistant resolved without queueing for a person."""
+    queued_ids = {e.conversation_id for e in chats.events if e.kind == "queued"}
+    queued_ids |= {c.id for c in chats.conversations if c.queued_at is not None}
     by_day: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    for c in conversations:
-        if c.id not in talked:
+    for c in chats.conversations:
+        if c.id not in chats.talked:
             continue
         day = c.created_at.date().isoformat()
         by_day[day][0] += 1
         if c.id not in queued_ids:
             by_day[day][1] += 1
-    tables["assistant"] = Table(
+    return Table(
         "Conversaciones resueltas sin una persona",
         ["día", "conversaciones", "sin persona", "% sin persona"],
         [
@@ -130,24 +162,30 @@ async def dashboard(*, session: AsyncSession, now: datetime, days: int, threshol
         ],
     )
 
+
+def _handoffs(chats: _Chats, since: datetime) -> Table:
+    """Chats handed to a person (queued or transferred), per tier."""
     handoffs: Counter[str] = Counter()
-    for e in conv_events:
+    for e in chats.events:
         if e.kind in ("queued", "transferred") and e.created_at >= since:
             handoffs[e.tier or "?"] += 1
-    for c in conversations:  # chats queued before the event log existed
-        if c.queued_at is not None and not any(e.conversation_id == c.id and e.kind == "queued" for e in conv_events):
+    for c in chats.conversations:  # chats queued before the event log existed
+        if c.queued_at is not None and not any(e.conversation_id == c.id and e.kind == "queued" for e in chats.events):
             handoffs[c.tier or "?"] += 1
-    tables["handoffs"] = Table(
+    return Table(
         "Traspasos a una persona por nivel",
         ["nivel", "traspasos"],
-        [[tier, handoffs[tier]] for tier in ("L1", "L2", "L3")] + ([["?", handoffs["?"]]] if handoffs["?"] else []),
+        [[tier, handoffs[tier]] for tier in TIERS] + ([["?", handoffs["?"]]] if handoffs["?"] else []),
     )
 
+
+def _waits(conversations: list[Conversation]) -> Table:
+    """How long queued chats waited for a person, per tier."""
     waits: dict[str, list[float]] = defaultdict(list)
     for c in conversations:
         if c.queued_at is not None and c.claimed_at is not None and c.claimed_at >= c.queued_at:
             waits[c.tier or "?"].append((c.claimed_at - c.queued_at).total_seconds())
-    tables["waits"] = Table(
+    return Table(
         "Tiempo de espera hasta que una persona toma el chat (segundos)",
         ["nivel", "chats atendidos", "mediana", "p90", "máximo"],
         [
@@ -158,18 +196,40 @@ async def dashboard(*, session: AsyncSession, now: datetime, days: int, threshol
                 _percentile(waits[tier], 0.9),
                 round(max(waits[tier]), 1) if waits[tier] else None,
             ]
-            for tier in ("L1", "L2", "L3")
+            for tier in TIERS
         ],
     )
 
+
+def _satisfaction(conversations: list[Conversation]) -> Table:
     ratings = Counter(c.rating for c in conversations if c.rating is not None)
     total = sum(ratings.values())
-    tables["satisfaction"] = Table(
+    return Table(
         "Satisfacción (valoración de 1 a 5 al cerrar el chat)",
         ["valoración", "respuestas", "%"],
         [[r, ratings[r], round(100 * ratings[r] / total, 1) if total else None] for r in (5, 4, 3, 2, 1)],
     )
 
+
+async def _misunderstood(session: AsyncSession, since: datetime, threshold: float) -> Table:
+    """The customer messages the assistant understood least, most frequent first."""
+    weak = await _weak_messages(session, since, threshold)
+    frequent: Counter[str] = Counter()
+    sample: dict[str, str] = {}
+    for m in weak:
+        key = normalise(m.text)
+        frequent[key] += 1
+        sample.setdefault(key, m.text)
+    return Table(
+        "Mensajes mal entendidos más frecuentes",
+        ["mensaje", "veces"],
+        [[sample[key], n] for key, n in frequent.most_common(20)],
+    )
+
+
+async def _weak_messages(session: AsyncSession, since: datetime, threshold: float) -> list[Message]:
+    """Messages below the confidence `threshold` or in the fallback, and each message right before
+    a customer asked for a person."""
     weak = list(
         await session.scalars(
             select(Message).where(
@@ -181,17 +241,7 @@ async def dashboard(*, session: AsyncSession, now: datetime, days: int, threshol
             )
         )
     )
-    asks = {
-        (m.conversation_id, m.seq)
-        for m in await session.scalars(
-            select(Message).where(
-                Message.created_at >= since,
-                Message.role == "customer",
-                or_(Message.intent == HUMAN_INTENT, Message.payload == HUMAN_PAYLOAD),
-            )
-        )
-    }
-    for conversation_id, seq in asks:
+    for conversation_id, seq in await _asks_for_a_person(session, since):
         before = await session.scalar(
             select(Message)
             .where(
@@ -207,18 +257,21 @@ async def dashboard(*, session: AsyncSession, now: datetime, days: int, threshol
         )
         if before is not None and before.id not in {m.id for m in weak}:
             weak.append(before)
-    frequent: Counter[str] = Counter()
-    sample: dict[str, str] = {}
-    for m in weak:
-        key = normalise(m.text)
-        frequent[key] += 1
-        sample.setdefault(key, m.text)
-    tables["misunderstood"] = Table(
-        "Mensajes mal entendidos más frecuentes",
-        ["mensaje", "veces"],
-        [[sample[key], n] for key, n in frequent.most_common(20)],
-    )
-    return tables
+    return weak
+
+
+async def _asks_for_a_person(session: AsyncSession, since: datetime) -> set[tuple[str, int]]:
+    """(conversation, seq) of each customer message asking for a person."""
+    return {
+        (m.conversation_id, m.seq)
+        for m in await session.scalars(
+            select(Message).where(
+                Message.created_at >= since,
+                Message.role == "customer",
+                or_(Message.intent == HUMAN_INTENT, Message.payload == HUMAN_PAYLOAD),
+            )
+        )
+    }
 
 
 def summary(tables: dict[str, Table]) -> dict[str, Any]:

@@ -15,9 +15,9 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from promptlink.models import Agent, Ticket, TicketEvent
-from promptlink.models.ticket import OPEN_STATUSES
 from promptlink.services.outbox import enqueue_email
 from promptlink.services.spanish import datetime_in_words, zone_in_words
+from promptlink.vocabulary import OPEN_STATUSES
 
 
 @dataclass(frozen=True)

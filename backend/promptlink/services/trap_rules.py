@@ -10,7 +10,7 @@ from typing import Any
 
 import yaml
 
-from promptlink.models.ticket import TYPES
+from promptlink.vocabulary import PRIORITIES, TYPES
 
 log = logging.getLogger(__name__)
 
@@ -146,7 +146,7 @@ def parse_rules(
             raise RulesError(f"{where}: needs `trap` or `trap_prefix`")
         if item.get("type") not in TYPES:
             raise RulesError(f"{where}: unknown ticket type {item.get('type')!r}")
-        if item.get("priority") not in (1, 2, 3, 4):
+        if item.get("priority") not in PRIORITIES:
             raise RulesError(f"{where}: priority must be 1-4")
         unknown = [k for k in [*(item.get("when") or {}), *(item.get("key") or [])] if k not in varbinds]
         if unknown:

@@ -10,10 +10,11 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from promptlink.models import Agent
-from promptlink.models.agent import ROLES, TIERS
+from promptlink.models.agent import ROLES
 from promptlink.services.audit import record
 from promptlink.services.errors import DomainError, InvalidInput, NotFound
 from promptlink.services.passwords import hash_password_async
+from promptlink.vocabulary import TIERS
 
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,189}\.[^@\s]{2,}$")
 MIN_PASSWORD = 10
@@ -23,18 +24,6 @@ ROLE_NAMES = {"agent": "agente", "supervisor": "supervisor", "admin": "administr
 
 class Conflict(DomainError):
     status = 409
-
-
-def agent_json(agent: Agent) -> dict[str, Any]:
-    return {
-        "id": agent.id,
-        "email": agent.email,
-        "name": agent.name,
-        "role": agent.role,
-        "role_name": ROLE_NAMES.get(agent.role, agent.role),
-        "tiers": agent.tier_list,
-        "active": agent.active,
-    }
 
 
 def _name(value: Any) -> str:

@@ -13,7 +13,7 @@ import httpx
 import pytest
 from promptlink.assistant.client import AssistantUnavailable, ModelsMixed, RasaClient
 
-from tests.conftest import ROOT, Running
+from testkit.processes import ROOT, Running
 
 pytestmark = pytest.mark.e2e
 

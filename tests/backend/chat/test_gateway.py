@@ -9,10 +9,11 @@ from typing import Any
 
 from promptlink.assistant.client import BotReply, BotTurn
 from promptlink.chat.gateway import ChatGateway, ChatSession
-from promptlink.infra.db import transaction
 from promptlink.models import OutboxItem
-from promptlink.services import handoff, verification
+from promptlink.services import verification
 from sqlalchemy import select
+
+from tests.backend.chat.data import hand_off
 
 SECRET = "test-session-secret-0123456789-abcdef"
 
@@ -85,16 +86,7 @@ async def test_a_queued_chat_is_stored_but_not_sent_to_the_assistant(seeded) -> 
     chat = ChatSession(conversation.id, None)
     assert await _say(gateway, chat, "uno") == {"seq": 1}
     assert len(assistant.sent) == 1  # and the bot's reply is seq 2
-    async with transaction(seeded) as session:
-        await handoff.request_handoff(
-            session=session,
-            conversation_id=conversation.id,
-            tier="L1",
-            reason="",
-            ticket_number=None,
-            now=datetime.now(UTC),
-            default_wait_seconds=300,
-        )
+    await hand_off(seeded, conversation.id, reason="", now=datetime.now(UTC))
     emitter.events.clear()
     emitter.namespaces.clear()
     assert await _say(gateway, chat, "dos") == {"seq": 4}  # after the handoff notice (seq 3)

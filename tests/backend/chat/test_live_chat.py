@@ -5,7 +5,7 @@ capacity; the agent and the customer are told."""
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from promptlink.chat.gateway import ChatGateway
@@ -13,11 +13,9 @@ from promptlink.chat.live_chat import LiveChat
 from promptlink.infra.clock import ManualClock
 from promptlink.infra.db import transaction
 from promptlink.models import Agent, Conversation
-from promptlink.services import handoff
-from promptlink.services.auth import Principal
 from sqlalchemy import select, update
 
-NOW = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
+from tests.backend.chat.data import NOW, hand_off, staff
 
 
 class RecordingEmitter:
@@ -35,24 +33,9 @@ class RecordingEmitter:
         return [d for e, d, r, _ in self.sent if r == room and e == event]
 
 
-async def _principal(sessions, email: str) -> Principal:
-    async with sessions() as session:
-        a = await session.scalar(select(Agent).where(Agent.email == email))
-    return Principal(role=a.role, email=a.email, name=a.name, agent_id=a.id, tiers=tuple(a.tier_list))
-
-
 async def _queue(sessions, gateway: ChatGateway, minute: int = 0) -> str:
     conversation = await gateway.open(identity=None, conversation_id=None, resume_grant=None)
-    async with transaction(sessions) as session:
-        await handoff.request_handoff(
-            session=session,
-            conversation_id=conversation.id,
-            tier="L1",
-            reason="",
-            ticket_number=None,
-            now=NOW + timedelta(minutes=minute),
-            default_wait_seconds=300,
-        )
+    await hand_off(sessions, conversation.id, reason="", now=NOW + timedelta(minutes=minute))
     return conversation.id
 
 
@@ -60,8 +43,8 @@ async def test_auto_assignment_spreads_chats_over_online_agents_within_capacity(
     emitter = RecordingEmitter()
     gateway = ChatGateway(sessions=seeded, assistant=None, emitter=emitter)  # type: ignore[arg-type]
     live = LiveChat(sessions=seeded, gateway=gateway, emitter=emitter, clock=ManualClock(NOW), assignment="auto")
-    laura = await _principal(seeded, "l1@promptlink.example")
-    carlos = await _principal(seeded, "supervisor@promptlink.example")
+    laura = await staff(seeded, "l1@promptlink.example")
+    carlos = await staff(seeded, "supervisor@promptlink.example")
     async with transaction(seeded) as session:
         await session.execute(update(Agent).where(Agent.id.in_([laura.agent_id, carlos.agent_id])).values(capacity=2))
     first = await _queue(seeded, gateway)

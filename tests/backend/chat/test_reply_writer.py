@@ -3,58 +3,23 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
 
 import pytest
 from promptlink.chat.reply_writer import ReplyWriter
 from promptlink.infra.db import transaction
-from promptlink.models import Agent, Contact, Message
+from promptlink.models import Agent, Message
 from promptlink.services import agent_chat as svc
-from promptlink.services import conversations as conv_svc
-from promptlink.services import handoff as handoff_svc
 from promptlink.services.auth import Principal
 from promptlink.services.errors import InvalidInput, NotFound
-from promptlink.services.identity import WidgetIdentity
 from sqlalchemy import select, update
 
-NOW = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
-ANA = "ana.gomez@cableandina.example"
-
-
-async def _principal(sessions, email: str) -> Principal:
-    async with sessions() as session:
-        agent = await session.scalar(select(Agent).where(Agent.email == email))
-    return Principal(
-        role=agent.role, email=agent.email, name=agent.name, agent_id=agent.id, tiers=tuple(agent.tier_list)
-    )
-
-
-async def _with_assistant(sessions) -> str:
-    """A new conversation of Ana's, talking to the assistant (mode `bot`)."""
-    async with sessions() as session:
-        c = await session.scalar(select(Contact).where(Contact.email == ANA))
-        identity = WidgetIdentity(c.id, c.email, c.name, c.customer_id, c.customer.code, c.customer.name)
-    async with transaction(sessions) as session:
-        conversation = await conv_svc.open_conversation(
-            session=session, identity=identity, conversation_id=None, resume_grant=None
-        )
-        return conversation.id
+from tests.backend.chat.data import NOW, anas_conversation, hand_off, staff
 
 
 async def _claimed(sessions, principal: Principal | None) -> str:
     """A conversation of Ana's queued to L1 and, when `principal` is given, claimed by them."""
-    cid = await _with_assistant(sessions)
-    async with transaction(sessions) as session:
-        await conv_svc.append_message(session=session, conversation_id=cid, role="customer", text="hola")
-        await handoff_svc.request_handoff(
-            session=session,
-            conversation_id=cid,
-            tier="L1",
-            reason="El cliente pidió hablar con una persona",
-            ticket_number=None,
-            now=NOW,
-            default_wait_seconds=300,
-        )
+    cid = await anas_conversation(sessions, first="hola")
+    await hand_off(sessions, cid)
     if principal is not None:
         async with transaction(sessions) as session:
             await svc.claim(session=session, conversation_id=cid, principal=principal, now=NOW)
@@ -74,9 +39,9 @@ async def writer(seeded):
 
 
 async def test_replies_come_from_the_assigned_agent_once(seeded, writer) -> None:
-    laura = await _principal(seeded, "l1@promptlink.example")
-    supervisor = await _principal(seeded, "supervisor@promptlink.example")
-    diego = await _principal(seeded, "l2@promptlink.example")
+    laura = await staff(seeded, "l1@promptlink.example")
+    supervisor = await staff(seeded, "supervisor@promptlink.example")
+    diego = await staff(seeded, "l2@promptlink.example")
     cid = await _claimed(seeded, None)
 
     async def reply(who: Principal, text: object, client_msg_id: object, conversation_id: str = cid):
@@ -116,8 +81,8 @@ async def test_replies_come_from_the_assigned_agent_once(seeded, writer) -> None
 
 
 async def test_replies_sent_together_share_transactions_and_each_is_stored_once(seeded, writer) -> None:
-    laura = await _principal(seeded, "l1@promptlink.example")
-    diego = await _principal(seeded, "l2@promptlink.example")
+    laura = await staff(seeded, "l1@promptlink.example")
+    diego = await staff(seeded, "l2@promptlink.example")
     async with transaction(seeded) as session:
         await session.execute(update(Agent).where(Agent.id == laura.agent_id).values(capacity=10))
     chats = [await _claimed(seeded, laura) for _ in range(3)]
@@ -150,7 +115,7 @@ async def test_replies_sent_together_share_transactions_and_each_is_stored_once(
 
 
 async def test_customer_messages_take_the_next_seq_once_and_tell_the_mode(seeded, writer) -> None:
-    cid = await _with_assistant(seeded)
+    cid = await anas_conversation(seeded)
     before = len(await _stored(seeded, cid))
     batches = writer.batches
     first, second, resent = await asyncio.gather(
@@ -173,7 +138,7 @@ async def test_customer_messages_take_the_next_seq_once_and_tell_the_mode(seeded
 
 
 async def test_bad_customer_messages_are_refused_and_store_nothing(seeded, writer) -> None:
-    cid = await _with_assistant(seeded)
+    cid = await anas_conversation(seeded)
     before = await _stored(seeded, cid)
     for client_msg_id, payload in (("", None), ("x" * 65, None), (7, None), (None, "p" * 501), (None, 3)):
         with pytest.raises(InvalidInput) as refused:
@@ -190,7 +155,7 @@ async def test_bad_customer_messages_are_refused_and_store_nothing(seeded, write
 async def test_a_closed_conversation_is_left_to_the_caller(seeded, writer) -> None:
     from promptlink.models import Conversation
 
-    cid = await _with_assistant(seeded)
+    cid = await anas_conversation(seeded)
     async with transaction(seeded) as session:
         await session.execute(update(Conversation).where(Conversation.id == cid).values(mode="closed"))
     before = await _stored(seeded, cid)
@@ -203,7 +168,7 @@ async def test_a_closed_conversation_is_left_to_the_caller(seeded, writer) -> No
 
 
 async def test_an_assistant_turn_stores_the_parse_and_the_replies_in_order(seeded, writer) -> None:
-    cid = await _with_assistant(seeded)
+    cid = await anas_conversation(seeded)
     asked, _, _ = await writer.submit_customer(
         conversation_id=cid, text="¿prioridades?", client_msg_id=None, payload=None
     )
@@ -233,7 +198,7 @@ async def test_an_assistant_turn_stores_the_parse_and_the_replies_in_order(seede
 
 
 async def test_turns_and_replies_of_many_conversations_share_batches(seeded, writer) -> None:
-    cids = [await _with_assistant(seeded) for _ in range(6)]
+    cids = [await anas_conversation(seeded) for _ in range(6)]
     batches = writer.batches
     asked = await asyncio.gather(
         *(writer.submit_customer(conversation_id=cid, text="hola", client_msg_id=None, payload=None) for cid in cids)
@@ -254,7 +219,7 @@ async def test_turns_and_replies_of_many_conversations_share_batches(seeded, wri
 @pytest.mark.parametrize("poison", ["veneno \ud800", "veneno \x00"], ids=["lone surrogate", "NUL"])
 async def test_one_item_the_database_refuses_fails_alone(seeded, writer, poison, caplog) -> None:
     """Issue #13 F3: text that slipped past the edge check fails its own item, not the whole batch."""
-    cids = [await _with_assistant(seeded) for _ in range(6)]
+    cids = [await anas_conversation(seeded) for _ in range(6)]
     asked = await asyncio.gather(
         *(writer.submit_customer(conversation_id=cid, text="hola", client_msg_id=None, payload=None) for cid in cids)
     )

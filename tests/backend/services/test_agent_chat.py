@@ -2,50 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from promptlink.infra.db import transaction
-from promptlink.models import Agent, Contact, Conversation, ConversationEvent, Customer, Message, Ticket
+from promptlink.models import Agent, Conversation, ConversationEvent, Customer, Message, Ticket
 from promptlink.services import agent_chat as svc
-from promptlink.services import conversations as conv_svc
 from promptlink.services import handoff as handoff_svc
 from promptlink.services.auth import Principal
 from promptlink.services.errors import InvalidInput
-from promptlink.services.identity import WidgetIdentity
 from sqlalchemy import select, update
 
-NOW = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
-ANA = "ana.gomez@cableandina.example"
-
-
-async def _principal(sessions, email: str) -> Principal:
-    async with sessions() as session:
-        agent = await session.scalar(select(Agent).where(Agent.email == email))
-    return Principal(
-        role=agent.role, email=agent.email, name=agent.name, agent_id=agent.id, tiers=tuple(agent.tier_list)
-    )
+from tests.backend.chat.data import ANA, NOW, anas_conversation, hand_off, staff
 
 
 async def _queued(sessions, tier: str = "L1", *, ticket: str | None = None, now=NOW) -> str:
-    async with sessions() as session:
-        c = await session.scalar(select(Contact).where(Contact.email == ANA))
-        identity = WidgetIdentity(c.id, c.email, c.name, c.customer_id, c.customer.code, c.customer.name)
-    async with transaction(sessions) as session:
-        conversation = await conv_svc.open_conversation(
-            session=session, identity=identity, conversation_id=None, resume_grant=None
-        )
-        await conv_svc.append_message(session=session, conversation_id=conversation.id, role="customer", text="hola")
-        await handoff_svc.request_handoff(
-            session=session,
-            conversation_id=conversation.id,
-            tier=tier,
-            reason="El cliente pidió hablar con una persona",
-            ticket_number=ticket,
-            now=now,
-            default_wait_seconds=300,
-        )
-        return conversation.id
+    cid = await anas_conversation(sessions, first="hola")
+    await hand_off(sessions, cid, tier, ticket=ticket, now=now)
+    return cid
 
 
 async def _run(sessions, op, **kwargs):
@@ -68,7 +42,7 @@ async def _events(sessions, cid: str) -> list[ConversationEvent]:
 
 async def test_an_agent_of_the_tier_claims_and_the_customer_learns_the_name(seeded) -> None:
     cid = await _queued(seeded, "L1")
-    laura = await _principal(seeded, "l1@promptlink.example")
+    laura = await staff(seeded, "l1@promptlink.example")
     later = NOW + timedelta(minutes=4)
     change = await _run(seeded, svc.claim, conversation_id=cid, principal=laura, now=later)
     assert change.customer_events == [("agent_joined", {"name": "Laura Nivel Uno", "tier": "L1"})]
@@ -86,10 +60,10 @@ async def test_an_agent_of_the_tier_claims_and_the_customer_learns_the_name(seed
 
 async def test_only_the_tier_claims_and_only_once(seeded) -> None:
     cid = await _queued(seeded, "L2")
-    laura = await _principal(seeded, "l1@promptlink.example")
-    diego = await _principal(seeded, "l2@promptlink.example")
-    supervisor = await _principal(seeded, "supervisor@promptlink.example")
-    admin = await _principal(seeded, "admin@promptlink.example")
+    laura = await staff(seeded, "l1@promptlink.example")
+    diego = await staff(seeded, "l2@promptlink.example")
+    supervisor = await staff(seeded, "supervisor@promptlink.example")
+    admin = await staff(seeded, "admin@promptlink.example")
     with pytest.raises(svc.NotYours):
         await _run(seeded, svc.claim, conversation_id=cid, principal=laura, now=NOW)
     with pytest.raises(svc.NotYours):
@@ -102,7 +76,7 @@ async def test_only_the_tier_claims_and_only_once(seeded) -> None:
 
 
 async def test_capacity_limits_concurrent_chats(seeded) -> None:
-    laura = await _principal(seeded, "l1@promptlink.example")
+    laura = await staff(seeded, "l1@promptlink.example")
     async with transaction(seeded) as session:
         await session.execute(update(Agent).where(Agent.id == laura.agent_id).values(capacity=1))
     first, second = await _queued(seeded, "L1"), await _queued(seeded, "L1")
@@ -115,42 +89,26 @@ async def test_capacity_limits_concurrent_chats(seeded) -> None:
 
 async def test_transfer_moves_the_chat_to_the_other_tier_with_an_internal_reason(seeded) -> None:
     cid = await _queued(seeded, "L1")
-    laura = await _principal(seeded, "l1@promptlink.example")
-    sofia = await _principal(seeded, "l3@promptlink.example")
+    laura = await staff(seeded, "l1@promptlink.example")
+    sofia = await staff(seeded, "l3@promptlink.example")
     await _run(seeded, svc.claim, conversation_id=cid, principal=laura, now=NOW)
-    for reason in (None, "", "   ", "x" * 301):
-        with pytest.raises(InvalidInput):
-            await _run(
-                seeded,
-                svc.transfer,
-                conversation_id=cid,
-                principal=laura,
-                tier="L3",
-                reason=reason,
-                now=NOW,
-                default_wait_seconds=300,
-            )
-    with pytest.raises(InvalidInput):
-        await _run(
+
+    async def transfer(tier: str, reason: object) -> svc.Change:
+        return await _run(
             seeded,
             svc.transfer,
             conversation_id=cid,
             principal=laura,
-            tier="L9",
-            reason="x",
+            tier=tier,
+            reason=reason,
             now=NOW,
             default_wait_seconds=300,
         )
-    change = await _run(
-        seeded,
-        svc.transfer,
-        conversation_id=cid,
-        principal=laura,
-        tier="L3",
-        reason="Falla compleja del CMTS",
-        now=NOW,
-        default_wait_seconds=300,
-    )
+
+    for tier, reason in (("L3", None), ("L3", ""), ("L3", "   "), ("L3", "x" * 301), ("L9", "x")):
+        with pytest.raises(InvalidInput):
+            await transfer(tier, reason)
+    change = await transfer("L3", "Falla compleja del CMTS")
     [notice] = change.notices
     assert notice.text.startswith("Su conversación pasa a Soporte de Nivel 3. Le estamos comunicando")
     assert "CMTS" not in notice.text  # the reason stays internal
@@ -167,7 +125,7 @@ async def test_transfer_moves_the_chat_to_the_other_tier_with_an_internal_reason
 
 async def test_hand_back_close_and_rating(seeded) -> None:
     cid = await _queued(seeded, "L1")
-    laura = await _principal(seeded, "l1@promptlink.example")
+    laura = await staff(seeded, "l1@promptlink.example")
     await _run(seeded, svc.claim, conversation_id=cid, principal=laura, now=NOW)
     change = await _run(seeded, svc.hand_back, conversation_id=cid, principal=laura, now=NOW)
     assert change.customer_events == [("state", {"mode": "bot", "tier": None, "agent": None})]
@@ -216,8 +174,8 @@ async def test_a_customer_ends_their_chat_in_any_mode(seeded) -> None:
 
 async def test_notes_are_internal_and_scoped(seeded) -> None:
     cid = await _queued(seeded, "L2")
-    laura = await _principal(seeded, "l1@promptlink.example")
-    diego = await _principal(seeded, "l2@promptlink.example")
+    laura = await staff(seeded, "l1@promptlink.example")
+    diego = await staff(seeded, "l2@promptlink.example")
     with pytest.raises(svc.NotYours):
         await _run(seeded, svc.add_note, conversation_id=cid, principal=laura, text="x", now=NOW)
     note = await _run(
@@ -256,7 +214,7 @@ async def test_nobody_online_tells_how_and_when_and_names_the_on_call(seeded) ->
     assert "a más tardar el 25 de noviembre de 2026, 12:00 (hora de Bogotá)" in text
     assert recipients == ["l3@promptlink.example"]
 
-    sofia = await _principal(seeded, "l3@promptlink.example")
+    sofia = await staff(seeded, "l3@promptlink.example")
     await _run(seeded, svc.set_presence, principal=sofia, presence="online", now=NOW)
     async with transaction(seeded) as session:
         conversation = await session.get(Conversation, cid)
@@ -266,8 +224,8 @@ async def test_nobody_online_tells_how_and_when_and_names_the_on_call(seeded) ->
 
 
 async def test_presence_and_least_busy_agent(seeded) -> None:
-    laura = await _principal(seeded, "l1@promptlink.example")
-    supervisor = await _principal(seeded, "supervisor@promptlink.example")
+    laura = await staff(seeded, "l1@promptlink.example")
+    supervisor = await staff(seeded, "supervisor@promptlink.example")
     with pytest.raises(InvalidInput):
         await _run(seeded, svc.set_presence, principal=laura, presence="busy", now=NOW)
     async with seeded() as session:

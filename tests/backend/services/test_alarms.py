@@ -7,13 +7,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from promptlink.infra.db import transaction
 from promptlink.models import Alarm, AuditLog, Contact, Conversation, Device, Message, Ticket, TicketEvent
+from promptlink.services.alarm_assignment import AlreadyAssigned, assign_alarm
 from promptlink.services.alarms import (
     AlarmSignal,
-    AlreadyAssigned,
     DeviceRef,
     Outcome,
     apply_signal,
-    assign_alarm,
     open_alarms,
 )
 from promptlink.services.conversations import append_message, open_conversation

@@ -10,16 +10,18 @@ from promptlink.infra.db import transaction
 from promptlink.models import BugEvent, Contact, Customer, OutboxItem, Ticket, TicketEvent
 from promptlink.models.bug import STATES
 from promptlink.services import bugs as svc
+from promptlink.services import ticket_updates
 from promptlink.services import tickets as tickets_svc
 from promptlink.services.errors import InvalidInput, NotFound
-from promptlink.services.rules import IncidentFacts
+from promptlink.services.ticket_rules import IncidentFacts
 from sqlalchemy import select
 
 NOW = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
 AUTHOR = "l2@promptlink.example"
 
-# The seed's bug workflow, written out: new → confirmed → in progress → fixed in version X
-# → released; any state before «fixed» may end in won't fix. Every other move is refused.
+# The bug workflow, written out (the states are ours: docs/support-plan.md#software-faults):
+# new → confirmed → in progress → fixed in version X → released; any state before «fixed» may
+# end in won't fix. Every other move is refused.
 ALLOWED = {
     ("new", "confirmed"),
     ("new", "wont_fix"),
@@ -156,7 +158,7 @@ async def test_a_released_fix_informs_the_customers_of_linked_open_tickets_only(
             session=session, bug=bug, number=closed_ticket.number, author=AUTHOR, now=NOW
         )
         closed = await tickets_svc.get_ticket(session=session, number=closed_ticket.number)
-        await tickets_svc.change_status(session=session, ticket=closed, status="closed", author=AUTHOR, now=NOW)
+        await ticket_updates.change_status(session=session, ticket=closed, status="closed", author=AUTHOR, now=NOW)
     assert other_key != key
     for state, version in (("confirmed", None), ("in_progress", None), ("fixed", "3.0.2")):
         await _move(seeded, key, state, version=version)

@@ -1,4 +1,7 @@
-"""The seed's update cadence: P1 every 2 h, P2/P3 end of the customer's business day, P4 weekly."""
+"""The update cadence: P1 every 2 h, P2/P3 end of the customer's business day, P4 weekly.
+
+docs/support-plan.md#update-cadence
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""Deployment plans: the seed's five stages, moves forward and back, history with authors."""
+"""Deployment plans: the five stages, moves forward and back, history with authors.
+
+docs/support-plan.md#deployment-plan
+"""
 
 from __future__ import annotations
 
@@ -15,7 +18,7 @@ NOW = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
 SUPERVISOR = "supervisor@promptlink.example"
 
 
-def test_the_five_stages_are_the_seeds() -> None:
+def test_the_five_stages_are_the_support_plans() -> None:
     assert list(STAGES) == [1, 2, 3, 4, 5]
     assert STAGES[1] == "Análisis de las necesidades y de las limitaciones del cliente"
     assert STAGES[5] == "Finalización y comisionamiento para servicio comercial"

@@ -13,6 +13,8 @@ from promptlink.services.errors import InvalidInput, NotFound
 from promptlink.services.identity import WidgetIdentity
 from sqlalchemy import func, select
 
+from tests.backend.chat.data import hand_off
+
 NOW = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
 DEFAULT_WAIT = 300
 
@@ -31,16 +33,7 @@ async def _conversation(sessions, email: str | None = None) -> str:
 
 
 async def _handoff(sessions, cid: str, tier: str = "L2", *, now=NOW, reason="Falla de software", ticket=None):
-    async with transaction(sessions) as session:
-        return await svc.request_handoff(
-            session=session,
-            conversation_id=cid,
-            tier=tier,
-            reason=reason,
-            ticket_number=ticket,
-            now=now,
-            default_wait_seconds=DEFAULT_WAIT,
-        )
+    return await hand_off(sessions, cid, tier, reason=reason, ticket=ticket, now=now)  # waits 300 s by default
 
 
 async def _messages(sessions, cid: str) -> list[Message]:

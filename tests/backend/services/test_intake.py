@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from promptlink.infra.db import transaction
 from promptlink.models import Bug, Contact, Device, OutboxItem, Rma, Ticket, TicketEvent
-from promptlink.services import intake
+from promptlink.services import intake, ticket_updates
 from promptlink.services import tickets as svc
 from promptlink.services.auth import Principal
 from promptlink.services.errors import InvalidInput
@@ -224,13 +224,17 @@ async def test_duplicates_are_the_customers_open_tickets_on_the_same_device_newe
     solved = await _file(seeded, ana, device="cmts-bog-01", title="Resuelto")
     async with transaction(seeded) as session:
         ticket = await svc.get_ticket(session=session, number=solved.number)
-        await svc.change_status(session=session, ticket=ticket, status="resolved", resolution="ok", author="x", now=NOW)
+        await ticket_updates.change_status(
+            session=session, ticket=ticket, status="resolved", resolution="ok", author="x", now=NOW
+        )
     await _file(seeded, ana, device="cmts-bog-02", title="Otro equipo")
     await _file(seeded, maria, device="olt-sdq-01", title="Otra empresa")
     waiting = await _file(seeded, ana, device="cmts-bog-01", title="En espera")
     async with transaction(seeded) as session:
         ticket = await svc.get_ticket(session=session, number=waiting.number)
-        await svc.change_status(session=session, ticket=ticket, status="pending_customer", author="x", now=NOW)
+        await ticket_updates.change_status(
+            session=session, ticket=ticket, status="pending_customer", author="x", now=NOW
+        )
 
     preview = await _preview(seeded, ana, device="CMTS BOG 01")
     assert [t.number for t in preview.duplicates] == [waiting.number, alarm.number, first.number]

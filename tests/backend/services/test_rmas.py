@@ -10,7 +10,7 @@ from promptlink.models import Contact, Customer, Device, OutboxItem, Ticket, Tic
 from promptlink.services import rmas as svc
 from promptlink.services import tickets as tickets_svc
 from promptlink.services.errors import InvalidInput, NotFound
-from promptlink.services.rules import IncidentFacts
+from promptlink.services.ticket_rules import IncidentFacts
 from sqlalchemy import select
 
 NOW = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)

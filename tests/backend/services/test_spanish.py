@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pytest
-from promptlink.services.spanish import STATUS_NAMES, date_in_words, datetime_in_words, plural, zone_in_words
+from promptlink.services.spanish import date_in_words, datetime_in_words, plural, zone_in_words
 
 
 @pytest.mark.parametrize(("count", "expected"), [(0, "0 avisos"), (1, "1 aviso"), (2, "2 avisos"), (41, "41 avisos")])
@@ -36,13 +36,6 @@ def test_a_moment_in_words_on_the_customers_clock(zone: str | None, expected: st
 def test_the_day_changes_with_the_zone() -> None:
     new_year_utc = datetime(2027, 1, 1, 2, 5, tzinfo=UTC)
     assert datetime_in_words(new_year_utc, "America/Bogota") == "31 de diciembre de 2026, 21:05"
-
-
-def test_every_status_has_a_spanish_name() -> None:
-    from promptlink.models.ticket import STATUSES
-
-    assert set(STATUS_NAMES) == set(STATUSES)
-    assert STATUS_NAMES["open"] == "en curso" and STATUS_NAMES["pending_customer"] == "en espera del cliente"
 
 
 def test_time_zones_are_named_by_their_place() -> None:

@@ -8,9 +8,10 @@ from datetime import UTC, datetime, timedelta
 from promptlink.infra.clock import ManualClock
 from promptlink.infra.db import create_engine, create_sessionmaker, transaction
 from promptlink.models import Customer, OutboxItem, Ticket, TicketEvent
+from promptlink.services import ticket_events, ticket_updates
 from promptlink.services import tickets as svc
-from promptlink.services.rules import IncidentFacts
 from promptlink.services.sweeper import sweep
+from promptlink.services.ticket_rules import IncidentFacts
 from sqlalchemy import select
 
 LEAD = timedelta(minutes=30)
@@ -41,7 +42,7 @@ async def _sweep(sessions, clock: ManualClock):
 async def _events(sessions, number: str, kind: str) -> list[TicketEvent]:
     async with sessions() as session:
         ticket = await svc.get_ticket(session=session, number=number)
-        return [e for e in await svc.history(session=session, ticket=ticket) if e.kind == kind]
+        return [e for e in await ticket_events.history(session=session, ticket=ticket) if e.kind == kind]
 
 
 async def _mail_to(sessions, recipient: str, subject_part: str) -> list[OutboxItem]:
@@ -80,7 +81,7 @@ async def test_an_update_moves_the_due_time_and_resets_the_cycle(seeded) -> None
     clock.advance(timedelta(minutes=100))
     async with transaction(seeded) as session:
         ticket = await svc.get_ticket(session=session, number=number)
-        await svc.post_update(
+        await ticket_updates.post_update(
             session=session, ticket=ticket, text="Estamos revisando el nodo.", author="l3@x", now=clock.now()
         )
         assert ticket.next_update_due == clock.now() + timedelta(hours=2)
@@ -116,7 +117,7 @@ async def test_resolved_tickets_are_not_swept(seeded) -> None:
     number = await _p1(seeded, clock)
     async with transaction(seeded) as session:
         ticket = await svc.get_ticket(session=session, number=number)
-        await svc.change_status(
+        await ticket_updates.change_status(
             session=session,
             ticket=ticket,
             status="resolved",
@@ -157,7 +158,7 @@ async def test_the_assignee_is_reminded_when_there_is_one(seeded) -> None:
     async with transaction(seeded) as session:
         ticket = await svc.get_ticket(session=session, number=number)
         agent = await session.scalar(select(Agent).where(Agent.email == "l3@promptlink.example"))
-        await svc.assign(session=session, ticket=ticket, agent=agent, author="supervisor", now=clock.now())
+        await ticket_updates.assign(session=session, ticket=ticket, agent=agent, author="supervisor", now=clock.now())
     clock.advance(timedelta(minutes=95))
     await _sweep(seeded, clock)
     async with seeded() as session:

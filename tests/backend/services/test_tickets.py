@@ -10,8 +10,10 @@ from promptlink.infra.db import transaction
 from promptlink.models import Bug, Contact, Contract, Conversation, Customer, Device, OutboxItem, Rma, Ticket
 from promptlink.services import tickets as svc
 from promptlink.services.errors import InvalidInput
-from promptlink.services.rules import IncidentFacts
+from promptlink.services.ticket_events import history
 from promptlink.services.ticket_links import ticket_links
+from promptlink.services.ticket_rules import IncidentFacts
+from promptlink.services.ticket_updates import change_priority, post_update
 from sqlalchemy import func, select
 
 NOW = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
@@ -48,7 +50,7 @@ async def _create(sessions, **kw) -> Ticket:
 async def _history_kinds(sessions, number: str) -> list[str]:
     async with sessions() as session:
         ticket = await svc.get_ticket(session=session, number=number)
-        return [e.kind for e in await svc.history(session=session, ticket=ticket)]
+        return [e.kind for e in await history(session=session, ticket=ticket)]
 
 
 async def _outbox(sessions, ticket: Ticket) -> list[OutboxItem]:
@@ -147,7 +149,7 @@ async def test_an_update_reaches_every_notification_party_and_the_chat(seeded) -
     later = NOW + timedelta(minutes=45)
     async with transaction(seeded) as session:
         t = await svc.get_ticket(session=session, number=ticket.number)
-        event = await svc.post_update(session=session, ticket=t, text="Técnico en camino.", author="l3@x", now=later)
+        event = await post_update(session=session, ticket=t, text="Técnico en camino.", author="l3@x", now=later)
         assert t.next_update_due == later + timedelta(hours=2) and t.status == "open"
     assert event.public and set(event.data["channels"]) == {"email", "chat"}
     items = await _outbox(seeded, ticket)
@@ -163,12 +165,12 @@ async def test_priority_override_needs_a_reason_and_is_logged(seeded) -> None:
     async with transaction(seeded) as session:
         t = await svc.get_ticket(session=session, number=ticket.number)
         with pytest.raises(InvalidInput):
-            await svc.change_priority(session=session, ticket=t, priority=2, reason="  ", author="x", now=NOW)
+            await change_priority(session=session, ticket=t, priority=2, reason="  ", author="x", now=NOW)
         with pytest.raises(InvalidInput):
-            await svc.change_priority(session=session, ticket=t, priority=7, reason="x", author="x", now=NOW)
+            await change_priority(session=session, ticket=t, priority=7, reason="x", author="x", now=NOW)
     async with transaction(seeded) as session:
         t = await svc.get_ticket(session=session, number=ticket.number)
-        event = await svc.change_priority(
+        event = await change_priority(
             session=session,
             ticket=t,
             priority=2,
@@ -333,8 +335,8 @@ async def test_a_related_ticket_is_linked_in_both_histories(seeded) -> None:
     async with seeded() as session:
         mine = await svc.get_ticket(session=session, number=report.number)
         theirs = await svc.get_ticket(session=session, number=alarm.number)
-        [forward] = [e for e in await svc.history(session=session, ticket=mine, public_only=True) if e.kind == "linked"]
-        [back] = [e for e in await svc.history(session=session, ticket=theirs, public_only=True) if e.kind == "linked"]
+        [forward] = [e for e in await history(session=session, ticket=mine, public_only=True) if e.kind == "linked"]
+        [back] = [e for e in await history(session=session, ticket=theirs, public_only=True) if e.kind == "linked"]
         links = await ticket_links(session=session, tickets=[mine, theirs])
     assert mine.related_ticket_id == alarm.id
     assert forward.text == f"Relacionado con el tiquete {alarm.number} (alarma SNMP)."
@@ -358,7 +360,7 @@ async def test_an_update_mail_names_the_status_in_spanish(seeded) -> None:
     ticket = await _create(seeded, title="Lentitud en el portal")
     async with transaction(seeded) as session:
         t = await svc.get_ticket(session=session, number=ticket.number)
-        await svc.post_update(session=session, ticket=t, text="Revisamos los registros.", author="l1@x", now=NOW)
+        await post_update(session=session, ticket=t, text="Revisamos los registros.", author="l1@x", now=NOW)
     [mail, *_] = [i for i in await _outbox(seeded, ticket) if "Actualización" in i.subject]
     assert "Estado: en curso" in mail.body and "open" not in mail.body
 

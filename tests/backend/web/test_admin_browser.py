@@ -21,7 +21,8 @@ import pytest
 import yaml
 from playwright.sync_api import Page, expect
 
-from tests.conftest import DEMO_PASSWORDS, ROOT, Running, agent_token
+from testkit.demo import DEMO_PASSWORDS, agent_token
+from testkit.processes import ROOT, Running
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 

@@ -2,38 +2,26 @@
 
 from __future__ import annotations
 
-import sqlite3
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.conftest import DEMO_PASSWORDS, Running
+from testkit.browser import page_factory
+from testkit.databases import stored_customer_message
+from testkit.demo import DEMO_PASSWORDS
+from testkit.processes import Running
 
 pytestmark = [pytest.mark.browser]
 
 
 @pytest.fixture
 def admin_page(browser) -> Iterator[Any]:  # type: ignore[no-untyped-def]
-    contexts = []
-    problems: list[str] = []
-
-    def open_page() -> Page:
-        context = browser.new_context(locale="es-ES", viewport={"width": 1280, "height": 900})
-        contexts.append(context)
-        page = context.new_page()
-        page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
-        page.on("console", lambda msg: problems.append(msg.text) if "Content Security Policy" in msg.text else None)
-        page.on("dialog", lambda dialog: (problems.append(f"dialog: {dialog.message}"), dialog.dismiss()))
-        return page
-
-    yield open_page
-    for context in contexts:
-        context.close()
-    assert problems == []
+    """A page factory (1280x900); a JS error, a CSP report or a dialog in any page fails the test."""
+    with page_factory(browser, height=900, csp=True) as open_page:
+        yield open_page
 
 
 def log_in(page: Page, backend: Running, email: str, hash_: str = "") -> None:
@@ -95,18 +83,7 @@ def test_dashboard_users_and_audit(lone_backend: Running, admin_page) -> None:
 
 def test_markup_in_a_customer_message_is_shown_as_text(lone_backend: Running, admin_page) -> None:
     attack = f"<img src=x onerror=alert(1)> {uuid.uuid4().hex[:6]}"
-    now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
-    conversation = str(uuid.uuid4())
-    with sqlite3.connect(lone_backend.var_dir / "promptlink.db", timeout=30) as db:
-        db.execute(
-            "INSERT INTO conversations (id, mode, last_seq, created_at, updated_at) VALUES (?, 'bot', 1, ?, ?)",
-            (conversation, now, now),
-        )
-        db.execute(
-            "INSERT INTO messages (conversation_id, seq, role, text, intent, confidence, created_at) "
-            "VALUES (?, 1, 'customer', ?, 'greet', 0.2, ?)",
-            (conversation, attack, now),
-        )
+    stored_customer_message(lone_backend, attack, "greet", 0.2)
     page = admin_page()
     log_in(page, lone_backend, "admin@promptlink.example", "#/revision")
     item = page.locator(".review-item", has=page.locator(".review-text", has_text=attack))

@@ -9,8 +9,9 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import expect
 
-from tests.backend.transports.snmp.traps import LINK_DOWN, link_varbinds, snmptrap
-from tests.conftest import DEMO_PASSWORDS, Running, start_lone_backend
+from testkit.demo import DEMO_PASSWORDS
+from testkit.processes import Running, start_lone_backend
+from testkit.traps import LINK_DOWN, link_varbinds, snmptrap
 
 pytestmark = [pytest.mark.browser]
 

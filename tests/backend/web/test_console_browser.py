@@ -12,7 +12,9 @@ import httpx
 import pytest
 from playwright.sync_api import Page, Route, expect
 
-from tests.conftest import DEMO_PASSWORDS, Running, agent_token
+from testkit.browser import page_factory
+from testkit.demo import DEMO_PASSWORDS, agent_token
+from testkit.processes import Running
 
 pytestmark = [pytest.mark.browser]
 
@@ -24,21 +26,8 @@ DUE = re.compile(r"^vence en (\d+ d \d+ h|\d+ h \d+ min|\d+ min|\d+ s)$")
 @pytest.fixture
 def console(browser) -> Iterator[Any]:  # type: ignore[no-untyped-def]
     """A fresh browser context (1280x800, Spanish) factory; every page fails the test on a JS error or alert."""
-    contexts = []
-    problems: list[str] = []
-
-    def open_page(**options: Any) -> Page:
-        context = browser.new_context(locale="es-ES", viewport={"width": 1280, "height": 800}, **options)
-        contexts.append(context)
-        page = context.new_page()
-        page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
-        page.on("dialog", lambda dialog: (problems.append(f"dialog: {dialog.message}"), dialog.dismiss()))
-        return page
-
-    yield open_page
-    for context in contexts:
-        context.close()
-    assert problems == []
+    with page_factory(browser) as open_page:
+        yield open_page
 
 
 def headers(backend: Running, agent: str) -> dict[str, str]:

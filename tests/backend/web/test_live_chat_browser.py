@@ -15,7 +15,9 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.conftest import DEMO_PASSWORDS, Running, agent_token, service_headers
+from testkit.browser import page_factory
+from testkit.demo import DEMO_PASSWORDS, agent_token, service_headers
+from testkit.processes import Running
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
@@ -41,25 +43,8 @@ MARKUP = "img, svg, script, iframe, b, object, embed"
 @pytest.fixture
 def pages(browser) -> Iterator[Any]:  # type: ignore[no-untyped-def]
     """A factory of fresh Spanish browser contexts; a JS error or a dialog in any page fails the test."""
-    contexts = []
-    problems: list[str] = []
-
-    def on_dialog(dialog: Any) -> None:
-        problems.append(f"dialog: {dialog.message}")
-        dialog.dismiss()
-
-    def open_page() -> Page:
-        context = browser.new_context(locale="es-ES", viewport={"width": 1280, "height": 900})
-        contexts.append(context)
-        page: Page = context.new_page()
-        page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
-        page.on("dialog", on_dialog)
-        return page
-
-    yield open_page
-    for context in contexts:
-        context.close()
-    assert problems == []
+    with page_factory(browser, height=900) as open_page:
+        yield open_page
 
 
 def headers(stack: Running, who: str) -> dict[str, str]:

@@ -5,17 +5,31 @@ from __future__ import annotations
 import logging
 
 from sanic import Blueprint, Request
-from sanic.response import HTTPResponse, json, text
+from sanic.response import HTTPResponse, text
 from sanic_ext.extensions.openapi import openapi
-from sqlalchemy import select
+from sanic_ext.extensions.openapi.definitions import Component
 
 from promptlink.infra.db import transaction
-from promptlink.models import Customer
+from promptlink.models import Message
 from promptlink.services import alarms as svc
+from promptlink.services.alarm_assignment import assign_alarm
+from promptlink.services.alarm_queries import open_alarms_for
 from promptlink.services.auth import Forbidden, Principal
 from promptlink.services.errors import InvalidInput, NotFound
-from promptlink.services.trap_rules import RulesError, RulesFile
-from promptlink.transports.http.common import body, caller, int_arg
+from promptlink.services.trap_rules import RulesError, RulesFile, TrapRules
+from promptlink.transports.http.api import endpoint, parse_body, parse_query, reply
+from promptlink.transports.http.common import caller
+from promptlink.transports.http.schemas.alarms import (
+    AlarmAssigned,
+    AlarmList,
+    AssignIn,
+    OpenAlarms,
+    OpenAlarmsQuery,
+    PrometheusText,
+    RulesReloaded,
+    UnassignedQuery,
+)
+from promptlink.transports.http.views import alarms as views
 from promptlink.transports.snmp.metrics import render_prometheus
 
 bp = Blueprint("alarms", url_prefix="/api/v1")
@@ -29,99 +43,109 @@ def _staff(p: Principal) -> None:
 
 
 @bp.get("/alarms")
-@openapi.definition(
+@endpoint(
     summary="Open equipment alarms",
     description="A customer (widget identity, or the service token with `X-On-Behalf-Of`) sees its own open "
     "alarms; staff see every customer's, or one customer's with `?customer=CODE`.",
+    query=OpenAlarmsQuery,
+    responses={200: OpenAlarms, 401: None, 403: None, 404: None, 422: None},
 )
 async def list_open(request: Request) -> HTTPResponse:
     p = await caller(request)
-    limit = int_arg(request, "limit", 20, low=1, high=100)
+    query = parse_query(request, OpenAlarmsQuery)
+    customer_id, customer_code = None, None
+    if p.role == "customer":
+        assert p.customer_id is not None
+        customer_id = p.customer_id
+    elif p.is_staff:
+        customer_code = query.customer
+    else:
+        raise Forbidden("the service token must act on behalf of a contact", public=FORBIDDEN)
     async with request.app.ctx.sessions() as session:
-        if p.role == "customer":
-            assert p.customer_id is not None
-            customer = await session.get(Customer, p.customer_id)
-        elif p.is_staff and request.args.get("customer"):
-            customer = await session.scalar(select(Customer).where(Customer.code == request.args.get("customer")))
-            if customer is None:
-                raise NotFound("unknown customer", public="El cliente no existe.")
-        elif p.is_staff:
-            customer = None
-        else:
-            raise Forbidden("the service token must act on behalf of a contact", public=FORBIDDEN)
-        if customer is None:
-            rows = await svc.all_open_alarms(session=session, limit=limit)
-            return json({"alarms": [svc.alarm_json(a) for a in rows]})
-        rows = await svc.open_alarms(session=session, customer_id=customer.id, limit=limit)
-        return json(
-            {
-                "customer": customer.code,
-                "customer_name": customer.name,
-                "alarms": [svc.alarm_json(a, timezone=customer.timezone) for a in rows],
-            }
+        found = await open_alarms_for(
+            session=session, customer_id=customer_id, customer_code=customer_code, limit=query.limit
         )
+        return reply(views.open_alarms(found))
 
 
 @bp.get("/alarms/unassigned")
-@openapi.definition(
+@endpoint(
     summary="Alarms from unknown equipment",
     description="«Alarmas sin asignar»: traps from addresses no customer device has (staff).",
+    query=UnassignedQuery,
+    responses={200: AlarmList, 401: None, 403: None, 422: None},
 )
 async def list_unassigned(request: Request) -> HTTPResponse:
     p = await caller(request)
     _staff(p)
-    limit = int_arg(request, "limit", 100, low=1, high=500)
+    query = parse_query(request, UnassignedQuery)
     async with request.app.ctx.sessions() as session:
-        rows = await svc.unassigned_alarms(session=session, limit=limit)
-    return json({"alarms": [svc.alarm_json(a) for a in rows]})
+        rows = await svc.unassigned_alarms(session=session, limit=query.limit)
+        return reply(views.alarm_list(rows))
 
 
 @bp.post("/alarms/<alarm_id:int>/assign")
-@openapi.definition(
+@endpoint(
     summary="Assign an alarm from unknown equipment to a customer device",
     description="Body `{device}` (a device name). Level 1 agents, supervisors and admins. The device takes the "
     "alarm's source address, so later traps from it reach the customer; every unassigned alarm from that address "
     "is attached, and each still open opens its ticket and tells the customer (chat and e-mail), as a trap from a "
     "known device does. 404 for an unknown alarm, 422 for an unknown device, 409 if already assigned. "
     "Audited (`alarm.assign`).",
+    body=AssignIn,
+    responses={200: AlarmAssigned, 401: None, 403: None, 404: None, 409: None, 422: None},
 )
 async def assign(request: Request, alarm_id: int) -> HTTPResponse:
     p = await caller(request)
     if not (p.is_staff and p.may_work_tier("L1")):
         raise Forbidden(f"{p.email} does not work Level 1", public=FORBIDDEN)
-    data = body(request)
-    intake = getattr(request.app.ctx, "trap_intake", None)
-    try:
-        rules = intake.rules.current() if intake else RulesFile(request.app.ctx.settings.snmp_rules_path).rules
-    except (RulesError, OSError) as exc:  # the ticket type then falls back to the SNMP default
-        log.error("snmp rules unreadable while assigning an alarm", extra={"error": str(exc)})
-        rules = None
+    data = parse_body(request, AssignIn)
+    rules = _current_rules(request)
     outcome = svc.Outcome()
     async with transaction(request.app.ctx.sessions) as session:
-        alarm = await svc.assign_alarm(
+        alarm = await assign_alarm(
             session=session,
             alarm_id=alarm_id,
-            device_name=data.get("device"),
+            device_name=data.device,
             rules=rules,
             actor=p.email,
             now=request.app.ctx.clock.now(),
             outcome=outcome,
         )
-        result = svc.alarm_json(alarm)
+        result = views.assigned(alarm, outcome)
+    intake = getattr(request.app.ctx, "trap_intake", None)
     if intake is not None:
         intake.worker.forget_devices()  # the next trap from that address finds the device (a separate
         # `promptlink snmp` process finds it within DEVICE_MISS_REFRESH_SECONDS)
-    for message in outcome.messages:  # stored; a failed emit is seen on the customer's next resume
+    await _deliver(request, outcome.messages)
+    return reply(result)
+
+
+def _current_rules(request: Request) -> TrapRules | None:
+    """The SNMP rules the receiver runs (or the file's); None when unreadable (the ticket type then
+    falls back to the SNMP default)."""
+    intake = getattr(request.app.ctx, "trap_intake", None)
+    try:
+        return intake.rules.current() if intake else RulesFile(request.app.ctx.settings.snmp_rules_path).rules
+    except (RulesError, OSError) as exc:
+        log.error("snmp rules unreadable while assigning an alarm", extra={"error": str(exc)})
+        return None
+
+
+async def _deliver(request: Request, messages: list[Message]) -> None:
+    """Emit the stored notices; a failed emit is seen on the customer's next resume."""
+    for message in messages:
         try:
             await request.app.ctx.gateway.deliver(message)
         except Exception:  # noqa: BLE001
             log.warning("alarm notice not emitted", extra={"conversation_id": message.conversation_id})
-    return json({"alarm": result, "tickets": outcome.tickets, "notices": len(outcome.messages)})
 
 
 @bp.post("/alarms/rules/reload")
-@openapi.definition(
-    summary="Reload the SNMP trap rules", description="Supervisors and admins. 422 if the file is invalid."
+@endpoint(
+    summary="Reload the SNMP trap rules",
+    description="Supervisors and admins. 422 if the file is invalid.",
+    responses={200: RulesReloaded, 401: None, 403: None, 404: None, 422: None},
 )
 async def reload_rules(request: Request) -> HTTPResponse:
     p = await caller(request)
@@ -134,13 +158,15 @@ async def reload_rules(request: Request) -> HTTPResponse:
         rules = intake.rules.reload()
     except (RulesError, OSError) as exc:
         raise InvalidInput(str(exc), public="El archivo de reglas SNMP no es válido.") from exc
-    return json({"rules": [r.name for r in rules.rules], "enterprise_prefix": rules.enterprise_prefix})
+    return reply(views.rules_reloaded(rules))
 
 
 @bp.get("/metrics")
-@openapi.definition(
+@openapi.response(200, {"text/plain": Component(PrometheusText)}, "Prometheus text exposition format")
+@endpoint(
     summary="Prometheus metrics",
     description="Text exposition format. Readable by staff and by the service token (a scraper's bearer token).",
+    responses={401: None, 403: None},
 )
 async def metrics(request: Request) -> HTTPResponse:
     p = await caller(request)

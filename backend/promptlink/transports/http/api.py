@@ -163,7 +163,11 @@ def _query_parameters(model: type[BaseModel]) -> list[Parameter]:
         schema = {k: v for k, v in raw.items() if k not in {"title", "description"}}
         params.append(
             Parameter(
-                name, Schema(**schema), "query", required=field.is_required(), description=field.description or ""
+                name,
+                Schema(**schema),  # type: ignore[no-untyped-call]  # sanic-ext's Schema is untyped
+                "query",
+                required=field.is_required(),
+                description=field.description or "",
             )
         )
     return params

@@ -7,41 +7,43 @@ to trust it (`SANIC_PROXIES_COUNT`, `SANIC_REAL_IP_HEADER` or `SANIC_FORWARDED_S
 
 from __future__ import annotations
 
-from typing import Any
-
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json
-from sanic_ext.extensions.openapi import openapi
 
 from promptlink.infra.db import transaction
 from promptlink.models import Agent
 from promptlink.services.auth import login, revoke_sessions
 from promptlink.services.errors import DomainError
 from promptlink.services.login_throttle import LoginThrottle, TooManyAttempts
-from promptlink.transports.http.common import SESSION_COOKIE, body, caller
+from promptlink.transports.http.api import endpoint, parse_body, reply
+from promptlink.transports.http.common import SESSION_COOKIE, caller
+from promptlink.transports.http.schemas.auth import LoggedOut, LoginIn, LoginOut, MeOut, TooManyAttemptsOut
+from promptlink.transports.http.views import auth as views
 
 bp = Blueprint("auth", url_prefix="/api/v1/auth")
 
 
 @bp.post("/login")
-@openapi.definition(
+@endpoint(
     summary="Agent login",
     description="Body `{email, password}`. Returns `{token, agent}`; the token is a bearer token for the API "
     "and is also set as the `pl_session` cookie (HttpOnly, SameSite=Strict) for the console pages. "
     "Any refusal is one 401 `invalid credentials`. Failed logins are limited per client address and per "
     "account (`PROMPTLINK_LOGIN_RATE_PER_IP`, `PROMPTLINK_LOGIN_RATE_PER_ACCOUNT`): over either, 429 with "
     "`Retry-After` (seconds) and `retry_after` in the body, whatever the password.",
+    body=LoginIn,
+    responses={200: LoginOut, 401: None, 422: None, 429: TooManyAttemptsOut, 503: None},
 )
 async def do_login(request: Request) -> HTTPResponse:
-    data = body(request)
+    data = parse_body(request, LoginIn)
     settings = request.app.ctx.settings
 
     async def attempt() -> tuple[str, Agent]:
         async with transaction(request.app.ctx.sessions) as session:
             return await login(
                 session=session,
-                email=data.get("email"),
-                password=data.get("password"),
+                email=data.email,
+                password=data.password,
                 now=request.app.ctx.clock.now(),
                 secret=settings.secret("session_secret"),
                 hours=settings.agent_token_hours,
@@ -49,16 +51,11 @@ async def do_login(request: Request) -> HTTPResponse:
 
     try:
         token, agent = await _throttle(request).run(
-            address=request.remote_addr or request.ip, email=data.get("email"), attempt=attempt
+            address=request.remote_addr or request.ip, email=data.email, attempt=attempt
         )
     except TooManyAttempts as exc:
-        return _error(exc, headers={"Retry-After": str(exc.retry_after)})
-    response = json(
-        {
-            "token": token,
-            "agent": {"email": agent.email, "name": agent.name, "role": agent.role, "tiers": agent.tier_list},
-        }
-    )
+        return json(views.error(exc), status=exc.status, headers={"Retry-After": str(exc.retry_after)})
+    response = reply(views.login(token, agent))
     response.add_cookie(
         SESSION_COOKIE,
         token,
@@ -72,10 +69,11 @@ async def do_login(request: Request) -> HTTPResponse:
 
 
 @bp.post("/logout")
-@openapi.definition(
+@endpoint(
     summary="End the session: clears the cookie and revokes the agent's login tokens",
     description="With an agent's token (bearer or cookie), every token issued to that agent so far stops "
     "working (401), on every device. Without a valid token it only clears the cookie.",
+    responses={200: LoggedOut},
 )
 async def do_logout(request: Request) -> HTTPResponse:
     try:
@@ -86,18 +84,15 @@ async def do_logout(request: Request) -> HTTPResponse:
         async with transaction(request.app.ctx.sessions) as session:
             await revoke_sessions(session, principal.agent_id)
         await request.app.ctx.end_agent_sockets(principal.agent_id)  # open console sockets close now
-    response = json({"status": "logged out"})
+    response = reply(views.logged_out())
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
 
 
 @bp.get("/me")
-@openapi.definition(summary="The caller: agent, service or customer identity")
+@endpoint(summary="The caller: agent, service or customer identity", responses={200: MeOut, 401: None})
 async def me(request: Request) -> HTTPResponse:
-    p = await caller(request)
-    return json(
-        {"role": p.role, "email": p.email, "name": p.name, "tiers": list(p.tiers), "customer_id": p.customer_id}
-    )
+    return reply(views.me(await caller(request)))
 
 
 def _throttle(request: Request) -> LoginThrottle:
@@ -114,7 +109,3 @@ def _throttle(request: Request) -> LoginThrottle:
         request.app.ctx.login_throttle = throttle
     return throttle
 
-
-def _error(exc: DomainError, *, headers: dict[str, Any]) -> HTTPResponse:
-    """A domain error's usual body (as the app's error handler writes it), with extra headers."""
-    return json({**exc.fields(), "detail": exc.detail, "message": exc.public}, status=exc.status, headers=headers)

@@ -1,20 +1,16 @@
-"""Shared pieces of the REST transport: the caller, JSON bodies, pagination, serializers."""
+"""Shared pieces of the REST transport: the caller, JSON bodies, path and query checks."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import UTC, timedelta
+from datetime import timedelta
 from typing import Any
 
 from sanic import Request
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from promptlink.models import Ticket, TicketEvent
 from promptlink.services.auth import Principal, resolve_principal
 from promptlink.services.conversation_token import HEADER as CONVERSATION_TOKEN_HEADER
 from promptlink.services.errors import InvalidInput, NotFound
 from promptlink.services.text import check_strings
-from promptlink.services.ticket_links import TicketLinks, ticket_links
 
 SESSION_COOKIE = "pl_session"
 
@@ -88,59 +84,3 @@ def int_arg(request: Request, name: str, default: int, *, low: int, high: int) -
     if not low <= value <= high:
         raise InvalidInput(f"{name} must be between {low} and {high}", public="Parámetro fuera de rango.")
     return value
-
-
-def ticket_json(ticket: Ticket, *, staff: bool, links: TicketLinks) -> dict[str, Any]:
-    """A ticket as the API shows it; `staff` adds the internal fields (customers see their own tickets)."""
-    data: dict[str, Any] = {
-        "number": ticket.number,
-        "title": ticket.title,
-        "description": ticket.description,
-        "channel": ticket.channel,
-        "type": ticket.type,
-        "priority": ticket.priority,
-        "tier": ticket.tier,
-        "status": ticket.status,
-        "customer": ticket.customer.code if ticket.customer else None,
-        "customer_name": ticket.customer.name if ticket.customer else None,
-        "contact": ticket.contact.email if ticket.contact else ticket.reporter_email,
-        "device": ticket.device.name if ticket.device else None,
-        "device_text": ticket.device_text,
-        "serial": ticket.serial,
-        "version": ticket.version,
-        "error_message": ticket.error_message,
-        "since": ticket.since.astimezone(UTC).isoformat() if ticket.since else None,
-        "related_ticket": links.related_number,
-        "conversation_id": ticket.conversation_id,
-        "covered": ticket.covered,
-        "coverage_note": ticket.coverage_note,
-        "next_update_due": ticket.next_update_due.isoformat() if ticket.next_update_due else None,
-        "last_update_at": ticket.last_update_at.isoformat() if ticket.last_update_at else None,
-        "created_at": ticket.created_at.isoformat(),
-        "updated_at": ticket.updated_at.isoformat(),
-    }
-    if links.rma is not None:
-        rma = links.rma
-        data["rma"] = {"number": rma.number, "serial": rma.serial, "device": links.rma_device, "status": rma.status}
-    if links.bug is not None:
-        bug = links.bug
-        data["bug"] = {"key": bug.key, "product": bug.product, "version": bug.version, "state": bug.state}
-    if staff:
-        data.update(
-            priority_reason=ticket.priority_reason,
-            facts=ticket.facts,
-            verified=ticket.verified,
-            assignee_id=ticket.assignee_id,
-            breach_count=ticket.breach_count,
-        )
-    return data
-
-
-async def tickets_json(session: AsyncSession, tickets: Sequence[Ticket], *, staff: bool) -> list[dict[str, Any]]:
-    """`ticket_json` of each ticket, their links (related ticket, RMA, bug) read in a few queries."""
-    links = await ticket_links(session=session, tickets=tickets)
-    return [ticket_json(t, staff=staff, links=links[t.id]) for t in tickets]
-
-
-def event_json(event: TicketEvent) -> dict[str, Any]:
-    return event.to_dict()

@@ -3,24 +3,27 @@
 from __future__ import annotations
 
 from sanic import Blueprint, Request
-from sanic.response import HTTPResponse, json
-from sanic_ext.extensions.openapi import openapi
+from sanic.response import HTTPResponse
 
 from promptlink.services import devices as svc
 from promptlink.services.access import require_own_customer
 from promptlink.services.auth import STAFF_ROLES, require_role
+from promptlink.transports.http.api import endpoint, reply
 from promptlink.transports.http.common import caller
+from promptlink.transports.http.schemas.devices import CustomerDevices
+from promptlink.transports.http.views import devices as views
 
 bp = Blueprint("devices", url_prefix="/api/v1/customers")
 
 
 @bp.get("/<code:str>/devices")
-@openapi.definition(
+@endpoint(
     summary="A customer's registered devices (name, serial, model) and time zone",
     description="`{customer, timezone, devices: [{name, serial, model}]}`, by name. Cheap enough for the "
     "assistant to match what a customer calls its equipment and to read «since» in its time zone. Staff read "
     "any customer's; a customer (widget token, or the service token with `X-On-Behalf-Of` a contact) only its "
     "own: another company's is 404. The service token alone is nobody's customer: 403.",
+    responses={200: CustomerDevices, 401: None, 403: None, 404: None},
 )
 async def list_(request: Request, code: str) -> HTTPResponse:
     p = await caller(request)
@@ -28,10 +31,4 @@ async def list_(request: Request, code: str) -> HTTPResponse:
     async with request.app.ctx.sessions() as session:
         customer, devices = await svc.devices_of(session=session, code=code)
     require_own_customer(p, customer.id, what=f"customer {code}", public="El cliente no existe.")
-    return json(
-        {
-            "customer": customer.code,
-            "timezone": customer.timezone,
-            "devices": [{"name": d.name, "serial": d.serial, "model": d.model} for d in devices],
-        }
-    )
+    return reply(views.customer_devices(customer, devices))

@@ -6,11 +6,13 @@ import asyncio
 from typing import Any
 
 from sanic import Blueprint, Request
-from sanic.response import HTTPResponse, json
-from sanic_ext.extensions.openapi import openapi
+from sanic.response import HTTPResponse
 
 from promptlink.assistant.client import AssistantUnavailable
 from promptlink.infra.db import ping
+from promptlink.transports.http.api import endpoint, reply
+from promptlink.transports.http.schemas.health import Degraded, Healthy
+from promptlink.transports.http.views import health as views
 
 bp = Blueprint("health", url_prefix="/api/v1")
 
@@ -26,31 +28,14 @@ def snmp_state(ctx: Any) -> str:
 
 
 @bp.get("/health")
-@openapi.definition(
+@endpoint(
     summary="Health of the backend and the components it needs",
     description=(
         "200 when the database, the Rasa servers (each with a model loaded), the action server and, when "
         "enabled, the SNMP trap receiver (bound, alarm worker running) answer; 503 otherwise, with `failing` "
         "naming the components that are down. No authentication."
     ),
-    response=[
-        openapi.definitions.Response(
-            {"application/json": {"status": str, "components": {"db": str, "rasa": str, "actions": str, "snmp": str}}},
-            status=200,
-            description="All components are up",
-        ),
-        openapi.definitions.Response(
-            {
-                "application/json": {
-                    "status": str,
-                    "components": {"db": str, "rasa": str, "actions": str, "snmp": str},
-                    "failing": [str],
-                }
-            },
-            status=503,
-            description="At least one component is down",
-        ),
-    ],
+    responses={200: Healthy, 503: Degraded},
 )
 async def health(request: Request) -> HTTPResponse:
     ctx = request.app.ctx
@@ -75,8 +60,5 @@ async def health(request: Request) -> HTTPResponse:
     components = {"db": db_state, "rasa": rasa_state, "actions": actions_state}
     if ctx.settings.snmp_enabled:
         components["snmp"] = snmp_state(ctx)
-    healthy = all(v == "ok" for v in components.values())
-    body: dict[str, Any] = {"status": "ok" if healthy else "degraded", "components": components}
-    if not healthy:
-        body["failing"] = [k for k, v in components.items() if v != "ok"]
-    return json(body, status=200 if healthy else 503)
+    body, status = views.health(components)
+    return reply(body, status=status)

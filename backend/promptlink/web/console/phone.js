@@ -1,7 +1,8 @@
 /*
  * Agent console: «Registrar llamada» — a ticket for a customer's phone call (channel
- * "phone"), with the seed's priority questions. Filed with an Idempotency-Key kept until
- * it succeeds, so a double click or a resubmit after a lost answer files one ticket.
+ * "phone"), with the priority questions of docs/support-plan.md#priorities. Filed with an
+ * Idempotency-Key kept until it succeeds, so a double click or a resubmit after a lost answer
+ * files one ticket.
  */
 import { $, api, fillSelect, isObject, randomId, setBusy, state, str } from "./core.js";
 import { FACTS, TEXT, TYPE_NAMES } from "./labels.js";

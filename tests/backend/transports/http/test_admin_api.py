@@ -4,65 +4,70 @@ from __future__ import annotations
 
 import csv
 import io
-import sqlite3
 import uuid
-from datetime import UTC, datetime
 
 import pytest
 import yaml
+from promptlink.transports.http.api import ErrorOut
+from promptlink.transports.http.schemas.admin import (
+    AuditList,
+    CsvTable,
+    DashboardOut,
+    Dismissed,
+    Labelled,
+    LastActivation,
+    ModelList,
+    ReviewInbox,
+    UserList,
+    UserOut,
+    VocabularyOut,
+)
 
-from tests.backend.transports.api_roles import ALL_ROLES, call
+from testkit.api_roles import ALL_ROLES, call
+from testkit.databases import stored_customer_message
 
 ADMIN_ONLY = {**dict.fromkeys(ALL_ROLES, 403), "anonymous": 401}
 MISSING = 999_999_999
-# (method, path, body, status for an administrator). Bodies that would change something are aimed at
-# a missing row, so the table can run in any order; the effects are checked in the tests below.
+# (method, path, body, status for an administrator, the model of that answer). Bodies that would change
+# something are aimed at a missing row, so the table can run in any order; the effects are checked in the
+# tests below.
 ENDPOINTS = [
-    ("GET", "/admin/review", None, 200),
-    ("GET", "/admin/vocabulary", None, 200),
-    ("POST", f"/admin/review/{MISSING}/label", {"intent": "greet"}, 404),
-    ("POST", f"/admin/review/{MISSING}/dismiss", {}, 404),
-    ("GET", "/admin/models", None, 200),
-    ("POST", "/admin/models", {"recipe": "quick"}, 502),  # Rasa is down for the lone backend
-    ("GET", f"/admin/models/{MISSING}", None, 404),
-    ("POST", f"/admin/models/{MISSING}/activate", {}, 404),
-    ("GET", "/admin/activation", None, 200),
-    ("GET", "/admin/stats?days=7", None, 200),
-    ("GET", "/admin/stats/updates.csv", None, 200),
-    ("GET", "/admin/users", None, 200),
-    ("POST", "/admin/users", {"email": "x"}, 422),
-    ("PATCH", f"/admin/users/{MISSING}", {"active": True}, 404),
-    ("POST", f"/admin/users/{MISSING}/password", {"password": "x" * 12}, 404),
-    ("GET", "/admin/audit", None, 200),
+    ("GET", "/admin/review", None, 200, ReviewInbox),
+    ("GET", "/admin/vocabulary", None, 200, VocabularyOut),
+    ("POST", f"/admin/review/{MISSING}/label", {"intent": "greet"}, 404, ErrorOut),
+    ("POST", f"/admin/review/{MISSING}/dismiss", {}, 404, ErrorOut),
+    ("GET", "/admin/models", None, 200, ModelList),
+    ("POST", "/admin/models", {"recipe": "quick"}, 502, ErrorOut),  # Rasa is down for the lone backend
+    ("GET", f"/admin/models/{MISSING}", None, 404, ErrorOut),
+    ("POST", f"/admin/models/{MISSING}/activate", {}, 404, ErrorOut),
+    ("GET", "/admin/activation", None, 200, LastActivation),
+    ("GET", "/admin/stats?days=7", None, 200, DashboardOut),
+    ("GET", "/admin/stats/updates.csv", None, 200, CsvTable),
+    ("GET", "/admin/users", None, 200, UserList),
+    ("POST", "/admin/users", {"email": "x"}, 422, ErrorOut),
+    ("PATCH", f"/admin/users/{MISSING}", {"active": True}, 404, ErrorOut),
+    ("POST", f"/admin/users/{MISSING}/password", {"password": "x" * 12}, 404, ErrorOut),
+    ("GET", "/admin/audit", None, 200, AuditList),
 ]
 
 
-@pytest.mark.parametrize(("method", "path", "payload", "admin_status"), ENDPOINTS)
+@pytest.mark.parametrize(("method", "path", "payload", "admin_status", "model"), ENDPOINTS)
 @pytest.mark.parametrize("role", ALL_ROLES)
-def test_only_administrators(lone_backend, auth_headers, role, method, path, payload, admin_status) -> None:
+def test_only_administrators(lone_backend, auth_headers, role, method, path, payload, admin_status, model) -> None:
     response = call(lone_backend, auth_headers, role, method, path, json=payload)
     expected = admin_status if role == "admin" else ADMIN_ONLY[role]
     assert response.status_code == expected, response.text
     if expected >= 400:
         body = response.json()
         assert body["detail"] and body["message"]  # English for developers, Spanish for people
+        ErrorOut.model_validate(body)
+    if role == "admin":  # the answer is what the OpenAPI document says
+        model.model_validate(response.text if model is CsvTable else response.json())
 
 
 def _misunderstood(lone_backend, text: str, intent: str = "ask_training", confidence: float = 0.3) -> int:
     """A customer message as the assistant would have stored it (the lone backend has no Rasa)."""
-    now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
-    conversation = str(uuid.uuid4())
-    with sqlite3.connect(lone_backend.var_dir / "promptlink.db", timeout=30) as db:
-        db.execute(
-            "INSERT INTO conversations (id, mode, last_seq, created_at, updated_at) VALUES (?, 'bot', 1, ?, ?)",
-            (conversation, now, now),
-        )
-        cursor = db.execute(
-            "INSERT INTO messages (conversation_id, seq, role, text, intent, confidence, created_at) "
-            "VALUES (?, 1, 'customer', ?, ?, ?, ?)",
-            (conversation, text, intent, confidence, now),
-        )
-        return int(cursor.lastrowid)
+    return stored_customer_message(lone_backend, text, intent, confidence)
 
 
 def test_label_dismiss_and_the_reviewed_file(lone_backend, auth_headers) -> None:
@@ -72,6 +77,7 @@ def test_label_dismiss_and_the_reviewed_file(lone_backend, auth_headers) -> None
     inbox = call(lone_backend, auth_headers, "admin", "GET", "/admin/review").json()
     ids = {item["message_id"] for group in inbox["groups"] for item in group["items"]}
     assert {labelled, dismissed} <= ids
+    ReviewInbox.model_validate(inbox)
     text = f"me pasan el instalador nuevo {tag} del cmts-bog-01 porfa"
     start = text.index("cmts-bog-01")
     answer = call(
@@ -83,6 +89,7 @@ def test_label_dismiss_and_the_reviewed_file(lone_backend, auth_headers) -> None
         json={"intent": "ask_contact_channels", "entities": [{"start": start, "end": start + 11, "entity": "device"}]},
     )
     assert answer.status_code == 201, answer.text
+    Labelled.model_validate(answer.json())
     assert answer.json()["example"] == f"me pasan el instalador nuevo {tag} del [cmts-bog-01](device) porfa"
     again = call(
         lone_backend, auth_headers, "admin", "POST", f"/admin/review/{labelled}/label", json={"intent": "greet"}
@@ -90,10 +97,9 @@ def test_label_dismiss_and_the_reviewed_file(lone_backend, auth_headers) -> None
     assert again.status_code == 422 and "ya fue revisado" in again.json()["message"]
     bad = call(lone_backend, auth_headers, "admin", "POST", f"/admin/review/{dismissed}/label", json={"intent": "X Y"})
     assert bad.status_code == 422 and "minúsculas" in bad.json()["message"]
-    assert (
-        call(lone_backend, auth_headers, "admin", "POST", f"/admin/review/{dismissed}/dismiss", json={}).status_code
-        == 200
-    )
+    gone = call(lone_backend, auth_headers, "admin", "POST", f"/admin/review/{dismissed}/dismiss", json={})
+    assert gone.status_code == 200
+    assert Dismissed.model_validate(gone.json()).status == "dismissed"
 
     reviewed = yaml.safe_load((lone_backend.var_dir / "reviewed" / "reviewed.yml").read_text(encoding="utf-8"))
     assert reviewed["version"] == "3.1"
@@ -116,7 +122,7 @@ def test_users_from_creation_to_login_and_the_last_admin(lone_backend, auth_head
         json={"email": email, "name": "Agente Nueva", "role": "agent", "tiers": ["L1"], "password": "clave-inicial-1"},
     )
     assert created.status_code == 201, created.text
-    agent_id = created.json()["id"]
+    agent_id = UserOut.model_validate(created.json()).id
     short = call(
         lone_backend, auth_headers, "admin", "POST", f"/admin/users/{agent_id}/password", json={"password": "corta"}
     )
@@ -130,10 +136,12 @@ def test_users_from_creation_to_login_and_the_last_admin(lone_backend, auth_head
         json={"password": "clave-nueva-22"},
     )
     assert reset.status_code == 200
+    UserOut.model_validate(reset.json())
     changed = call(
         lone_backend, auth_headers, "admin", "PATCH", f"/admin/users/{agent_id}", json={"tiers": ["L2", "L3"]}
     )
     assert changed.json()["tiers"] == ["L2", "L3"]
+    UserOut.model_validate(changed.json())
     import httpx
 
     login = httpx.post(

@@ -7,10 +7,19 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+from promptlink.transports.http.api import ErrorOut
+from promptlink.transports.http.schemas.alarms import (
+    AlarmAssigned,
+    AlarmList,
+    OpenAlarms,
+    PrometheusText,
+    RulesReloaded,
+)
 
-from tests.backend.transports.chat_client import widget_token
-from tests.backend.transports.snmp.traps import LINK_DOWN, link_varbinds, snmptrap
-from tests.conftest import DEMO_PASSWORDS, Running, agent_token, start_lone_backend
+from testkit.chat_client import widget_token
+from testkit.demo import DEMO_PASSWORDS, agent_token
+from testkit.processes import Running, start_lone_backend
+from testkit.traps import LINK_DOWN, link_varbinds, snmptrap
 
 UNKNOWN = "127.0.0.78"
 
@@ -45,7 +54,8 @@ def test_level_1_assigns_unknown_equipment_and_later_traps_reach_the_customer(ba
     snmptrap(port, "-v", "2c", "-c", "public", "--", "", LINK_DOWN, *link_varbinds(3), client=UNKNOWN)
 
     def unassigned() -> list[dict]:
-        items = api.get("/alarms/unassigned", headers=l1).json()["alarms"]
+        answer = api.get("/alarms/unassigned", headers=l1).json()
+        items = AlarmList.model_validate(answer).model_dump()["alarms"]
         return [a for a in items if a["source_address"] == UNKNOWN]
 
     (alarm,) = _wait(unassigned, "the unassigned alarm")
@@ -64,18 +74,24 @@ def test_level_1_assigns_unknown_equipment_and_later_traps_reach_the_customer(ba
     ]:
         refused = api.post(path, json=payload, headers=l1)
         assert (refused.status_code, refused.json()["message"]) == (status, message)
+        ErrorOut.model_validate(refused.json())
     assert api.post("/alarms/999999/assign", json={"device": "olt-sdq-01"}, headers=l1).status_code == 404
     assert unassigned() and api.get("/alarms", headers=maria).json()["alarms"] == []
 
     done = api.post(path, json={"device": "olt-sdq-01"}, headers=l1)
     assert done.status_code == 200, done.text
     body = done.json()
+    AlarmAssigned.model_validate(body)
     assert body["tickets"] == 1 and body["alarm"]["device"] == "olt-sdq-01" and body["alarm"]["ticket"]
     again = api.post(path, json={"device": "olt-sdq-01"}, headers=l1)
     assert (again.status_code, again.json()["message"]) == (409, "La alarma ya está asignada a un equipo.")
     assert unassigned() == []
     # The customer sees the alarm and its ticket (hers now).
-    (mine,) = api.get("/alarms", headers=maria).json()["alarms"]
+    theirs = api.get("/alarms", headers=maria).json()
+    assert OpenAlarms.model_validate(theirs).customer == "TELECARIBE"
+    (mine,) = theirs["alarms"]
+    every = OpenAlarms.model_validate(api.get("/alarms", headers=l1).json())
+    assert every.customer is None and mine["id"] in {a.id for a in every.alarms}
     assert mine["ticket"] == body["alarm"]["ticket"]
     ticket = api.get(f"/tickets/{mine['ticket']}", headers=maria).json()
     assert ticket["channel"] == "snmp" and any("Aviso de monitoreo" in e["text"] for e in ticket["history"])
@@ -86,3 +102,16 @@ def test_level_1_assigns_unknown_equipment_and_later_traps_reach_the_customer(ba
     assert unassigned() == []
     audit = api.get("/admin/audit", headers=_staff(backend, "admin@promptlink.example")).json()["items"]
     assert any(e["action"] == "alarm.assign" and e["actor"] == "l1@promptlink.example" for e in audit)
+
+
+def test_rules_reload_and_metrics_answer_as_documented(backend: Running) -> None:
+    api = httpx.Client(base_url=backend.base_url + "/api/v1", timeout=10)
+    supervisor = _staff(backend, "supervisor@promptlink.example")
+    reloaded = api.post("/alarms/rules/reload", headers=supervisor)
+    assert reloaded.status_code == 200, reloaded.text
+    assert RulesReloaded.model_validate(reloaded.json()).rules
+    refused = api.post("/alarms/rules/reload", headers=_staff(backend, "l1@promptlink.example"))
+    assert refused.status_code == 403 and ErrorOut.model_validate(refused.json()).message
+    metrics = api.get("/metrics", headers=supervisor)
+    assert metrics.status_code == 200 and metrics.headers["content-type"].startswith("text/plain")
+    assert "promptlink_snmp_traps_received_total" in PrometheusText.model_validate(metrics.text).root

@@ -6,8 +6,10 @@ import uuid
 
 import httpx
 import pytest
+from promptlink.transports.http.api import ErrorOut
+from promptlink.transports.http.schemas.bugs import BugDetailOut, BugList
 
-from tests.backend.transports.api_roles import ALL_ROLES, STAFF_ONLY, call, expect
+from testkit.api_roles import ALL_ROLES, STAFF_ONLY, call, expect
 
 # Writing (open, change state, link) is for Level 2 and 3 agents, supervisors and admins.
 WRITE = expect(STAFF_ONLY, l1=403, l2=201, l3=201, supervisor=201, admin=201)
@@ -21,6 +23,7 @@ def new_bug(lone_backend, auth_headers, **body) -> dict:
     }
     response = call(lone_backend, auth_headers, "supervisor", "POST", "/bugs", json=payload | body)
     assert response.status_code == 201, response.text
+    BugDetailOut.model_validate(response.json())
     return response.json()
 
 
@@ -39,6 +42,7 @@ def test_list_per_role(lone_backend, auth_headers, role) -> None:
     response = call(lone_backend, auth_headers, role, "GET", "/bugs", params={"q": bug["key"]})
     assert response.status_code == STAFF_ONLY[role], response.text
     if response.status_code == 200:
+        BugList.model_validate(response.json())
         assert [b["key"] for b in response.json()["items"]] == [bug["key"]]
     else:
         assert "items" not in response.json() and response.json()["detail"]
@@ -63,7 +67,7 @@ def test_read_per_role(lone_backend, auth_headers, role) -> None:
     response = call(lone_backend, auth_headers, role, "GET", f"/bugs/{bug['key']}")
     assert response.status_code == STAFF_ONLY[role], response.text
     if response.status_code == 200:
-        data = response.json()
+        data = BugDetailOut.model_validate(response.json()).model_dump()
         assert data["tickets"] == [ticket["number"]]
         assert [e["to_state"] for e in data["history"]] == ["new"]
         assert data["title"] == bug["title"]
@@ -83,6 +87,7 @@ def test_change_state_per_role(lone_backend, auth_headers, role) -> None:
     assert response.status_code == expect(WRITE, l2=200, l3=200, supervisor=200, admin=200)[role], response.text
     after = call(lone_backend, auth_headers, "admin", "GET", f"/bugs/{bug['key']}").json()
     if response.status_code == 200:
+        BugDetailOut.model_validate(response.json())
         assert response.json()["state"] == "confirmed" == after["state"]
         assert after["history"][-1] | {"at": None} == {
             "at": None,
@@ -104,6 +109,7 @@ def test_link_ticket_per_role(lone_backend, auth_headers, role) -> None:
     )
     assert response.status_code == WRITE[role], response.text
     if response.status_code == 201:
+        BugDetailOut.model_validate(response.json())
         assert response.json()["tickets"] == [ticket["number"]]
         again = call(
             lone_backend, auth_headers, role, "POST", f"/bugs/{bug['key']}/tickets", json={"ticket": ticket["number"]}
@@ -158,6 +164,7 @@ def test_errors_are_json_with_a_detail(lone_backend, auth_headers, method, path,
     response = call(lone_backend, auth_headers, "l2", method, path, json=body)
     assert (response.status_code, response.json()["detail"]) == (status, detail)
     assert response.json()["message"]  # the Spanish sentence a person may read
+    ErrorOut.model_validate(response.json())
 
 
 def test_errors_on_an_existing_bug(lone_backend, auth_headers) -> None:

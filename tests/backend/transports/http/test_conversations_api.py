@@ -13,8 +13,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.backend.transports.api_roles import ALL_ROLES, CABLEANDINA, STAFF, STAFF_ONLY, TELECARIBE, call, expect
-from tests.backend.transports.chat_client import ChatClient, widget_token
+from testkit.api_roles import ALL_ROLES, CABLEANDINA, STAFF, STAFF_ONLY, TELECARIBE, call, expect
+from testkit.chat_client import ChatClient, widget_token
 
 ANA = "ana.gomez@cableandina.example"
 HANDOFF_EXPECTED = {

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from promptlink.transports.http.schemas.deployment import PlanOut
 
-from tests.backend.transports.api_roles import ALL_ROLES, CABLEANDINA, STAFF, STAFF_ONLY, TELECARIBE, call, expect
+from testkit.api_roles import ALL_ROLES, CABLEANDINA, STAFF, STAFF_ONLY, TELECARIBE, call, expect
 
 STAGE_NAMES = [
     "Análisis de las necesidades y de las limitaciones del cliente",
@@ -28,6 +29,7 @@ def test_read_cableandina_per_role(lone_backend, auth_headers, role) -> None:
     assert response.status_code == READ_ANDINA[role], response.text
     if response.status_code == 200:
         plan = response.json()
+        PlanOut.model_validate(plan)
         assert (plan["customer"], plan["current_stage"], plan["current_stage_name"]) == (
             "CABLEANDINA",
             4,
@@ -65,6 +67,7 @@ def test_move_per_role(lone_backend, auth_headers, role) -> None:
     assert response.status_code == STAFF_ONLY[role], response.text
     after = call(lone_backend, auth_headers, "admin", "GET", path).json()
     if response.status_code == 200:
+        PlanOut.model_validate(response.json())
         assert response.json() == after
         assert after["current_stage"] == target
         last = after["history"][-1]

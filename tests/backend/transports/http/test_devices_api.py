@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from promptlink.transports.http.api import ErrorOut
+from promptlink.transports.http.schemas.devices import CustomerDevices
 
-from tests.backend.transports.api_roles import ALL_ROLES, CABLEANDINA, STAFF, TELECARIBE, call
+from testkit.api_roles import ALL_ROLES, CABLEANDINA, STAFF, TELECARIBE, call
 
 CABLEANDINA_DEVICES = {
     "customer": "CABLEANDINA",
@@ -28,9 +30,11 @@ def test_devices_per_role(lone_backend, auth_headers, role) -> None:
     response = call(lone_backend, auth_headers, role, "GET", "/customers/CABLEANDINA/devices")
     assert response.status_code == EXPECTED[role], response.text
     if response.status_code == 200:
+        CustomerDevices.model_validate(response.json())
         assert response.json() == CABLEANDINA_DEVICES
     elif response.status_code == 404:
         assert response.json() == {"detail": "customer CABLEANDINA not found", "message": "El cliente no existe."}
+        ErrorOut.model_validate(response.json())
 
 
 @pytest.mark.parametrize("role", [*TELECARIBE, "l1"])

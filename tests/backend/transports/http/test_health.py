@@ -6,8 +6,9 @@ import socket
 from pathlib import Path
 
 import httpx
+from promptlink.transports.http.schemas.health import Degraded
 
-from tests.conftest import start_lone_backend
+from testkit.processes import start_lone_backend
 
 
 def test_health_names_a_trap_receiver_that_could_not_bind(tmp_path: Path) -> None:
@@ -30,6 +31,9 @@ def test_health_names_a_trap_receiver_that_could_not_bind(tmp_path: Path) -> Non
 
 
 def test_health_reports_a_listening_trap_receiver(lone_backend) -> None:
-    body = httpx.get(lone_backend.base_url + "/api/v1/health", timeout=10).json()
+    response = httpx.get(lone_backend.base_url + "/api/v1/health", timeout=10)
+    body = response.json()
+    assert response.status_code == 503  # Rasa and the action server are down there
+    Degraded.model_validate(body)
     assert body["components"]["snmp"] == "ok"
     assert "snmp" not in body["failing"]  # only Rasa and the action server are down there

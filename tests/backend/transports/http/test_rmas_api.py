@@ -11,7 +11,7 @@ import uuid
 import httpx
 import pytest
 
-from tests.backend.transports.api_roles import ALL_ROLES, CABLEANDINA, STAFF, STAFF_ONLY, TELECARIBE, call, expect
+from testkit.api_roles import ALL_ROLES, CABLEANDINA, STAFF, STAFF_ONLY, TELECARIBE, call, expect
 
 LIST = expect(STAFF_ONLY, **dict.fromkeys(CABLEANDINA + TELECARIBE, 200))
 READ = expect(STAFF_ONLY, **dict.fromkeys(CABLEANDINA, 200), **dict.fromkeys(TELECARIBE, 404))

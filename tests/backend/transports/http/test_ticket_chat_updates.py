@@ -7,7 +7,7 @@ import uuid
 
 import httpx
 
-from tests.backend.transports.chat_client import ChatClient, widget_token
+from testkit.chat_client import ChatClient, widget_token
 
 
 async def test_an_update_is_delivered_into_the_customers_conversation(lone_backend, auth_headers) -> None:

@@ -12,8 +12,22 @@ import uuid
 
 import httpx
 import pytest
+from promptlink.transports.http.api import ErrorOut
+from promptlink.transports.http.schemas.tickets import (
+    EventCreated,
+    PreviewOut,
+    TicketChanged,
+    TicketDetailOut,
+    TicketList,
+    UpdatePosted,
+)
 
 ALL_ROLES = ["l1", "l2", "l3", "supervisor", "admin", "service", "service_as_ana", "ana", "luis", "maria", "anonymous"]
+
+
+def per_role(default: int, **statuses: int) -> dict[str, int]:
+    """The status each role of ALL_ROLES gets: `default`, but `statuses` for the roles named."""
+    return {role: statuses.get(role, default) for role in ALL_ROLES}
 
 
 def api(lone_backend, path: str) -> str:
@@ -30,22 +44,11 @@ def new_ticket(lone_backend, auth_headers, *, as_role: str = "supervisor", **bod
     } | body
     response = httpx.post(api(lone_backend, "/tickets"), json=payload, headers=auth_headers[as_role], timeout=15)
     assert response.status_code == 201, response.text
+    TicketDetailOut.model_validate(response.json())
     return response.json()
 
 
-CREATE_EXPECTED = {
-    "l1": 201,
-    "l2": 201,
-    "l3": 201,
-    "supervisor": 201,
-    "admin": 201,
-    "service": 201,
-    "service_as_ana": 201,
-    "ana": 201,
-    "luis": 201,
-    "maria": 201,
-    "anonymous": 401,
-}
+CREATE_EXPECTED = per_role(201, anonymous=401)
 
 
 @pytest.mark.parametrize("role", ALL_ROLES)
@@ -93,19 +96,7 @@ def test_the_same_idempotency_key_sent_100_times_concurrently_creates_one_ticket
     assert found["total"] == 1 and found["items"][0]["priority"] == 1 and found["items"][0]["tier"] == "L3"
 
 
-READ_EXPECTED = {
-    "l1": 200,
-    "l2": 200,
-    "l3": 200,
-    "supervisor": 200,
-    "admin": 200,
-    "service": 200,
-    "service_as_ana": 200,
-    "ana": 200,
-    "luis": 200,
-    "maria": 404,
-    "anonymous": 401,
-}
+READ_EXPECTED = per_role(200, maria=404, anonymous=401)
 
 
 @pytest.mark.parametrize("role", ALL_ROLES)
@@ -117,9 +108,11 @@ def test_read_per_role_and_customers_see_only_their_own(lone_backend, auth_heade
         headers=auth_headers["supervisor"],
     )
     assert note.status_code == 201
+    EventCreated.model_validate(note.json())
     response = httpx.get(api(lone_backend, f"/tickets/{ticket['number']}"), headers=auth_headers[role])
     assert response.status_code == READ_EXPECTED[role]
     if response.status_code == 200:
+        TicketDetailOut.model_validate(response.json())
         kinds = [e["kind"] for e in response.json()["history"]]
         customer_view = role in ("ana", "luis", "service_as_ana")
         assert ("note" in kinds) is not customer_view
@@ -133,6 +126,7 @@ def test_list_is_scoped_by_role(lone_backend, auth_headers) -> None:
     def numbers(role: str, **params) -> set[str]:
         response = httpx.get(api(lone_backend, "/tickets"), params={"limit": 200, **params}, headers=auth_headers[role])
         assert response.status_code == 200
+        TicketList.model_validate(response.json())
         return {t["number"] for t in response.json()["items"]}
 
     assert l2_ticket["number"] in numbers("l2") and l2_ticket["number"] not in numbers("l1")
@@ -142,19 +136,7 @@ def test_list_is_scoped_by_role(lone_backend, auth_headers) -> None:
     assert httpx.get(api(lone_backend, "/tickets"), headers=auth_headers["anonymous"]).status_code == 401
 
 
-WORK_EXPECTED = {
-    "l1": 201,
-    "l2": 403,
-    "l3": 403,
-    "supervisor": 201,
-    "admin": 201,
-    "service": 403,
-    "service_as_ana": 403,
-    "ana": 403,
-    "luis": 403,
-    "maria": 404,
-    "anonymous": 401,
-}
+WORK_EXPECTED = per_role(403, l1=201, supervisor=201, admin=201, maria=404, anonymous=401)
 
 
 @pytest.mark.parametrize("role", ALL_ROLES)
@@ -167,23 +149,12 @@ def test_posting_an_update_needs_the_tickets_tier(lone_backend, auth_headers, ro
     )
     assert response.status_code == WORK_EXPECTED[role], response.text
     if response.status_code == 201:
+        UpdatePosted.model_validate(response.json())
         assert response.json()["event"]["public"] is True
         assert response.json()["ticket"]["status"] == "open"
 
 
-PATCH_EXPECTED = {
-    "l1": 200,
-    "l2": 403,
-    "l3": 403,
-    "supervisor": 200,
-    "admin": 200,
-    "service": 403,
-    "service_as_ana": 403,
-    "ana": 403,
-    "luis": 403,
-    "maria": 404,
-    "anonymous": 401,
-}
+PATCH_EXPECTED = per_role(403, l1=200, supervisor=200, admin=200, maria=404, anonymous=401)
 
 
 @pytest.mark.parametrize("role", ALL_ROLES)
@@ -196,6 +167,7 @@ def test_priority_override_per_role(lone_backend, auth_headers, role) -> None:
     )
     assert response.status_code == PATCH_EXPECTED[role], response.text
     if response.status_code == 200:
+        TicketChanged.model_validate(response.json())
         assert response.json()["ticket"]["priority"] == 3
 
 
@@ -414,6 +386,7 @@ def test_bad_intake_fields_are_a_clear_422(lone_backend, auth_headers, change, d
         assert response.status_code == 422, (path, response.text)
         assert detail in response.json()["detail"]
         assert response.json()["message"]  # Spanish, for the person
+        ErrorOut.model_validate(response.json())
 
 
 def test_a_related_ticket_of_another_company_does_not_exist(lone_backend, auth_headers) -> None:
@@ -441,6 +414,7 @@ def test_preview_per_role_writes_nothing(lone_backend, auth_headers, role) -> No
     if response.status_code != 200:
         return
     preview = response.json()
+    PreviewOut.model_validate(preview)
     assert set(preview) == {
         "priority",
         "priority_reason",
@@ -488,6 +462,7 @@ def test_preview_lists_the_open_tickets_on_the_same_device(lone_backend, auth_he
     ).json()
     assert (preview["device"], preview["device_text"]) == (None, place.upper().replace(" ", "-"))
     assert [d["number"] for d in preview["duplicates"]] == [made[2]["number"], made[1]["number"], made[0]["number"]]
+    PreviewOut.model_validate(preview)
     first = preview["duplicates"][0]
     assert set(first) == {"number", "title", "priority", "status", "status_name", "channel", "device", "created_at"}
     assert (first["status"], first["status_name"], first["channel"], first["device"]) == ("new", "nuevo", "api", place)
@@ -530,6 +505,7 @@ def test_the_customer_adds_information_from_the_chat(lone_backend, auth_headers,
     url = api(lone_backend, f"/tickets/{ticket['number']}/comments")
     added = httpx.post(url, json={"text": "El error volvió a las 9:10.", "channel": "chat"}, headers=auth_headers[role])
     assert added.status_code == 201, added.text
+    EventCreated.model_validate(added.json())
     event = added.json()["event"]
     assert (event["kind"], event["public"], event["author"], event["data"]) == (
         "customer_message",

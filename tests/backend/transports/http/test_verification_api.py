@@ -9,9 +9,10 @@ from typing import Any
 
 import httpx
 import pytest
+from promptlink.transports.http.schemas.verification import CodeRefused, CodeSent, Verified
 
-from tests.backend.transports.api_roles import ALL_ROLES, CABLEANDINA, STAFF, TELECARIBE, call
-from tests.backend.transports.chat_client import ChatClient
+from testkit.api_roles import ALL_ROLES, CABLEANDINA, STAFF, TELECARIBE, call
+from testkit.chat_client import ChatClient
 
 ANA = "ana.gomez@cableandina.example"
 MARIA = "maria.rodriguez@telecaribe.example"
@@ -61,6 +62,7 @@ async def test_start_per_role(lone_backend, auth_headers, role) -> None:
     assert response.status_code == {**SERVICE_ONLY, "service": 200}[role], response.text
     if role == "service":
         assert response.json() == {"status": "sent"}
+        CodeSent.model_validate(response.json())
 
 
 @pytest.mark.parametrize("role", ALL_ROLES)
@@ -93,8 +95,10 @@ async def test_an_anonymous_visitor_verifies_with_the_code_from_its_mailbox(lone
         "message": "El código no es correcto. Le quedan 4 intentos.",
         "attempts_left": 4,
     }
+    assert CodeRefused.model_validate(wrong.json()).attempts_left == 4
     ok = _confirm(lone_backend, auth_headers, cid, code)
     assert ok.status_code == 200, ok.text
+    Verified.model_validate(ok.json())
     assert ok.json() == {
         "verified": True,
         "contact": ANA,

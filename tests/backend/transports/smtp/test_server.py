@@ -5,14 +5,15 @@ from __future__ import annotations
 import smtplib
 import time
 import uuid
-from collections.abc import Callable
 from email.message import EmailMessage
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.conftest import DEMO_PASSWORDS, Running, agent_token
+from testkit.demo import DEMO_PASSWORDS, agent_token
+from testkit.processes import Running
+from testkit.waiting import eventually
 
 ANA = "ana.gomez@cableandina.example"
 SUPPORT = "soporte@promptlink.example"
@@ -44,16 +45,6 @@ def _headers(backend: Running, agent: str = "l1@promptlink.example") -> dict[str
     return {"Authorization": f"Bearer {agent_token(backend.base_url, agent, DEMO_PASSWORDS[agent])}"}
 
 
-def _eventually(probe: Callable[[], Any], what: str, timeout: float = 15) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = probe()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 def _find_ticket(backend: Running, headers: dict[str, str], subject: str) -> dict[str, Any]:
     def probe() -> dict[str, Any] | None:
         response = httpx.get(f"{backend.base_url}/api/v1/tickets", params={"q": subject}, headers=headers, timeout=10)
@@ -61,7 +52,7 @@ def _find_ticket(backend: Running, headers: dict[str, str], subject: str) -> dic
         items = response.json()["items"]
         return items[0] if items else None
 
-    return _eventually(probe, f"a ticket titled {subject!r}")  # type: ignore[no-any-return]
+    return eventually(probe, f"a ticket titled {subject!r}")  # type: ignore[no-any-return]
 
 
 def _mailbox(backend: Running, to: str) -> list[dict[str, Any]]:
@@ -91,13 +82,13 @@ def test_an_email_from_a_contact_opens_a_ticket_and_a_confirmed_reply_appends_to
         mails = [m for m in _mailbox(lone_backend, ANA) if number in m["subject"]]
         return mails[0] if mails and mails[0]["state"] == "sent" else None
 
-    ack = _eventually(delivered, "the acknowledgement in the demo mailbox")
+    ack = eventually(delivered, "the acknowledgement in the demo mailbox")
     assert ack["recipient"] == ANA and ack["delivered_via"] == "demo-mailbox"
     assert f"registrado con el número {number}" in ack["body"]
 
     # The customer answers the acknowledgement: the text waits for her confirmation …
     _send(lone_backend, _mail(ANA, f"Re: {ack['subject']}", "Adjunto el registro: reinicio a las 02:00."))
-    request = _eventually(
+    request = eventually(
         lambda: [m for m in _mailbox(lone_backend, ANA) if number in m["subject"] and "Confirme" in m["subject"]],
         "the confirmation request",
     )[0]
@@ -109,12 +100,12 @@ def test_an_email_from_a_contact_opens_a_ticket_and_a_confirmed_reply_appends_to
     assert appended() == []
     # … and lands in the same ticket when she answers the request.
     _send(lone_backend, _mail(ANA, f"Re: {request['subject']}", "> Hemos recibido un correo enviado en su nombre"))
-    (message,) = _eventually(appended, "the reply in the ticket's history")
+    (message,) = eventually(appended, "the reply in the ticket's history")
     assert message["text"] == "Adjunto el registro: reinicio a las 02:00." and message["data"]["channel"] == "email"
     detail = httpx.get(f"{lone_backend.base_url}/api/v1/tickets/{number}", headers=headers, timeout=10).json()
     assert [e["data"]["outcome"] for e in detail["history"] if e["kind"] == "email_in"] == ["unverified", "confirmed"]
     assert _find_ticket(lone_backend, headers, subject)["number"] == number  # still one ticket
-    added = _eventually(
+    added = eventually(
         lambda: [m for m in _mailbox(lone_backend, ANA) if m["body"].startswith("Hemos añadido su mensaje")],
         "the auto-reply to the reply",
     )
@@ -131,7 +122,7 @@ def test_an_email_from_a_stranger_opens_an_unverified_level_1_ticket(lone_backen
     assert (ticket["verified"], ticket["customer"], ticket["contact"], ticket["tier"]) == (False, None, stranger, "L1")
     # The plain part was empty, so the HTML's text is used; no markup, script or style survives.
     assert ticket["description"] == "Hola,\nqueremos soporte."
-    replies = _eventually(lambda: _mailbox(lone_backend, stranger), "the reply to the stranger")
+    replies = eventually(lambda: _mailbox(lone_backend, stranger), "the reply to the stranger")
     assert len(replies) == 1 and "revisará su solicitud" in replies[0]["body"]
     assert ticket["number"] in replies[0]["subject"]
 
@@ -213,7 +204,7 @@ def test_the_demo_mailbox_page_is_static_under_a_strict_csp(lone_backend) -> Non
 def test_the_mailbox_api_lists_newest_first_and_filters_by_recipient(lone_backend) -> None:
     for i in range(2):
         _send(lone_backend, _mail(ANA, _unique(f"Orden {i}"), "texto"))
-    mails = _eventually(lambda: len(_mailbox(lone_backend, ANA)) >= 2 and _mailbox(lone_backend, ANA), "two mails")
+    mails = eventually(lambda: len(_mailbox(lone_backend, ANA)) >= 2 and _mailbox(lone_backend, ANA), "two mails")
     assert {m["recipient"] for m in mails} == {ANA}
     assert [m["id"] for m in mails] == sorted((m["id"] for m in mails), reverse=True)
     assert set(mails[0]) >= {"recipient", "subject", "body", "state", "delivered_via", "created_at"}

@@ -19,7 +19,7 @@ from pysnmp.proto.rfc1902 import (
     TimeTicks,
 )
 
-from .traps import LINK_DOWN, v2c_packet
+from testkit.traps import LINK_DOWN, v2c_packet
 
 ALLOWED = frozenset({b"public"})
 VARBINDS = [

@@ -12,8 +12,9 @@ from promptlink.models import Alarm, Message, OutboxItem, Ticket, TicketEvent
 from pysnmp.proto.rfc1902 import Integer
 from sqlalchemy import select
 
+from testkit.traps import ENGINE_ID, LINK_DOWN, LINK_UP, V3_ARGS, link_varbinds, send_v3, snmptrap, v2c_packet
+
 from .conftest import settle
-from .traps import ENGINE_ID, LINK_DOWN, LINK_UP, V3_ARGS, link_varbinds, send_v3, snmptrap, v2c_packet
 
 # The wire and the receiver on SQLite; correlation on both databases is tests/backend/services/test_alarms.py.
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)

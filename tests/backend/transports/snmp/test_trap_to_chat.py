@@ -12,18 +12,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.backend.transports.chat_client import ChatClient, widget_token
-from tests.conftest import (
-    BACKEND_PY,
-    ROOT,
-    SERVICE_TOKEN,
-    Running,
-    free_udp_port,
-    service_headers,
-    start_lone_backend,
-)
-
-from .traps import LINK_DOWN, LINK_UP, link_varbinds, snmptrap
+from testkit.chat_client import ChatClient, widget_token
+from testkit.demo import SERVICE_TOKEN, service_headers
+from testkit.processes import BACKEND_PY, ROOT, Running, free_udp_port, start_lone_backend
+from testkit.traps import LINK_DOWN, LINK_UP, link_varbinds, snmptrap
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 ANA = "ana.gomez@cableandina.example"

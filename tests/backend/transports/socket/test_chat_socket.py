@@ -10,7 +10,7 @@ import pytest
 import socketio
 from promptlink.services.identity import issue_widget_token
 
-from tests.backend.transports.chat_client import ChatClient, widget_token
+from testkit.chat_client import ChatClient, widget_token
 
 ANA = "ana.gomez@cableandina.example"
 LUIS = "luis.perez@cableandina.example"

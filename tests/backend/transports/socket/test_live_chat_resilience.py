@@ -13,19 +13,11 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.backend.transports.chat_client import widget_token
-from tests.backend.transports.live_clients import SEND_ERRORS, AgentPeer, Customer, _Peer
-from tests.conftest import (
-    DEMO_PASSWORDS,
-    PG_ADMIN_URL,
-    Running,
-    _pg_admin,
-    _pg_url,
-    _start,
-    agent_token,
-    service_headers,
-    start_lone_backend,
-)
+from testkit.chat_client import widget_token
+from testkit.databases import PG_ADMIN_URL, pg_admin, pg_url
+from testkit.demo import DEMO_PASSWORDS, agent_token, service_headers
+from testkit.live_clients import SEND_ERRORS, AgentPeer, Customer, _Peer
+from testkit.processes import Running, start, start_lone_backend
 
 ANA = "ana.gomez@cableandina.example"
 REDIS = ("127.0.0.1", 6379)
@@ -113,7 +105,7 @@ async def test_sigkill_of_the_backend_loses_nothing(tmp_path: Path) -> None:
                 await asyncio.gather(*sending)
                 await customer.drop()
                 await agent.drop()
-                running = _start(running.var_dir, ["serve"], running.env, health_timeout=90, accept=(200, 503))
+                running = start(running.var_dir, ["serve"], running.env, health_timeout=90, accept=(200, 503))
                 await _reconnect(customer)
                 await _reconnect(agent)
                 continue
@@ -146,11 +138,11 @@ def two_backends(tmp_path: Path) -> Any:
 
     name = f"promptlink_two_{uuid.uuid4().hex[:12]}"
     try:
-        asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
+        asyncio.run(pg_admin(f'CREATE DATABASE "{name}"'))
     except (OSError, asyncpg.PostgresError) as exc:
         pytest.skip(f"PostgreSQL not reachable at {PG_ADMIN_URL}: {exc}")
     shared = {
-        "PROMPTLINK_DATABASE_URL": _pg_url(name),
+        "PROMPTLINK_DATABASE_URL": pg_url(name),
         "PROMPTLINK_REDIS_URL": f"redis://{REDIS[0]}:{REDIS[1]}/0",
         "PROMPTLINK_REDIS_CHANNEL": f"promptlink-test-{uuid.uuid4().hex[:8]}",
         "PROMPTLINK_CHAT_RATE_BURST": "1000",
@@ -168,7 +160,7 @@ def two_backends(tmp_path: Path) -> Any:
         for running in (first, second):
             if running is not None:
                 running.stop()
-        asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        asyncio.run(pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 async def test_customer_on_one_process_and_agent_on_the_other(two_backends: tuple[Running, Running]) -> None:

@@ -12,9 +12,9 @@ import httpx
 import pytest
 import socketio
 
-from tests.backend.transports.chat_client import widget_token
-from tests.backend.transports.live_clients import AgentPeer, Customer
-from tests.conftest import DEMO_PASSWORDS, agent_token, service_headers
+from testkit.chat_client import widget_token
+from testkit.demo import DEMO_PASSWORDS, agent_token, service_headers
+from testkit.live_clients import AgentPeer, Customer
 
 ANA = "ana.gomez@cableandina.example"
 MARIA = "maria.rodriguez@telecaribe.example"

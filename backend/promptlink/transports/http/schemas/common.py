@@ -1,4 +1,4 @@
-"""Models shared by several resources: ticket history events, pages."""
+"""Models shared by several resources: ticket history events, pages, fields a service checks."""
 
 from __future__ import annotations
 
@@ -7,6 +7,13 @@ from typing import Any
 from pydantic import Field
 
 from promptlink.transports.http.api import QueryModel, ResponseModel
+
+
+def checked(description: str, *, default: Any = None, **schema: Any) -> Any:
+    """A request field (typed `Any`) that the service checks itself, with its own tested messages
+    (e.g. «title is required and must be text»): any JSON value passes the model; `schema` (e.g.
+    `type="string", maxLength=300`) documents what is expected in the OpenAPI document."""
+    return Field(default, description=description, json_schema_extra=schema)
 
 
 class EventOut(ResponseModel):

@@ -6,8 +6,9 @@ from datetime import date, timedelta
 
 import httpx
 import pytest
+from promptlink.transports.http.schemas.courses import CourseList, CourseOut
 
-from tests.backend.transports.api_roles import ALL_ROLES, CABLEANDINA, STAFF, STAFF_ONLY, TELECARIBE, call, expect
+from testkit.api_roles import ALL_ROLES, CABLEANDINA, STAFF, STAFF_ONLY, TELECARIBE, call, expect
 
 COMPANY = {**dict.fromkeys(CABLEANDINA, "CABLEANDINA"), **dict.fromkeys(TELECARIBE, "TELECARIBE")}
 CONTACT = {
@@ -47,6 +48,7 @@ def new_request(lone_backend, auth_headers, customer: str = "CABLEANDINA", **fie
         json=training_body(customer=customer, **fields),
     )
     assert response.status_code == 201, response.text
+    CourseOut.model_validate(response.json())
     return response.json()
 
 
@@ -132,7 +134,7 @@ def test_list_per_role(lone_backend, auth_headers, role) -> None:
     response = call(lone_backend, auth_headers, role, "GET", "/training-requests", params={"limit": 200})
     assert response.status_code == LIST[role], response.text
     if response.status_code == 200:
-        items = response.json()["items"]
+        items = CourseList.model_validate(response.json()).model_dump()["items"]
         ids = {i["id"] for i in items}
         if role in STAFF:
             assert {andina["id"], caribe["id"]} <= ids
@@ -165,6 +167,7 @@ def test_change_status_per_role(lone_backend, auth_headers, role) -> None:
     )
     assert response.status_code == STAFF_ONLY[role], response.text
     if response.status_code == 200:
+        CourseOut.model_validate(response.json())
         assert (response.json()["status"], response.json()["status_name"]) == ("confirmed", "confirmada")
 
 

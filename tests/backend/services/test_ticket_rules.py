@@ -1,12 +1,12 @@
-"""The seed's four priority definitions and the routing rules, table-driven."""
+"""The four priority definitions (docs/support-plan.md#priorities) and the routing rules, table-driven."""
 
 from __future__ import annotations
 
 import pytest
 from promptlink.services.errors import InvalidInput
-from promptlink.services.rules import IncidentFacts, classify_priority, route_ticket
+from promptlink.services.ticket_rules import IncidentFacts, classify_priority, route_ticket
 
-# (facts, expected priority, a phrase of the seed's definition the reason must carry)
+# (facts, expected priority, a phrase of the plan's definition the reason must carry)
 PRIORITY_TABLE = [
     # P1: production fails, critical impact, no solution available.
     ({"production_down": True}, 1, "fallan"),

@@ -9,15 +9,15 @@ from typing import Any
 
 import yaml
 
-from promptlink.models.ticket import TYPES
 from promptlink.services.errors import InvalidInput
+from promptlink.vocabulary import TYPES
 
 RULES_DIR = Path(__file__).resolve().parents[1] / "rules"
 
 
 @dataclass(frozen=True)
 class IncidentFacts:
-    """Structured facts that mirror the seed's priority definitions."""
+    """Structured facts that mirror the priority definitions (docs/support-plan.md#priorities)."""
 
     production_down: bool = False
     severely_damaged: bool = False
@@ -81,7 +81,7 @@ def reload_rules() -> None:
 
 
 def classify_priority(facts: IncidentFacts) -> PriorityDecision:
-    """The seed's priority for these facts (first matching rule of rules/priority.yml)."""
+    """The plan's priority for these facts (first matching rule of rules/priority.yml)."""
     values = facts.as_dict()
     for rule in _load("priority")["rules"]:
         if all(values[k] == v for k, v in rule["when"].items()):

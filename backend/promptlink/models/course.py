@@ -1,4 +1,7 @@
-"""On-site training requests: up to six attendees, two days, materials notice two weeks ahead."""
+"""On-site training requests: up to six attendees, two days, materials notice two weeks ahead.
+
+The course terms are the support plan's (docs/support-plan.md#courses).
+"""
 
 from __future__ import annotations
 

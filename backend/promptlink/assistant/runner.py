@@ -1,0 +1,254 @@
+"""Retrain the assistant from reviewed examples, evaluate it, hot-load it into Rasa.
+
+One training at a time runs in the background: a workspace under `var/training/<id>/`
+(`assistant.workspace`), `rasa train` from the bot environment with its progress parsed
+from the output (`assistant.training`), then `rasa test nlu` on the held-out set for the
+candidate (and for the active model when it has no stored metrics; `assistant.evaluation`).
+Activation asks the running Rasa server to load the model (`PUT /model`) and records an
+`active` pointer file that the supervisor starts Rasa with after a restart. The rows of the
+versions are `services.model_versions`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from promptlink.assistant import evaluation, training
+from promptlink.assistant.activation import Activator, Busy
+from promptlink.assistant.client import AssistantUnavailable
+from promptlink.assistant.workspace import RECIPES, build_workspace, fingerprint
+from promptlink.infra.db import transaction
+from promptlink.models import ModelVersion
+from promptlink.models.base import utcnow
+from promptlink.services import review
+from promptlink.services.errors import DomainError, InvalidInput
+from promptlink.services.model_versions import register_loaded, start_version, update_version
+from promptlink.services.nlu_files import read_vocabulary
+
+log = logging.getLogger(__name__)
+
+RUNNING = ("training", "evaluating")
+TRAINING_RUNS = "Ya hay un entrenamiento en curso; espere a que termine."
+
+
+class AssistantFailed(DomainError):
+    status = 502
+
+
+@dataclass
+class TrainingConfig:
+    project: Path  # data/, domain.yml, config.yml, tests/nlu_heldout.yml
+    models_dir: Path
+    work_dir: Path
+    rasa_bin: Path
+    cache_dir: Path
+
+
+class Rasa:
+    """What retraining needs of the running Rasa server (RasaClient implements it)."""
+
+    loaded_model: Callable[[], Awaitable[str]]
+    load_model: Callable[[str, str | None], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Job:
+    """One training run: its version, the recipe, the examples, the model it is compared with."""
+
+    version_id: int
+    recipe: str
+    baseline_id: int
+    evaluate_baseline: bool  # the active model has no held-out metrics yet
+    pairs: list[tuple[str, str]]
+    new_intents: list[str]
+
+
+class TrainingRunner:
+    """Runs one training job at a time in the background and records its progress."""
+
+    def __init__(self, *, sessions: async_sessionmaker[AsyncSession], config: TrainingConfig, rasa: Any) -> None:
+        self.sessions = sessions
+        self.config = config
+        self.rasa = rasa
+        self.task: asyncio.Task[None] | None = None
+        self._lock = asyncio.Lock()  # one training or activation starts at a time
+        self.activator = Activator(sessions=sessions, models_dir=config.models_dir, rasa=rasa, lock=self._lock)
+
+    async def stop(self) -> None:
+        """Backend shutdown: end a running job (its subprocess is killed with the task)."""
+        for task in (self.task, self.activator.task):
+            if task is not None and not task.done():
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+
+    async def recover(self) -> None:
+        """A backend restart ends any run it was doing: mark those failed."""
+        async with transaction(self.sessions) as session:
+            for v in await session.scalars(select(ModelVersion).where(ModelVersion.status.in_(RUNNING))):
+                v.status, v.error = "failed", "El servidor se reinició durante el entrenamiento."
+
+    async def current_model(self) -> Path:
+        """Path of the model Rasa has loaded (by name, in the models folders)."""
+        try:
+            name = Path(await self.rasa.loaded_model()).name
+        except AssistantUnavailable as exc:
+            raise AssistantFailed(
+                f"rasa status: {exc.detail}", public="El asistente (Rasa) no responde; inténtelo en unos minutos."
+            ) from exc
+        if not name.endswith(".tar.gz"):
+            name += ".tar.gz"
+        for folder in (self.config.models_dir, self.config.models_dir / "candidates", self.config.project / "models"):
+            if (folder / name).is_file():
+                return (folder / name).resolve()
+        raise InvalidInput(
+            f"loaded model {name} not found on disk", public="No se encuentra el modelo activo en disco."
+        )
+
+    # --- Training -----------------------------------------------------------------------
+
+    async def start(self, *, recipe: Any, actor: str, now: datetime) -> ModelVersion:
+        if recipe not in RECIPES:
+            raise InvalidInput("recipe must be full or quick", public="La receta debe ser «full» o «quick».")
+        async with self._lock:
+            if self.task is not None and not self.task.done():
+                raise Busy("a training is running", public=TRAINING_RUNS)
+            current = await self.current_model()
+            async with transaction(self.sessions) as session:
+                version, job = await self._new_job(session, recipe, current, actor, now)
+            self.task = asyncio.create_task(self._run(job))
+            return version
+
+    async def _new_job(
+        self, session: AsyncSession, recipe: str, current: Path, actor: str, now: datetime
+    ) -> tuple[ModelVersion, Job]:
+        if await session.scalar(select(ModelVersion).where(ModelVersion.status.in_(RUNNING))):
+            raise Busy("a training is running", public=TRAINING_RUNS)
+        baseline = await register_loaded(session=session, model=current, now=now)
+        vocabulary = read_vocabulary(self.config.project)
+        pairs = review.training_pairs(await review.labelled_examples(session=session), vocabulary, new_intents=True)
+        version = await start_version(session=session, recipe=recipe, examples=len(pairs), actor=actor, now=now)
+        new = review.new_intents(pairs, vocabulary)
+        return version, Job(version.id, recipe, baseline.id, baseline.metrics is None, pairs, new)
+
+    async def _update(self, version_id: int, **fields: Any) -> None:
+        async with transaction(self.sessions) as session:
+            await update_version(session=session, version_id=version_id, **fields)
+
+    async def _run(self, job: Job) -> None:
+        version_id = job.version_id
+        baseline_eval: asyncio.Task[dict[str, Any] | None] | None = None
+        try:
+            workspace, model = await self._workspace(job)
+            if job.evaluate_baseline:
+                baseline_eval = asyncio.create_task(self._evaluate_baseline(job.baseline_id, workspace))
+            train_seconds = await self._train(version_id, workspace, model)
+            metrics, eval_seconds = await self._evaluate_candidate(version_id, workspace, model, baseline_eval)
+            await self._update(
+                version_id,
+                status="ready",
+                stage="Listo para activar",
+                progress=100,
+                metrics=metrics,
+                eval_seconds=eval_seconds,
+                finished_at=utcnow(),
+            )
+            log.info("model trained", extra={"version": version_id, "train_s": train_seconds, "eval_s": eval_seconds})
+        except Exception as exc:  # noqa: BLE001 - any failure ends the run with a visible reason
+            log.exception("training failed", extra={"version": version_id})
+            if baseline_eval is not None and not baseline_eval.done():
+                baseline_eval.cancel()
+            await self._update(
+                version_id,
+                status="failed",
+                stage="Falló",
+                error=f"{type(exc).__name__}: {exc}"[:2000],
+                finished_at=utcnow(),
+            )
+
+    async def _workspace(self, job: Job) -> tuple[Path, Path]:
+        """The run's workspace, built; the path its model will have (named by its fingerprint)."""
+        workspace = self.config.work_dir / str(job.version_id)
+        await asyncio.to_thread(
+            build_workspace,
+            project=self.config.project,
+            workspace=workspace,
+            pairs=job.pairs,
+            new_intents=job.new_intents,
+            recipe=job.recipe,
+        )
+        fp = fingerprint(workspace)
+        model = self.config.models_dir / "candidates" / f"promptlink-{fp}-v{job.version_id}.tar.gz"
+        await self._update(job.version_id, fingerprint=fp, path=str(model), stage="Entrenando", progress=2)
+        return workspace, model
+
+    async def _train(self, version_id: int, workspace: Path, model: Path) -> float:
+        """`rasa train`, its progress in the version; the seconds it took."""
+        started = time.monotonic()
+        await training.train(
+            rasa_bin=self.config.rasa_bin,
+            workspace=workspace,
+            out=model.parent,
+            model=model,
+            env=self._env(),
+            report=partial(self._update, version_id),
+        )
+        train_seconds = round(time.monotonic() - started, 1)
+        await self._update(
+            version_id,
+            status="evaluating",
+            stage="Evaluando con el conjunto reservado",
+            progress=85,
+            train_seconds=train_seconds,
+        )
+        return train_seconds
+
+    async def _evaluate_candidate(
+        self, version_id: int, workspace: Path, model: Path, baseline_eval: asyncio.Task[Any] | None
+    ) -> tuple[dict[str, Any], float]:
+        """The candidate's held-out metrics and the seconds they took (after the active model's, if run)."""
+        started = time.monotonic()
+        metrics = await self.evaluate(model, workspace / "eval-candidate")
+        eval_seconds = round(time.monotonic() - started, 1)
+        if baseline_eval is not None:
+            await self._update(version_id, stage="Evaluando el modelo activo", progress=95)
+            await baseline_eval
+        return metrics, eval_seconds
+
+    async def _evaluate_baseline(self, baseline_id: int, workspace: Path) -> dict[str, Any] | None:
+        async with self.sessions() as session:
+            baseline = await session.get(ModelVersion, baseline_id)
+            assert baseline is not None
+            path = Path(baseline.path)
+        started = time.monotonic()
+        metrics = await self.evaluate(path, workspace / "eval-active")
+        await self._update(baseline_id, metrics=metrics, eval_seconds=round(time.monotonic() - started, 1))
+        return metrics
+
+    def _env(self) -> dict[str, str]:
+        return training.rasa_env(self.config.cache_dir)
+
+    async def evaluate(self, model: Path, out: Path) -> dict[str, Any]:
+        """`rasa test nlu` of `model` on the held-out set; the summary of its reports."""
+        return await evaluation.evaluate(
+            rasa_bin=self.config.rasa_bin, project=self.config.project, model=model, out=out, env=self._env()
+        )
+
+    # --- Activation (`assistant.activation`) ----------------------------------------------
+
+    def activation_json(self) -> dict[str, Any] | None:
+        return self.activator.state_json()
+
+    async def activate(self, *, version_id: int, force: Any, actor: str, now: datetime) -> dict[str, Any]:
+        """Start hot-loading `version_id` into Rasa (in the background); see `Activator.activate`."""
+        return await self.activator.activate(version_id=version_id, force=force, actor=actor, now=now)
