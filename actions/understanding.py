@@ -691,8 +691,10 @@ def parse_since(text: str, *, now: datetime, tz: str) -> Optional[datetime]:
         return None
     base = day or local
     moment = base.replace(hour=hour, minute=minute, second=0, microsecond=0)
-    if day is None and moment > local:
-        moment -= timedelta(days=1)  # «desde las 9» said at 8:00 means yesterday at 9
+    if moment > local:
+        # «desde las 9» said at 8:00 means yesterday at 9; so does «desde hoy a las 9» (the customer's clock
+        # or day is off: a moment to come cannot be when it started, and the card shows the day read).
+        moment -= timedelta(days=1)
     return moment
 
 

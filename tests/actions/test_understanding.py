@@ -76,6 +76,11 @@ def test_a_product_named_by_its_brand_is_the_device() -> None:
         ("desde ayer a las 6 pm", "2026-12-02T18:00"),
         ("desde anoche", "2026-12-02T21:00"),
         ("desde esta mañana", "2026-12-03T08:00"),
+        ("desde esta mañana a las 8", "2026-12-03T08:00"),
+        # «hoy» with an hour still to come (said at 14:30): the last time it was that hour, never the future,
+        # which the backend refuses (and the whole intake with it).
+        ("desde hoy a las 5 de la tarde", "2026-12-02T17:00"),
+        ("desde hoy como a las 10 pm", "2026-12-02T22:00"),
         ("desde el lunes", "2026-11-30T00:00"),
         ("desde el jueves", "2026-11-26T00:00"),  # today is Thursday: the one before
         ("desde el 1 de diciembre", "2026-12-01T00:00"),
