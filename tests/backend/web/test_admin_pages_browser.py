@@ -93,3 +93,57 @@ def test_markup_in_a_customer_message_is_shown_as_text(lone_backend: Running, ad
     item.locator(".dismiss").click()
     expect(item.locator(".form-msg")).to_have_text("Descartado.")
     page.wait_for_timeout(300)
+
+
+def _chart(page: Page, table: str, script: str) -> Any:
+    """`script` (a JS function body) run with `chart`: the Chart.js chart of dashboard table `table`."""
+    return page.evaluate(
+        "(table) => { const chart = window.Chart.getChart("
+        "document.querySelector(`.panel-table[data-table='${table}'] canvas`));" + script + "}",
+        table,
+    )
+
+
+def test_dashboard_speaks_spanish_with_the_consoles_colours(lone_backend: Running, admin_page) -> None:
+    long_message = "el router que me mandaron la semana pasada no enciende ninguna luz " + uuid.uuid4().hex[:8]
+    stored_customer_message(lone_backend, long_message, "greet", 0.1)
+    page = admin_page()
+    log_in(page, lone_backend, "admin@promptlink.example", "#/panel")
+    expect(page.locator('.panel-table[data-table="misunderstood"] canvas')).to_be_visible()
+    labels = "return chart.data.datasets.map(d => d.label);"
+    # Series named in Spanish, never the codes.
+    assert _chart(page, "tickets_by_channel", labels) == ["Chat", "Correo", "Teléfono", "Alarma SNMP", "API"]
+    assert "p90 (percentil 90)" in _chart(page, "waits", labels)
+    # Priorities in the console's colours (console.css --p1 … --p4): P1 is the console's red.
+    colours = _chart(page, "tickets_by_priority", "return chart.data.datasets.map(d => d.backgroundColor);")
+    console = page.evaluate(
+        "[1, 2, 3, 4].map(p => getComputedStyle(document.documentElement).getPropertyValue('--p' + p).trim())"
+    )
+    assert colours == console and console[0] == "#b3261e"
+    # Count axes have whole ticks only; decimals are written with a comma, one decimal.
+    for table in ("tickets_by_channel", "handoffs", "assistant", "misunderstood"):
+        ticks = _chart(
+            page,
+            table,
+            "const axis = chart.options.indexAxis === 'y' ? 'x' : 'y';"
+            "return chart.scales[axis].ticks.map(t => t.value);",
+        )
+        assert ticks and all(float(t).is_integer() for t in ticks), (table, ticks)
+    assert _chart(page, "waits", "return chart.options.scales.y.ticks.callback(12.25);") == "12,3"
+    tooltip = (
+        "return chart.options.plugins.tooltip.callbacks.label("
+        "{datasetIndex: 0, raw: 7.5, dataset: {label: 'Mediana'}});"
+    )
+    assert _chart(page, "waits", tooltip) == "Mediana: 7,5"
+    # «Resueltas sin persona» is drawn as bars per day (counts), not a lone point on a line.
+    assert _chart(page, "assistant", "return chart.config.type;") == "bar"
+    assert "Resueltas sin persona" in _chart(page, "assistant", labels)
+    # A long misunderstood message is wrapped into short lines; its tooltip shows the whole of it.
+    wrapped = _chart(page, "misunderstood", "return chart.data.labels;")
+    index = next(i for i, label in enumerate(wrapped) if isinstance(label, list) and long_message.startswith(label[0]))
+    assert all(len(line) <= 28 for label in wrapped for line in (label if isinstance(label, list) else [label]))
+    title = _chart(
+        page, "misunderstood", f"return chart.options.plugins.tooltip.callbacks.title([{{dataIndex: {index}}}]);"
+    )
+    assert title == long_message
+    expect(page.locator('.panel-table[data-table="waits"] details table')).to_have_count(1)
