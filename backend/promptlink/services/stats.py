@@ -38,6 +38,7 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 # Column headings as administrators read them (the dashboard's series names and the CSV headers).
 CHANNEL_LABELS = {"chat": "Chat", "email": "Correo", "phone": "Teléfono", "snmp": "Alarma SNMP", "api": "API"}
 PRIORITY_LABELS = {1: "P1 (crítica)", 2: "P2 (alta)", 3: "P3 (media)", 4: "P4 (baja)"}
+LABELS: dict[str, dict[Any, str]] = {"tickets_by_channel": CHANNEL_LABELS, "tickets_by_priority": PRIORITY_LABELS}
 
 
 @dataclass
@@ -92,9 +93,7 @@ async def _tickets_per_day(session: AsyncSession, since: datetime, day_list: lis
         ("tickets_by_tier", "tier", list(TIERS), "Tiquetes por día y nivel"),
     ):
         items = [(t.created_at.date().isoformat(), getattr(t, attribute)) for t in tickets]
-        labels: dict[Any, str] = {"tickets_by_channel": CHANNEL_LABELS, "tickets_by_priority": PRIORITY_LABELS}.get(
-            name, {}
-        )
+        labels: dict[Any, str] = LABELS.get(name, {})
         columns = ["Día", *[labels.get(k, str(k)) for k in keys]]
         tables[name] = Table(title, columns, _per_day(items, day_list, keys))  # type: ignore[arg-type]
     return tables
