@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
+from testkit.axe import assert_no_serious_violations
 from testkit.browser import page_factory
 from testkit.databases import stored_customer_message
 from testkit.demo import DEMO_PASSWORDS
@@ -88,11 +89,56 @@ def test_markup_in_a_customer_message_is_shown_as_text(lone_backend: Running, ad
     log_in(page, lone_backend, "admin@promptlink.example", "#/revision")
     item = page.locator(".review-item", has=page.locator(".review-text", has_text=attack))
     expect(item).to_have_count(1)
-    expect(item.locator(".review-meta")).to_contain_text("confianza baja · entendió greet (20 %)")
+    expect(item.locator(".review-meta")).to_contain_text("confianza baja · entendió Saludo greet · 20 %")
     expect(page.locator("#revision-view img")).to_have_count(0)
     item.locator(".dismiss").click()
     expect(item.locator(".form-msg")).to_have_text("Descartado.")
     page.wait_for_timeout(300)
+
+
+def test_review_inbox_is_a_compact_list_with_one_form_open(lone_backend: Running, admin_page) -> None:
+    tag = uuid.uuid4().hex[:6]
+    texts = [f"cuanto vale el plan numero {i} {tag}" for i in range(12)]
+    for i, text in enumerate(texts):
+        stored_customer_message(lone_backend, text, "ask_contact_channels" if i % 2 else "greet", 0.3)
+    page = admin_page()
+    log_in(page, lone_backend, "admin@promptlink.example", "#/revision")
+    items = page.locator(".review-item", has=page.locator(".review-text", has_text=tag))
+    expect(items).to_have_count(12)
+    # No form until one is chosen: each message is its text, what was understood and one row of actions.
+    expect(page.locator("#revision-view .item-form")).to_have_count(0)
+    def item(i: int) -> Any:
+        return page.locator(".review-item", has=page.locator(".review-text", has_text=texts[i]))
+
+    first = item(1)
+    meta = first.locator(".review-meta")
+    expect(meta.locator(".intent-label")).to_have_text("Pregunta por los canales de contacto")
+    expect(meta.locator(".intent-code")).to_have_text("ask_contact_channels")
+    expect(meta).to_contain_text("30 %")
+    heights = items.evaluate_all("nodes => nodes.map(n => n.getBoundingClientRect().height)")
+    assert max(heights) < 110, heights  # one line of text, one of facts, the buttons beside them
+    for i in range(12):
+        box = items.nth(i).locator(".item-actions").bounding_box()
+        text_box = items.nth(i).locator(".review-text").bounding_box()
+        assert box and text_box and abs(box["y"] - text_box["y"]) < 12  # actions on the message's row
+
+    # Choosing a message opens its form (keyboard: Enter on «Etiquetar…»); choosing another moves it.
+    first.locator(".label-open").focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#revision-view .item-form")).to_have_count(1)
+    expect(first.locator(".intent-input")).to_be_focused()
+    expect(first.locator(".label-open")).to_have_attribute("aria-expanded", "true")
+    second = item(3)
+    second.locator(".label-open").click()
+    expect(page.locator("#revision-view .item-form")).to_have_count(1)
+    expect(second.locator(".item-form")).to_have_count(1)
+    expect(first.locator(".label-open")).to_have_attribute("aria-expanded", "false")
+    page.keyboard.type("ask_contact_channels")
+    expect(second.locator(".intent-chosen")).to_have_text("«Pregunta por los canales de contacto»")
+    page.keyboard.press("Enter")
+    expect(second.locator(".form-msg")).to_contain_text("Etiquetado como «ask_contact_channels»")
+    expect(page.locator("#revision-view .item-form")).to_have_count(0)
+    assert_no_serious_violations(page)
 
 
 def _chart(page: Page, table: str, script: str) -> Any:

@@ -52,6 +52,7 @@ class VocabularyOut(ResponseModel):
     entities: list[str]
     new_intents: list[str] = Field(description="Intents that exist only in labelled examples")
     labelled: int = Field(description="Labelled examples so far")
+    labels: dict[str, str] = Field(description="Each intent's name in Spanish, for the review inbox")
 
 
 class EntitySpan(StrictRequest):
