@@ -176,7 +176,7 @@ def test_stats_and_csv(lone_backend, auth_headers) -> None:
     assert response.headers["content-type"].startswith("text/csv")
     assert "attachment" in response.headers["content-disposition"]
     rows = list(csv.reader(io.StringIO(response.text)))
-    assert rows[0] == ["mensaje", "veces"]
+    assert rows[0] == ["Mensaje", "Veces"]
     assert ['\'=HYPERLINK("http://x")', "1"] in rows
     assert call(lone_backend, auth_headers, "admin", "GET", "/admin/stats/nope.csv").status_code == 404
     assert call(lone_backend, auth_headers, "admin", "GET", "/admin/stats?days=0").status_code == 422
