@@ -107,6 +107,7 @@ def test_review_inbox_is_a_compact_list_with_one_form_open(lone_backend: Running
     expect(items).to_have_count(12)
     # No form until one is chosen: each message is its text, what was understood and one row of actions.
     expect(page.locator("#revision-view .item-form")).to_have_count(0)
+
     def item(i: int) -> Any:
         return page.locator(".review-item", has=page.locator(".review-text", has_text=texts[i]))
 
@@ -193,3 +194,17 @@ def test_dashboard_speaks_spanish_with_the_consoles_colours(lone_backend: Runnin
     )
     assert title == long_message
     expect(page.locator('.panel-table[data-table="waits"] details table')).to_have_count(1)
+
+
+def test_models_page_names_the_running_model(lone_backend: Running, admin_page) -> None:
+    from bot.model import fingerprint, model_path
+
+    page = admin_page()
+    log_in(page, lone_backend, "admin@promptlink.example", "#/modelos")
+    card = page.locator("#running-card")
+    expect(card).to_be_visible()
+    expect(card.locator('[data-fact="file"] dd')).to_have_text(model_path().name)
+    expect(card.locator('[data-fact="fingerprint"] dd')).to_have_text(fingerprint())
+    expect(card.locator('[data-fact="since"] dd')).not_to_have_text("—")
+    expect(page.locator("#running-note")).to_contain_text("no responde")
+    assert_no_serious_violations(page)

@@ -37,8 +37,10 @@ def model(version: ModelVersion, *, active_metrics: dict[str, Any] | None = None
     return model_versions.version_json(version, active_metrics=active_metrics)
 
 
-def model_list(versions: list[ModelVersion], *, active_metrics: dict[str, Any] | None) -> dict[str, Any]:
-    return {"items": [model(v, active_metrics=active_metrics) for v in versions]}
+def model_list(
+    versions: list[ModelVersion], *, active_metrics: dict[str, Any] | None, running: dict[str, Any]
+) -> dict[str, Any]:
+    return {"items": [model(v, active_metrics=active_metrics) for v in versions], "running": running}
 
 
 def dashboard(tables: dict[str, stats.Table]) -> dict[str, Any]:
