@@ -57,6 +57,7 @@ def test_dashboard_users_and_audit(lone_backend: Running, admin_page) -> None:
 
     email = f"nuevo.{uuid.uuid4().hex[:6]}@promptlink.example"
     page.click('a[data-nav="usuarios"]')
+    page.click("#user-create-open")
     page.fill("#user-email", email)
     page.fill("#user-name", "Nuevo Agente")
     page.check('#user-form input[name="tier"][value="L2"]')
@@ -194,6 +195,7 @@ def test_dashboard_speaks_spanish_with_the_consoles_colours(lone_backend: Runnin
     )
     assert title == long_message
     expect(page.locator('.panel-table[data-table="waits"] details table')).to_have_count(1)
+    assert_no_serious_violations(page)
 
 
 def test_models_page_names_the_running_model(lone_backend: Running, admin_page) -> None:
@@ -208,3 +210,41 @@ def test_models_page_names_the_running_model(lone_backend: Running, admin_page) 
     expect(card.locator('[data-fact="since"] dd')).not_to_have_text("—")
     expect(page.locator("#running-note")).to_contain_text("no responde")
     assert_no_serious_violations(page)
+
+
+ROLE_MENU_ROOM = """sel => {
+    const style = getComputedStyle(sel);
+    const ctx = document.createElement("canvas").getContext("2d");
+    ctx.font = style.font;
+    const longest = Math.max(...[...sel.options].map(o => ctx.measureText(o.text).width));
+    const inner = sel.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+    const box = sel.getBoundingClientRect();
+    return {room: inner - longest, right: box.right, viewport: document.documentElement.clientWidth};
+}"""
+
+
+@pytest.mark.parametrize("width", [1280, 1024])
+def test_users_list_first_create_behind_a_button(lone_backend: Running, admin_page, width: int) -> None:
+    page = admin_page()
+    page.set_viewport_size({"width": width, "height": 800})
+    log_in(page, lone_backend, "admin@promptlink.example", "#/usuarios")
+    table = page.locator("#users-table")
+    expect(table.locator('tr[data-email="admin@promptlink.example"]')).to_have_count(1)
+    # The list is what the page shows first; the creation form waits behind «Crear una cuenta».
+    expect(page.locator("#user-form")).to_be_hidden()
+    top = table.bounding_box()
+    assert top is not None and top["y"] < 200
+    # Every role menu shows its longest choice whole (with room for the arrow), inside the page.
+    for menu in table.locator(".user-role").all():
+        room = menu.evaluate(ROLE_MENU_ROOM)
+        assert room["room"] >= 16 and room["right"] <= room["viewport"], room
+    opener = page.locator("#user-create-open")
+    opener.focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#user-form")).to_be_visible()
+    expect(opener).to_have_attribute("aria-expanded", "true")
+    expect(page.locator("#user-email")).to_be_focused()
+    assert_no_serious_violations(page)
+    page.click("#user-create-cancel")
+    expect(page.locator("#user-form")).to_be_hidden()
+    expect(opener).to_be_focused()
