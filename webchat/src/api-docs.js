@@ -80,6 +80,23 @@
     return schema.properties ? schema : null;
   }
 
+  /** A <table> of class `cls` with a header row of `headings`, and its (empty) body. */
+  function headedTable(cls, headings) {
+    const table = el("table", null, cls);
+    const row = el("tr");
+    headings.forEach((h) => {
+      const th = el("th", h);
+      th.scope = "col";
+      row.appendChild(th);
+    });
+    const thead = el("thead");
+    thead.appendChild(row);
+    table.appendChild(thead);
+    const body = el("tbody");
+    table.appendChild(body);
+    return [table, body];
+  }
+
   /** A table of an object schema's properties: name, type, required, description; nested objects below. */
   function schemaTable(schema, depth, seen) {
     const object = objectOf(schema, depth);
@@ -87,17 +104,7 @@
       return el("p", typeText(schema) + (constraints(resolve(schema)) ? " · " + constraints(resolve(schema)) : ""), "schema-type");
     }
     const required = object.required || [];
-    const table = el("table", null, "schema");
-    const head = el("tr");
-    ["Field", "Type", "Description"].forEach((h) => {
-      const th = el("th", h);
-      th.scope = "col";
-      head.appendChild(th);
-    });
-    const thead = el("thead");
-    thead.appendChild(head);
-    table.appendChild(thead);
-    const body = el("tbody");
+    const [table, body] = headedTable("schema", ["Field", "Type", "Description"]);
     Object.keys(object.properties).forEach((name) => {
       const prop = object.properties[name];
       const row = el("tr");
@@ -123,7 +130,6 @@
       row.appendChild(desc);
       body.appendChild(row);
     });
-    table.appendChild(body);
     return table;
   }
 
@@ -177,17 +183,7 @@
     const params = op.parameters || [];
     if (params.length) {
       card.appendChild(el("h4", "Parameters"));
-      const table = el("table", null, "schema params");
-      const head2 = el("tr");
-      ["Name", "In", "Type", "Description"].forEach((h) => {
-        const th = el("th", h);
-        th.scope = "col";
-        head2.appendChild(th);
-      });
-      const thead = el("thead");
-      thead.appendChild(head2);
-      table.appendChild(thead);
-      const body = el("tbody");
+      const [table, body] = headedTable("schema params", ["Name", "In", "Type", "Description"]);
       params.forEach((p) => {
         const row = el("tr");
         const cell = el("td");
@@ -203,7 +199,6 @@
         row.appendChild(desc);
         body.appendChild(row);
       });
-      table.appendChild(body);
       card.appendChild(table);
     }
 

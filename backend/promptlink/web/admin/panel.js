@@ -33,6 +33,7 @@ var SUMMARY = [
   ["satisfaction_avg", "Satisfacción media (1–5)", "", true],
 ];
 
+var dayFormat = new Intl.DateTimeFormat("es-ES", { day: "numeric", month: "short", timeZone: "UTC" });
 var integerFormat = new Intl.NumberFormat("es-ES", { maximumFractionDigits: 0 });
 var decimalFormat = new Intl.NumberFormat("es-ES", { minimumFractionDigits: 1, maximumFractionDigits: 1 });
 
@@ -70,6 +71,12 @@ export function wrapLabel(text) {
     lines[LABEL_LINES - 1] = (last.length >= LABEL_LINE ? last.slice(0, LABEL_LINE - 1) : last) + "…";
   }
   return lines.length > 1 ? lines : lines[0] || "";
+}
+
+/** A category label on a chart: a day (ISO date) as «5 nov», anything else as it is. */
+function categoryLabel(value) {
+  var text = String(value);
+  return /^\d{4}-\d{2}-\d{2}$/.test(text) ? dayFormat.format(new Date(text + "T00:00:00Z")) : text;
 }
 
 function priorityColor(index) {
@@ -187,7 +194,7 @@ function draw(canvas, t, how) {
   var chart = new window.Chart(canvas, {
     type: how.type,
     data: {
-      labels: fullLabels.map(how.horizontal ? wrapLabel : String),
+      labels: fullLabels.map(how.horizontal ? wrapLabel : categoryLabel),
       datasets: datasets,
     },
     options: {
@@ -201,7 +208,9 @@ function draw(canvas, t, how) {
         tooltip: {
           callbacks: {
             title: function (items) {
-              return items.length ? fullLabels[items[0].dataIndex] : "";
+              if (!items.length) return "";
+              var label = fullLabels[items[0].dataIndex];
+              return how.horizontal ? label : categoryLabel(label);
             },
             label: function (item) {
               var col = series[item.datasetIndex];
