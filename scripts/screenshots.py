@@ -18,13 +18,15 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "backend")]
 
 from playwright.sync_api import expect, sync_playwright  # noqa: E402
 
 from testkit.browser import CHROMIUM_ARGS, chromium_path  # noqa: E402
-from testkit.demo import DEMO_PASSWORDS  # noqa: E402
+from testkit.demo import DEMO_PASSWORDS, agent_headers  # noqa: E402
 from testkit.processes import Running, stack_timeout, start_stack, stopping  # noqa: E402
 
 CONTACT = "ana.gomez@cableandina.example"
@@ -33,6 +35,16 @@ ADMIN = "admin@promptlink.example"
 DESKTOP = {"width": 1366, "height": 800}
 PHONE = {"width": 390, "height": 844}
 BOT_WAIT = 60_000
+# Tickets the supervisor registers through the API (as «Registrar llamada» and the mail intake do),
+# so the dashboard has today's tickets by channel and priority: (channel, type, priority facts).
+TICKETS = [
+    ("phone", "network_outage", {"production_down": True, "solution_available": False}),
+    ("email", "software_bug", {"severely_damaged": True}),
+    ("email", "configuration", {"damaged": True}),
+    ("phone", "information", {"information_request": True}),
+    ("chat", "configuration", {"damaged": True}),
+    ("api", "information", {"information_request": True}),
+]
 
 
 def send(page: Any, text: str) -> None:
@@ -110,7 +122,13 @@ def take(stack: Running, browser: Any, out: Path) -> None:
     shoot(agent, out, "console-live-chat")
     shoot(customer, out, "widget-with-agent")
 
-    # The dashboard.
+    # The dashboard, after a few tickets came in by phone, e-mail and the API.
+    supervisor = agent_headers(stack.base_url, "supervisor@promptlink.example")
+    for channel, kind, facts in TICKETS:
+        body = {"customer": "CABLEANDINA", "contact": CONTACT, "channel": channel, "type": kind, "facts": facts}
+        body["title"] = f"Caso de demostración ({kind})"
+        response = httpx.post(stack.base_url + "/api/v1/tickets", json=body, headers=supervisor, timeout=15)
+        response.raise_for_status()
     admin = context(DESKTOP).new_page()
     log_in(admin, stack, "/admin#/panel", ADMIN)
     expect(admin.locator('.panel-table[data-table="tickets_by_priority"] canvas')).to_be_visible()
