@@ -132,6 +132,8 @@ def take(stack: Running, browser: Any, out: Path) -> None:
     admin = context(DESKTOP).new_page()
     log_in(admin, stack, "/admin#/panel", ADMIN)
     expect(admin.locator('.panel-table[data-table="tickets_by_priority"] canvas')).to_be_visible()
+    admin.select_option("#panel-days", "7")  # the demo's activity is today's: a week shows it wider
+    expect(admin.locator('.panel-table[data-table="tickets_by_channel"] tbody tr')).to_have_count(7)
     shoot(admin, out, "dashboard")
 
 
