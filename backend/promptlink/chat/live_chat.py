@@ -29,6 +29,7 @@ from promptlink.services.auth import Principal
 from promptlink.services.conversations import append_message
 from promptlink.services.handoff import average_wait_seconds, queued_chats
 from promptlink.services.outbox import enqueue_email
+from promptlink.services.transcripts import TranscriptSent, send_transcript
 
 log = logging.getLogger(__name__)
 
@@ -193,6 +194,15 @@ class LiveChat:
         log.info("chat rated", extra={"conversation_id": conversation_id, "score": score})
         return change
 
+    async def send_transcript(self, conversation_id: str, email: Any) -> TranscriptSent:
+        """The customer asks for the ended chat by e-mail (queued in the outbox, kept in the ticket)."""
+        async with transaction(self.sessions) as session:
+            sent = await send_transcript(
+                session=session, conversation_id=conversation_id, email=email, now=self.clock.now()
+            )
+        log.info("chat transcript queued", extra={"conversation_id": conversation_id, "ticket": sent.ticket})
+        return sent
+
     async def note(self, principal: Principal, conversation_id: str, text: Any) -> dict[str, Any]:
         now = self.clock.now()
         async with transaction(self.sessions) as session:
@@ -323,4 +333,3 @@ class LiveChat:
             )
             log.info("chat assigned", extra={"conversation_id": conversation_id, "agent_id": agent_id})
             assigned += 1
-

@@ -217,6 +217,23 @@ class ChatNamespace(SocketNamespace):
             return {"error": exc.public}
         return {"rated": True}
 
+    async def on_transcript(self, sid: str, data: Any = None) -> dict[str, Any]:
+        """The ended chat by e-mail: {email?} (only for a visitor without a known contact)."""
+        chat = await self._chat(sid)
+        if chat is None:
+            return {"error": INACTIVE}
+        if not chat.stored:
+            return {"error": NOT_STARTED}
+        refused = _invalid(data, sid)
+        if refused is not None:
+            return {"error": refused}
+        email = data.get("email") if isinstance(data, dict) else None
+        try:
+            sent = await self.live.send_transcript(chat.conversation_id, email)
+        except DomainError as exc:
+            return {"error": exc.public, **exc.fields()}
+        return {"sent": True, "to": sent.to}
+
 
 def session_payload(conversation: Conversation, identity: WidgetIdentity | None, secret: str) -> dict[str, Any]:
     """The `session` event: the conversation's state and who the customer is (also after a verification)."""
