@@ -160,8 +160,9 @@ def test_customer_l1_transfer_l3_hand_back_end_and_rating(stack: Running, pages)
     expect(laura.locator('.cmsg[data-role="customer"] .cmsg-text').last).to_have_text("El router del nodo central")
 
     # An internal note, then a transfer to Level 3 (a reason is required).
-    laura.fill("#conv-note-text", "Parece una falla de firmware.")
-    laura.click("#conv-note-form button[type=submit]")
+    laura.click("#composer-tab-note")
+    laura.fill("#reply-text", "Parece una falla de firmware.")
+    laura.click("#reply-send")
     expect(laura.locator('#conv-notes [data-kind="note"]')).to_contain_text("Parece una falla de firmware.")
     laura.select_option("#transfer-tier", "L3")
     laura.click("#transfer-form button[type=submit]")
@@ -169,7 +170,7 @@ def test_customer_l1_transfer_l3_hand_back_end_and_rating(stack: Running, pages)
     laura.fill("#transfer-reason", "Requiere diagnóstico de firmware")
     laura.click("#transfer-form button[type=submit]")
     expect(laura.locator("#my-chats .chat-item")).to_have_count(0)
-    expect(laura.locator("#reply-form")).to_be_hidden()
+    expect(laura.locator("#composer-tab-reply")).to_be_disabled()  # not hers any more: notes only
     expect(customer.locator(".pl-queue")).to_contain_text("Nivel 3")
     expect(customer.locator(".pl-agent")).to_have_text("Soporte de Nivel 3")
 
@@ -276,8 +277,9 @@ def test_xss_payloads_render_as_text_in_widget_and_console(stack: Running, pages
     _no_markup(customer, ".pl-chat")
     _no_markup(boss, "#conv-pane")
 
-    boss.fill("#conv-note-text", XSS[1])
-    boss.click("#conv-note-form button[type=submit]")
+    boss.click("#composer-tab-note")
+    boss.fill("#reply-text", XSS[1])
+    boss.click("#reply-send")
     expect(boss.locator('#conv-notes [data-kind="note"] .history-text')).to_have_text(XSS[1])
     boss.select_option("#transfer-tier", "L2")
     boss.fill("#transfer-reason", XSS[2])
