@@ -15,9 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from promptlink.services.auth import Principal
+from promptlink.services.yaml_files import read_yaml
 from promptlink.vocabulary import TIERS
 
 log = logging.getLogger(__name__)
@@ -83,12 +82,7 @@ class CannedFile:
 
     def reload(self) -> tuple[CannedResponse, ...]:
         """Read the file now; a broken file raises CannedError (or OSError) and the previous responses stay."""
-        mtime = os.stat(self.path).st_mtime_ns
-        with self.path.open(encoding="utf-8") as handle:
-            try:
-                raw = yaml.safe_load(handle)
-            except yaml.YAMLError as exc:
-                raise CannedError(f"{self.path}: {exc}") from exc
+        raw, mtime = read_yaml(self.path, CannedError)
         self.responses = parse(raw)
         self._mtime = mtime
         return self.responses

@@ -4,7 +4,6 @@ and the keyboard shortcuts (Alt+C take, Ctrl+Intro send, Alt+N note, Alt+T trans
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,8 +14,8 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from testkit.axe import assert_no_serious_violations
-from testkit.browser import page_factory
-from testkit.demo import ANA, DEMO_PASSWORDS, agent_headers, service_headers
+from testkit.browser import console_login, open_demo_widget, page_factory, widget_conversation_id
+from testkit.demo import ANA, agent_headers, create_ticket, service_headers
 from testkit.processes import Running, start_lone_backend
 
 pytestmark = [pytest.mark.browser]
@@ -40,22 +39,16 @@ def pages(browser) -> Iterator[Any]:  # type: ignore[no-untyped-def]
 
 def customer_waiting(page: Page, backend: Running) -> tuple[str, str]:
     """Ana writes in the widget and is queued for Level 1 with a ticket: (conversation id, ticket)."""
-    created = httpx.post(
-        f"{backend.base_url}/api/v1/tickets",
-        json={"customer": "CABLEANDINA", "contact": ANA, "type": "configuration", "title": "VLAN nueva"},
-        headers=agent_headers(backend.base_url, "supervisor@promptlink.example"),
-        timeout=15,
+    supervisor = agent_headers(backend.base_url, "supervisor@promptlink.example")
+    ticket = str(
+        create_ticket(
+            backend.base_url, supervisor, customer="CABLEANDINA", contact=ANA, type="configuration", title="VLAN"
+        )["number"]
     )
-    assert created.status_code == 201, created.text
-    ticket = created.json()["number"]
-    page.add_init_script(f"window.localStorage.setItem('promptlink.demo.contact', {json.dumps(ANA)})")
-    page.goto(backend.base_url + "/")
-    expect(page.locator('.pl-status[data-state="online"]')).to_be_visible(timeout=20_000)
+    open_demo_widget(page, backend.base_url, ANA)
     page.fill(".pl-input", "Necesito configurar una VLAN")
     page.press(".pl-input", "Enter")
-    key = json.dumps(f"promptlink.chat.{ANA}.conversation_id")
-    page.wait_for_function(f"() => !!window.localStorage.getItem({key})")
-    cid = str(json.loads(page.evaluate(f"() => window.localStorage.getItem({key})")))
+    cid = widget_conversation_id(page, ANA)
     queued = httpx.post(
         f"{backend.base_url}/api/v1/conversations/{cid}/handoff",
         json={"tier": "L1", "reason": "Pide una persona", "ticket": ticket},
@@ -66,23 +59,12 @@ def customer_waiting(page: Page, backend: Running) -> tuple[str, str]:
     return cid, ticket
 
 
-def console_login(page: Page, backend: Running, who: str) -> None:
-    page.goto(backend.base_url + "/console")
-    page.fill("#login-email", who)
-    page.fill("#login-password", DEMO_PASSWORDS[who])
-    page.click("#login-form button[type=submit]")
-    expect(page.locator("#whoami-name")).to_be_visible()
-    expect(page.locator("#live-status")).to_have_attribute("data-state", "online", timeout=15_000)
-    page.evaluate("() => { window.location.hash = '#/chats'; }")
-    expect(page.locator("#chats-view")).to_be_visible()
-
-
 def test_composer_canned_responses_and_shortcuts(backend: Running, pages) -> None:  # type: ignore[no-untyped-def]
     customer = pages()
     cid, ticket = customer_waiting(customer, backend)
 
     laura = pages()
-    console_login(laura, backend, L1)
+    console_login(laura, backend.base_url, L1)
     expect(laura.locator(f'.chat-queue-row[data-conversation-id="{cid}"]')).to_be_visible(timeout=15_000)
 
     # «?» outside a text field: the list of shortcuts; Esc closes it.
@@ -173,7 +155,7 @@ def test_notes_only_when_the_chat_is_not_yours(backend: Running, pages) -> None:
     customer = pages()
     cid, _ = customer_waiting(customer, backend)
     boss = pages()
-    console_login(boss, backend, "supervisor@promptlink.example")
+    console_login(boss, backend.base_url, "supervisor@promptlink.example")
     boss.evaluate(f"() => {{ window.location.hash = '#/chats/{cid}'; }}")
     expect(boss.locator("#conv-state")).to_have_attribute("data-mode", "queued")
     # Queued, not the supervisor's: «Responder» is off and the composer writes notes.

@@ -4,7 +4,6 @@ had by e-mail (the contact's address, or one a visitor types, checked)."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,8 +12,8 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from testkit.axe import assert_no_serious_violations
-from testkit.browser import page_factory
-from testkit.demo import ANA, service_headers
+from testkit.browser import open_demo_widget, page_factory, widget_conversation_id
+from testkit.demo import ANA, create_ticket, service_headers
 from testkit.processes import Running
 
 pytestmark = [pytest.mark.browser]
@@ -28,12 +27,6 @@ def pages(browser) -> Iterator[Any]:  # type: ignore[no-untyped-def]
         yield open_page
 
 
-def open_widget(page: Page, backend: Running, contact: str | None) -> None:
-    page.add_init_script(f"window.localStorage.setItem('promptlink.demo.contact', {json.dumps(contact or '')})")
-    page.goto(backend.base_url + "/")
-    expect(page.locator('.pl-status[data-state="online"]')).to_be_visible(timeout=20_000)
-
-
 def say(page: Page, text: str) -> None:
     page.fill(".pl-input", text)
     page.press(".pl-input", "Enter")
@@ -41,28 +34,23 @@ def say(page: Page, text: str) -> None:
     expect(page.locator(".pl-msg").last).to_be_visible()
 
 
-def conversation_id(page: Page, contact: str) -> str:
-    key = json.dumps(f"promptlink.chat.{contact}.conversation_id")
-    page.wait_for_function(f"() => !!window.localStorage.getItem({key})")
-    return str(json.loads(page.evaluate(f"() => window.localStorage.getItem({key})")))
-
-
 def test_nobody_online_offers_the_ticket_and_the_ended_chat_goes_by_email(
     lone_backend: Running, auth_headers, pages
 ) -> None:  # type: ignore[no-untyped-def]
-    created = httpx.post(
-        f"{lone_backend.base_url}/api/v1/tickets",
-        json={"customer": "CABLEANDINA", "contact": ANA, "type": "network_outage", "title": "Enlace caído en Quito"},
-        headers=auth_headers["supervisor"],
-        timeout=15,
+    created = create_ticket(
+        lone_backend.base_url,
+        auth_headers["supervisor"],
+        customer="CABLEANDINA",
+        contact=ANA,
+        type="network_outage",
+        title="Enlace caído en Quito",
     )
-    assert created.status_code == 201, created.text
-    ticket, priority = created.json()["number"], created.json()["priority"]
+    ticket, priority = str(created["number"]), int(str(created["priority"]))
 
     page = pages()
-    open_widget(page, lone_backend, ANA)
+    open_demo_widget(page, lone_backend.base_url, ANA)
     say(page, "Mi enlace no funciona")
-    cid = conversation_id(page, ANA)
+    cid = widget_conversation_id(page, ANA)
     handoff = httpx.post(
         f"{lone_backend.base_url}/api/v1/conversations/{cid}/handoff",
         json={"tier": "L3", "reason": "Enlace caído", "ticket": ticket},
@@ -102,7 +90,7 @@ def test_nobody_online_offers_the_ticket_and_the_ended_chat_goes_by_email(
 
 def test_a_visitor_types_an_address_for_the_transcript(lone_backend: Running, pages) -> None:  # type: ignore[no-untyped-def]
     page = pages()
-    open_widget(page, lone_backend, None)
+    open_demo_widget(page, lone_backend.base_url, None)
     say(page, "Hola, soy un visitante")
     end = page.locator(".pl-end")
     expect(end).to_be_visible()
