@@ -9,13 +9,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
 from testkit.axe import assert_no_serious_violations
 from testkit.browser import console_login, open_demo_widget, page_factory, widget_conversation_id
-from testkit.demo import ANA, agent_headers, create_ticket, service_headers
+from testkit.demo import ANA, agent_headers, create_ticket, hand_off
 from testkit.processes import Running, start_lone_backend
 
 pytestmark = [pytest.mark.browser]
@@ -49,13 +48,7 @@ def customer_waiting(page: Page, backend: Running) -> tuple[str, str]:
     page.fill(".pl-input", "Necesito configurar una VLAN")
     page.press(".pl-input", "Enter")
     cid = widget_conversation_id(page, ANA)
-    queued = httpx.post(
-        f"{backend.base_url}/api/v1/conversations/{cid}/handoff",
-        json={"tier": "L1", "reason": "Pide una persona", "ticket": ticket},
-        headers=service_headers(conversation_id=cid),
-        timeout=15,
-    )
-    assert queued.status_code == 200, queued.text
+    hand_off(backend.base_url, cid, "L1", ticket)
     return cid, ticket
 
 

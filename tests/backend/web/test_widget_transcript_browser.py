@@ -13,7 +13,7 @@ from playwright.sync_api import Page, expect
 
 from testkit.axe import assert_no_serious_violations
 from testkit.browser import open_demo_widget, page_factory, widget_conversation_id
-from testkit.demo import ANA, create_ticket, service_headers
+from testkit.demo import ANA, create_ticket, hand_off
 from testkit.processes import Running
 
 pytestmark = [pytest.mark.browser]
@@ -51,13 +51,7 @@ def test_nobody_online_offers_the_ticket_and_the_ended_chat_goes_by_email(
     open_demo_widget(page, lone_backend.base_url, ANA)
     say(page, "Mi enlace no funciona")
     cid = widget_conversation_id(page, ANA)
-    handoff = httpx.post(
-        f"{lone_backend.base_url}/api/v1/conversations/{cid}/handoff",
-        json={"tier": "L3", "reason": "Enlace caído", "ticket": ticket},
-        headers=service_headers(conversation_id=cid),
-        timeout=15,
-    )
-    assert handoff.status_code == 200, handoff.text
+    hand_off(lone_backend.base_url, cid, "L3", ticket, reason="Enlace caído")
 
     # Said plainly, with the ticket and its priority's cadence, and two ways on.
     offer = page.locator(".pl-unavailable")
