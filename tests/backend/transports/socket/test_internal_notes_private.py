@@ -68,6 +68,8 @@ async def test_the_customer_never_receives_an_internal_note(lone_backend) -> Non
             raise AssertionError("the reply never reached the customer")
         assert secret not in json.dumps(heard, ensure_ascii=False)
         assert not [e for e, _ in heard if e == "note"]
+        closed = _api(base, headers, "POST", f"/conversations/{cid}/close", json={"resolution": "Atendido"})
+        assert closed.status_code == 200, closed.text  # the supervisor's seat is free for the next tests
     finally:
         await customer.disconnect()
         await boss.close()
