@@ -23,12 +23,14 @@ from promptlink.infra.clock import SystemClock
 from promptlink.infra.db import create_engine, create_sessionmaker
 from promptlink.infra.settings import PROJECT_ROOT, Settings, get_settings
 from promptlink.services import conversation_token
+from promptlink.services.canned_responses import CannedFile
 from promptlink.services.errors import DomainError
 from promptlink.transports.http import (
     admin,
     alarms,
     auth,
     bugs,
+    canned,
     conversations,
     courses,
     demo,
@@ -134,6 +136,7 @@ def create_app(settings: Settings | None = None, *, name: str = "promptlink") ->
     app.config.KEEP_ALIVE_TIMEOUT = 15
     app.ctx.settings = settings
     app.ctx.clock = SystemClock()
+    app.ctx.canned = CannedFile()  # the console's canned replies, re-read on change
     # The conversation tokens the chat gateway puts in Rasa's metadata (services/conversation_token.py).
     conversation_token.configure(settings.secret("session_secret"))
     _attach_sockets(app, settings)
@@ -170,6 +173,7 @@ BLUEPRINTS = (
     rmas.bp,
     alarms.bp,
     admin.bp,
+    canned.bp,
 )
 
 
