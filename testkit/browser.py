@@ -3,6 +3,7 @@ fresh pages that fails the test on a JavaScript error or a dialog."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from collections.abc import Callable, Iterator
@@ -59,3 +60,35 @@ def page_factory(browser: Any, *, height: int = 800, csp: bool = False) -> Itera
     for context in contexts:
         context.close()
     assert problems == []
+
+
+def console_login(page: Any, base_url: str, who: str, hash_: str = "#/chats") -> None:
+    """Sign `who` (a demo agent) into the console, wait for the live chat socket, then go to `hash_`."""
+    from playwright.sync_api import expect
+
+    from testkit.demo import DEMO_PASSWORDS
+
+    page.goto(base_url + "/console")
+    page.fill("#login-email", who)
+    page.fill("#login-password", DEMO_PASSWORDS[who])
+    page.click("#login-form button[type=submit]")
+    expect(page.locator("#whoami-name")).to_be_visible()
+    expect(page.locator("#live-status")).to_have_attribute("data-state", "online", timeout=15_000)
+    page.evaluate(f"() => {{ window.location.hash = {json.dumps(hash_)}; }}")
+    expect(page.locator("#chats-view")).to_be_visible()
+
+
+def open_demo_widget(page: Any, base_url: str, contact: str | None) -> None:
+    """The demo site's widget chatting as `contact` (None: an anonymous visitor), once connected."""
+    from playwright.sync_api import expect
+
+    page.add_init_script(f"window.localStorage.setItem('promptlink.demo.contact', {json.dumps(contact or '')})")
+    page.goto(base_url + "/")
+    expect(page.locator('.pl-status[data-state="online"]')).to_be_visible(timeout=20_000)
+
+
+def widget_conversation_id(page: Any, contact: str) -> str:
+    """The conversation id the widget keeps for `contact` (there once the server's session came)."""
+    key = json.dumps(f"promptlink.chat.{contact}.conversation_id")
+    page.wait_for_function(f"() => !!window.localStorage.getItem({key})")
+    return str(json.loads(page.evaluate(f"() => window.localStorage.getItem({key})")))

@@ -52,3 +52,27 @@ def service_headers(contact: str | None = None, *, conversation_id: str = "test-
     if contact:
         headers["X-On-Behalf-Of"] = contact
     return headers
+
+
+def create_ticket(base_url: str, headers: dict[str, str], **fields: object) -> dict[str, object]:
+    """`POST /api/v1/tickets` (201 expected): the new ticket as the API answers it."""
+    import httpx
+
+    response = httpx.post(f"{base_url}/api/v1/tickets", json=fields, headers=headers, timeout=15)
+    assert response.status_code == 201, response.text
+    return dict(response.json())
+
+
+def hand_off(
+    base_url: str, conversation_id: str, tier: str, ticket: str | None, reason: str = "Pide una persona"
+) -> None:
+    """Queue the conversation for `tier` as the action server does (its service token and conversation token)."""
+    import httpx
+
+    response = httpx.post(
+        f"{base_url}/api/v1/conversations/{conversation_id}/handoff",
+        json={"tier": tier, "reason": reason, "ticket": ticket},
+        headers=service_headers(conversation_id=conversation_id),
+        timeout=15,
+    )
+    assert response.status_code == 200, response.text

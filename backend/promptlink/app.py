@@ -9,7 +9,7 @@ from typing import Any
 
 import socketio
 from sanic import Request, Sanic
-from sanic.response import HTTPResponse, file, json
+from sanic.response import BaseHTTPResponse, HTTPResponse, file, json
 from sanic_ext.extensions.openapi import openapi
 
 from promptlink import __version__
@@ -23,12 +23,14 @@ from promptlink.infra.clock import SystemClock
 from promptlink.infra.db import create_engine, create_sessionmaker
 from promptlink.infra.settings import PROJECT_ROOT, Settings, get_settings
 from promptlink.services import conversation_token
+from promptlink.services.canned_responses import CannedFile
 from promptlink.services.errors import DomainError
 from promptlink.transports.http import (
     admin,
     alarms,
     auth,
     bugs,
+    canned,
     conversations,
     courses,
     demo,
@@ -133,169 +135,186 @@ def create_app(settings: Settings | None = None, *, name: str = "promptlink") ->
     app.config.REQUEST_MAX_SIZE = 1_000_000
     app.config.KEEP_ALIVE_TIMEOUT = 15
     app.ctx.settings = settings
+    app.ctx.clock = SystemClock()
+    app.ctx.canned = CannedFile()  # the console's canned replies, re-read on change
     # The conversation tokens the chat gateway puts in Rasa's metadata (services/conversation_token.py).
     conversation_token.configure(settings.secret("session_secret"))
+    _attach_sockets(app, settings)
+    for blueprint in BLUEPRINTS:
+        app.blueprint(blueprint)
+    # Order matters: the receivers start once the sessions exist and close before the engine
+    # goes (Sanic runs shutdown listeners in reverse order).
+    app.before_server_start(_start_core)
+    app.after_server_stop(_stop_core)
+    app.before_server_start(_start_snmp)
+    app.after_server_stop(_stop_snmp)
+    app.before_server_start(_start_smtp_intake)
+    app.after_server_stop(_stop_smtp_intake)
+    _serve_pages(app)
+    _describe_api(app, app.ctx.sio)
+    app.on_request(bounded_path_ids)  # integer path ids beyond BIGINT are 404, not a driver overflow
+    app.register_middleware(_security_headers, "response")
+    app.exception(DomainError)(_domain_error)
+    return app
+
+
+BLUEPRINTS = (
+    health.bp,
+    demo.bp,
+    auth.bp,
+    tickets.bp,
+    queues.bp,
+    conversations.bp,
+    verification.bp,
+    bugs.bp,
+    deployment.bp,
+    devices.bp,
+    courses.bp,
+    rmas.bp,
+    alarms.bp,
+    admin.bp,
+    canned.bp,
+)
+
+
+def _attach_sockets(app: Sanic[Any, Any], settings: Settings) -> None:
     sio = create_socket_server(settings)
     sio.attach(app)
     app.ctx.sio = sio
-    chat_sockets, agent_sockets = ChatNamespace(settings), AgentNamespace(settings)
-    sio.register_namespace(chat_sockets)
-    sio.register_namespace(agent_sockets)
-    app.ctx.end_agent_sockets = agent_sockets.end_sessions  # a revoked login closes its console sockets
+    app.ctx.chat_sockets, app.ctx.agent_sockets = ChatNamespace(settings), AgentNamespace(settings)
+    sio.register_namespace(app.ctx.chat_sockets)
+    sio.register_namespace(app.ctx.agent_sockets)
+    app.ctx.end_agent_sockets = app.ctx.agent_sockets.end_sessions  # a revoked login closes its console sockets
 
-    app.ctx.clock = SystemClock()
-    for blueprint in (
-        health.bp,
-        demo.bp,
-        auth.bp,
-        tickets.bp,
-        queues.bp,
-        conversations.bp,
-        verification.bp,
-        bugs.bp,
-        deployment.bp,
-        devices.bp,
-        courses.bp,
-        rmas.bp,
-        alarms.bp,
-        admin.bp,
-    ):
-        app.blueprint(blueprint)
 
-    @app.before_server_start
-    async def _start(app: Sanic[Any, Any]) -> None:
-        app.ctx.engine = create_engine(settings.database_url)
-        app.ctx.sessions = create_sessionmaker(app.ctx.engine)
-        app.ctx.assistant = RasaClient(
-            rasa_urls=settings.rasa_servers,
-            rasa_token=settings.secret("rasa_token"),
-            channel_token=settings.secret("rasa_channel_token"),
-            actions_url=settings.actions_url,
-            timeout=settings.rasa_timeout_seconds,
+async def _start_core(app: Sanic[Any, Any]) -> None:
+    """Database, Rasa client, chat path, NLU retraining and the periodic workers."""
+    settings: Settings = app.ctx.settings
+    app.ctx.engine = create_engine(settings.database_url)
+    app.ctx.sessions = create_sessionmaker(app.ctx.engine)
+    app.ctx.assistant = RasaClient(
+        rasa_urls=settings.rasa_servers,
+        rasa_token=settings.secret("rasa_token"),
+        channel_token=settings.secret("rasa_channel_token"),
+        actions_url=settings.actions_url,
+        timeout=settings.rasa_timeout_seconds,
+    )
+    _start_chat(app.ctx, settings, app.ctx.sio, app.ctx.chat_sockets, app.ctx.agent_sockets)
+    app.ctx.training = TrainingRunner(
+        sessions=app.ctx.sessions,
+        rasa=app.ctx.assistant,
+        config=TrainingConfig(
+            project=settings.bot_project_dir,
+            models_dir=settings.models_dir,
+            work_dir=settings.var_dir / "training",
+            rasa_bin=PROJECT_ROOT / ".venv-bot" / "bin" / "rasa",
+            cache_dir=settings.bot_project_dir / ".rasa" / "cache",
+        ),
+    )
+    await app.ctx.training.recover()
+    app.ctx.workers = _start_workers(app.ctx, settings) if settings.workers_enabled else []
+    log.info(
+        "backend started",
+        extra={"db": app.ctx.engine.url.render_as_string(hide_password=True), "demo": settings.demo},
+    )
+
+
+def _start_workers(ctx: Any, settings: Settings) -> list[asyncio.Task[None]]:
+    """The periodic workers: the outbox, the cadence sweeper and the training-course notices."""
+    sender = OutboxSender(sessions=ctx.sessions, settings=settings, clock=ctx.clock, gateway=ctx.gateway)
+
+    async def _sweep() -> None:
+        await sweep_once(sessions=ctx.sessions, settings=settings, clock=ctx.clock)
+
+    async def _training_notices() -> None:
+        await send_training_notices_once(sessions=ctx.sessions, clock=ctx.clock)
+
+    return [
+        asyncio.create_task(run_periodically("outbox", settings.outbox_interval_seconds, sender.run_once)),
+        asyncio.create_task(run_periodically("sweeper", settings.sweeper_interval_seconds, _sweep)),
+        asyncio.create_task(run_periodically("training_notices", settings.sweeper_interval_seconds, _training_notices)),
+    ]
+
+
+async def _stop_core(app: Sanic[Any, Any]) -> None:
+    for task in app.ctx.workers:
+        task.cancel()
+    await app.ctx.training.stop()
+    await asyncio.gather(*app.ctx.workers, return_exceptions=True)
+    await app.ctx.gateway.drain()
+    await app.ctx.assistant.close()
+    app.ctx.live.shutdown()
+    await app.ctx.engine.dispose()
+
+
+async def _start_snmp(app: Sanic[Any, Any]) -> None:
+    """The trap receiver (it needs the sessions and the running loop)."""
+    settings: Settings = app.ctx.settings
+    app.ctx.trap_intake = None
+    app.ctx.snmp_error = None
+    if not settings.snmp_enabled:
+        return
+    from promptlink.transports.snmp.intake import TrapIntake
+
+    try:
+        app.ctx.trap_intake = TrapIntake.start(
+            settings=settings, sessions=app.ctx.sessions, emitter=app.ctx.sio, clock=app.ctx.clock
         )
-        _start_chat(app.ctx, settings, sio, chat_sockets, agent_sockets)
-        app.ctx.training = TrainingRunner(
-            sessions=app.ctx.sessions,
-            rasa=app.ctx.assistant,
-            config=TrainingConfig(
-                project=settings.bot_project_dir,
-                models_dir=settings.models_dir,
-                work_dir=settings.var_dir / "training",
-                rasa_bin=PROJECT_ROOT / ".venv-bot" / "bin" / "rasa",
-                cache_dir=settings.bot_project_dir / ".rasa" / "cache",
-            ),
-        )
-        await app.ctx.training.recover()
-        app.ctx.workers = []
-        if settings.workers_enabled:
-            sender = OutboxSender(
-                sessions=app.ctx.sessions, settings=settings, clock=app.ctx.clock, gateway=app.ctx.gateway
-            )
-
-            async def _sweep() -> None:
-                await sweep_once(sessions=app.ctx.sessions, settings=settings, clock=app.ctx.clock)
-
-            app.ctx.workers = [
-                asyncio.create_task(run_periodically("outbox", settings.outbox_interval_seconds, sender.run_once)),
-                asyncio.create_task(run_periodically("sweeper", settings.sweeper_interval_seconds, _sweep)),
-            ]
-
-            async def _training_notices() -> None:
-                await send_training_notices_once(sessions=app.ctx.sessions, clock=app.ctx.clock)
-
-            app.ctx.workers.append(
-                asyncio.create_task(
-                    run_periodically("training_notices", settings.sweeper_interval_seconds, _training_notices)
-                )
-            )
-        log.info(
-            "backend started",
-            extra={"db": app.ctx.engine.url.render_as_string(hide_password=True), "demo": settings.demo},
+    except OSError as exc:
+        # The rest of the backend still serves; /api/v1/health names the receiver as down.
+        app.ctx.snmp_error = f"cannot listen on UDP {settings.snmp_host}:{settings.snmp_port}: {exc}"
+        log.error(
+            "snmp receiver not started",
+            extra={"address": f"{settings.snmp_host}:{settings.snmp_port}", "error": str(exc)},
         )
 
-    @app.after_server_stop
-    async def _stop(app: Sanic[Any, Any]) -> None:
-        for task in app.ctx.workers:
-            task.cancel()
-        await app.ctx.training.stop()
-        await asyncio.gather(*app.ctx.workers, return_exceptions=True)
-        await app.ctx.gateway.drain()
-        await app.ctx.assistant.close()
-        app.ctx.live.shutdown()
-        await app.ctx.engine.dispose()
 
-    # Registered after _start/_stop: the receiver needs the sessions and the running loop.
-    @app.before_server_start
-    async def _start_snmp(app: Sanic[Any, Any]) -> None:
-        app.ctx.trap_intake = None
-        app.ctx.snmp_error = None
-        if settings.snmp_enabled:
-            from promptlink.transports.snmp.intake import TrapIntake
+async def _stop_snmp(app: Sanic[Any, Any]) -> None:
+    if getattr(app.ctx, "trap_intake", None) is not None:
+        await app.ctx.trap_intake.close()
 
-            try:
-                app.ctx.trap_intake = TrapIntake.start(
-                    settings=settings, sessions=app.ctx.sessions, emitter=sio, clock=app.ctx.clock
-                )
-            except OSError as exc:
-                # The rest of the backend still serves; /api/v1/health names the receiver as down.
-                app.ctx.snmp_error = f"cannot listen on UDP {settings.snmp_host}:{settings.snmp_port}: {exc}"
-                log.error(
-                    "snmp receiver not started",
-                    extra={"address": f"{settings.snmp_host}:{settings.snmp_port}", "error": str(exc)},
-                )
 
-    @app.after_server_stop
-    async def _stop_snmp(app: Sanic[Any, Any]) -> None:
-        if getattr(app.ctx, "trap_intake", None) is not None:
-            await app.ctx.trap_intake.close()
+async def _start_smtp_intake(app: Sanic[Any, Any]) -> None:
+    settings: Settings = app.ctx.settings
+    app.ctx.smtp_intake = None
+    if settings.smtp_intake_enabled:
+        app.ctx.smtp_intake = await SmtpIntake.start(sessions=app.ctx.sessions, clock=app.ctx.clock, settings=settings)
 
-    # Registered after _start/_stop: starts once the sessions exist, closes before the engine goes
-    # (Sanic runs shutdown listeners in reverse order).
-    @app.before_server_start
-    async def _start_smtp_intake(app: Sanic[Any, Any]) -> None:
-        app.ctx.smtp_intake = None
-        if settings.smtp_intake_enabled:
-            app.ctx.smtp_intake = await SmtpIntake.start(
-                sessions=app.ctx.sessions, clock=app.ctx.clock, settings=settings
-            )
 
-    @app.after_server_stop
-    async def _stop_smtp_intake(app: Sanic[Any, Any]) -> None:
-        if getattr(app.ctx, "smtp_intake", None) is not None:
-            await app.ctx.smtp_intake.close()
+async def _stop_smtp_intake(app: Sanic[Any, Any]) -> None:
+    if getattr(app.ctx, "smtp_intake", None) is not None:
+        await app.ctx.smtp_intake.close()
 
-    @app.get("/")
+
+def _serve_pages(app: Sanic[Any, Any]) -> None:
+    """The widget's demo page, the console, the admin pages and their static assets."""
+
     async def index(_request: Request) -> HTTPResponse:
         return await file(PAGES / "index.html", mime_type="text/html; charset=utf-8")
 
-    app.static("/webchat/vendor/socket.io.min.js", SOCKETIO_JS, name="socketio_js")
-    app.static("/webchat", WEBCHAT_SRC, name="webchat")
-    app.static("/console/assets", CONSOLE_DIR, name="console_assets")
-
-    app.static("/admin/vendor/chart.umd.min.js", CHART_JS, name="chart_js")
-    app.static("/admin/assets", ADMIN_DIR, name="admin_assets")
-
-    @app.get("/admin")
     async def admin_page(_request: Request) -> HTTPResponse:
         return await file(ADMIN_DIR / "index.html", mime_type="text/html; charset=utf-8")
 
-    @app.get("/console")
     async def console(_request: Request) -> HTTPResponse:
         return await file(CONSOLE_DIR / "index.html", mime_type="text/html; charset=utf-8")
 
-    _describe_api(app, sio)
-    app.on_request(bounded_path_ids)  # integer path ids beyond BIGINT are 404, not a driver overflow
+    app.add_route(index, "/", methods=["GET"], name="index")
+    app.add_route(admin_page, "/admin", methods=["GET"], name="admin_page")
+    app.add_route(console, "/console", methods=["GET"], name="console")
+    app.static("/webchat/vendor/socket.io.min.js", SOCKETIO_JS, name="socketio_js")
+    app.static("/webchat", WEBCHAT_SRC, name="webchat")
+    app.static("/console/assets", CONSOLE_DIR, name="console_assets")
+    app.static("/admin/vendor/chart.umd.min.js", CHART_JS, name="chart_js")
+    app.static("/admin/assets", ADMIN_DIR, name="admin_assets")
 
-    @app.on_response
-    async def _security_headers(_request: Request, response: HTTPResponse) -> None:
-        response.headers.setdefault("Content-Security-Policy", CSP)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault("X-Frame-Options", "DENY")
 
-    @app.exception(DomainError)
-    async def _domain_error(_request: Request, exc: DomainError) -> HTTPResponse:
-        # `detail` is for logs and developers (English); `message` may be shown to a person (Spanish).
-        return json({**exc.fields(), "detail": exc.detail, "message": exc.public}, status=exc.status)
+async def _security_headers(_request: Request, response: BaseHTTPResponse) -> None:
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault("X-Frame-Options", "DENY")
 
-    return app
+
+async def _domain_error(_request: Request, exc: DomainError) -> HTTPResponse:
+    # `detail` is for logs and developers (English); `message` may be shown to a person (Spanish).
+    return json({**exc.fields(), "detail": exc.detail, "message": exc.public}, status=exc.status)

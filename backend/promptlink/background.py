@@ -52,6 +52,8 @@ class OutboxSender:
         for key, value in (item.headers or {}).items():
             message[key] = str(value)
         message.set_content(item.body)
+        if item.html:
+            message.add_alternative(item.html, subtype="html")
         password = self.settings.smtp_relay_password.get_secret_value() if self.settings.smtp_relay_password else None
         await aiosmtplib.send(
             message,

@@ -54,3 +54,37 @@ CADENCE_TEXT = {
     3: "al final de cada día",
     4: "cada semana",
 }
+
+# The assistant's intents (domain.yml) as the administrators read them in the review inbox;
+# tests/backend/services/test_review.py checks every intent of the domain has its name here.
+INTENT_NAMES = {
+    "greet": "Saludo",
+    "goodbye": "Despedida",
+    "affirm": "Dice que sí",
+    "deny": "Dice que no",
+    "thank": "Agradece",
+    "bot_challenge": "Pregunta si habla con un robot",
+    "out_of_scope": "Fuera de tema",
+    "nlu_fallback": "No entendido",
+    "request_human": "Pide hablar con una persona",
+    "ask_support_plan": "Pregunta por el plan de soporte",
+    "ask_hardware_coverage": "Pregunta por la cobertura del hardware",
+    "report_hardware_failure": "Reporta una falla de hardware",
+    "report_network_outage": "Reporta una caída de la red",
+    "report_software_bug": "Reporta un error de software",
+    "request_enhancement": "Pide una mejora",
+    "request_configuration_help": "Pide ayuda con una configuración",
+    "ask_ticket_status": "Pregunta por el estado de un tiquete",
+    "ask_priority_levels": "Pregunta por los niveles de prioridad",
+    "ask_update_frequency": "Pregunta cada cuánto le informan",
+    "ask_contact_channels": "Pregunta por los canales de contacto",
+    "ask_deployment_plan": "Pregunta por el plan de despliegue",
+    "ask_deployment_status": "Pregunta por el estado de un despliegue",
+    "ask_training": "Pregunta por las capacitaciones",
+    "request_training": "Pide una capacitación",
+    "inform": "Da un dato pedido",
+    "stop": "Quiere dejarlo",
+    "ask_team": "Pregunta por el equipo de soporte",
+    "report_problem": "Reporta un problema",
+    "ask_network_alarms": "Pregunta por las alarmas de la red",
+}

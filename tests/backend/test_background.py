@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import html
 import json
 import smtplib
 import sqlite3
@@ -133,3 +135,48 @@ def test_an_email_is_retried_while_the_relay_is_down_and_delivered_when_it_is_ba
 def test_the_demo_mailbox_is_not_served_outside_demo_mode(relay: Relay) -> None:
     for path in ("/demo/mailbox", "/demo/api/mailbox"):
         assert httpx.get(relay.backend.base_url + path, timeout=10).status_code == 404, path
+
+
+def test_a_chat_transcript_asked_for_in_the_widget_reaches_the_relay_over_smtp(relay: Relay) -> None:
+    """Issue #15: the customer ends the chat and asks for it by e-mail: a text and an HTML part, once a minute."""
+    from promptlink.services.identity import issue_widget_token
+
+    from testkit.live_clients import Customer
+
+    token = issue_widget_token(
+        secret=SECRETS["PROMPTLINK_WIDGET_SECRET"],
+        email="luis.perez@cableandina.example",
+        customer="CABLEANDINA",
+        name="Luis Pérez",
+    )
+    marker = f"<i>equipo {uuid.uuid4().hex[:8]}</i>"
+
+    async def chat() -> tuple[dict, dict, dict]:
+        customer = await Customer(relay.backend.base_url, token).connect()
+        try:
+            before = await customer.emit("transcript", {})
+            await customer.send(f"El {marker} no arranca")
+            await customer.emit("end", {})
+            sent = await customer.emit("transcript", {"email": "otro@example.com"})
+            again = await customer.emit("transcript", {})
+            return before, sent, again
+        finally:
+            await customer.close()
+
+    sink, controller = relay.start_sink()
+    try:
+        before, sent, again = asyncio.run(chat())
+        assert before == {"error": "Podrá recibir la conversación por correo cuando haya terminado."}
+        assert sent == {"sent": True, "to": "luis.perez@cableandina.example"}
+        assert again["error"].startswith("Ya le enviamos la conversación hace un momento.")
+        (mail,) = _eventually(
+            lambda: [m for m in sink.messages if "su conversación" in str(m["Subject"]) and marker in str(m)],
+            "the relayed transcript",
+        )
+    finally:
+        controller.stop()
+    assert str(mail["To"]) == "luis.perez@cableandina.example"
+    text = mail.get_body(preferencelist=("plain",)).get_content().replace("\r\n", "\n")
+    page = mail.get_body(preferencelist=("html",)).get_content()
+    assert f"Usted:\n  El {marker} no arranca" in text
+    assert html.escape(marker) in page and marker not in page

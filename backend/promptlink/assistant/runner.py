@@ -16,7 +16,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from promptlink.assistant import evaluation, training
 from promptlink.assistant.activation import Activator, Busy
 from promptlink.assistant.client import AssistantUnavailable
-from promptlink.assistant.workspace import RECIPES, build_workspace, fingerprint
+from promptlink.assistant.workspace import RECIPES, build_workspace, fingerprint, read_active_pointer
 from promptlink.infra.db import transaction
 from promptlink.models import ModelVersion
 from promptlink.models.base import utcnow
@@ -40,6 +40,13 @@ log = logging.getLogger(__name__)
 
 RUNNING = ("training", "evaluating")
 TRAINING_RUNS = "Ya hay un entrenamiento en curso; espere a que termine."
+
+
+PROJECT_INPUTS = ("data", "domain.yml", "config.yml")  # bot/model.py's INPUTS
+
+
+def _written(path: Path) -> datetime | None:
+    return datetime.fromtimestamp(path.stat().st_mtime, tz=UTC) if path.is_file() else None
 
 
 class AssistantFailed(DomainError):
@@ -113,6 +120,22 @@ class TrainingRunner:
                 return (folder / name).resolve()
         raise InvalidInput(
             f"loaded model {name} not found on disk", public="No se encuentra el modelo activo en disco."
+        )
+
+    async def running_model(self) -> tuple[Path, bool, datetime | None]:
+        """The model the assistant runs and True (Rasa said so); when Rasa does not answer, the one it
+        starts with (the administrators' last activation, else the current data's: bot/model.py) and False;
+        and when its file was written (None: no such file)."""
+        try:
+            model, answered = await self.current_model(), True
+        except (AssistantFailed, InvalidInput):
+            model, answered = await asyncio.to_thread(self._startup_model), False
+        return model, answered, await asyncio.to_thread(_written, model)
+
+    def _startup_model(self) -> Path:
+        project = self.config.project
+        return read_active_pointer(self.config.models_dir) or (
+            project / "models" / f"promptlink-{fingerprint(project, PROJECT_INPUTS)}.tar.gz"
         )
 
     # --- Training -----------------------------------------------------------------------

@@ -36,9 +36,11 @@ def write_active_pointer(models_dir: Path, model: Path) -> None:
     write_atomically(models_dir / ACTIVE_POINTER, f"{model.resolve()}\n")
 
 
-def fingerprint(workspace: Path) -> str:
+def fingerprint(workspace: Path, inputs: tuple[str, ...] = ("data", "domain", "config.yml")) -> str:
+    """SHA-256 (16 hex digits) over the relative paths and bytes of `inputs`; a project's inputs are
+    data/, domain.yml and config.yml (the same digest as bot/model.py's, which names its model)."""
     digest = hashlib.sha256()
-    for name in ("data", "domain", "config.yml"):
+    for name in inputs:
         root = workspace / name
         files = sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else [root]
         for path in files:

@@ -26,9 +26,11 @@ from promptlink.infra.db import transaction
 from promptlink.models import Agent, Conversation, Message
 from promptlink.services import agent_chat as svc
 from promptlink.services.auth import Principal
+from promptlink.services.availability import unavailable_offer
 from promptlink.services.conversations import append_message
 from promptlink.services.handoff import average_wait_seconds, queued_chats
 from promptlink.services.outbox import enqueue_email
+from promptlink.services.transcripts import TranscriptSent, send_transcript
 
 log = logging.getLogger(__name__)
 
@@ -193,6 +195,15 @@ class LiveChat:
         log.info("chat rated", extra={"conversation_id": conversation_id, "score": score})
         return change
 
+    async def send_transcript(self, conversation_id: str, email: Any) -> TranscriptSent:
+        """The customer asks for the ended chat by e-mail (queued in the outbox, kept in the ticket)."""
+        async with transaction(self.sessions) as session:
+            sent = await send_transcript(
+                session=session, conversation_id=conversation_id, email=email, now=self.clock.now()
+            )
+        log.info("chat transcript queued", extra={"conversation_id": conversation_id, "ticket": sent.ticket})
+        return sent
+
     async def note(self, principal: Principal, conversation_id: str, text: Any) -> dict[str, Any]:
         now = self.clock.now()
         async with transaction(self.sessions) as session:
@@ -243,6 +254,7 @@ class LiveChat:
         now = self.clock.now()
         alert: tuple[str, str, list[str]] | None = None
         notice: Message | None = None
+        offer: dict[str, Any] = {}
         async with transaction(self.sessions) as session:
             conversation = await session.get(Conversation, conversation_id)
             if conversation is None or conversation.mode != "queued" or conversation.tier is None:
@@ -259,9 +271,11 @@ class LiveChat:
                     await append_message(session=session, conversation_id=conversation.id, role="system", text=text)
                 ).message
                 alert = await self._p1_alert(session, conversation, now)
+                offer = unavailable_offer(conversation, await svc.ticket_of(session, conversation))
         if notice is not None:
             log.info("no agents online for a queued chat", extra={"conversation_id": conversation_id, "tier": tier})
             await self.gateway.deliver(notice)
+            await self.gateway.notify(conversation_id=conversation_id, event="no_agents", data=offer)
         if alert is not None:
             log.warning("P1 queued with nobody online: on-call alerted", extra={"ticket": alert[0], "to": alert[2]})
         await self.queue_changed(tier)
@@ -323,4 +337,3 @@ class LiveChat:
             )
             log.info("chat assigned", extra={"conversation_id": conversation_id, "agent_id": agent_id})
             assigned += 1
-

@@ -96,6 +96,7 @@ CONVERSATION_EVENT_KINDS = (
     "rated",  # the customer's satisfaction answer
     "note",  # internal note between staff (never shown to the customer)
     "no_agents",  # queued while nobody of the tier was online
+    "transcript",  # the customer had the ended chat sent by e-mail (`text`: to whom)
 )
 
 

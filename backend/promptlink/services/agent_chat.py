@@ -20,6 +20,7 @@ from promptlink.models import Agent, Contract, Conversation, ConversationEvent, 
 from promptlink.models.agent import PRESENCE
 from promptlink.services.access import NotYours, conversation_for
 from promptlink.services.auth import Principal
+from promptlink.services.availability import cadence_sentence
 from promptlink.services.conversations import append_message, messages_after
 from promptlink.services.errors import DomainError, InvalidInput
 from promptlink.services.handoff import lock_conversation, queue_notice, queue_place
@@ -407,7 +408,7 @@ async def no_agents_notice(
             f"Su caso queda registrado en el tiquete {ticket.number}, asignado a {tier_label(tier)}. "
             f"Le contactaremos {where} a más tardar el {due} (hora de {zone_in_words(zone)}), "
             "o antes en cuanto un especialista se conecte."
-        )
+        ) + cadence_sentence(ticket)
     else:
         text += (
             f"Su conversación queda en la cola de {tier_label(tier)} y le contactaremos {where} "

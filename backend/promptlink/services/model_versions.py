@@ -54,6 +54,27 @@ def version_json(v: ModelVersion, *, active_metrics: dict[str, Any] | None = Non
     }
 
 
+async def running_json(
+    *, session: AsyncSession, model: Path, answered: bool, written: datetime | None
+) -> dict[str, Any]:
+    """What the models page says of the model the assistant runs: its file, fingerprint, version and date
+    (when it was activated, else when the file was `written`; None: the file is missing)."""
+    version = await session.scalar(select(ModelVersion).where(ModelVersion.path == str(model)))
+    when = written
+    if version is not None:
+        when = version.activated_at or version.finished_at or version.created_at
+    return {
+        "file": model.name,
+        "fingerprint": version.fingerprint
+        if version is not None
+        else model.name.removeprefix("promptlink-").removesuffix(".tar.gz")[:64],
+        "version_id": version.id if version is not None else None,
+        "since": when.isoformat() if when else None,
+        "answered": answered,
+        "exists": written is not None,
+    }
+
+
 async def list_versions(*, session: AsyncSession) -> list[ModelVersion]:
     return list(await session.scalars(select(ModelVersion).order_by(ModelVersion.id.desc())))
 

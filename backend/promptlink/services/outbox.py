@@ -22,12 +22,15 @@ def enqueue_email(
     now: datetime,
     ticket_id: int | None = None,
     headers: dict[str, Any] | None = None,
+    html: str | None = None,
 ) -> OutboxItem:
+    """An e-mail to send: `body` is the plain text, `html` an optional HTML alternative of it."""
     item = OutboxItem(
         kind="email",
         recipient=to,
         subject=subject[:300],
         body=body,
+        html=html,
         headers=headers or {},
         ticket_id=ticket_id,
         next_attempt_at=now,

@@ -35,6 +35,10 @@ TABLES = (
     "misunderstood",
 )
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# Column headings as administrators read them (the dashboard's series names and the CSV headers).
+CHANNEL_LABELS = {"chat": "Chat", "email": "Correo", "phone": "Teléfono", "snmp": "Alarma SNMP", "api": "API"}
+PRIORITY_LABELS = {1: "P1 (crítica)", 2: "P2 (alta)", 3: "P3 (media)", 4: "P4 (baja)"}
+LABELS: dict[str, dict[Any, str]] = {"tickets_by_channel": CHANNEL_LABELS, "tickets_by_priority": PRIORITY_LABELS}
 
 
 @dataclass
@@ -89,7 +93,8 @@ async def _tickets_per_day(session: AsyncSession, since: datetime, day_list: lis
         ("tickets_by_tier", "tier", list(TIERS), "Tiquetes por día y nivel"),
     ):
         items = [(t.created_at.date().isoformat(), getattr(t, attribute)) for t in tickets]
-        columns = ["día", *[f"P{k}" if name == "tickets_by_priority" else str(k) for k in keys]]
+        labels: dict[Any, str] = LABELS.get(name, {})
+        columns = ["Día", *[labels.get(k, str(k)) for k in keys]]
         tables[name] = Table(title, columns, _per_day(items, day_list, keys))  # type: ignore[arg-type]
     return tables
 
@@ -110,7 +115,7 @@ async def _updates(session: AsyncSession, since: datetime, day_list: list[str]) 
         due = updates[day] + breaches[day]
         rows.append([day, updates[day], breaches[day], round(100 * updates[day] / due, 1) if due else None])
     return Table(
-        "Actualizaciones al cliente a tiempo", ["día", "actualizaciones", "incumplimientos", "% a tiempo"], rows
+        "Actualizaciones al cliente a tiempo", ["Día", "Actualizaciones", "Incumplimientos", "% a tiempo"], rows
     )
 
 
@@ -155,7 +160,7 @@ def _assistant(chats: _Chats, day_list: list[str]) -> Table:
             by_day[day][1] += 1
     return Table(
         "Conversaciones resueltas sin una persona",
-        ["día", "conversaciones", "sin persona", "% sin persona"],
+        ["Día", "Conversaciones", "Resueltas sin persona", "% sin persona"],
         [
             [d, by_day[d][0], by_day[d][1], round(100 * by_day[d][1] / by_day[d][0], 1) if by_day[d][0] else None]
             for d in day_list
@@ -174,7 +179,7 @@ def _handoffs(chats: _Chats, since: datetime) -> Table:
             handoffs[c.tier or "?"] += 1
     return Table(
         "Traspasos a una persona por nivel",
-        ["nivel", "traspasos"],
+        ["Nivel", "Traspasos"],
         [[tier, handoffs[tier]] for tier in TIERS] + ([["?", handoffs["?"]]] if handoffs["?"] else []),
     )
 
@@ -187,7 +192,7 @@ def _waits(conversations: list[Conversation]) -> Table:
             waits[c.tier or "?"].append((c.claimed_at - c.queued_at).total_seconds())
     return Table(
         "Tiempo de espera hasta que una persona toma el chat (segundos)",
-        ["nivel", "chats atendidos", "mediana", "p90", "máximo"],
+        ["Nivel", "Chats atendidos", "Mediana", "p90 (percentil 90)", "Máximo"],
         [
             [
                 tier,
@@ -206,7 +211,7 @@ def _satisfaction(conversations: list[Conversation]) -> Table:
     total = sum(ratings.values())
     return Table(
         "Satisfacción (valoración de 1 a 5 al cerrar el chat)",
-        ["valoración", "respuestas", "%"],
+        ["Valoración", "Respuestas", "%"],
         [[r, ratings[r], round(100 * ratings[r] / total, 1) if total else None] for r in (5, 4, 3, 2, 1)],
     )
 
@@ -222,7 +227,7 @@ async def _misunderstood(session: AsyncSession, since: datetime, threshold: floa
         sample.setdefault(key, m.text)
     return Table(
         "Mensajes mal entendidos más frecuentes",
-        ["mensaje", "veces"],
+        ["Mensaje", "Veces"],
         [[sample[key], n] for key, n in frequent.most_common(20)],
     )
 

@@ -8,8 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from promptlink.services.yaml_files import read_yaml
 from promptlink.vocabulary import PRIORITIES, TYPES
 
 log = logging.getLogger(__name__)
@@ -188,12 +187,7 @@ class RulesFile:
 
     def reload(self) -> TrapRules:
         """Read the file now; a broken file raises RulesError and the previous rules stay."""
-        mtime = os.stat(self.path).st_mtime_ns
-        with self.path.open(encoding="utf-8") as handle:
-            try:
-                raw = yaml.safe_load(handle)
-            except yaml.YAMLError as exc:
-                raise RulesError(f"{self.path}: {exc}") from exc
+        raw, mtime = read_yaml(self.path, RulesError)
         self.rules = parse_rules(
             raw, enterprise_prefix=self.enterprise_prefix, correlation_overrides=self.correlation_overrides
         )

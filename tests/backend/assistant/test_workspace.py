@@ -47,3 +47,12 @@ def test_active_pointer(tmp_path: Path) -> None:
     assert read_active_pointer(tmp_path) == model.resolve()
     model.unlink()  # a pointer to a deleted file is ignored: the supervisor falls back to the data's model
     assert read_active_pointer(tmp_path) is None
+
+
+def test_the_projects_fingerprint_names_its_model_as_bot_model_does() -> None:
+    """The models page names the model Rasa starts with (when Rasa is down) as bot/model.py does."""
+    from promptlink.assistant.runner import PROJECT_INPUTS
+
+    from bot.model import fingerprint as bot_fingerprint
+
+    assert fingerprint(ROOT, PROJECT_INPUTS) == bot_fingerprint(ROOT)

@@ -13,6 +13,7 @@ from promptlink.services import conversations as conv_svc
 from promptlink.services import review
 from promptlink.services.errors import InvalidInput
 from promptlink.services.nlu_files import examples, normalise, read_vocabulary
+from promptlink.vocabulary import INTENT_NAMES
 from sqlalchemy import select
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -185,3 +186,10 @@ def test_normalise_matches_the_overlap_checker() -> None:
     spec.loader.exec_module(module)
     for text in ["¿Cómo va mi [PL-2026-000001](ticket_number)?", "  Holaaa,   QUÉ tal!! ", "el-equipo: caído"]:
         assert normalise(text) == module.normalise(text)
+
+
+def test_every_intent_of_the_domain_has_a_spanish_name() -> None:
+    """The review inbox shows intents by these names: a new intent in domain.yml needs one."""
+    intents = set(read_vocabulary(ROOT).intents)
+    assert intents - set(INTENT_NAMES) == set()
+    assert set(INTENT_NAMES) - intents == set()

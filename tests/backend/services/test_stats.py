@@ -98,7 +98,7 @@ async def test_dashboard_tables(sessions) -> None:
     assert set(tables) == set(stats.TABLES)
     by_channel = {row[0]: row[1:] for row in tables["tickets_by_channel"].rows}
     assert len(by_channel) == 30
-    assert tables["tickets_by_channel"].columns == ["día", "chat", "email", "phone", "snmp", "api"]
+    assert tables["tickets_by_channel"].columns == ["Día", "Chat", "Correo", "Teléfono", "Alarma SNMP", "API"]
     assert by_channel[(NOW - DAY).date().isoformat()] == [2, 0, 0, 0, 0]
     assert by_channel[NOW.date().isoformat()] == [0, 1, 0, 0, 0]
     by_priority = {row[0]: row[1:] for row in tables["tickets_by_priority"].rows}

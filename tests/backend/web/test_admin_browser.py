@@ -146,6 +146,7 @@ def test_admin_labels_retrains_activates_and_the_message_is_understood(stack: Ru
         for text in chosen:
             item = admin.locator(".review-item", has=admin.locator(".review-text", has_text=re.compile(f"^{text}$")))
             expect(item).to_have_count(1)
+            item.locator(".label-open").click()
             item.locator(".intent-input").fill(INTENT)
             item.locator("button[type=submit]").click()
             expect(item.locator(".form-msg")).to_contain_text(f"Etiquetado como «{INTENT}»")

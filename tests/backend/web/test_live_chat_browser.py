@@ -15,7 +15,7 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from testkit.browser import page_factory
+from testkit.browser import console_login, page_factory
 from testkit.demo import DEMO_PASSWORDS, agent_token, service_headers
 from testkit.processes import Running
 
@@ -65,17 +65,6 @@ def send(page: Page, text: str) -> None:
     page.press(".pl-input", "Enter")
 
 
-def console_login(page: Page, stack: Running, who: str, hash_: str = "#/chats") -> None:
-    page.goto(stack.base_url + "/console")
-    page.fill("#login-email", who)
-    page.fill("#login-password", DEMO_PASSWORDS[who])
-    page.click("#login-form button[type=submit]")
-    expect(page.locator("#whoami-name")).to_be_visible()
-    expect(page.locator("#live-status")).to_have_attribute("data-state", "online", timeout=15_000)
-    page.evaluate(f"() => {{ window.location.hash = {json.dumps(hash_)}; }}")
-    expect(page.locator("#chats-view")).to_be_visible()
-
-
 def queue_row(page: Page, conversation_id: str):  # type: ignore[no-untyped-def]
     return page.locator(f'.chat-queue-row[data-conversation-id="{conversation_id}"]')
 
@@ -108,7 +97,7 @@ def test_customer_l1_transfer_l3_hand_back_end_and_rating(stack: Running, pages)
 
     # Laura (L1) logs into the console, goes online and sees the chat waiting, its wait counting up.
     laura = pages()
-    console_login(laura, stack, L1)
+    console_login(laura, stack.base_url, L1)
     laura.select_option("#presence-select", "online")
     expect(laura.locator("#presence-load")).to_contain_text(re.compile(r"^Conectado · \d+ de \d+ chats$"))
     row = queue_row(laura, conversation_id)
@@ -160,8 +149,9 @@ def test_customer_l1_transfer_l3_hand_back_end_and_rating(stack: Running, pages)
     expect(laura.locator('.cmsg[data-role="customer"] .cmsg-text').last).to_have_text("El router del nodo central")
 
     # An internal note, then a transfer to Level 3 (a reason is required).
-    laura.fill("#conv-note-text", "Parece una falla de firmware.")
-    laura.click("#conv-note-form button[type=submit]")
+    laura.click("#composer-tab-note")
+    laura.fill("#reply-text", "Parece una falla de firmware.")
+    laura.click("#reply-send")
     expect(laura.locator('#conv-notes [data-kind="note"]')).to_contain_text("Parece una falla de firmware.")
     laura.select_option("#transfer-tier", "L3")
     laura.click("#transfer-form button[type=submit]")
@@ -169,13 +159,13 @@ def test_customer_l1_transfer_l3_hand_back_end_and_rating(stack: Running, pages)
     laura.fill("#transfer-reason", "Requiere diagnóstico de firmware")
     laura.click("#transfer-form button[type=submit]")
     expect(laura.locator("#my-chats .chat-item")).to_have_count(0)
-    expect(laura.locator("#reply-form")).to_be_hidden()
+    expect(laura.locator("#composer-tab-reply")).to_be_disabled()  # not hers any more: notes only
     expect(customer.locator(".pl-queue")).to_contain_text("Nivel 3")
     expect(customer.locator(".pl-agent")).to_have_text("Soporte de Nivel 3")
 
     # Sofía (L3) takes it and carries on, with everything said so far.
     sofia = pages()
-    console_login(sofia, stack, L3)
+    console_login(sofia, stack.base_url, L3)
     expect(queue_row(sofia, conversation_id)).to_contain_text("Requiere diagnóstico de firmware")
     claim_from_queue(sofia, conversation_id)
     expect(sofia.locator('.cmsg[data-role="agent"]', has_text="¿qué equipo falla?")).to_have_count(1)
@@ -241,7 +231,7 @@ def test_xss_payloads_render_as_text_in_widget_and_console(stack: Running, pages
 
     # The supervisor sees every queue, the agents and the overdue tickets; takes the chat.
     boss = pages()
-    console_login(boss, stack, SUPERVISOR)
+    console_login(boss, stack.base_url, SUPERVISOR)
     expect(boss.locator('.chat-queue[data-tier="L3"]')).to_be_visible()
     expect(boss.locator("#agents-card")).to_be_visible()
     boss.select_option("#presence-select", "online")
@@ -276,8 +266,9 @@ def test_xss_payloads_render_as_text_in_widget_and_console(stack: Running, pages
     _no_markup(customer, ".pl-chat")
     _no_markup(boss, "#conv-pane")
 
-    boss.fill("#conv-note-text", XSS[1])
-    boss.click("#conv-note-form button[type=submit]")
+    boss.click("#composer-tab-note")
+    boss.fill("#reply-text", XSS[1])
+    boss.click("#reply-send")
     expect(boss.locator('#conv-notes [data-kind="note"] .history-text')).to_have_text(XSS[1])
     boss.select_option("#transfer-tier", "L2")
     boss.fill("#transfer-reason", XSS[2])

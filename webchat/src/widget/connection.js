@@ -77,6 +77,9 @@ export var connection = {
     socket.on("handoff", function (data) {
       self.onHandoff(data);
     });
+    socket.on("no_agents", function (data) {
+      self.onNoAgents(data);
+    });
     socket.on("agent_joined", function (data) {
       self.onAgentJoined(data);
     });

@@ -54,6 +54,8 @@ export var status = {
     if (wasHidden && !this.ratingEl.hidden && stick) this.scrollToBottom();
     this.ratingSetEl.hidden = this.rating !== "requested";
     this.ratingThanksEl.hidden = this.rating !== "done";
+    this.renderUnavailable();
+    this.renderMailForm();
   },
 
   setTyping: function (role, on, name) {

@@ -67,12 +67,16 @@ export var view = {
     form.appendChild(formError);
 
     var rating = this.buildRating();
+    var unavailableBox = this.buildUnavailable();
+    var mail = this.buildMailForm();
 
     root.appendChild(header);
     root.appendChild(queue);
+    root.appendChild(unavailableBox);
     root.appendChild(messages);
     root.appendChild(typing);
     root.appendChild(rating);
+    root.appendChild(mail);
     root.appendChild(form);
 
     this.onSubmit = function (ev) {

@@ -6,6 +6,7 @@
  *   view.js        the frame and the input box     messages.js       the message list
  *   status.js      handoff, queue, typing, end     quick-replies.js  the assistant's buttons
  *   rating.js      the satisfaction rating         sending.js        the customer's messages, acks
+ *   transcript.js  the ended chat by e-mail        unavailable.js    nobody of the level online
  */
 import { isObject } from "../common/util.js";
 import { connection } from "./connection.js";
@@ -14,6 +15,8 @@ import { rating } from "./rating.js";
 import { sending } from "./sending.js";
 import { status } from "./status.js";
 import { persistence, Store } from "./store.js";
+import { transcriptMail } from "./transcript.js";
+import { unavailable } from "./unavailable.js";
 import { toSeq } from "./util.js";
 import { view } from "./view.js";
 
@@ -46,6 +49,7 @@ export function Widget(options) {
   this.queue = null; // {tier, position, eta_seconds} while queued
   this.rating = "none"; // none | requested | done
   this.ratingScore = null;
+  this.unavailableOffer = null; // {text, ticket} while nobody of the level is online
   this.ownTyping = false;
   this.ownTypingTimer = null;
 
@@ -65,6 +69,7 @@ export function Widget(options) {
 }
 
 Object.assign(Widget.prototype, persistence, view, status, messages, rating, connection, sending);
+Object.assign(Widget.prototype, transcriptMail, unavailable);
 
 Widget.prototype.destroy = function () {
   if (this.destroyed) return;

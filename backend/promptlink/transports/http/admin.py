@@ -141,15 +141,18 @@ async def _active_metrics(request: Request) -> dict[str, Any] | None:
 @endpoint(
     summary="Trained models",
     description="Newest first: fingerprint, status (training, evaluating, ready, failed, active), held-out metrics, "
-    "comparison with the active model, who trained and activated each.",
+    "comparison with the active model, who trained and activated each; and `running`, the model the assistant "
+    "runs now (asked to Rasa; when Rasa does not answer, the model it starts with).",
     responses={200: ModelList, **DENIED},
 )
 async def models(request: Request) -> HTTPResponse:
     await admin(request)
     metrics = await _active_metrics(request)
+    path, answered, written = await request.app.ctx.training.running_model()
     async with request.app.ctx.sessions() as session:
         versions = await model_versions.list_versions(session=session)
-    return reply(views.model_list(versions, active_metrics=metrics))
+        running = await model_versions.running_json(session=session, model=path, answered=answered, written=written)
+    return reply(views.model_list(versions, active_metrics=metrics, running=running))
 
 
 @bp.post("/models")

@@ -178,16 +178,24 @@ class ChatNamespace(SocketNamespace):
             return
         await self.gateway.customer_typing(chat=chat, on=data.get("on") is True)
 
-    async def on_end(self, sid: str, data: Any = None) -> dict[str, Any]:
-        """The customer ends the conversation; they are then asked for a rating."""
+    async def _started_chat(self, sid: str, data: Any) -> tuple[ChatSession | None, dict[str, Any]]:
+        """The socket's stored conversation, or None and the Spanish error to answer (inactive, not
+        started, invalid text in `data`)."""
         chat = await self._chat(sid)
         if chat is None:
-            return {"error": INACTIVE}
+            return None, {"error": INACTIVE}
         if not chat.stored:
-            return {"error": NOT_STARTED}
+            return None, {"error": NOT_STARTED}
         refused = _invalid(data, sid)
         if refused is not None:
-            return {"error": refused}
+            return None, {"error": refused}
+        return chat, {}
+
+    async def on_end(self, sid: str, data: Any = None) -> dict[str, Any]:
+        """The customer ends the conversation; they are then asked for a rating."""
+        chat, error = await self._started_chat(sid, data)
+        if chat is None:
+            return error
         comment = data.get("comment") if isinstance(data, dict) else None
         # The socket proved its conversation: the ownership check (services.access) lets it close that one.
         customer = Principal(role="customer", email="", name="", conversation_id=chat.conversation_id)
@@ -216,6 +224,18 @@ class ChatNamespace(SocketNamespace):
         except DomainError as exc:
             return {"error": exc.public}
         return {"rated": True}
+
+    async def on_transcript(self, sid: str, data: Any = None) -> dict[str, Any]:
+        """The ended chat by e-mail: {email?} (only for a visitor without a known contact)."""
+        chat, error = await self._started_chat(sid, data)
+        if chat is None:
+            return error
+        email = data.get("email") if isinstance(data, dict) else None
+        try:
+            sent = await self.live.send_transcript(chat.conversation_id, email)
+        except DomainError as exc:
+            return {"error": exc.public, **exc.fields()}
+        return {"sent": True, "to": sent.to}
 
 
 def session_payload(conversation: Conversation, identity: WidgetIdentity | None, secret: str) -> dict[str, Any]:

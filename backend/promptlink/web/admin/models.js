@@ -1,5 +1,5 @@
 /* «Modelos»: retrain with live progress, the evaluation side by side, activate and roll back. */
-import { $, api, el, formatDateTime, formMessage, setBusy, table } from "./ui.js";
+import { $, api, clear, el, formatDateTime, formMessage, setBusy, table } from "./ui.js";
 
 var STATUS_NAMES = {
   training: "entrenando",
@@ -27,7 +27,35 @@ export function loadModels() {
   });
 }
 
+/** «Modelo en uso»: the file the assistant runs, its fingerprint, version and since when. */
+function renderRunning(running) {
+  var card = $("running-card");
+  card.hidden = !running;
+  if (!running) return;
+  var facts = $("running-facts");
+  clear(facts);
+  function fact(key, name, value) {
+    var item = el("div", "fact");
+    item.setAttribute("data-fact", key);
+    item.appendChild(el("dt", null, name));
+    item.appendChild(el("dd", null, value));
+    facts.appendChild(item);
+  }
+  fact("file", "Archivo", running.file);
+  fact("fingerprint", "Huella", running.fingerprint || "—");
+  fact("version", "Versión", running.version_id !== null ? "#" + running.version_id : "la de la instalación");
+  fact("since", "Desde", running.since ? formatDateTime(running.since) : "—");
+  var note = $("running-note");
+  note.hidden = running.answered && running.exists;
+  note.textContent = !running.answered
+    ? "El asistente (Rasa) no responde ahora: este es el modelo con el que arrancará."
+    : running.exists
+      ? ""
+      : "El archivo de este modelo ya no está en disco.";
+}
+
 function renderList(data) {
+  renderRunning(data.running);
   var items = data.items || [];
   var active = null;
   var running = null;
@@ -39,7 +67,9 @@ function renderList(data) {
   }
   $("models-summary").textContent = active
     ? "Modelo activo: " + active.file + (active.metrics ? " · macro-F1 " + pct(active.metrics.macro_f1) : "")
-    : "El modelo activo se registrará al primer reentrenamiento.";
+    : items.length
+      ? ""
+      : "Aún no hay versiones entrenadas desde la administración.";
   var rows = items.map(function (v) {
     var action = "";
     if (v.status === "ready") {

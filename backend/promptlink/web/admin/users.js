@@ -22,6 +22,20 @@ function checked(form, name) {
 
 export function wireUsers() {
   var form = $("user-form");
+  var opener = $("user-create-open");
+  function showForm(visible) {
+    form.hidden = !visible;
+    opener.setAttribute("aria-expanded", visible ? "true" : "false");
+    if (visible) $("user-email").focus();
+    else opener.focus();
+  }
+  opener.addEventListener("click", function () {
+    showForm(form.hidden);
+  });
+  $("user-create-cancel").addEventListener("click", function () {
+    formMessage(form, "");
+    showForm(false);
+  });
   form.addEventListener("submit", function (event) {
     event.preventDefault();
     var payload = {

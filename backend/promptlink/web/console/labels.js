@@ -54,6 +54,7 @@ export var KIND_NAMES = {
   linked: "Tiquete relacionado",
   reminder: "Recordatorio",
   breach: "Plazo incumplido",
+  transcript_sent: "Transcripción del chat enviada",
 };
 export var BUG_STATE_NAMES = {
   new: "nuevo",

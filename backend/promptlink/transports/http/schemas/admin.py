@@ -52,6 +52,7 @@ class VocabularyOut(ResponseModel):
     entities: list[str]
     new_intents: list[str] = Field(description="Intents that exist only in labelled examples")
     labelled: int = Field(description="Labelled examples so far")
+    labels: dict[str, str] = Field(description="Each intent's name in Spanish, for the review inbox")
 
 
 class EntitySpan(StrictRequest):
@@ -119,8 +120,18 @@ class ModelVersionOut(ResponseModel):
     activated_by: str | None
 
 
+class RunningModelOut(ResponseModel):
+    file: str = Field(description="The model file the assistant runs")
+    fingerprint: str
+    version_id: int | None = Field(description="Its model version, when it has one")
+    since: str | None = Field(description="ISO 8601: when it was activated (else when the file was written)")
+    answered: bool = Field(description="Whether the assistant (Rasa) said so; if not, the model it starts with")
+    exists: bool = Field(description="Whether the file is on disk")
+
+
 class ModelList(ResponseModel):
     items: list[ModelVersionOut] = Field(description="Newest first")
+    running: RunningModelOut = Field(description="The model the assistant runs now")
 
 
 class ActivationOut(ResponseModel):

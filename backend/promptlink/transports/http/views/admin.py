@@ -8,6 +8,7 @@ from promptlink.models import Agent, AuditLog, ModelVersion, ReviewDecision
 from promptlink.services import model_versions, review, stats
 from promptlink.services.nlu_files import BotVocabulary
 from promptlink.services.users import ROLE_NAMES
+from promptlink.vocabulary import INTENT_NAMES
 
 
 def review_inbox(groups: list[review.InboxGroup], *, messages: int) -> dict[str, Any]:
@@ -20,6 +21,7 @@ def vocabulary(vocab: BotVocabulary, labelled: list[tuple[str, str]]) -> dict[st
         "entities": list(vocab.entities),
         "new_intents": review.new_intents(labelled, vocab),
         "labelled": len(labelled),
+        "labels": {i: INTENT_NAMES[i] for i in vocab.intents if i in INTENT_NAMES},
     }
 
 
@@ -35,8 +37,10 @@ def model(version: ModelVersion, *, active_metrics: dict[str, Any] | None = None
     return model_versions.version_json(version, active_metrics=active_metrics)
 
 
-def model_list(versions: list[ModelVersion], *, active_metrics: dict[str, Any] | None) -> dict[str, Any]:
-    return {"items": [model(v, active_metrics=active_metrics) for v in versions]}
+def model_list(
+    versions: list[ModelVersion], *, active_metrics: dict[str, Any] | None, running: dict[str, Any]
+) -> dict[str, Any]:
+    return {"items": [model(v, active_metrics=active_metrics) for v in versions], "running": running}
 
 
 def dashboard(tables: dict[str, stats.Table]) -> dict[str, Any]:

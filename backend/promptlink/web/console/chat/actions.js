@@ -1,13 +1,16 @@
 /*
  * Agent console, live chat: the buttons and forms of a conversation — reply, presence, «Tomar»,
- * hand back to the assistant, transfer, close and internal notes.
+ * hand back to the assistant, transfer and close; the composer (reply / internal note, canned
+ * responses) and the keyboard shortcuts are wired here too.
  */
 import { $, api, formMessage, isObject, missing, onSubmit, setBusy } from "../core.js";
-import { TEXT, TIER_NAMES } from "../labels.js";
+import { TIER_NAMES } from "../labels.js";
 import { loadDetail, renderConvHead } from "./conversation.js";
-import { addEvent } from "./info.js";
+import { closePicker, onCannedInput, onCannedKeydown } from "./canned.js";
+import { onComposerInput, submitComposer, wireComposer } from "./composer.js";
 import { claim, loadChatQueues, loadMyChats, onPresenceChange } from "./lists.js";
-import { onReplyInput, sendReply, stopTyping } from "./replies.js";
+import { stopTyping } from "./replies.js";
+import { wireShortcuts } from "./shortcuts.js";
 import { convPath, live, LT } from "./state.js";
 
 // ------------------------------------------------------------ actions
@@ -37,15 +40,24 @@ export function convAction(box, call, okText, after) {
 
 export function wireActions() {
   var reply = $("reply-form");
-  onSubmit(reply, sendReply);
+  onSubmit(reply, submitComposer);
   $("reply-text").addEventListener("keydown", function (event) {
+    if (onCannedKeydown(event)) return;
     if (event.key === "Enter" && !event.shiftKey && !event.isComposing && event.keyCode !== 229) {
       event.preventDefault();
-      sendReply();
+      submitComposer();
     }
   });
-  $("reply-text").addEventListener("input", onReplyInput);
-  $("reply-text").addEventListener("blur", stopTyping);
+  $("reply-text").addEventListener("input", function () {
+    onComposerInput();
+    onCannedInput();
+  });
+  $("reply-text").addEventListener("blur", function () {
+    stopTyping();
+    closePicker();
+  });
+  wireComposer();
+  wireShortcuts();
 
   $("presence-select").addEventListener("change", onPresenceChange);
 
@@ -93,26 +105,6 @@ export function wireActions() {
       "Conversación cerrada.",
       function () {
         form.reset();
-      }
-    );
-  });
-
-  var note = $("conv-note-form");
-  onSubmit(note, function (form) {
-    var conv = live.current ? live.convs[live.current] : null;
-    if (!conv || missing(form, $("conv-note-text"), LT.noteRequired)) return;
-    var text = $("conv-note-text").value.trim();
-    setBusy(form, true);
-    api("POST", convPath(conv.id) + "/notes", { text: text }).then(
-      function (event) {
-        setBusy(form, false);
-        $("conv-note-text").value = "";
-        formMessage(form, TEXT.noteSaved, false);
-        if (isObject(event)) addEvent(conv, event);
-      },
-      function (err) {
-        setBusy(form, false);
-        formMessage(form, err.message, true);
       }
     );
   });

@@ -4,6 +4,8 @@
  */
 import { $, api, clear, el, formatDateTime, formMessage, isObject, state, str } from "../core.js";
 import { TEXT } from "../labels.js";
+import { closePicker } from "./canned.js";
+import { composer, renderComposer } from "./composer.js";
 import { renderInfo } from "./info.js";
 import { renderMyChats } from "./lists.js";
 import { findPending, pendingEl, stopTyping } from "./replies.js";
@@ -39,7 +41,9 @@ export function openConversation(id) {
   $("conv-body").hidden = false;
   if (changed) {
     showConvError("");
-    var forms = ["reply-form", "transfer-form", "close-form", "conv-note-form"];
+    closePicker();
+    composer.mode = "reply"; // another conversation starts on «Responder»
+    var forms = ["reply-form", "transfer-form", "close-form"];
     for (var i = 0; i < forms.length; i++) {
       $(forms[i]).reset();
       formMessage($(forms[i]), "");
@@ -158,13 +162,11 @@ export function renderConvHead(conv) {
   stateNode.textContent = text;
   stateNode.setAttribute("data-mode", str(s.mode));
   var act = canAct(conv) && !conv.gone;
-  var form = $("reply-form");
-  form.hidden = !act;
+  renderComposer(conv, act);
   $("conv-hand-back").hidden = !act;
   $("transfer-form").hidden = !act;
   $("close-form").hidden = !act;
   $("conv-claim").hidden = !(s.mode === "queued" && worksTier(str(s.tier))) || conv.gone;
-  $("conv-note-form").hidden = conv.gone;
   if (!act && live.typingConv === conv.id) stopTyping();
 }
 
