@@ -386,3 +386,13 @@ async def events_with_attachments(session: AsyncSession, messages: list[Message]
     """`message` events of stored messages, attachments included (one query for all of them)."""
     attached = await by_message(session, [m.id for m in messages if m.role in ("customer", "agent")])
     return [message_event(m, attached.get(m.id)) for m in messages]
+
+
+async def add_to_events(session: AsyncSession, conversation_id: str, events: list[dict[str, Any]]) -> None:
+    """Put each message's `attachment` into `message` events built elsewhere (the console's transcript)."""
+    attached = await by_seq(
+        session, conversation_id, [e["seq"] for e in events if e.get("role") in ("customer", "agent")]
+    )
+    for event in events:
+        if event["seq"] in attached:
+            event["attachment"] = to_json(attached[event["seq"]])

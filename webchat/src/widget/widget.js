@@ -6,8 +6,10 @@
  *   view.js        the frame and the input box     messages.js       the message list
  *   status.js      handoff, queue, typing, end     quick-replies.js  the assistant's buttons
  *   rating.js      the satisfaction rating         sending.js        the customer's messages, acks
+ *   attachments.js files: paperclip, upload, attachment bubbles
  */
 import { isObject } from "../common/util.js";
+import { attachments } from "./attachments.js";
 import { connection } from "./connection.js";
 import { messages } from "./messages.js";
 import { rating } from "./rating.js";
@@ -64,7 +66,7 @@ export function Widget(options) {
   this.connect();
 }
 
-Object.assign(Widget.prototype, persistence, view, status, messages, rating, connection, sending);
+Object.assign(Widget.prototype, persistence, view, status, messages, rating, connection, sending, attachments);
 
 Widget.prototype.destroy = function () {
   if (this.destroyed) return;
