@@ -39,6 +39,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from promptlink.models import Attachment, Conversation, Message, Ticket
 from promptlink.services.errors import DomainError
+from promptlink.services.ticket_events import log_event
 
 log = logging.getLogger(__name__)
 
@@ -396,3 +397,65 @@ async def add_to_events(session: AsyncSession, conversation_id: str, events: lis
     for event in events:
         if event["seq"] in attached:
             event["attachment"] = to_json(attached[event["seq"]])
+
+
+# --- e-mail intake ----------------------------------------------------------------------------------
+
+MAX_MAIL_FILES = 20
+
+
+@dataclass(frozen=True)
+class MailFiles:
+    """The files of one received mail, sorted before anything is written: those accepted, and those
+    refused with the reason (noted in the ticket's history; the mail still becomes a ticket)."""
+
+    accepted: list[tuple[Checked, bytes]]
+    refused: list[tuple[str, AttachmentRefused]]
+
+
+def sort_mail_files(parts: list[tuple[str | None, bytes]], *, max_bytes: int) -> MailFiles:
+    accepted: list[tuple[Checked, bytes]] = []
+    refused: list[tuple[str, AttachmentRefused]] = []
+    for index, (name, data) in enumerate(parts):
+        shown = clean_name(name, TEXT_UTF8).removesuffix(".txt") if name else "archivo"
+        if index >= MAX_MAIL_FILES:
+            refused.append(
+                (shown, AttachmentRefused("too many attachments", public=f"Se admiten {MAX_MAIL_FILES} por correo."))
+            )
+            continue
+        try:
+            accepted.append((check(data, name, max_bytes=max_bytes), data))
+        except AttachmentRefused as exc:
+            refused.append((shown, exc))
+    return MailFiles(accepted, refused)
+
+
+async def link_mail_files(
+    session: AsyncSession, ticket_number: str, files: MailFiles, *, sender: str, now: Any
+) -> None:
+    """Rows for a mail's accepted files (their bytes are already in place), linked to its ticket, and one
+    history entry per file: «Archivo adjunto» or «Adjunto rechazado» with the reason (internal)."""
+    ticket = await session.scalar(select(Ticket).where(Ticket.number == ticket_number))
+    if ticket is None:
+        return
+    for checked, _data in files.accepted:
+        session.add(new_row(checked, uploader_kind="email", uploader_id=sender, ticket_id=ticket.id))
+        log_event(
+            session,
+            ticket,
+            now,
+            "attachment",
+            sender,
+            text=f"{checked.file_name} ({checked.media_type}, {checked.size} bytes)",
+            data={"name": checked.file_name, "sha256": checked.sha256, "size": checked.size},
+        )
+    for name, refusal in files.refused:
+        log_event(
+            session,
+            ticket,
+            now,
+            "attachment_refused",
+            "system",
+            text=f"No se guardó el adjunto «{name}» del correo: {refusal.public}",
+            data={"name": name, "reason": refusal.detail},
+        )
