@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 
-from testkit.demo import ANA, DEMO_PASSWORDS, MARIA, agent_token, widget_token
+from testkit.demo import DEMO_PASSWORDS, MARIA, agent_token, widget_token
 from testkit.files import log_text, png, windows_exe
 from testkit.processes import Running
 from testkit.waiting import eventually
@@ -37,10 +37,12 @@ def _ticket(backend: Running, headers: dict[str, str], subject: str) -> dict[str
 def test_an_emails_attachments_are_stored_and_a_refused_one_is_noted(lone_backend: Running) -> None:
     subject = f"Falla del ONT {uuid.uuid4().hex[:8]}"
     message = EmailMessage()
-    message["From"] = f"Ana Gómez <{ANA}>"
+    # A sender of its own: auto-replies to an address are rate-limited (other tests write as Ana).
+    sender = f"{uuid.uuid4().hex[:8]}@isp-norte.example"
+    message["From"] = f"Soporte ISP Norte <{sender}>"
     message["To"] = SUPPORT
     message["Subject"] = subject
-    message["Message-ID"] = f"<{uuid.uuid4().hex}@cableandina.example>"
+    message["Message-ID"] = f"<{uuid.uuid4().hex}@isp-norte.example>"
     message.set_content("Adjunto una captura y el registro del equipo.")
     message.add_attachment(png(32, 20), maintype="image", subtype="png", filename="captura.png")
     message.add_attachment(log_text(), maintype="text", subtype="plain", filename="ont.log")
