@@ -7,7 +7,6 @@ through the API, as the assistant would).
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,10 +21,10 @@ from testkit.browser import page_factory
 from testkit.demo import DEMO_PASSWORDS, agent_token
 from testkit.files import log_text, png
 from testkit.processes import Running
+from tests.backend.web.test_live_chat_browser import console_login, open_widget
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
-CONTACT = "ana.gomez@cableandina.example"
 L1 = "l1@promptlink.example"
 SUPERVISOR = "supervisor@promptlink.example"
 
@@ -34,24 +33,6 @@ SUPERVISOR = "supervisor@promptlink.example"
 def pages(browser) -> Iterator[Any]:  # type: ignore[no-untyped-def]
     with page_factory(browser, height=900, csp=True) as open_page:
         yield open_page
-
-
-def _open_widget(page: Page, backend: Running) -> str:
-    page.goto(backend.base_url + "/")
-    expect(page.locator('.pl-status[data-state="online"]')).to_be_visible(timeout=20_000)
-    key = f"promptlink.chat.{CONTACT}.conversation_id"
-    page.wait_for_function(f"() => !!window.localStorage.getItem({json.dumps(key)})")
-    return str(json.loads(page.evaluate(f"() => window.localStorage.getItem({json.dumps(key)})")))
-
-
-def _console(page: Page, backend: Running, who: str) -> None:
-    page.goto(backend.base_url + "/console")
-    page.fill("#login-email", who)
-    page.fill("#login-password", DEMO_PASSWORDS[who])
-    page.click("#login-form button[type=submit]")
-    expect(page.locator("#live-status")).to_have_attribute("data-state", "online", timeout=15_000)
-    page.evaluate("() => { window.location.hash = '#/chats'; }")
-    expect(page.locator("#chats-view")).to_be_visible()
 
 
 def _wait_thumbnail(page: Page, selector: str, width: int) -> None:
@@ -68,7 +49,7 @@ def _loaded(image: Any) -> bool:
 
 def test_screenshot_to_the_agent_and_a_log_file_back(lone_backend: Running, pages, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     customer = pages(accept_downloads=True)
-    conversation_id = _open_widget(customer, lone_backend)
+    conversation_id = open_widget(customer, lone_backend)
     customer.fill(".pl-input", "Hola, la pantalla del router muestra un error")
     customer.press(".pl-input", "Enter")
     expect(customer.locator(".pl-msg--customer").first).not_to_have_class(re.compile("pl-msg--pending"))
@@ -84,7 +65,7 @@ def test_screenshot_to_the_agent_and_a_log_file_back(lone_backend: Running, page
     assert queued.status_code == 200, queued.text
 
     agent = pages(accept_downloads=True)
-    _console(agent, lone_backend, L1)
+    console_login(agent, lone_backend, L1)
     agent.select_option("#presence-select", "online")
     row = agent.locator(f'.chat-queue-row[data-conversation-id="{conversation_id}"]')
     expect(row).to_be_visible(timeout=15_000)

@@ -8,6 +8,43 @@ import { el, isObject, randomId } from "./util.js";
 var IMAGE = { "image/png": true, "image/jpeg": true, "image/gif": true, "image/webp": true };
 var TEXT = { download: "Descargar", preview: "Vista previa de " };
 
+export var MAX_FILE_BYTES = 10 * 1024 * 1024;
+export var ACCEPT = "image/png,image/jpeg,image/gif,image/webp,application/pdf,text/plain,.txt,.log";
+export var ATTACH_TEXT = {
+  attach: "Adjuntar archivo",
+  uploading: "Subiendo archivo…",
+  tooBig: "El archivo es demasiado grande (máximo 10 MB).",
+  failed: "No se pudo adjuntar el archivo. Inténtelo de nuevo.",
+};
+
+/**
+ * The paperclip button «Adjuntar archivo» (class `buttonClass`) and its hidden file input (class
+ * `inputClass`): the button opens the file chooser, a chosen file goes to `onFile(file)`.
+ */
+export function paperclip(buttonClass, inputClass, onFile) {
+  var input = el("input", inputClass);
+  input.type = "file";
+  input.accept = ACCEPT;
+  input.tabIndex = -1;
+  input.setAttribute("aria-hidden", "true");
+  var button = el("button", buttonClass);
+  button.type = "button";
+  button.setAttribute("aria-label", ATTACH_TEXT.attach);
+  button.title = ATTACH_TEXT.attach;
+  var icon = el("span", "pl-attach-icon", "📎");
+  icon.setAttribute("aria-hidden", "true");
+  button.appendChild(icon);
+  button.addEventListener("click", function () {
+    input.click();
+  });
+  input.addEventListener("change", function () {
+    var file = input.files && input.files[0];
+    input.value = "";
+    if (file) onFile(file);
+  });
+  return { button: button, input: input };
+}
+
 /** The size in Spanish units: «512 B», «3,4 KB», «1,2 MB». */
 export function formatSize(bytes) {
   var n = Number(bytes) || 0;

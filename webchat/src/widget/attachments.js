@@ -6,53 +6,29 @@
  * The upload is an HTTP POST (multipart) with the conversation's resume token; the server stores
  * the file and emits it as a `message` with an `attachment` to everyone in the conversation.
  */
-import { sendFile } from "../common/attachments.js";
+import { ATTACH_TEXT, MAX_FILE_BYTES, paperclip, sendFile } from "../common/attachments.js";
 import { el } from "../common/util.js";
 export { attachmentEl, sanitizeAttachment } from "../common/attachments.js";
 
-export var MAX_FILE_BYTES = 10 * 1024 * 1024;
-var ACCEPT = "image/png,image/jpeg,image/gif,image/webp,application/pdf,text/plain,.txt,.log";
-
-export var ATTACH_TEXT = {
-  attach: "Adjuntar archivo",
-  uploading: "Subiendo archivo…",
-  tooBig: "El archivo es demasiado grande (máximo 10 MB).",
+export var WIDGET_TEXT = {
   notReady: "Espere a que la conversación esté conectada para adjuntar un archivo.",
-  failed: "No se pudo adjuntar el archivo. Inténtelo de nuevo.",
 };
 
 export var attachments = {
   // The paperclip and the hidden file input, before the send button; the progress line after it.
   buildAttach: function (form, before) {
     var self = this;
-    var input = el("input", "pl-visually-hidden pl-file");
-    input.type = "file";
-    input.accept = ACCEPT;
-    input.tabIndex = -1;
-    input.setAttribute("aria-hidden", "true");
-    var button = el("button", "pl-attach");
-    button.type = "button";
-    button.setAttribute("aria-label", ATTACH_TEXT.attach);
-    button.title = ATTACH_TEXT.attach;
-    var icon = el("span", "pl-attach-icon", "📎");
-    icon.setAttribute("aria-hidden", "true");
-    button.appendChild(icon);
+    var clip = paperclip("pl-attach", "pl-visually-hidden pl-file", function (file) {
+      self.uploadFile(file);
+    });
     var progress = el("p", "pl-attach-status");
     progress.setAttribute("role", "status");
     progress.setAttribute("aria-live", "polite");
     progress.hidden = true;
-    button.addEventListener("click", function () {
-      input.click();
-    });
-    input.addEventListener("change", function () {
-      var file = input.files && input.files[0];
-      input.value = "";
-      if (file) self.uploadFile(file);
-    });
-    form.insertBefore(input, before);
-    form.insertBefore(button, before);
+    form.insertBefore(clip.input, before);
+    form.insertBefore(clip.button, before);
     form.appendChild(progress);
-    this.attachEl = button;
+    this.attachEl = clip.button;
     this.attachStatusEl = progress;
   },
 
@@ -65,7 +41,7 @@ export var attachments = {
     var self = this;
     if (file.size > MAX_FILE_BYTES) return this.showFormError(ATTACH_TEXT.tooBig);
     if (!this.conversationId || !this.resumeToken || !this.sessionReady) {
-      return this.showFormError(ATTACH_TEXT.notReady);
+      return this.showFormError(WIDGET_TEXT.notReady);
     }
     var url = this.url + "/api/v1/conversations/" + encodeURIComponent(this.conversationId) + "/attachments";
     var done = function (result) {

@@ -4,22 +4,20 @@
  * `attachment`); the transcript shows attachments with a thumbnail for images and a download
  * link; the ticket page lists the ticket's files (its e-mails' and its chat's).
  */
-import { attachmentEl, formatSize, sanitizeAttachment, sendFile } from "/webchat/common/attachments.js";
+import {
+  ATTACH_TEXT,
+  attachmentEl,
+  MAX_FILE_BYTES,
+  paperclip,
+  sanitizeAttachment,
+  sendFile,
+} from "/webchat/common/attachments.js";
 import { $, api, clear, el, formMessage, formatDateTime, ticketPath } from "../core.js";
 import { onMessage } from "./conversation.js";
 import { live } from "./state.js";
 
-export { attachmentEl, sanitizeAttachment };
-
-var MAX_FILE_BYTES = 10 * 1024 * 1024;
-var ACCEPT = "image/png,image/jpeg,image/gif,image/webp,application/pdf,text/plain,.txt,.log";
 var AT = {
-  attach: "Adjuntar archivo",
-  uploading: "Subiendo archivo…",
   sent: "Archivo enviado.",
-  tooBig: "El archivo es demasiado grande (máximo 10 MB).",
-  failed: "No se pudo adjuntar el archivo. Inténtelo de nuevo.",
-  none: "Sin archivos adjuntos.",
   by: { customer: "cliente", agent: "agente", email: "correo" },
 };
 
@@ -27,40 +25,23 @@ var AT = {
 export function wireChatAttachments() {
   var form = $("reply-form");
   if (!form || form.querySelector(".reply-attach")) return;
-  var input = el("input", "visually-hidden reply-file");
-  input.type = "file";
-  input.accept = ACCEPT;
-  input.tabIndex = -1;
-  input.setAttribute("aria-hidden", "true");
-  var button = el("button", "button reply-attach");
-  button.type = "button";
-  button.setAttribute("aria-label", AT.attach);
-  button.title = AT.attach;
-  var icon = el("span", "", "📎");
-  icon.setAttribute("aria-hidden", "true");
-  button.appendChild(icon);
-  button.appendChild(el("span", "reply-attach-text", " " + AT.attach));
-  button.addEventListener("click", function () {
-    input.click();
+  var clip = paperclip("button reply-attach", "pl-visually-hidden reply-file", function (file) {
+    upload(form, clip.button, file);
   });
-  input.addEventListener("change", function () {
-    var file = input.files && input.files[0];
-    input.value = "";
-    if (file) upload(form, button, file);
-  });
-  form.appendChild(input);
-  form.appendChild(button);
+  clip.button.appendChild(el("span", "reply-attach-text", " " + ATTACH_TEXT.attach));
+  form.appendChild(clip.input);
+  form.appendChild(clip.button);
 }
 
 function upload(form, button, file) {
   var id = live.current;
   if (!id) return;
-  if (file.size > MAX_FILE_BYTES) return formMessage(form, AT.tooBig, true);
+  if (file.size > MAX_FILE_BYTES) return formMessage(form, ATTACH_TEXT.tooBig, true);
   button.disabled = true;
-  formMessage(form, AT.uploading, false);
+  formMessage(form, ATTACH_TEXT.uploading, false);
   var url = "/api/v1/conversations/" + encodeURIComponent(id) + "/attachments";
   sendFile(url, file, { Accept: "application/json" }, function (percent) {
-    formMessage(form, AT.uploading + " " + percent + " %", false);
+    formMessage(form, ATTACH_TEXT.uploading + " " + percent + " %", false);
   }).then(function (result) {
     button.disabled = false;
     if (result.status === 201 && result.body) {
@@ -68,7 +49,7 @@ function upload(form, button, file) {
       onMessage(id, result.body);
       return;
     }
-    formMessage(form, result.body && result.body.message ? String(result.body.message) : AT.failed, true);
+    formMessage(form, result.body && result.body.message ? String(result.body.message) : ATTACH_TEXT.failed, true);
   });
 }
 
@@ -98,5 +79,3 @@ export function renderTicketAttachments(number) {
     }
   );
 }
-
-export { formatSize };
