@@ -8,7 +8,10 @@ through the API, as the assistant would).
 from __future__ import annotations
 
 import re
+import smtplib
+import uuid
 from collections.abc import Iterator
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +24,7 @@ from testkit.browser import page_factory
 from testkit.demo import DEMO_PASSWORDS, agent_token
 from testkit.files import log_text, png
 from testkit.processes import Running
+from testkit.waiting import eventually
 from tests.backend.web.test_live_chat_browser import console_login, open_widget
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
@@ -136,3 +140,39 @@ def test_screenshot_to_the_agent_and_a_log_file_back(lone_backend: Running, page
         assert axe_violations(page, context=context) == [], context
     print("axe serious+critical, whole widget:", [v["id"] for v in axe_violations(customer, context=".pl-chat")])
     print("axe serious+critical, chats view:", [v["id"] for v in axe_violations(agent, context="#chats-view")])
+
+
+def test_the_ticket_page_lists_the_files_of_its_email(lone_backend: Running, pages) -> None:  # type: ignore[no-untyped-def]
+    subject = f"Captura del error {uuid.uuid4().hex[:8]}"
+    message = EmailMessage()
+    message["From"] = f"{uuid.uuid4().hex[:8]}@isp-sur.example"
+    message["To"] = "soporte@promptlink.example"
+    message["Subject"] = subject
+    message.set_content("Adjunto la captura y un ejecutable que no debería pasar.")
+    message.add_attachment(png(48, 30), maintype="image", subtype="png", filename="error.png")
+    message.add_attachment(b"MZ" + bytes(300), maintype="application", subtype="octet-stream", filename="x.exe")
+    with smtplib.SMTP("127.0.0.1", int(lone_backend.env["PROMPTLINK_SMTP_INTAKE_PORT"]), timeout=10) as smtp:
+        assert smtp.send_message(message) == {}
+    staff = {"Authorization": f"Bearer {agent_token(lone_backend.base_url, L1, DEMO_PASSWORDS[L1])}"}
+
+    def ticket() -> str | None:
+        found = httpx.get(f"{lone_backend.base_url}/api/v1/tickets", params={"q": subject}, headers=staff, timeout=10)
+        items = found.json()["items"]
+        return str(items[0]["number"]) if items else None
+
+    number = eventually(ticket, "the mail's ticket")
+    page = pages()
+    page.goto(f"{lone_backend.base_url}/console#/tickets/{number}")
+    page.fill("#login-email", L1)
+    page.fill("#login-password", DEMO_PASSWORDS[L1])
+    page.click("#login-form button[type=submit]")
+    files = page.locator("#ticket-attachments li")
+    expect(files).to_have_count(1, timeout=15_000)
+    expect(files.locator(".pl-attachment-name")).to_have_text("error.png")
+    expect(files).to_contain_text("De correo")
+    _wait_thumbnail(page, "#ticket-attachments .pl-attachment-thumb", 48)
+    expect(page.locator("#ticket-attachments-empty")).to_be_hidden()
+    refused = page.locator('#history .history-item[data-kind="attachment_refused"]')
+    expect(refused).to_contain_text("Adjunto rechazado")
+    expect(refused).to_contain_text("No se guardó el adjunto «x.exe» del correo")
+    assert axe_violations(page, context="#ticket-attachments") == []
