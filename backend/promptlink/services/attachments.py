@@ -31,7 +31,7 @@ import unicodedata
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import filetype
 from sqlalchemy import select
@@ -164,9 +164,12 @@ def is_image(media_type: str) -> bool:
 class AttachmentStore:
     """The attachments' bytes on disk, content-addressed: `<root>/<sha256[:2]>/<sha256>`."""
 
+    # Shared by every store of the process (the chat's and the SMTP intake's): one lock per file path.
+    # Each entry: the lock and how many uploads hold or wait for it (dropped at zero).
+    _locks: ClassVar[dict[str, tuple[asyncio.Lock, list[int]]]] = {}
+
     def __init__(self, root: Path) -> None:
         self.root = root
-        self._locks: dict[str, asyncio.Lock] = {}
 
     def path(self, sha256: str) -> Path:
         if not re.fullmatch(r"[0-9a-f]{64}", sha256):
@@ -209,13 +212,16 @@ class AttachmentStore:
     async def holding(self, sha256: str) -> AsyncIterator[None]:
         """One upload of a given content at a time in this process: a failed upload's clean-up
         never removes a file another upload of the same bytes is about to name."""
-        lock = self._locks.setdefault(sha256, asyncio.Lock())
+        key = str(self.path(sha256))
+        lock, users = self._locks.setdefault(key, (asyncio.Lock(), [0]))
+        users[0] += 1
         try:
             async with lock:
                 yield
         finally:
-            if not lock.locked() and self._locks.get(sha256) is lock:
-                del self._locks[sha256]
+            users[0] -= 1
+            if users[0] == 0:
+                del self._locks[key]
 
 
 async def forget_unnamed(sessions: async_sessionmaker[AsyncSession], store: AttachmentStore, sha256: str) -> None:

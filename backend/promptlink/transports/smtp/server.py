@@ -17,6 +17,7 @@ Try it (backend running, demo mode):
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import email
 import logging
 import re
@@ -317,38 +318,44 @@ class IntakeHandler:
             extra={"sender": sender, "authenticated": auth.authenticated, "method": auth.method, "reason": auth.reason},
         )
         sorted_files = files.sort_mail_files(parts, max_bytes=self.attachment_max_bytes)
-        written: list[str] = []
-        try:
-            written = await self._write_files(sorted_files)
-            now = self.clock.now()
-            async with transaction(self.sessions) as db:
-                result = await receive_email(
-                    session=db,
-                    sender=sender,
-                    subject=subject,
-                    body=body,
-                    now=now,
-                    support_email=self.support_email,
-                    authenticated=auth.authenticated,
-                    auto_submitted=_header(message, "Auto-Submitted") or None,
-                    message_id=message_id,
-                    auth_results=auth.results or auth.reason,
-                    reply_gate=self.limits.take_reply,
-                )
-                if parts and result.ticket_number and result.outcome in ("created", "unverified", "appended"):
-                    await files.link_mail_files(db, result.ticket_number, sorted_files, sender=sender, now=now)
-        except DomainError as exc:
-            log.warning("email refused", extra={"sender": sender, "error": exc.detail})
-            return "554 5.6.0 Message refused"
-        except Exception:
-            # The sending server keeps the message and tries again later.
-            log.exception("email intake failed", extra={"sender": sender, "message_id": message_id})
-            return "451 4.3.0 Temporary failure, please try again later"
-        finally:
-            # Bytes no row names (a held or ignored mail, a failed transaction) do not stay on disk.
-            for sha256 in written:
-                if self.store is not None:
-                    await files.forget_unnamed(self.sessions, self.store, sha256)
+        async with contextlib.AsyncExitStack() as held:
+            # One upload of given bytes at a time (a chat upload of the same file): a failed one's clean-up
+            # never removes a file another is about to name.
+            if self.store is not None:
+                for sha256 in sorted({checked.sha256 for checked, _ in sorted_files.accepted}):
+                    await held.enter_async_context(self.store.holding(sha256))
+            written: list[str] = []
+            try:
+                written = await self._write_files(sorted_files)
+                now = self.clock.now()
+                async with transaction(self.sessions) as db:
+                    result = await receive_email(
+                        session=db,
+                        sender=sender,
+                        subject=subject,
+                        body=body,
+                        now=now,
+                        support_email=self.support_email,
+                        authenticated=auth.authenticated,
+                        auto_submitted=_header(message, "Auto-Submitted") or None,
+                        message_id=message_id,
+                        auth_results=auth.results or auth.reason,
+                        reply_gate=self.limits.take_reply,
+                    )
+                    if parts and result.ticket_number and result.outcome in ("created", "unverified", "appended"):
+                        await files.link_mail_files(db, result.ticket_number, sorted_files, sender=sender, now=now)
+            except DomainError as exc:
+                log.warning("email refused", extra={"sender": sender, "error": exc.detail})
+                return "554 5.6.0 Message refused"
+            except Exception:
+                # The sending server keeps the message and tries again later.
+                log.exception("email intake failed", extra={"sender": sender, "message_id": message_id})
+                return "451 4.3.0 Temporary failure, please try again later"
+            finally:
+                # Bytes no row names (a held or ignored mail, a failed transaction) do not stay on disk.
+                for sha256 in written:
+                    if self.store is not None:
+                        await files.forget_unnamed(self.sessions, self.store, sha256)
         # The outcome stays out of the reply: it would tell a stranger which addresses are customers.
         log.debug("email handled", extra={"outcome": result.outcome})
         return "250 2.0.0 OK: message accepted"
