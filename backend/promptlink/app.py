@@ -16,18 +16,21 @@ from promptlink import __version__
 from promptlink.assistant.client import RasaClient
 from promptlink.assistant.runner import TrainingConfig, TrainingRunner
 from promptlink.background import OutboxSender, run_periodically, send_training_notices_once, sweep_once
+from promptlink.chat.attachments import ChatAttachments
 from promptlink.chat.gateway import ChatGateway
 from promptlink.chat.handoff import Handoff
 from promptlink.chat.live_chat import LiveChat
 from promptlink.infra.clock import SystemClock
 from promptlink.infra.db import create_engine, create_sessionmaker
 from promptlink.infra.settings import PROJECT_ROOT, Settings, get_settings
+from promptlink.services import attachments as attachment_files
 from promptlink.services import conversation_token
 from promptlink.services.canned_responses import CannedFile
 from promptlink.services.errors import DomainError
 from promptlink.transports.http import (
     admin,
     alarms,
+    attachments,
     auth,
     bugs,
     canned,
@@ -124,6 +127,12 @@ def _start_chat(
         default_wait_seconds=settings.handoff_default_wait_seconds,
     )
     ctx.gateway.use_handoff(ctx.handoff)
+    ctx.attachments = ChatAttachments(
+        sessions=ctx.sessions,
+        emitter=sio,
+        root=settings.var_dir / "attachments",
+        max_bytes=settings.attachment_max_bytes,
+    )
     chat_sockets.bind(gateway=ctx.gateway, live=ctx.live)
     agent_sockets.bind(sessions=ctx.sessions, gateway=ctx.gateway, live=ctx.live)
 
@@ -139,6 +148,7 @@ def create_app(settings: Settings | None = None, *, name: str = "promptlink") ->
     app.ctx.canned = CannedFile()  # the console's canned replies, re-read on change
     # The conversation tokens the chat gateway puts in Rasa's metadata (services/conversation_token.py).
     conversation_token.configure(settings.secret("session_secret"))
+    attachment_files.configure(settings.secret("session_secret"))  # signed download links (issue 15)
     _attach_sockets(app, settings)
     for blueprint in BLUEPRINTS:
         app.blueprint(blueprint)
@@ -174,6 +184,7 @@ BLUEPRINTS = (
     alarms.bp,
     admin.bp,
     canned.bp,
+    attachments.bp,
 )
 
 

@@ -22,6 +22,7 @@ from promptlink.chat.reply_writer import ReplyWriter
 from promptlink.infra.db import transaction
 from promptlink.models import Conversation, Message
 from promptlink.models.base import utcnow
+from promptlink.services import attachments
 from promptlink.services import conversations as conv_service
 from promptlink.services.agent_chat import reopen_for_assistant
 from promptlink.services.errors import NotFound
@@ -188,7 +189,8 @@ class ChatGateway:
             messages = await conv_service.messages_after(
                 session=session, conversation_id=conversation_id, last_seq=last_seq
             )
-        return [m.to_event() for m in messages]
+            # Files sent in the chat ride with their message (chat/attachments.py).
+            return await attachments.events_with_attachments(session, messages)
 
     async def customer_message(self, *, chat: ChatSession, sid: str, data: Any) -> dict[str, Any]:
         """Store a customer message and start the assistant's turn; returns the ack."""

@@ -119,6 +119,8 @@ class Settings(BaseSettings):
     # The estimated wait per queue position until a tier has claimed chats to average over.
     handoff_default_wait_seconds: int = Field(default=300, ge=1, le=86400)
     max_message_chars: int = Field(default=2000, ge=1, le=20000)
+    # Files in the chat and in e-mails (services/attachments.py): the largest accepted, in bytes.
+    attachment_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024, le=100 * 1024 * 1024)
     # Live chat: `claim` (agents pick from the queue) or `auto` (the least busy online agent of
     # the tier gets the chat). Messages per socket: a bucket of `burst`, refilled at `per_second`.
     chat_assignment: Literal["claim", "auto"] = "claim"

@@ -4,6 +4,7 @@
  * docs/chat-protocol.md.
  */
 import { isObject } from "../common/util.js";
+import { sanitizeAttachment } from "./attachments.js";
 import { ROLES, TEXT } from "./config.js";
 import { sanitizeButtons, toSeq } from "./util.js";
 
@@ -174,6 +175,7 @@ export var connection = {
       buttons_used: false,
       created_at: data.created_at || null,
       author_name: data.author_name ? String(data.author_name) : null,
+      attachment: sanitizeAttachment(data.attachment),
     };
     this.addToTranscript(entry);
     this.renderEntry(entry);

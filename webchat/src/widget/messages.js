@@ -3,6 +3,7 @@
  * in order (server messages by seq, local notices after the seq they followed, pending last).
  */
 import { el } from "../common/util.js";
+import { attachmentEl } from "./attachments.js";
 import { TEXT } from "./config.js";
 import { quickReplies } from "./quick-replies.js";
 import { formatTime, sortKey } from "./util.js";
@@ -36,7 +37,9 @@ export var messages = {
 
     var body = el("div", "pl-msg-text");
     body.appendChild(document.createTextNode(entry.text));
-    li.appendChild(body);
+    // A file without a caption: its name is in the attachment's link, not twice.
+    if (!entry.attachment || entry.text !== entry.attachment.name) li.appendChild(body);
+    if (entry.attachment) li.appendChild(attachmentEl(entry.attachment, this.url));
 
     var meta = el("span", "pl-msg-meta");
     if (opts.pending) {

@@ -4,6 +4,7 @@
  * per identity (options.storageKey).
  */
 import { isObject } from "../common/util.js";
+import { sanitizeAttachment } from "./attachments.js";
 import { MAX_TRANSCRIPT, ROLES } from "./config.js";
 import { sanitizeButtons, sortKey, toSeq } from "./util.js";
 
@@ -61,6 +62,7 @@ export var persistence = {
           buttons_chosen: typeof e.buttons_chosen === "number" ? e.buttons_chosen : null,
           created_at: e.created_at || null,
           author_name: e.author_name ? String(e.author_name) : null,
+          attachment: sanitizeAttachment(e.attachment),
         });
       }
     }

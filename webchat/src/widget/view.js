@@ -65,6 +65,8 @@ export var view = {
     form.appendChild(input);
     form.appendChild(send);
     form.appendChild(formError);
+    this.formErrorEl = formError;
+    this.buildAttach(form, send);
 
     var rating = this.buildRating();
     var unavailableBox = this.buildUnavailable();

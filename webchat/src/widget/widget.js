@@ -7,8 +7,10 @@
  *   status.js      handoff, queue, typing, end     quick-replies.js  the assistant's buttons
  *   rating.js      the satisfaction rating         sending.js        the customer's messages, acks
  *   transcript.js  the ended chat by e-mail        unavailable.js    nobody of the level online
+ *   attachments.js files: paperclip, upload, attachment bubbles
  */
 import { isObject } from "../common/util.js";
+import { attachments } from "./attachments.js";
 import { connection } from "./connection.js";
 import { messages } from "./messages.js";
 import { rating } from "./rating.js";
@@ -68,7 +70,7 @@ export function Widget(options) {
   this.connect();
 }
 
-Object.assign(Widget.prototype, persistence, view, status, messages, rating, connection, sending);
+Object.assign(Widget.prototype, persistence, view, status, messages, rating, connection, sending, attachments);
 Object.assign(Widget.prototype, transcriptMail, unavailable);
 
 Widget.prototype.destroy = function () {

@@ -181,9 +181,11 @@ def endpoint(
     responses: dict[int, type[BaseModel] | None],
     query: type[BaseModel] | None = None,
     tag: str | None = None,
+    form: type[BaseModel] | None = None,
 ) -> Callable[[H], H]:
     """Declare an operation: its request body, query and responses go into the OpenAPI document.
-    A status mapped to `None` is documented with the common `ErrorOut` shape."""
+    A status mapped to `None` is documented with the common `ErrorOut` shape; `form` documents a
+    `multipart/form-data` body (a file upload) instead of a JSON one."""
     documented = []
     for status, model in sorted(responses.items()):
         text = _ERROR_TEXT.get(status, "OK" if status < 300 else "Error")
@@ -194,6 +196,8 @@ def endpoint(
         kwargs["description"] = description
     if body is not None:
         kwargs["body"] = RequestBody({"application/json": Component(body)}, required=True)
+    if form is not None:
+        kwargs["body"] = RequestBody({"multipart/form-data": Component(form)}, required=True)
     if query is not None:
         kwargs["parameter"] = _query_parameters(query)
     if tag:

@@ -13,6 +13,7 @@ from promptlink.chat.handoff import Handoff
 from promptlink.chat.live_chat import LiveChat
 from promptlink.chat.views import conversation_summary
 from promptlink.services import agent_chat as live_svc
+from promptlink.services import attachments
 from promptlink.services import handoff as svc
 from promptlink.services.auth import STAFF_ROLES, Forbidden, Principal, require_conversation, require_role
 from promptlink.transports.http.api import endpoint, parse_body, reply
@@ -109,7 +110,9 @@ async def conversation_detail(request: Request, conversation_id: str) -> HTTPRes
     async with request.app.ctx.sessions() as session:
         record = await live_svc.conversation_record(session, p, conversation_id)
         ticket = (await tickets_json(session, [record.ticket], staff=True))[0] if record.ticket else None
-        return reply(views.conversation_detail(record, ticket=ticket))
+        detail = views.conversation_detail(record, ticket=ticket)
+        await attachments.add_to_events(session, conversation_id, detail["messages"])  # files sent in the chat
+        return reply(detail)
 
 
 @bp.get("/conversations")

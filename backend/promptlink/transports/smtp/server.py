@@ -17,6 +17,7 @@ Try it (backend running, demo mode):
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import email
 import logging
 import re
@@ -34,6 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from promptlink.infra.clock import Clock
 from promptlink.infra.db import transaction
 from promptlink.infra.settings import Settings
+from promptlink.services import attachments as files
 from promptlink.services.email_intake import receive_email, sender_address
 from promptlink.services.errors import DomainError
 from promptlink.transports.smtp.authentication import MailAuth, SenderAuthenticator
@@ -111,6 +113,18 @@ def message_text(message: EmailMessage) -> str:
             if text:
                 return text[:MAX_BODY_CHARS]
     return ""
+
+
+def mail_files(message: EmailMessage) -> list[tuple[str | None, bytes]]:
+    """The attached files of a mail (name as given, decoded bytes); the body parts are not among them."""
+    found: list[tuple[str | None, bytes]] = []
+    for part in message.iter_attachments():
+        if not isinstance(part, EmailMessage) or part.is_multipart():
+            continue
+        data = part.get_payload(decode=True)
+        if isinstance(data, bytes):
+            found.append((part.get_filename(), data))
+    return found
 
 
 def _header(message: Message, name: str) -> str:
@@ -210,10 +224,24 @@ class IntakeHandler:
         support_email: str,
         limits: IntakeLimits,
         authenticator: SenderAuthenticator,
+        store: files.AttachmentStore | None = None,
+        attachment_max_bytes: int = files.DEFAULT_MAX_BYTES,
     ) -> None:
         self.sessions, self.clock, self.support_email = sessions, clock, support_email
         self.domain = support_email.rpartition("@")[2].lower()
         self.limits, self.authenticator = limits, authenticator
+        # The mails' attachments are stored as the chat's are (services/attachments.py) and linked to the ticket.
+        self.store, self.attachment_max_bytes = store, attachment_max_bytes
+
+    async def _write_files(self, mail_files: files.MailFiles) -> list[str]:
+        """Put the accepted files in place before the transaction; the checksums of those this wrote."""
+        written: list[str] = []
+        if self.store is None:
+            return written
+        for checked, data in mail_files.accepted:
+            if await asyncio.to_thread(self.store.write, data, checked.sha256):
+                written.append(checked.sha256)
+        return written
 
     async def handle_MAIL(  # noqa: N802 - the name aiosmtpd looks up
         self, server: SMTP, session: Session, envelope: Envelope, address: str, mail_options: list[str]
@@ -251,6 +279,7 @@ class IntakeHandler:
             sender, from_header = author_of(message, envelope_from)
             subject = _header(message, "Subject")
             body = message_text(message)
+            parts = mail_files(message) if self.store is not None else []
         except AuthorError as exc:
             log.warning("email refused", extra={"reason": str(exc), "mail_from": envelope_from[:254]})
             return "550 5.7.1 Exactly one From address is required"
@@ -288,28 +317,45 @@ class IntakeHandler:
             "email sender authentication",
             extra={"sender": sender, "authenticated": auth.authenticated, "method": auth.method, "reason": auth.reason},
         )
-        try:
-            async with transaction(self.sessions) as db:
-                result = await receive_email(
-                    session=db,
-                    sender=sender,
-                    subject=subject,
-                    body=body,
-                    now=self.clock.now(),
-                    support_email=self.support_email,
-                    authenticated=auth.authenticated,
-                    auto_submitted=_header(message, "Auto-Submitted") or None,
-                    message_id=message_id,
-                    auth_results=auth.results or auth.reason,
-                    reply_gate=self.limits.take_reply,
-                )
-        except DomainError as exc:
-            log.warning("email refused", extra={"sender": sender, "error": exc.detail})
-            return "554 5.6.0 Message refused"
-        except Exception:
-            # The sending server keeps the message and tries again later.
-            log.exception("email intake failed", extra={"sender": sender, "message_id": message_id})
-            return "451 4.3.0 Temporary failure, please try again later"
+        sorted_files = files.sort_mail_files(parts, max_bytes=self.attachment_max_bytes)
+        async with contextlib.AsyncExitStack() as held:
+            # One upload of given bytes at a time (a chat upload of the same file): a failed one's clean-up
+            # never removes a file another is about to name.
+            if self.store is not None:
+                for sha256 in sorted({checked.sha256 for checked, _ in sorted_files.accepted}):
+                    await held.enter_async_context(self.store.holding(sha256))
+            written: list[str] = []
+            try:
+                written = await self._write_files(sorted_files)
+                now = self.clock.now()
+                async with transaction(self.sessions) as db:
+                    result = await receive_email(
+                        session=db,
+                        sender=sender,
+                        subject=subject,
+                        body=body,
+                        now=now,
+                        support_email=self.support_email,
+                        authenticated=auth.authenticated,
+                        auto_submitted=_header(message, "Auto-Submitted") or None,
+                        message_id=message_id,
+                        auth_results=auth.results or auth.reason,
+                        reply_gate=self.limits.take_reply,
+                    )
+                    if parts and result.ticket_number and result.outcome in ("created", "unverified", "appended"):
+                        await files.link_mail_files(db, result.ticket_number, sorted_files, sender=sender, now=now)
+            except DomainError as exc:
+                log.warning("email refused", extra={"sender": sender, "error": exc.detail})
+                return "554 5.6.0 Message refused"
+            except Exception:
+                # The sending server keeps the message and tries again later.
+                log.exception("email intake failed", extra={"sender": sender, "message_id": message_id})
+                return "451 4.3.0 Temporary failure, please try again later"
+            finally:
+                # Bytes no row names (a held or ignored mail, a failed transaction) do not stay on disk.
+                for sha256 in written:
+                    if self.store is not None:
+                        await files.forget_unnamed(self.sessions, self.store, sha256)
         # The outcome stays out of the reply: it would tell a stranger which addresses are customers.
         log.debug("email handled", extra={"outcome": result.outcome})
         return "250 2.0.0 OK: message accepted"
@@ -334,13 +380,16 @@ class SmtpIntake:
                 trusted_relays=settings.email_trusted_relays,
                 dns_timeout=settings.email_dns_timeout_seconds,
             ),
+            store=files.AttachmentStore(settings.var_dir / "attachments"),
+            attachment_max_bytes=settings.attachment_max_bytes,
         )
         hostname = handler.domain or "localhost"
 
         def protocol() -> SMTP:
             return SMTP(
                 handler,
-                data_size_limit=MAX_MESSAGE_BYTES,
+                # The text, and attachments up to their limit once base64-encoded (4/3, plus line breaks).
+                data_size_limit=MAX_MESSAGE_BYTES + settings.attachment_max_bytes * 14 // 10,
                 enable_SMTPUTF8=True,
                 hostname=hostname,
                 ident="Promptlink Assist SMTP intake",

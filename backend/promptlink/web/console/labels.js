@@ -36,6 +36,8 @@ export var CHANNEL_NAMES = {
   api: "API",
 };
 export var KIND_NAMES = {
+  attachment: "Archivo adjunto",
+  attachment_refused: "Adjunto rechazado",
   created: "Registro",
   prioritized: "Prioridad calculada",
   routed: "Enrutamiento",

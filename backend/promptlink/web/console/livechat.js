@@ -18,6 +18,7 @@
  */
 import { $, clear } from "./core.js";
 import { wireActions } from "./chat/actions.js";
+import { wireChatAttachments } from "./chat/attachments.js";
 import { openConversation } from "./chat/conversation.js";
 import { loadChatQueues, loadMyChats, renderMyChats, tickWaits } from "./chat/lists.js";
 import { stopTyping } from "./chat/replies.js";
@@ -31,6 +32,7 @@ import { loadAgents, loadBreaches } from "./chat/supervisor.js";
 export function startLiveChat() {
   if (!live.wired) {
     wireActions();
+    wireChatAttachments();
     live.wired = true;
   }
   if (!live.tickTimer) live.tickTimer = window.setInterval(tickWaits, 1000);

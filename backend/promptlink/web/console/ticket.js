@@ -36,6 +36,7 @@ import {
   TIERS,
   TYPE_NAMES,
 } from "./labels.js";
+import { renderTicketAttachments } from "./chat/attachments.js";
 import { renderBugs, renderRmas, wireBugForms } from "./linked.js";
 
 var TICKET_FORMS = [
@@ -119,6 +120,7 @@ function renderTicket(t) {
   renderManage(t);
   renderBugs(t);
   renderRmas(t);
+  renderTicketAttachments(t.number);
   applyTierGuards(t);
   tick();
 }

@@ -3,6 +3,7 @@
  * `seq`; a seq already shown is ignored), its header and the customer's typing line.
  */
 import { $, api, clear, el, formatDateTime, formMessage, isObject, state, str } from "../core.js";
+import { attachmentEl, sanitizeAttachment } from "/webchat/common/attachments.js";
 import { TEXT } from "../labels.js";
 import { closePicker } from "./canned.js";
 import { composer, renderComposer } from "./composer.js";
@@ -101,6 +102,7 @@ export function storeMessage(conv, m) {
     created_at: m.created_at || null,
     intent: m.intent ? str(m.intent) : null,
     confidence: typeof m.confidence === "number" ? m.confidence : null,
+    attachment: sanitizeAttachment(m.attachment),
   };
   if (seq > conv.lastSeq) conv.lastSeq = seq;
   return true;
@@ -179,7 +181,8 @@ export function messageEl(m) {
   head.appendChild(el("span", "cmsg-author", author));
   head.appendChild(el("span", "cmsg-time", formatDateTime(m.created_at)));
   li.appendChild(head);
-  li.appendChild(el("p", "cmsg-text", m.text));
+  if (!m.attachment || m.text !== m.attachment.name) li.appendChild(el("p", "cmsg-text", m.text));
+  if (m.attachment) li.appendChild(attachmentEl(m.attachment, ""));
   if (m.role === "customer" && m.intent) {
     var parse = "intención: " + m.intent;
     if (typeof m.confidence === "number") parse += " (" + Math.round(m.confidence * 100) + " %)";
