@@ -69,7 +69,7 @@ def test_screenshot_to_the_agent_and_a_log_file_back(lone_backend: Running, page
     assert queued.status_code == 200, queued.text
 
     agent = pages(accept_downloads=True)
-    console_login(agent, lone_backend, L1)
+    console_login(agent, lone_backend.base_url, L1)
     agent.select_option("#presence-select", "online")
     row = agent.locator(f'.chat-queue-row[data-conversation-id="{conversation_id}"]')
     expect(row).to_be_visible(timeout=15_000)
