@@ -302,6 +302,29 @@ class IntakeHandler:
                 extra={"outcome": "ignored", "reason": "null reverse-path", "sender": sender, "message_id": message_id},
             )
             return "250 2.0.0 OK"
+        auth = await self._authenticate(
+            raw=raw,
+            message=message,
+            sender=sender,
+            from_header=from_header,
+            session=session,
+            envelope_from=envelope_from,
+        )
+        return await self._file(
+            message=message, sender=sender, subject=subject, body=body, message_id=message_id, auth=auth, parts=parts
+        )
+
+    async def _authenticate(
+        self,
+        *,
+        raw: bytes,
+        message: EmailMessage,
+        sender: str,
+        from_header: bool,
+        session: Session,
+        envelope_from: str,
+    ) -> MailAuth:
+        """The sender's SPF/DKIM/DMARC verdict; a mail without a From header is never authenticated."""
         peer = session.peer[0] if isinstance(session.peer, tuple) and session.peer else None
         auth = await self.authenticator.check(
             raw=raw,
@@ -317,6 +340,20 @@ class IntakeHandler:
             "email sender authentication",
             extra={"sender": sender, "authenticated": auth.authenticated, "method": auth.method, "reason": auth.reason},
         )
+        return auth
+
+    async def _file(
+        self,
+        *,
+        message: EmailMessage,
+        sender: str,
+        subject: str,
+        body: str,
+        message_id: str,
+        auth: MailAuth,
+        parts: list[tuple[str | None, bytes]],
+    ) -> str:
+        """Store the mail (a ticket, an update or a held message) with its files; the SMTP reply."""
         sorted_files = files.sort_mail_files(parts, max_bytes=self.attachment_max_bytes)
         async with contextlib.AsyncExitStack() as held:
             # One upload of given bytes at a time (a chat upload of the same file): a failed one's clean-up
