@@ -14,8 +14,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from testkit.axe import assert_no_serious_violations
-from testkit.browser import console_login, open_demo_widget, page_factory, widget_conversation_id
-from testkit.demo import ANA, agent_headers, create_ticket, hand_off
+from testkit.browser import console_login, customer_waiting, page_factory
 from testkit.processes import Running, start_lone_backend
 
 pytestmark = [pytest.mark.browser]
@@ -62,22 +61,7 @@ def pages(browser) -> Iterator[Any]:  # type: ignore[no-untyped-def]
 
 
 def customer_waits(page: Page, backend: Running, text: str, *, p1: bool = False) -> tuple[str, str]:
-    """Ana writes `text` in a fresh widget and is queued for Level 1 with a ticket: (conversation, ticket)."""
-    supervisor = agent_headers(backend.base_url, "supervisor@promptlink.example")
-    fields: dict[str, Any] = {"customer": "CABLEANDINA", "contact": ANA, "title": text[:40]}
-    if p1:
-        fields |= {"type": "network_outage", "facts": {"production_down": True}}
-    else:
-        fields |= {"type": "configuration"}
-    ticket = create_ticket(backend.base_url, supervisor, **fields)
-    assert (ticket["priority"] == 1) is p1
-    open_demo_widget(page, backend.base_url, ANA)
-    page.fill(".pl-input", text)
-    page.press(".pl-input", "Enter")
-    cid = widget_conversation_id(page, ANA)
-    expect(page.locator('.pl-msg[data-role="system"]').first).to_be_visible(timeout=15_000)
-    hand_off(backend.base_url, cid, "L1", str(ticket["number"]))
-    return cid, str(ticket["number"])
+    return customer_waiting(page, backend.base_url, text, p1=p1)
 
 
 def counted(page: Page) -> tuple[int, int]:
@@ -88,10 +72,10 @@ def test_waiting_chats_alert_the_agent_in_any_view(backend: Running, pages) -> N
     laura = pages(permissions=["notifications"])
     laura.add_init_script(SPIES)
     console_login(laura, backend.base_url, L1)
-    laura.click("#alert-sound")  # a user gesture (unlocks the audio); the sound goes off…
-    expect(laura.locator("#alert-sound")).to_have_attribute("aria-pressed", "false")
-    laura.click("#alert-sound")  # …and on again
+    laura.click("#alert-sound")  # a user gesture (unlocks the audio); «Silenciar avisos» pressed…
     expect(laura.locator("#alert-sound")).to_have_attribute("aria-pressed", "true")
+    laura.click("#alert-sound")  # …and released: the sound is on
+    expect(laura.locator("#alert-sound")).to_have_attribute("aria-pressed", "false")
     expect(laura.locator("#alert-desktop")).to_be_hidden()  # permission already granted
     badge = laura.locator("#nav-chat-count")
     expect(badge).to_be_hidden()
@@ -139,10 +123,10 @@ def test_waiting_chats_alert_the_agent_in_any_view(backend: Running, pages) -> N
 
     # Muted (remembered after a reload): a new chat notifies without a sound.
     laura.click("#alert-sound")
-    expect(laura.locator("#alert-sound")).to_have_attribute("aria-pressed", "false")
+    expect(laura.locator("#alert-sound")).to_have_attribute("aria-pressed", "true")
     laura.reload()
     expect(laura.locator("#live-status")).to_have_attribute("data-state", "online", timeout=15_000)
-    expect(laura.locator("#alert-sound")).to_have_attribute("aria-pressed", "false")
+    expect(laura.locator("#alert-sound")).to_have_attribute("aria-pressed", "true")
     expect(badge).to_have_text("2")
     customer_waits(pages(), backend, "Otra consulta")
     expect(badge).to_have_text("3", timeout=15_000)

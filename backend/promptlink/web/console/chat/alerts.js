@@ -4,7 +4,7 @@
  *   - the «Chat en vivo» badge counts the chats waiting in the queues the agent works;
  *   - the page title starts with that count, «(2) Consola de agentes — …» (see core.js `tick`);
  *   - a chat that starts waiting beeps (Web Audio, nothing downloaded; a P1 is louder and longer,
- *     three beeps) unless the sound is muted (remembered in localStorage), and shows a desktop
+ *     three beeps) unless «Silenciar avisos» is pressed (remembered in localStorage), and shows a desktop
  *     notification when the agent allowed them (asked on a click: browsers refuse otherwise).
  *
  * The first queue list after signing in only sets the baseline: chats already waiting are counted,
@@ -24,11 +24,9 @@ export function soundOn() {
   }
 }
 
+// «Silenciar avisos», pressed while muted (one name, the state in aria-pressed).
 function renderSoundToggle() {
-  var button = $("alert-sound");
-  var on = soundOn();
-  button.setAttribute("aria-pressed", on ? "true" : "false");
-  button.textContent = on ? "Sonido de avisos: activado" : "Sonido de avisos: silenciado";
+  $("alert-sound").setAttribute("aria-pressed", soundOn() ? "false" : "true");
 }
 
 function notificationsAsked() {

@@ -58,9 +58,10 @@ export function openConversation(id) {
 }
 
 export function loadDetail(conv, quiet, focus) {
+  var asked = (conv.detailAsked = (conv.detailAsked || 0) + 1);
   return api("GET", convPath(conv.id)).then(
     function (data) {
-      if (!isObject(data)) return;
+      if (!isObject(data) || asked !== conv.detailAsked) return; // a later load is on its way
       conv.gone = false;
       conv.detail = data;
       if (isObject(data.conversation)) conv.summary = data.conversation;

@@ -34,10 +34,15 @@ function renderHistory(items, total, q) {
   var list = $("history-list");
   clear(list);
   for (var i = 0; i < items.length; i++) list.appendChild(historyRow(items[i]));
-  var what = history.status === "recent" ? "recientes" : "cerradas";
+  var what = history.status === "recent" ? ["reciente", "recientes"] : ["cerrada", "cerradas"];
   var text;
-  if (!items.length) text = q ? "Ninguna conversación " + what + " coincide con «" + q + "»." : "No hay conversaciones " + what + ".";
-  else text = (total > items.length ? items.length + " de " + total : String(total)) + " conversaciones " + what + (q ? " con «" + q + "»" : "") + ".";
+  if (!items.length) {
+    text = q ? "Ninguna conversación " + what[0] + " coincide con «" + q + "»." : "No hay conversaciones " + what[1] + ".";
+  } else {
+    if (total === 1) text = "1 conversación " + what[0];
+    else text = (total > items.length ? items.length + " de " : "") + total + " conversaciones " + what[1];
+    text += (q ? " con «" + q + "»" : "") + ".";
+  }
   $("history-summary").textContent = text;
 }
 

@@ -74,6 +74,9 @@ export function connect() {
     conv.summary = data;
     if (live.current === conv.id) {
       renderConvHead(conv);
+      // Debounced, not throttled: a reload already pending may predate this change.
+      if (live.reloadTimers.detail) window.clearTimeout(live.reloadTimers.detail);
+      live.reloadTimers.detail = null;
       later("detail", function () {
         if (live.current === conv.id) loadDetail(conv, true);
       }, 300);
