@@ -4,6 +4,7 @@ cards' previews in `GET /api/v1/queues/chats`, against a real backend."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -11,7 +12,8 @@ import pytest
 
 from testkit.api_roles import ALL_ROLES, STAFF_ONLY, call, expect
 from testkit.chat_client import ChatClient, widget_token
-from testkit.demo import service_headers
+from testkit.demo import DEMO_PASSWORDS, agent_headers, service_headers
+from testkit.processes import Running, start_lone_backend
 
 ANA = "ana.gomez@cableandina.example"
 
@@ -25,6 +27,15 @@ def _hand_off(base_url: str, cid: str, ticket: str | None) -> None:
     )
     assert response.status_code == 200, response.text
 
+
+
+@pytest.fixture(scope="module")
+def own_backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Running, dict[str, dict[str, str]]]]:
+    """A backend of this module's: its claims would change the shared backend's measured waits."""
+    running = start_lone_backend(tmp_path_factory.mktemp("history-api"))
+    headers = {email.split("@")[0]: agent_headers(running.base_url, email) for email in DEMO_PASSWORDS}
+    yield running, headers
+    running.stop()
 
 def _history(lone_backend, auth_headers, role: str, **params: Any) -> httpx.Response:
     return call(lone_backend, auth_headers, role, "GET", "/conversations/history", params=params)
@@ -98,7 +109,8 @@ def test_history_bounds(lone_backend, auth_headers, params) -> None:
     assert response.json()["message"].startswith("El campo «")
 
 
-async def test_recent_closed_and_search_by_name_code_ticket_and_text(lone_backend, auth_headers) -> None:
+async def test_recent_closed_and_search_by_name_code_ticket_and_text(own_backend) -> None:
+    lone_backend, auth_headers = own_backend
     word = "zafiro" + uuid.uuid4().hex[:8]
     ticket = _ticket(lone_backend, auth_headers, "Portal caído")
     mine = await _ana_says(lone_backend, f"El portal dice {word} al entrar")
