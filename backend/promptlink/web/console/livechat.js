@@ -93,6 +93,7 @@ export function showChats(id) {
 /** The 15 s refresh while the view is open (the socket's events do the rest). */
 export function refreshChats() {
   loadChatQueues();
+  loadHistory();
   if (isSupervisor()) {
     loadAgents();
     loadBreaches();

@@ -8,12 +8,13 @@ import { $, api, clear, el, formatDateTime, isObject, onSubmit, state, str } fro
 import { customerTitle, live, MODE_NAMES } from "./state.js";
 
 var PAGE = 20;
-var history = { status: "recent", seq: 0 };
+var history = { status: "recent", q: "", seq: 0 }; // q: the submitted search
 
+/** (Re)load the list shown: on opening the view, every refresh, and when the agent's chats change. */
 export function loadHistory() {
-  if (!state.me) return;
+  if (!state.me || state.view !== "chats") return;
   var seq = ++history.seq;
-  var q = $("history-q").value.trim();
+  var q = history.q;
   var path = "/conversations/history?status=" + history.status + "&limit=" + PAGE;
   if (q) path += "&q=" + encodeURIComponent(q);
   api("GET", path).then(
@@ -78,6 +79,7 @@ export function wireHistory() {
     choose("closed");
   });
   onSubmit($("history-form"), function () {
+    history.q = $("history-q").value.trim();
     loadHistory();
   });
 }
