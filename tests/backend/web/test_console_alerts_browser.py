@@ -101,6 +101,8 @@ def test_waiting_chats_alert_the_agent_in_any_view(backend: Running, pages) -> N
     laura.wait_for_function("() => window.__notes.length === 2")
     assert counted(laura) == (2, 4)
     assert laura.evaluate("() => window.__notes[1].title") == "P1 — Chat en espera en L1"
+    expect(laura.locator("#alert-live")).to_have_text("Nuevo chat en espera: P1, Cable Andina S.A. · Ana Gómez")
+    expect(badge).to_have_class(re.compile(r"nav-count-p1"))  # red while a P1 waits
 
     laura.evaluate("() => { window.location.hash = '#/chats'; }")
     p1_row = laura.locator(f'.chat-queue-row[data-conversation-id="{second}"]')

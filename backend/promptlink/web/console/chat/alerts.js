@@ -104,10 +104,24 @@ export function onQueues(queues) {
   }
   alerts.known = ids;
   renderCount(waiting.length);
+  $("nav-chat-count").classList.toggle(
+    "nav-count-p1",
+    waiting.some(function (c) {
+      return Number(c.priority) === 1;
+    })
+  );
   if (!fresh.length) return;
   var urgent = fresh.some(function (c) {
     return Number(c.priority) === 1;
   });
+  // Screen readers hear it too (the sound and the notification are not for everyone).
+  $("alert-live").textContent =
+    (fresh.length === 1 ? "Nuevo chat en espera: " : fresh.length + " chats nuevos en espera: ") +
+    fresh
+      .map(function (c) {
+        return (Number(c.priority) === 1 ? "P1, " : "") + customerTitle(c);
+      })
+      .join("; ");
   if (soundOn()) beep(urgent);
   for (var k = 0; k < fresh.length; k++) notify(fresh[k]);
 }
@@ -124,6 +138,7 @@ function renderCount(n) {
 export function resetAlerts() {
   alerts.known = null;
   renderCount(0);
+  $("alert-live").textContent = "";
 }
 
 export function wireAlerts() {
