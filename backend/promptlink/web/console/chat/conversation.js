@@ -51,6 +51,7 @@ export function openConversation(id) {
       formMessage($(forms[i]), "");
     }
     formMessage($("conv-actions"), "");
+    hideConfirms(); // a question about the previous conversation
   }
   renderConv(conv);
   renderMyChats();
