@@ -92,3 +92,27 @@ def widget_conversation_id(page: Any, contact: str) -> str:
     key = json.dumps(f"promptlink.chat.{contact}.conversation_id")
     page.wait_for_function(f"() => !!window.localStorage.getItem({key})")
     return str(json.loads(page.evaluate(f"() => window.localStorage.getItem({key})")))
+
+
+def customer_waiting(page: Any, base_url: str, text: str, *, p1: bool = False, tier: str = "L1") -> tuple[str, str]:
+    """Ana writes `text` in a fresh widget and is queued for `tier` with a new ticket (a P1 with `p1`),
+    as the assistant would hand her off: (conversation id, ticket number). The assistant may be down."""
+    from playwright.sync_api import expect
+
+    from testkit.demo import ANA, agent_headers, create_ticket, hand_off
+
+    supervisor = agent_headers(base_url, "supervisor@promptlink.example")
+    fields: dict[str, Any] = {"customer": "CABLEANDINA", "contact": ANA, "title": text[:40]}
+    if p1:
+        fields |= {"type": "network_outage", "facts": {"production_down": True}}
+    else:
+        fields |= {"type": "configuration"}
+    ticket = create_ticket(base_url, supervisor, **fields)
+    assert (ticket["priority"] == 1) is p1
+    open_demo_widget(page, base_url, ANA)
+    page.fill(".pl-input", text)
+    page.press(".pl-input", "Enter")
+    cid = widget_conversation_id(page, ANA)
+    expect(page.locator(".pl-msg:not([data-role=\"customer\"])").first).to_be_visible(timeout=45_000)  # stored
+    hand_off(base_url, cid, tier, str(ticket["number"]))
+    return cid, str(ticket["number"])

@@ -210,7 +210,8 @@ class LiveChat:
             event = await svc.add_note(
                 session=session, conversation_id=conversation_id, principal=principal, text=text, now=now
             )
-            data = {"conversation_id": conversation_id, **event.to_json()}
+            # The author is the caller: its name at once (the console shows names, never e-mails).
+            data = {"conversation_id": conversation_id, **event.to_json(), "author_name": principal.name or None}
         await self.emitter.emit("note", data, room=agent_room_of(conversation_id), namespace=AGENT_NAMESPACE)
         return data
 

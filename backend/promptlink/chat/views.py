@@ -54,4 +54,6 @@ def queued_chat(item: QueuedChat) -> dict[str, Any]:
         "position": item.position,
         **_who_and_why(conversation),
         "waiting_seconds": item.waiting_seconds,
+        "priority": item.priority,
+        "last_message": item.last_message,
     }

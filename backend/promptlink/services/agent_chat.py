@@ -25,6 +25,7 @@ from promptlink.services.conversations import append_message, messages_after
 from promptlink.services.errors import DomainError, InvalidInput
 from promptlink.services.handoff import lock_conversation, queue_notice, queue_place
 from promptlink.services.spanish import datetime_in_words, plural, zone_in_words
+from promptlink.services.staff_names import staff_names
 from promptlink.vocabulary import TIER_NAMES, TIERS
 
 MAX_NOTE = 4000
@@ -464,24 +465,28 @@ class ConversationRecord:
     events: Sequence[ConversationEvent]  # the internal log (queued, claimed, notes, ...)
     ticket: Ticket | None
     contracts: Sequence[Contract]  # the customer's
+    author_names: dict[str, str] = field(default_factory=dict)  # staff e-mail -> name, for the log
 
 
 async def conversation_record(session: AsyncSession, principal: Principal, conversation_id: str) -> ConversationRecord:
     """The conversation if the caller may see it, with its transcript, log, ticket and the customer's contracts."""
     conversation = await visible_conversation(session, principal, conversation_id)
     messages = await messages_after(session=session, conversation_id=conversation.id, last_seq=0, limit=5000)
-    events = await session.scalars(
-        select(ConversationEvent)
-        .where(ConversationEvent.conversation_id == conversation.id)
-        .order_by(ConversationEvent.id)
+    events = list(
+        await session.scalars(
+            select(ConversationEvent)
+            .where(ConversationEvent.conversation_id == conversation.id)
+            .order_by(ConversationEvent.id)
+        )
     )
     customer = conversation.customer
     return ConversationRecord(
         conversation=conversation,
         messages=messages,
-        events=list(events),
+        events=events,
         ticket=await ticket_of(session, conversation),
         contracts=list(await customer.awaitable_attrs.contracts) if customer else [],
+        author_names=await staff_names(session=session, emails=(e.author for e in events)),
     )
 
 

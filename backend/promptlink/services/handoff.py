@@ -54,6 +54,11 @@ class QueuedChat:
     conversation: Conversation
     position: int
     waiting_seconds: int
+    priority: int | None = None  # its ticket's, once `with_previews` read it
+    last_message: str | None = None  # the customer's last words, cut to PREVIEW_CHARS
+
+
+PREVIEW_CHARS = 140
 
 
 def queue_notice(*, tier: str, position: int, eta_seconds: int) -> str:
@@ -233,3 +238,50 @@ async def queued_chats(*, session: AsyncSession, tiers: Sequence[str], now: date
             )
         )
     return queues
+
+
+def preview_text(text: str) -> str:
+    """A message cut to PREVIEW_CHARS on one line, «…» when cut."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= PREVIEW_CHARS else flat[: PREVIEW_CHARS - 1].rstrip() + "…"
+
+
+async def last_customer_messages(*, session: AsyncSession, conversation_ids: Sequence[str]) -> dict[str, str]:
+    """Each conversation's last customer message, previewed (`preview_text`)."""
+    if not conversation_ids:
+        return {}
+    last = (
+        select(Message.conversation_id, func.max(Message.seq).label("seq"))
+        .where(Message.conversation_id.in_(list(conversation_ids)), Message.role == "customer")
+        .group_by(Message.conversation_id)
+        .subquery()
+    )
+    rows = await session.execute(
+        select(Message.conversation_id, Message.text).join(
+            last, and_(Message.conversation_id == last.c.conversation_id, Message.seq == last.c.seq)
+        )
+    )
+    return {cid: preview_text(text or "") for cid, text in rows.tuples()}
+
+
+async def with_previews(*, session: AsyncSession, queues: dict[str, list[QueuedChat]]) -> dict[str, list[QueuedChat]]:
+    """The queues with each chat's ticket priority and the customer's last message (the console's
+    waiting cards: two chats of one contact must be told apart)."""
+    items = [item for chats in queues.values() for item in chats]
+    numbers = {i.conversation.ticket_number for i in items if i.conversation.ticket_number}
+    priorities: dict[str, int] = {}
+    if numbers:
+        rows = await session.execute(select(Ticket.number, Ticket.priority).where(Ticket.number.in_(numbers)))
+        priorities = {number: priority for number, priority in rows.tuples() if number}
+    texts = await last_customer_messages(session=session, conversation_ids=[i.conversation.id for i in items])
+    return {
+        tier: [
+            replace(
+                item,
+                priority=priorities.get(item.conversation.ticket_number or ""),
+                last_message=texts.get(item.conversation.id),
+            )
+            for item in chats
+        ]
+        for tier, chats in queues.items()
+    }

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from promptlink.models import Agent, Contact, Customer, Ticket, TicketEvent
 from promptlink.services.auth import Principal
 from promptlink.services.errors import InvalidInput
+from promptlink.services.staff_names import staff_names
 from promptlink.services.ticket_events import history
 from promptlink.services.ticket_links import TicketLinks, ticket_links
 from promptlink.services.ticket_lists import TicketFilter, list_tickets
@@ -60,6 +61,7 @@ class TicketDetail:
     links: TicketLinks
     history: list[TicketEvent]
     assignee: Agent | None = None
+    author_names: dict[str, str] = field(default_factory=dict)  # staff e-mail -> name (staff readers)
 
 
 async def ticket_detail(
@@ -70,7 +72,8 @@ async def ticket_detail(
         links = await links_of(session, ticket)
     events = await history(session=session, ticket=ticket, public_only=not staff)
     assignee = await session.get(Agent, ticket.assignee_id) if staff and ticket.assignee_id else None
-    return TicketDetail(ticket, staff, links, events, assignee)
+    names = await staff_names(session=session, emails=(e.author for e in events)) if staff else {}
+    return TicketDetail(ticket, staff, links, events, assignee, names)
 
 
 @dataclass(frozen=True)

@@ -179,6 +179,7 @@ def test_customer_l1_transfer_l3_hand_back_end_and_rating(stack: Running, pages)
 
     # Back to the assistant, which answers the next question.
     sofia.click("#conv-hand-back")
+    sofia.click("#hand-back-yes")  # it asks first
     expect(sofia.locator("#conv-state")).to_have_attribute("data-mode", "bot")
     expect(customer.locator(".pl-chat")).to_have_attribute("data-mode", "bot")
     expect(customer.locator(".pl-agent")).to_be_hidden()
@@ -278,6 +279,7 @@ def test_xss_payloads_render_as_text_in_widget_and_console(stack: Running, pages
     expect(boss.locator("#conv-state")).to_have_attribute("data-mode", "human")
     boss.fill("#close-resolution", XSS[4])
     boss.click("#close-form button[type=submit]")
+    boss.click("#close-yes")  # it asks first
     expect(boss.locator('#conv-log [data-kind="closed"] .history-text')).to_have_text(XSS[4])
     expect(boss.locator("#conv-state")).to_contain_text(XSS[4])
 

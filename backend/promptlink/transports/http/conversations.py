@@ -14,20 +14,23 @@ from promptlink.chat.live_chat import LiveChat
 from promptlink.chat.views import conversation_summary
 from promptlink.services import agent_chat as live_svc
 from promptlink.services import attachments
+from promptlink.services import conversation_history as history_svc
 from promptlink.services import handoff as svc
 from promptlink.services.auth import STAFF_ROLES, Forbidden, Principal, require_conversation, require_role
-from promptlink.transports.http.api import endpoint, parse_body, reply
+from promptlink.transports.http.api import endpoint, parse_body, parse_query, reply
 from promptlink.transports.http.common import caller, int_arg
 from promptlink.transports.http.schemas.conversations import (
     AgentList,
     ChatQueues,
     CloseIn,
     ConversationDetail,
+    ConversationHistory,
     ConversationList,
     ConversationsQuery,
     ConversationSummary,
     HandoffIn,
     HandoffPlace,
+    HistoryQuery,
     NoteIn,
     NoteOut,
     PresenceIn,
@@ -79,8 +82,9 @@ async def handoff(request: Request, conversation_id: str) -> HTTPResponse:
 @bp.get("/queues/chats")
 @endpoint(
     summary="Chats waiting for a human, per tier",
-    description="Each queue lists its conversations first in line first, with customer, contact, ticket, reason "
-    "and `waiting_seconds`. Agents see their own tiers; supervisors and admins all three. Support staff only.",
+    description="Each queue lists its conversations first in line first, with customer, contact, ticket, reason, "
+    "`waiting_seconds`, the ticket's `priority` and the customer's `last_message` (≤ 140 characters). "
+    "Agents see their own tiers; supervisors and admins all three. Support staff only.",
     responses={200: ChatQueues, 401: None, 403: None},
 )
 async def queued_chats(request: Request) -> HTTPResponse:
@@ -89,6 +93,7 @@ async def queued_chats(request: Request) -> HTTPResponse:
     now = request.app.ctx.clock.now()
     async with request.app.ctx.sessions() as session:
         queues = await svc.queued_chats(session=session, tiers=[t for t in TIERS if p.may_work_tier(t)], now=now)
+        queues = await svc.with_previews(session=session, queues=queues)
         return reply(views.chat_queues(queues, now=now))
 
 
@@ -113,6 +118,29 @@ async def conversation_detail(request: Request, conversation_id: str) -> HTTPRes
         detail = views.conversation_detail(record, ticket=ticket)
         await attachments.add_to_events(session, conversation_id, detail["messages"])  # files sent in the chat
         return reply(detail)
+
+
+@bp.get("/conversations/history")
+@endpoint(
+    summary="Recent and closed chats, with search",
+    description="`status=recent`: the chats the caller took at some point, whatever their state now; "
+    "`status=closed` (default): the closed chats the caller may read (agents: their tiers and the lower ones, "
+    "and chats they handled; supervisors and admins: all). `q` (≤ 100 characters, `%` and `_` literal) matches "
+    "the customer's name or code, the contact's name, the ticket number or any message's text. Most recent "
+    "first; `limit` 1–50 (default 20), `offset`. Support staff only (customers 403). Open one with "
+    "`GET /conversations/{id}` (its transcript).",
+    query=HistoryQuery,
+    responses={200: ConversationHistory, 401: None, 403: None, 422: None},
+)
+async def conversation_history(request: Request) -> HTTPResponse:
+    p = await caller(request)
+    _staff_only(p, "conversation history is for support staff")
+    query = parse_query(request, HistoryQuery)
+    async with request.app.ctx.sessions() as session:
+        page = await history_svc.conversation_history(
+            session=session, principal=p, status=query.status, q=query.q, limit=query.limit, offset=query.offset
+        )
+        return reply(views.conversation_history(page, limit=query.limit, offset=query.offset))
 
 
 @bp.get("/conversations")

@@ -153,6 +153,7 @@ function boot() {
     route: route,
     onView: function (name) {
       state.view = name;
+      document.body.setAttribute("data-view", name); // the live chat is a full-height workspace (CSS)
     },
   });
 }

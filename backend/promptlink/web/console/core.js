@@ -149,6 +149,7 @@ export var state = {
   rmaKeys: "",
   myTickets: {}, // ticket number -> true (assigned to the signed-in agent)
   agentNames: {}, // agent id -> name, learned from ticket details
+  waitingChats: 0, // chats waiting in the agent's queues (chat/alerts.js)
   customers: null,
   phoneKey: null, // Idempotency-Key of the phone ticket being filed, kept until it succeeds
   queuesBusy: false,
@@ -250,7 +251,10 @@ export function tick() {
   }
   var sections = document.querySelectorAll("#queues .queue");
   for (var j = 0; j < sections.length; j++) updateQueueSummary(sections[j]);
-  document.title = overdueCount ? "(" + plural(overdueCount, "vencido", "vencidos") + ") " + TEXT.title : TEXT.title;
+  var title = overdueCount ? "(" + plural(overdueCount, "vencido", "vencidos") + ") " + TEXT.title : TEXT.title;
+  // Chats waiting in the agent's queues come first: «(2) Consola de agentes — …» (chat/alerts.js).
+  if (state.waitingChats) title = "(" + state.waitingChats + ") " + title;
+  if (document.title !== title) document.title = title;
 }
 
 // ------------------------------------------------------------- actions

@@ -10,6 +10,8 @@
  *   lists.js    presence, my chats, chat queues           supervisor.js    agents' load, overdue tickets
  *   conversation.js  one conversation and its transcript  info.js          its side panel
  *   replies.js  the agent's replies and typing            actions.js       its buttons and forms
+ *   alerts.js   waiting chats: badge, title, sound, desktop notifications
+ *   history.js  «Recientes» / «Cerradas» with search (read-only transcripts)
  *
  * The parts call each other only from event handlers, never while the modules load, so the
  * import cycles between them are harmless.
@@ -18,6 +20,8 @@
  */
 import { $, clear } from "./core.js";
 import { wireActions } from "./chat/actions.js";
+import { resetAlerts, wireAlerts } from "./chat/alerts.js";
+import { loadHistory, wireHistory } from "./chat/history.js";
 import { wireChatAttachments } from "./chat/attachments.js";
 import { openConversation } from "./chat/conversation.js";
 import { loadChatQueues, loadMyChats, renderMyChats, tickWaits } from "./chat/lists.js";
@@ -33,6 +37,8 @@ export function startLiveChat() {
   if (!live.wired) {
     wireActions();
     wireChatAttachments();
+    wireAlerts();
+    wireHistory();
     live.wired = true;
   }
   if (!live.tickTimer) live.tickTimer = window.setInterval(tickWaits, 1000);
@@ -54,6 +60,7 @@ export function stopLiveChat() {
   live.current = null;
   live.myChats = [];
   live.queues = [];
+  resetAlerts();
   $("presence-box").hidden = true;
   $("conv-body").hidden = true;
   $("conv-empty").hidden = false;
@@ -67,6 +74,7 @@ export function showChats(id) {
   $("breaches-card").hidden = !isSupervisor();
   loadChatQueues();
   loadMyChats();
+  loadHistory();
   if (isSupervisor()) {
     loadAgents();
     loadBreaches();
@@ -85,6 +93,7 @@ export function showChats(id) {
 /** The 15 s refresh while the view is open (the socket's events do the rest). */
 export function refreshChats() {
   loadChatQueues();
+  loadHistory();
   if (isSupervisor()) {
     loadAgents();
     loadBreaches();

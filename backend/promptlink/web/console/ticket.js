@@ -240,7 +240,7 @@ function historyItem(e) {
   var head = el("p", "history-head");
   head.appendChild(el("span", "label " + (isPublic ? "label-public" : "label-internal"), isPublic ? "Público" : "Interno"));
   head.appendChild(el("span", "history-kind", KIND_NAMES[e.kind] || e.kind));
-  head.appendChild(el("span", "history-author", e.author === "system" ? "Sistema" : e.author));
+  head.appendChild(el("span", "history-author", e.author === "system" ? "Sistema" : str(e.author_name || e.author)));
   var time = el("time", "history-time", formatDateTime(e.at));
   time.setAttribute("datetime", str(e.at));
   head.appendChild(time);

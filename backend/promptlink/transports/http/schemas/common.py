@@ -23,6 +23,7 @@ class EventOut(ResponseModel):
     kind: str = Field(description="created, status, priority, tier, update, note, rma, bug, …")
     public: bool = Field(description="Whether the customer sees it")
     author: str | None = None
+    author_name: str | None = Field(None, description="The author's name when staff wrote it (staff readers)")
     text: str
     data: dict[str, Any] | None = None
 

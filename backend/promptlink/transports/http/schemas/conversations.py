@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, WithJsonSchema
 
@@ -54,6 +54,20 @@ class ConversationsQuery(QueryModel):
     agent_id: AgentId = Field(None, description="Another agent's id (supervisors and admins)")
 
 
+class HistoryQuery(QueryModel):
+    status: Literal["recent", "closed"] = Field(
+        "closed", description="`recent`: chats the caller took; `closed`: closed chats the caller may read"
+    )
+    q: str | None = Field(
+        None,
+        max_length=100,
+        description="Customer name or code, contact name, ticket number or message text contains (≤ 100; % and _ "
+        "literal)",
+    )
+    limit: int = Field(20, ge=1, le=50, description="How many (1–50)")
+    offset: int = Field(0, ge=0, le=100_000, description="How many to skip")
+
+
 class HandoffPlace(ResponseModel):
     conversation_id: str
     mode: str = Field(description="`queued`")
@@ -97,6 +111,10 @@ class QueuedChatOut(ResponseModel):
     reason: str | None
     queued_at: str | None
     waiting_seconds: int
+    priority: int | None = Field(None, description="The ticket's priority (1–4), if the chat has a ticket")
+    last_message: str | None = Field(
+        None, description="The customer's last message, cut to 140 characters (plain text; escape it)"
+    )
 
 
 class ChatQueueOut(ResponseModel):
@@ -141,7 +159,8 @@ class ConversationEventOut(ResponseModel):
     kind: str = Field(description="queued, claimed, transferred, handed_back, closed, rated, note, …")
     tier: str | None
     agent_id: int | None
-    author: str
+    author: str = Field(description="The author's e-mail, or `customer`/`system`")
+    author_name: str | None = Field(None, description="The author's name when staff wrote it")
     text: str
     value: int | None
     created_at: str
@@ -158,6 +177,17 @@ class ConversationDetail(ResponseModel):
 
 class ConversationList(ResponseModel):
     conversations: list[ConversationSummary]
+
+
+class HistoryItemOut(ConversationSummary):
+    last_message: str | None = Field(description="The customer's last message, cut to 140 characters")
+
+
+class ConversationHistory(ResponseModel):
+    conversations: list[HistoryItemOut] = Field(description="Most recent first")
+    total: int = Field(description="How many match (all pages)")
+    limit: int
+    offset: int
 
 
 class NoteOut(ConversationEventOut):

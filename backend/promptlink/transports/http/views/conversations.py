@@ -8,8 +8,9 @@ from datetime import datetime
 from typing import Any
 
 from promptlink.chat.views import conversation_summary, queued_chat
-from promptlink.models import Agent, Contract, Message
+from promptlink.models import Agent, Contract, ConversationEvent, Message
 from promptlink.services.agent_chat import ConversationRecord
+from promptlink.services.conversation_history import HistoryPage
 from promptlink.services.handoff import QueuedChat, QueuePlace
 
 
@@ -44,6 +45,12 @@ def _message(message: Message) -> dict[str, Any]:
     return message.to_event() | {"intent": message.intent, "confidence": message.confidence}
 
 
+def _event(event: ConversationEvent, names: dict[str, str]) -> dict[str, Any]:
+    data = event.to_json()
+    data["author_name"] = names.get(event.author)
+    return data
+
+
 def conversation_detail(record: ConversationRecord, *, ticket: dict[str, Any] | None) -> dict[str, Any]:
     """The console's view of a conversation; `ticket` is its ticket's JSON (staff view), if any."""
     conversation = record.conversation
@@ -61,12 +68,23 @@ def conversation_detail(record: ConversationRecord, *, ticket: dict[str, Any] | 
         "contact": {"email": contact.email, "name": contact.name} if contact else None,
         "ticket": ticket,
         "messages": [_message(m) for m in record.messages],
-        "events": [e.to_json() for e in record.events],
+        "events": [_event(e, record.author_names) for e in record.events],
     }
 
 
 def conversation_list(conversations: Any) -> dict[str, Any]:
     return {"conversations": [conversation_summary(c) for c in conversations]}
+
+
+def conversation_history(page: HistoryPage, *, limit: int, offset: int) -> dict[str, Any]:
+    return {
+        "conversations": [
+            conversation_summary(item.conversation) | {"last_message": item.last_message} for item in page.items
+        ],
+        "total": page.total,
+        "limit": limit,
+        "offset": offset,
+    }
 
 
 def presence(agent: Agent) -> dict[str, Any]:

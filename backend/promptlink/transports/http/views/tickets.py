@@ -72,11 +72,19 @@ def ticket_page(page: TicketPage, *, staff: bool) -> dict[str, Any]:
     return {"items": [ticket_json(t, staff=staff, links=page.links[t.id]) for t in page.items], "total": page.total}
 
 
+def _history_entry(event: TicketEvent, names: dict[str, str]) -> dict[str, Any]:
+    """A history entry; staff also read the author's name (the entry keeps the e-mail)."""
+    entry = event.to_dict()
+    if event.author in names:
+        entry["author_name"] = names[event.author]
+    return entry
+
+
 def ticket_detail(detail: TicketDetail) -> dict[str, Any]:
     """The ticket with its history and, for staff, its assignee."""
     ticket = detail.ticket
     data = ticket_json(ticket, staff=detail.staff, links=detail.links)
-    data["history"] = [e.to_dict() for e in detail.history]
+    data["history"] = [_history_entry(e, detail.author_names) for e in detail.history]
     if detail.staff and ticket.assignee_id:
         agent = detail.assignee
         data["assignee"] = {"email": agent.email, "name": agent.name} if agent else None

@@ -65,7 +65,8 @@ export function wireActions() {
     if (live.current) claim(live.current, $("conv-claim"));
   });
 
-  $("conv-hand-back").addEventListener("click", function () {
+  // Handing back and closing end the agent's part: both ask first (inline, in the page).
+  wireConfirm($("conv-hand-back"), "hand-back", function () {
     convAction($("conv-actions"), function (conv) {
       return api("POST", convPath(conv.id) + "/hand-back", {});
     }, "Conversación devuelta al asistente.");
@@ -94,18 +95,66 @@ export function wireActions() {
   });
 
   var close = $("close-form");
-  onSubmit(close, function (form) {
-    if (missing(form, $("close-resolution"), LT.resolutionRequired)) return;
+  var askClose = wireConfirm(close.querySelector("button[type=submit]"), "close", function () {
+    if (missing(close, $("close-resolution"), LT.resolutionRequired)) return;
     var resolution = $("close-resolution").value.trim();
     convAction(
-      form,
+      close,
       function (conv) {
         return api("POST", convPath(conv.id) + "/close", { resolution: resolution });
       },
       "Conversación cerrada.",
       function () {
-        form.reset();
+        close.reset();
       }
     );
   });
+  onSubmit(close, function (form) {
+    if (missing(form, $("close-resolution"), LT.resolutionRequired)) return;
+    formMessage(form, "");
+    askClose();
+  });
+}
+
+/**
+ * An inline confirmation (`<prefix>-confirm` with `<prefix>-yes` / `<prefix>-no`) before `act`:
+ * `trigger` shows it (the close form's submit goes through the returned `ask` instead, after its
+ * check); «Sí» acts, «Cancelar» or Esc hides it and gives the focus back to `trigger`.
+ */
+export function wireConfirm(trigger, prefix, act) {
+  var box = $(prefix + "-confirm");
+  var yes = $(prefix + "-yes");
+  var no = $(prefix + "-no");
+  function ask() {
+    box.hidden = false;
+    trigger.setAttribute("aria-expanded", "true");
+    yes.focus();
+  }
+  function cancel() {
+    box.hidden = true;
+    trigger.setAttribute("aria-expanded", "false");
+    trigger.focus();
+  }
+  trigger.setAttribute("aria-expanded", "false");
+  if (trigger.type !== "submit") trigger.addEventListener("click", ask);
+  yes.addEventListener("click", function () {
+    box.hidden = true;
+    trigger.setAttribute("aria-expanded", "false");
+    act();
+  });
+  no.addEventListener("click", cancel);
+  box.addEventListener("keydown", function (event) {
+    if (event.key === "Escape") {
+      event.preventDefault();
+      event.stopPropagation();
+      cancel();
+    }
+  });
+  return ask;
+}
+
+/** Another conversation, or a new state: no confirmation stays open. */
+export function hideConfirms() {
+  $("hand-back-confirm").hidden = true;
+  $("close-confirm").hidden = true;
 }

@@ -53,6 +53,12 @@ export function renderComposer(conv, act) {
   composer.canReply = !!act;
   $("composer-tab-reply").disabled = !act;
   setComposerMode(act ? composer.mode : "note", false);
+  // A closed conversation is read-only: nothing more to send (see `conv-ended` for why).
+  var closed = !!conv.summary && conv.summary.mode === "closed";
+  $("composer").setAttribute("data-closed", closed ? "true" : "false");
+  $("composer-tab-note").disabled = closed;
+  $("reply-text").disabled = closed;
+  $("reply-send").disabled = closed;
 }
 
 /** The composer's submit: the reply, or the note. */

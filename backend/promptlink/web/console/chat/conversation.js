@@ -5,6 +5,7 @@
 import { $, api, clear, el, formatDateTime, formMessage, isObject, state, str } from "../core.js";
 import { attachmentEl, sanitizeAttachment } from "/webchat/common/attachments.js";
 import { TEXT } from "../labels.js";
+import { hideConfirms } from "./actions.js";
 import { closePicker } from "./canned.js";
 import { composer, renderComposer } from "./composer.js";
 import { renderInfo } from "./info.js";
@@ -50,6 +51,7 @@ export function openConversation(id) {
       formMessage($(forms[i]), "");
     }
     formMessage($("conv-actions"), "");
+    hideConfirms(); // a question about the previous conversation
   }
   renderConv(conv);
   renderMyChats();
@@ -57,9 +59,10 @@ export function openConversation(id) {
 }
 
 export function loadDetail(conv, quiet, focus) {
+  var asked = (conv.detailAsked = (conv.detailAsked || 0) + 1);
   return api("GET", convPath(conv.id)).then(
     function (data) {
-      if (!isObject(data)) return;
+      if (!isObject(data) || asked !== conv.detailAsked) return; // a later load is on its way
       conv.gone = false;
       conv.detail = data;
       if (isObject(data.conversation)) conv.summary = data.conversation;
@@ -143,9 +146,35 @@ export function renderConv(conv) {
     if (!p.el) p.el = pendingEl(p);
     list.appendChild(p.el);
   }
+  var ended = endedText(conv);
+  if (ended) {
+    var notice = el("li", "cmsg cmsg-ended", ended);
+    notice.setAttribute("data-role", "ended");
+    list.appendChild(notice);
+  }
   list.scrollTop = list.scrollHeight;
   $("conv-typing").hidden = !conv.customerTyping;
   renderInfo(conv);
+}
+
+/** Who ended a closed conversation, from its log: the customer, or staff. */
+export function endedText(conv) {
+  var s = conv.summary || {};
+  if (s.mode !== "closed") return "";
+  var events = conv.detail && Array.isArray(conv.detail.events) ? conv.detail.events : [];
+  var last = null;
+  for (var i = 0; i < events.length; i++) if (isObject(events[i]) && events[i].kind === "closed") last = events[i];
+  var when = s.closed_at ? " (" + formatDateTime(s.closed_at) + ")" : "";
+  if (last && last.author === "customer") return "El cliente terminó la conversación" + when + ". Ya no puede responderle.";
+  var who = last ? str(last.author_name || last.author) : "";
+  return "La conversación está cerrada" + (who ? " por " + who : "") + when + ". Ya no puede responder.";
+}
+
+function renderEnded(conv) {
+  var box = $("conv-ended");
+  var text = endedText(conv);
+  box.textContent = text;
+  box.hidden = !text;
 }
 
 export function renderConvHead(conv) {
@@ -164,6 +193,8 @@ export function renderConvHead(conv) {
   stateNode.textContent = text;
   stateNode.setAttribute("data-mode", str(s.mode));
   var act = canAct(conv) && !conv.gone;
+  if (!act) hideConfirms();
+  renderEnded(conv);
   renderComposer(conv, act);
   $("conv-hand-back").hidden = !act;
   $("transfer-form").hidden = !act;

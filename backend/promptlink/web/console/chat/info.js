@@ -86,7 +86,7 @@ export function renderEvents(conv) {
     var head = el("p", "history-head");
     head.appendChild(el("span", "history-kind", EVENT_NAMES[e.kind] || e.kind));
     if (e.tier && e.kind !== "note") head.appendChild(el("span", "row-tier", e.tier));
-    head.appendChild(el("span", "history-author", e.author));
+    head.appendChild(el("span", "history-author", authorName(e)));
     head.appendChild(el("span", "history-time", formatDateTime(e.created_at)));
     li.appendChild(head);
     if (e.kind === "rated" && e.value) li.appendChild(el("p", "history-text", "Calificación: " + e.value + "/5"));
@@ -94,4 +94,12 @@ export function renderEvents(conv) {
     (e.kind === "note" ? notes : log).appendChild(li);
   }
   if (!notes.children.length) notes.appendChild(el("li", "muted", "Sin notas internas."));
+}
+
+/** Staff by name (the log keeps e-mails); the customer and the system in words. */
+function authorName(e) {
+  if (e.author_name) return str(e.author_name);
+  if (e.author === "customer") return "Cliente";
+  if (e.author === "system") return "Sistema";
+  return str(e.author);
 }

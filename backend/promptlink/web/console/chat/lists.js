@@ -2,7 +2,8 @@
  * Agent console, live chat: the agent's presence, «Mis conversaciones» (unread counts) and the
  * chat queues of the agent's levels, with live waiting times and «Tomar».
  */
-import { $, api, clear, el, formatDateTime, isObject, plural, state, str } from "../core.js";
+import { $, api, clear, el, formatDateTime, isObject, plural, priorityBadge, state, str, tick } from "../core.js";
+import { onQueues } from "./alerts.js";
 import { TEXT, TIER_NAMES } from "../labels.js";
 import { loadDetail, renderConv, showConvError } from "./conversation.js";
 import {
@@ -29,9 +30,6 @@ export function renderPresence() {
   $("presence-select").setAttribute("data-presence", me.presence);
   $("presence-load").textContent =
     PRESENCE_NAMES[me.presence] + " · " + live.myChats.length + " de " + me.capacity + " chats";
-  var count = $("nav-chat-count");
-  count.textContent = String(live.myChats.length);
-  count.hidden = !live.myChats.length;
 }
 
 export function onPresenceChange() {
@@ -121,6 +119,8 @@ export function loadChatQueues() {
       }
       live.queues = isObject(data) && Array.isArray(data.queues) ? data.queues.filter(isObject) : [];
       renderChatQueues();
+      onQueues(live.queues);
+      tick();
     },
     function (err) {
       if (err.status !== 401) showQueueMsg(err.message);
@@ -161,8 +161,12 @@ export function queueRow(c) {
   var id = str(c.conversation_id);
   var li = el("li", "chat-queue-row");
   li.setAttribute("data-conversation-id", id);
+  var p1 = Number(c.priority) === 1;
+  if (p1) li.classList.add("chat-queue-row-p1");
+  if (c.priority) li.setAttribute("data-priority", str(c.priority));
   var top = el("div", "row-top");
   top.appendChild(el("span", "chat-position", "#" + str(c.position)));
+  if (c.priority) top.appendChild(priorityBadge(c.priority));
   top.appendChild(el("span", "chat-who", customerTitle(c)));
   var wait = el("span", "chat-wait");
   wait.setAttribute("data-since", str(c.queued_at));
@@ -177,6 +181,8 @@ export function queueRow(c) {
   }
   if (c.reason) meta.appendChild(el("span", "chat-reason", "Motivo: " + str(c.reason)));
   li.appendChild(meta);
+  // Two chats of one contact read alike: the customer's last words tell them apart (text, never markup).
+  if (c.last_message) li.appendChild(el("p", "chat-preview", "«" + str(c.last_message) + "»"));
   var buttons = el("div", "chat-buttons");
   if (worksTier(str(c.tier))) {
     var take = el("button", "button button-primary chat-claim", "Tomar");

@@ -14,6 +14,7 @@ import {
 } from "./conversation.js";
 import { addEvent } from "./info.js";
 import { loadChatQueues, loadMyChats, renderMyChats, renderPresence } from "./lists.js";
+import { loadHistory } from "./history.js";
 import { flush, markPending, stopTyping } from "./replies.js";
 import { getConv, isSupervisor, later, live, LT } from "./state.js";
 import { loadAgents, loadBreaches } from "./supervisor.js";
@@ -74,6 +75,9 @@ export function connect() {
     conv.summary = data;
     if (live.current === conv.id) {
       renderConvHead(conv);
+      // Debounced, not throttled: a reload already pending may predate this change.
+      if (live.reloadTimers.detail) window.clearTimeout(live.reloadTimers.detail);
+      live.reloadTimers.detail = null;
       later("detail", function () {
         if (live.current === conv.id) loadDetail(conv, true);
       }, 300);
@@ -92,6 +96,7 @@ export function connect() {
   });
   socket.on("chats", function () {
     later("chats", loadMyChats, 150);
+    later("history", loadHistory, 400); // a chat taken or ended is a recent one
   });
   socket.on("assigned", function (data) {
     if (!isObject(data) || !data.conversation_id) return;
