@@ -11,11 +11,11 @@ export var MAX_COMMENT = 1000;
 // The suggested topics of an empty chat: questions the assistant answers (data/nlu), sent as
 // the customer's own words.
 export var TOPICS = [
-  "Plan de soporte",
+  "¿Qué cubre el plan de soporte?",
   "Reportar una incidencia",
-  "Prioridades",
-  "Cursos de formación",
-  "Reemplazo de hardware",
+  "¿Cuáles son las prioridades?",
+  "¿Dan cursos de formación?",
+  "¿Cubren el reemplazo de hardware?",
 ];
 export var ROLES = { customer: true, bot: true, agent: true, system: true };
 

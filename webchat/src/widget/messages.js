@@ -26,7 +26,7 @@ export var messages = {
   // Build the element for a transcript entry or a pending outgoing message.
   makeMessageEl: function (entry, opts) {
     opts = opts || {};
-    var li = el("li", "pl-msg pl-msg--" + entry.role);
+    var li = el("div", "pl-msg pl-msg--" + entry.role);
     li.setAttribute("data-role", entry.role);
     if (entry.seq) li.setAttribute("data-seq", String(entry.seq));
     if (entry.local) li.className += " pl-msg--notice";

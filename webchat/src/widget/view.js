@@ -48,7 +48,7 @@ export var view = {
     queue.hidden = true;
 
     var log = el("div", "pl-log");
-    var messages = el("ol", "pl-messages");
+    var messages = el("div", "pl-messages");
     messages.setAttribute("role", "log");
     messages.setAttribute("aria-live", "polite");
     messages.setAttribute("aria-relevant", "additions");
