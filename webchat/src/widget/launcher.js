@@ -13,12 +13,16 @@ export var launcher = {
     var button = el("button", "pl-launcher");
     button.type = "button";
     button.setAttribute("aria-controls", this.root.id);
-    var icon = el("span", "pl-launcher-icon", "💬");
+    // A speech bubble drawn in CSS while closed, «×» while open (no emoji: not every system has the font).
+    var icon = el("span", "pl-launcher-icon");
     icon.setAttribute("aria-hidden", "true");
+    var close = el("span", "pl-launcher-close", "×");
+    close.setAttribute("aria-hidden", "true");
     var badge = el("span", "pl-launcher-badge");
     badge.setAttribute("aria-hidden", "true");
     badge.hidden = true;
     button.appendChild(icon);
+    button.appendChild(close);
     button.appendChild(badge);
     button.addEventListener("click", function () {
       self.setOpen(!self.open);
