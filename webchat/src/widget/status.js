@@ -25,6 +25,8 @@ export var status = {
       this.agentEl.textContent = "";
       this.agentEl.hidden = true;
     }
+    // One header line: a long name may be cut on screen, so the whole line is its tooltip too.
+    this.agentEl.title = this.agentEl.textContent;
     this.headerLineEl.setAttribute("data-attended", this.agentEl.hidden ? "false" : "true");
     this.root.setAttribute("data-mode", this.mode || "");
 
