@@ -14,6 +14,7 @@ from .alarms import answer_network_alarms
 from .backend import BackendError, BackendUnavailable, backend
 from .forms_common import VerificationMixin, verification_slots
 from .identity import identity_of
+from .responses import response_text
 from .spanish import plural
 from .vocabulary import STATUS_NAMES, TIER_NAMES, UNKNOWN_STATUS, UNKNOWN_TIER
 
@@ -70,7 +71,7 @@ class ActionResumeRequest(Action):
             if request == "ask_deployment_status":
                 await _deployment_status(dispatcher, customer.contact, customer.customer)
             elif request == "ask_network_alarms":
-                await answer_network_alarms(dispatcher, customer.contact)
+                await answer_network_alarms(dispatcher, domain, customer.contact)
             else:
                 number = normalise_number(tracker.get_slot("ticket_number"))
                 await _ticket_status(dispatcher, domain, customer.contact, number)
@@ -89,11 +90,6 @@ def _ticket_line(ticket: Dict[str, Any]) -> Dict[str, Any]:
         "tier": TIER_NAMES.get(ticket.get("tier") or "", UNKNOWN_TIER),
         "status": STATUS_NAMES.get(ticket.get("status") or "", UNKNOWN_STATUS),
     }
-
-
-def response_text(domain: DomainDict, response: str, **values: Any) -> str:
-    """The first text of `response` in the domain, filled in: the words stay in domain.yml."""
-    return str(domain["responses"][response][0]["text"]).format(**values)
 
 
 async def _ticket_status(
