@@ -6,8 +6,10 @@ from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Any, Dict, Optional
 
 from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
 
 from .backend import OPEN_ALARMS_LIMIT, backend
+from .responses import response_text
 from .spanish import datetime_in_words, parse_datetime, plural, zone
 
 MAX_LINES = 5
@@ -16,9 +18,13 @@ LOCAL_FORMAT = "%d/%m/%Y %H:%M"
 
 
 async def answer_network_alarms(
-    dispatcher: CollectingDispatcher, contact: str, *, now: Optional[datetime] = None
+    dispatcher: CollectingDispatcher, domain: DomainDict, contact: str, *, now: Optional[datetime] = None
 ) -> None:
-    """Tell the identified contact its company's open alarms (called once identity is known)."""
+    """Tell the identified contact its company's open alarms (called once identity is known).
+
+    One message: the intro and one «• » line per alarm (the widget shows them as a list in one
+    bubble), a flapping alarm's note on its own line's end.
+    """
     alarms = await backend().open_alarms(contact=contact)
     if not alarms:
         dispatcher.utter_message(response="utter_no_open_alarms")
@@ -30,28 +36,30 @@ async def answer_network_alarms(
         count = f"{len(alarms)} o más alarmas abiertas"
     else:
         count = plural(len(alarms), "alarma abierta", "alarmas abiertas")
+    lines = "\n".join(_alarm_line(domain, alarm, now=now) for alarm in shown)
     if len(shown) < len(alarms):
         # The backend sends the most urgent first (priority, then the newest).
-        dispatcher.utter_message(response="utter_open_alarms_intro_cut", alarms=count, shown=len(shown))
+        dispatcher.utter_message(response="utter_open_alarms_intro_cut", alarms=count, shown=len(shown), lines=lines)
     else:
-        dispatcher.utter_message(response="utter_open_alarms_intro", alarms=count)
-    for alarm in shown:
-        ticket = alarm.get("ticket")
-        dispatcher.utter_message(
-            response="utter_open_alarm_line" if ticket else "utter_open_alarm_line_no_ticket",
-            title=alarm["title"],
-            device=alarm.get("device") or alarm.get("source_address") or "sin nombre",
-            priority=alarm["priority"],
-            ticket=ticket,
-            notices=plural(int(alarm.get("count") or 1), "aviso", "avisos"),
-            last_seen=last_seen_in_words(alarm, now=now),
-        )
-        if alarm.get("flapping"):
-            dispatcher.utter_message(
-                response="utter_open_alarm_flapping" if ticket else "utter_open_alarm_flapping_no_ticket",
-                title=alarm["title"],
-                ticket=ticket,
-            )
+        dispatcher.utter_message(response="utter_open_alarms_intro", alarms=count, lines=lines)
+
+
+def _alarm_line(domain: DomainDict, alarm: Dict[str, Any], *, now: datetime) -> str:
+    ticket = alarm.get("ticket")
+    line = response_text(
+        domain,
+        "utter_open_alarm_line" if ticket else "utter_open_alarm_line_no_ticket",
+        title=alarm["title"],
+        device=alarm.get("device") or alarm.get("source_address") or "sin nombre",
+        priority=alarm["priority"],
+        ticket=ticket,
+        notices=plural(int(alarm.get("count") or 1), "aviso", "avisos"),
+        last_seen=last_seen_in_words(alarm, now=now),
+    )
+    if alarm.get("flapping"):
+        flapping = "utter_open_alarm_flapping" if ticket else "utter_open_alarm_flapping_no_ticket"
+        line += " " + response_text(domain, flapping, title=alarm["title"], ticket=ticket)
+    return line
 
 
 def customer_zone(alarm: Dict[str, Any]) -> tzinfo:

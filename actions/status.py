@@ -14,6 +14,7 @@ from .alarms import answer_network_alarms
 from .backend import BackendError, BackendUnavailable, backend
 from .forms_common import VerificationMixin, verification_slots
 from .identity import identity_of
+from .responses import response_text
 from .spanish import plural
 from .vocabulary import STATUS_NAMES, TIER_NAMES, UNKNOWN_STATUS, UNKNOWN_TIER
 
@@ -70,9 +71,10 @@ class ActionResumeRequest(Action):
             if request == "ask_deployment_status":
                 await _deployment_status(dispatcher, customer.contact, customer.customer)
             elif request == "ask_network_alarms":
-                await answer_network_alarms(dispatcher, customer.contact)
+                await answer_network_alarms(dispatcher, domain, customer.contact)
             else:
-                await _ticket_status(dispatcher, customer.contact, normalise_number(tracker.get_slot("ticket_number")))
+                number = normalise_number(tracker.get_slot("ticket_number"))
+                await _ticket_status(dispatcher, domain, customer.contact, number)
         except BackendUnavailable:
             dispatcher.utter_message(response="utter_backend_unavailable")
         except BackendError:
@@ -90,7 +92,9 @@ def _ticket_line(ticket: Dict[str, Any]) -> Dict[str, Any]:
     }
 
 
-async def _ticket_status(dispatcher: CollectingDispatcher, contact: str, number: Optional[str]) -> None:
+async def _ticket_status(
+    dispatcher: CollectingDispatcher, domain: DomainDict, contact: str, number: Optional[str]
+) -> None:
     if number:
         ticket = await backend().get_ticket(contact=contact, number=number)
         if ticket is None:
@@ -106,13 +110,16 @@ async def _ticket_status(dispatcher: CollectingDispatcher, contact: str, number:
         dispatcher.utter_message(response="utter_no_open_tickets")
         return
     open_count = plural(total, "tiquete abierto", "tiquetes abiertos")
+    # One message, one line per ticket (the widget shows the «• » lines as a list in one bubble;
+    # a message per ticket was seven bubbles in a row).
+    lines = "\n".join(response_text(domain, "utter_open_ticket_line", **_ticket_line(t)) for t in tickets)
     if total > len(tickets):
         # The backend lists the most urgent update first: say the list is cut, and how.
-        dispatcher.utter_message(response="utter_open_tickets_intro_cut", tickets=open_count, shown=len(tickets))
+        dispatcher.utter_message(
+            response="utter_open_tickets_intro_cut", tickets=open_count, shown=len(tickets), lines=lines
+        )
     else:
-        dispatcher.utter_message(response="utter_open_tickets_intro", tickets=open_count)
-    for ticket in tickets:
-        dispatcher.utter_message(response="utter_open_ticket_line", **_ticket_line(ticket))
+        dispatcher.utter_message(response="utter_open_tickets_intro", tickets=open_count, lines=lines)
 
 
 async def _deployment_status(dispatcher: CollectingDispatcher, contact: str, customer: str) -> None:

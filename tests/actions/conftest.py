@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import sys
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional
 
 import pytest
+import yaml
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
@@ -54,9 +56,15 @@ def make_tracker(
     )
 
 
+@functools.cache
+def project_domain() -> Dict[str, Any]:
+    """domain.yml as Rasa sends it to the action server (with its responses)."""
+    return dict(yaml.safe_load((Path(__file__).resolve().parents[2] / "domain.yml").read_text(encoding="utf-8")))
+
+
 def run(action: Any, tracker: Tracker, domain: Optional[Dict[str, Any]] = None) -> tuple[CollectingDispatcher, list]:
     dispatcher = CollectingDispatcher()
-    events = asyncio.run(action.run(dispatcher, tracker, domain or {}))
+    events = asyncio.run(action.run(dispatcher, tracker, project_domain() if domain is None else domain))
     return dispatcher, events
 
 

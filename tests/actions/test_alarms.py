@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import yaml
-from conftest import make_tracker, responses, run
+from conftest import make_tracker, project_domain, responses, run
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.alarms import answer_network_alarms, customer_zone, last_seen_in_words
@@ -39,24 +39,27 @@ def _ask(metadata=None):
 
 def _answer(now: datetime = NOW) -> CollectingDispatcher:
     dispatcher = CollectingDispatcher()
-    asyncio.run(answer_network_alarms(dispatcher, ANA, now=now))
+    asyncio.run(answer_network_alarms(dispatcher, project_domain(), ANA, now=now))
     return dispatcher
+
+
+def _lines(dispatcher: CollectingDispatcher) -> list:
+    """The alarm lines of the one message (intro and list)."""
+    [message] = dispatcher.messages
+    return str(message["lines"]).split("\n")
 
 
 def test_open_alarms_are_listed_for_the_customer(fake) -> None:
     fake.alarms["CABLEANDINA"] = [ALARM, {**ALARM, "title": "Reinicio de cmts-bog-02", "flapping": True}]
     dispatcher, events = run(ActionResumeRequest(), _ask())
-    assert responses(dispatcher) == [
-        "utter_open_alarms_intro",
-        "utter_open_alarm_line",
-        "utter_open_alarm_line",
-        "utter_open_alarm_flapping",
-    ]
+    # One message, one «• » line per alarm (one bubble with a list in the widget).
+    assert responses(dispatcher) == ["utter_open_alarms_intro"]
     assert dispatcher.messages[0]["alarms"] == "2 alarmas abiertas"
-    line = dispatcher.messages[1]
-    assert line["device"] == "cmts-bog-01" and line["ticket"] == "PL-2026-000001" and line["notices"] == "3 avisos"
+    line, flapping = _lines(dispatcher)
+    assert "equipo cmts-bog-01" in line and "tiquete PL-2026-000001" in line and "3 avisos" in line
     # In words, at the customer's wall-clock time (never the ISO instant).
-    assert line["last_seen"].endswith("a las 18:29") and "2026-11-25" not in line["last_seen"]
+    assert line.endswith("a las 18:29.") and "2026-11-25" not in line
+    assert flapping.startswith("• Reinicio de cmts-bog-02:") and "es intermitente" in flapping
     assert {"event": "slot", "name": "pending_request", "value": None, "timestamp": None} in events
 
 
@@ -64,16 +67,16 @@ def test_one_alarm_one_notice_in_the_singular(fake) -> None:
     fake.alarms["CABLEANDINA"] = [{**ALARM, "count": 1}]
     dispatcher = _answer()
     assert dispatcher.messages[0]["alarms"] == "1 alarma abierta"
-    assert dispatcher.messages[1]["notices"] == "1 aviso"
+    assert "; 1 aviso, el último" in _lines(dispatcher)[0]
 
 
 def test_last_seen_is_relative_to_now_in_the_customer_zone(fake) -> None:
     fake.alarms["CABLEANDINA"] = [ALARM]
-    assert _answer().messages[1]["last_seen"] == "ayer a las 18:29"
+    assert _lines(_answer())[0].endswith("el último ayer a las 18:29.")
     same_day = datetime(2026, 11, 26, 4, 0, tzinfo=timezone.utc)  # 23:00 on the 25th in Bogotá
-    assert _answer(same_day).messages[1]["last_seen"] == "hoy a las 18:29"
+    assert _lines(_answer(same_day))[0].endswith("el último hoy a las 18:29.")
     week_later = NOW + timedelta(days=7)
-    assert _answer(week_later).messages[1]["last_seen"] == "el miércoles 25 de noviembre a las 18:29"
+    assert _lines(_answer(week_later))[0].endswith("el último el miércoles 25 de noviembre a las 18:29.")
 
 
 def test_the_zone_comes_from_the_alarm_itself() -> None:
@@ -87,8 +90,9 @@ def test_the_zone_comes_from_the_alarm_itself() -> None:
 def test_a_long_list_says_it_is_cut(fake) -> None:
     fake.alarms["CABLEANDINA"] = [{**ALARM, "title": f"Alarma {i}"} for i in range(7)]
     dispatcher = _answer()
-    assert responses(dispatcher) == ["utter_open_alarms_intro_cut"] + ["utter_open_alarm_line"] * 5
+    assert responses(dispatcher) == ["utter_open_alarms_intro_cut"]
     assert (dispatcher.messages[0]["alarms"], dispatcher.messages[0]["shown"]) == ("7 alarmas abiertas", 5)
+    assert [line.split(":")[0] for line in _lines(dispatcher)] == [f"• Alarma {i}" for i in range(5)]
 
 
 def test_a_full_page_from_the_backend_may_hide_more(fake) -> None:
@@ -100,11 +104,9 @@ def test_a_full_page_from_the_backend_may_hide_more(fake) -> None:
 def test_an_alarm_without_a_ticket_says_so(fake) -> None:
     fake.alarms["CABLEANDINA"] = [{**ALARM, "ticket": None, "flapping": True}]
     dispatcher = _answer()
-    assert responses(dispatcher) == [
-        "utter_open_alarms_intro",
-        "utter_open_alarm_line_no_ticket",
-        "utter_open_alarm_flapping_no_ticket",
-    ]
+    assert responses(dispatcher) == ["utter_open_alarms_intro"]
+    [line] = _lines(dispatcher)
+    assert "todavía sin tiquete" in line and line.endswith("nuestro equipo de soporte la está revisando.")
 
 
 def test_another_customers_alarms_are_not_shown(fake) -> None:
@@ -125,7 +127,7 @@ def test_the_alarm_line_reads_as_spanish(fake) -> None:
     domain = yaml.safe_load((Path(__file__).resolve().parents[2] / "domain.yml").read_text(encoding="utf-8"))
     texts = [str(domain["responses"][m["response"]][0]["text"]).format(**m) for m in _answer().messages]
     assert texts == [
-        "Nuestro monitoreo tiene 1 alarma abierta en sus equipos:",
+        "Nuestro monitoreo tiene 1 alarma abierta en sus equipos:\n"
         "• Enlace caído en cmts-bog-01 (interfaz 3): equipo cmts-bog-01, Prioridad 2, tiquete PL-2026-000001; "
         "3 avisos, el último ayer a las 18:29.",
     ]

@@ -70,9 +70,9 @@ def test_list_of_open_tickets_is_the_customers_own(fake) -> None:
     mine = _ticket(fake)
     _ticket(fake, "maria.rodriguez@telecaribe.example")
     dispatcher, _ = run(ActionResumeRequest(), make_tracker(slots={"pending_request": "ask_ticket_status"}))
-    assert responses(dispatcher) == ["utter_open_tickets_intro", "utter_open_ticket_line"]
+    assert responses(dispatcher) == ["utter_open_tickets_intro"]
     assert dispatcher.messages[0]["tickets"] == "1 tiquete abierto"
-    assert dispatcher.messages[1]["number"] == mine
+    assert dispatcher.messages[0]["lines"].startswith(f"• {mine} — ")
 
 
 def _tickets(fake, n: int) -> list:
@@ -99,17 +99,20 @@ def _ask_status() -> tuple:
 def test_a_short_list_is_complete_and_counted_in_the_plural(fake) -> None:
     _tickets(fake, 5)
     dispatcher, _ = _ask_status()
-    assert responses(dispatcher) == ["utter_open_tickets_intro"] + ["utter_open_ticket_line"] * 5
+    # One message whose lines are the tickets (one bubble with a list in the widget).
+    assert responses(dispatcher) == ["utter_open_tickets_intro"]
     assert dispatcher.messages[0]["tickets"] == "5 tiquetes abiertos"
+    lines = dispatcher.messages[0]["lines"].split("\n")
+    assert len(lines) == 5 and all(line.startswith("• PL-") for line in lines)
 
 
 def test_a_long_list_says_it_is_cut(fake) -> None:
     numbers = _tickets(fake, 6)
     dispatcher, _ = _ask_status()
-    assert responses(dispatcher) == ["utter_open_tickets_intro_cut"] + ["utter_open_ticket_line"] * 5
+    assert responses(dispatcher) == ["utter_open_tickets_intro_cut"]
     intro = dispatcher.messages[0]
     assert (intro["tickets"], intro["shown"]) == ("6 tiquetes abiertos", 5)
-    assert [m["number"] for m in dispatcher.messages[1:]] == numbers[:5]
+    assert [line.split(" ")[1] for line in intro["lines"].split("\n")] == numbers[:5]
 
 
 def test_the_count_is_the_backend_total_not_the_page(fake) -> None:
@@ -236,6 +239,8 @@ def _render(message: dict) -> str:
 def test_the_cut_list_reads_as_spanish(fake) -> None:
     _tickets(fake, 6)
     dispatcher, _ = _ask_status()
-    intro, first = (_render(m) for m in dispatcher.messages[:2])
+    [message] = dispatcher.messages
+    intro, first, *rest = _render(message).split("\n")
     assert intro.startswith("Su empresa tiene 6 tiquetes abiertos. Estos son los 5 más urgentes")
-    assert first.endswith("(Prioridad 4, registrado, Soporte de Nivel 1)")
+    assert first.startswith("• PL-") and first.endswith("(Prioridad 4, registrado, Soporte de Nivel 1)")
+    assert len(rest) == 4

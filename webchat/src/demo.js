@@ -63,6 +63,7 @@
       identity: identity,
       storageKey: storageKey,
       url: "",
+      launcher: true,
     });
   }
 

@@ -14,6 +14,7 @@
  *     identity: "<signed widget JWT>" | null,   // null = anonymous visitor
  *     storageKey: "promptlink.chat.ana.gomez@cableandina.example",
  *     url: "",                                  // "" = same origin
+ *     launcher: true,                           // optional: floating button (default: inline)
  *   });
  *   chat.destroy();
  *

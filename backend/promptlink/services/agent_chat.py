@@ -266,9 +266,7 @@ async def transfer(
         session, conversation, "transferred", now=now, author=principal.email, agent_id=principal.agent_id, text=why
     )
     place = await queue_place(session, conversation, default_wait_seconds=default_wait_seconds)
-    text = f"Su conversación pasa a {tier_label(tier)}. " + queue_notice(
-        tier=tier, position=place.position, eta_seconds=place.eta_seconds
-    )
+    text = f"Su conversación pasa a {tier_label(tier)}. " + queue_notice(tier=tier)
     notice = await _notice(session, conversation, text)
     return Change(
         conversation,

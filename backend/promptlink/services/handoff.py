@@ -8,7 +8,6 @@ recently claimed chats (or a configured default) times the position.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -61,12 +60,16 @@ class QueuedChat:
 PREVIEW_CHARS = 140
 
 
-def queue_notice(*, tier: str, position: int, eta_seconds: int) -> str:
-    """What the customer reads when queued (Spanish)."""
-    minutes = max(1, math.ceil(eta_seconds / 60))
+def queue_notice(*, tier: str) -> str:
+    """What the customer reads when queued (Spanish), kept in the transcript.
+
+    The place and the estimated wait change while the chat waits, so they are not written here
+    (a stored «Posición 2, 10 min» goes stale): the widget shows them live from the `handoff`
+    events, in one place under its header.
+    """
     return (
         f"Le estamos comunicando con un especialista de {TIER_NAMES[tier]}. "
-        f"Posición en la cola: {position}. Espera estimada: {minutes} min."
+        "Mientras espera, le indicamos su lugar en la cola y el tiempo estimado."
     )
 
 
@@ -105,7 +108,7 @@ async def request_handoff(
         await _check_ticket(session, conversation, ticket_number.strip())
     await _enqueue(session, conversation, tier=tier, reason=reason, ticket_number=ticket_number, now=now, author=author)
     place = await queue_place(session, conversation, default_wait_seconds=default_wait_seconds)
-    text = queue_notice(tier=place.tier, position=place.position, eta_seconds=place.eta_seconds)
+    text = queue_notice(tier=place.tier)
     if not store_notice:
         return replace(place, notice_text=text)
     notice = await append_message(session=session, conversation_id=conversation.id, role="system", text=text)

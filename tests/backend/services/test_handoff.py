@@ -64,8 +64,8 @@ async def test_a_handoff_queues_the_chat_and_tells_the_customer(seeded) -> None:
     assert (place.mode, place.tier, place.position, place.eta_seconds) == ("queued", "L2", 1, DEFAULT_WAIT)
     assert place.notice is not None and place.notice.role == "system"
     assert place.notice.text == (
-        "Le estamos comunicando con un especialista de Soporte de Nivel 2. Posición en la cola: 1. "
-        "Espera estimada: 5 min."
+        "Le estamos comunicando con un especialista de Soporte de Nivel 2. "
+        "Mientras espera, le indicamos su lugar en la cola y el tiempo estimado."
     )
     async with seeded() as session:
         conversation = await session.get(Conversation, cid)
@@ -79,7 +79,7 @@ async def test_positions_count_earlier_chats_of_the_same_tier_only(seeded) -> No
     assert (await _handoff(seeded, first, "L1")).position == 1
     place = await _handoff(seeded, second, "L1", now=NOW + timedelta(minutes=1))
     assert (place.position, place.eta_seconds) == (2, 2 * DEFAULT_WAIT)
-    assert "Posición en la cola: 2. Espera estimada: 10 min." in place.notice.text
+    assert place.notice is not None and "Posición" not in place.notice.text  # told live, never stored
     assert (await _handoff(seeded, other, "L3")).position == 1
 
 
@@ -107,7 +107,6 @@ async def test_the_estimated_wait_averages_the_tiers_claimed_chats(seeded) -> No
             conversation.claimed_at = conversation.queued_at + timedelta(seconds=wait)
     place = await _handoff(seeded, await _conversation(seeded), "L3")
     assert (place.position, place.eta_seconds) == (1, 120)
-    assert "Espera estimada: 2 min." in place.notice.text
     # Another tier with nothing claimed still uses the default.
     assert (await _handoff(seeded, await _conversation(seeded), "L1")).eta_seconds == DEFAULT_WAIT
 
@@ -162,8 +161,9 @@ async def test_queued_chats_lists_each_tier_first_in_line_first(seeded) -> None:
     assert queues["L1"][0].conversation.handoff_reason == "Quiere hablar con alguien"
 
 
-def test_the_notice_rounds_the_wait_up_to_whole_minutes() -> None:
-    assert svc.queue_notice(tier="L1", position=3, eta_seconds=61).endswith(
-        "Posición en la cola: 3. Espera estimada: 2 min."
+def test_the_stored_notice_names_the_level_not_a_place_that_goes_stale() -> None:
+    # The place and the wait change while the chat waits: the widget shows them live (`handoff`).
+    assert svc.queue_notice(tier="L1") == (
+        "Le estamos comunicando con un especialista de Soporte de Nivel 1. "
+        "Mientras espera, le indicamos su lugar en la cola y el tiempo estimado."
     )
-    assert svc.queue_notice(tier="L1", position=1, eta_seconds=0).endswith("Espera estimada: 1 min.")

@@ -189,8 +189,13 @@ def test_customer_l1_transfer_l3_hand_back_end_and_rating(stack: Running, pages)
     expect(bots).to_have_count(before + 1, timeout=BOT_WAIT)
     expect(bots.last).to_contain_text("Prioridad 1")
 
-    # The customer ends the chat and rates it.
+    # «Terminar conversación» is for a chat with a person (or waiting for one), and asks first:
+    # the customer asks for a person again, then ends the chat and rates it.
+    expect(customer.locator(".pl-end")).to_be_hidden()
+    send(customer, "quiero hablar con una persona")
+    expect(customer.locator(".pl-chat")).to_have_attribute("data-mode", "queued", timeout=BOT_WAIT)
     customer.click(".pl-end")
+    customer.get_by_role("button", name="Sí, terminar").click()
     rating = customer.locator(".pl-rating")
     expect(rating).to_be_visible()
     customer.click(".pl-rating-send")

@@ -87,8 +87,13 @@ def test_a_visitor_types_an_address_for_the_transcript(lone_backend: Running, pa
     open_demo_widget(page, lone_backend.base_url, None)
     say(page, "Hola, soy un visitante")
     end = page.locator(".pl-end")
+    expect(end).to_be_hidden()  # with the assistant there is nothing to end
+    # The assistant is down: its notice offers a person; queued, the chat can be ended (confirmed).
+    page.get_by_role("button", name="Hablar con una persona").click()
+    expect(page.locator(".pl-chat")).to_have_attribute("data-mode", "queued")
     expect(end).to_be_visible()
     end.click()
+    page.get_by_role("button", name="Sí, terminar").click()
     expect(page.locator(".pl-chat")).to_have_attribute("data-mode", "closed")
     page.locator(".pl-mail-ask").click()
     email = page.get_by_label("Su correo electrónico")

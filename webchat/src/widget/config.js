@@ -8,6 +8,15 @@ export var ACK_TIMEOUT_MS = 10000;
 export var TYPING_TIMEOUT_MS = 30000;
 export var TYPING_IDLE_MS = 2500;
 export var MAX_COMMENT = 1000;
+// The suggested topics of an empty chat: questions the assistant answers (data/nlu), sent as
+// the customer's own words.
+export var TOPICS = [
+  "¿Qué cubre el plan de soporte?",
+  "Reportar una incidencia",
+  "¿Cuáles son las prioridades?",
+  "¿Dan cursos de formación?",
+  "¿Cubren el reemplazo de hardware?",
+];
 export var ROLES = { customer: true, bot: true, agent: true, system: true };
 
 export var TEXT = {
@@ -31,11 +40,23 @@ export var TEXT = {
   typingBot: "El asistente está escribiendo…",
   typingAgent: "El agente está escribiendo…",
   end: "Terminar conversación",
+  endShort: "Terminar",
   ending: "Terminando…",
+  endQuestion: "¿Terminar la conversación?",
+  endYes: "Sí, terminar",
+  endNo: "No, seguir",
+  newMessages: "Nuevos mensajes ↓",
+  welcome: "¡Hola! Soy el asistente de Soporte Técnico de Promptlink. Escriba su consulta o elija un tema:",
+  topicsLabel: "Temas sugeridos",
+  launcherOpen: "Abrir el chat de soporte",
+  launcherClose: "Cerrar el chat de soporte",
+  minimize: "Minimizar el chat",
+  unreadOne: "1 mensaje nuevo",
+  unreadMany: " mensajes nuevos",
   rateQuestion: "¿Cómo calificaría la atención recibida?",
   rateHint: "De 1 (mala) a 5 (excelente)",
   rateComment: "Comentario (opcional)",
-  rateSend: "Enviar",
+  rateSend: "Enviar calificación",
   rateChoose: "Elija una calificación de 1 a 5.",
   rateThanks: "¡Gracias!",
   commentTooLong: "El comentario supera el máximo de " + MAX_COMMENT + " caracteres.",

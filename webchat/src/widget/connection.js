@@ -147,6 +147,7 @@ export var connection = {
       this.saveSession();
     }
     this.sessionReady = true;
+    this.restoreUnavailable();
     this.renderState();
     this.flushPending();
   },
@@ -166,7 +167,7 @@ export var connection = {
       return;
     }
 
-    var stick = this.isNearBottom();
+    var stick = this.stuck;
     var entry = {
       seq: seq,
       role: role,
@@ -184,6 +185,7 @@ export var connection = {
     if (role === "bot" || role === "agent") {
       if (this.typingRole === role) this.setTyping(role, false);
     }
-    if (stick) this.scrollToBottom();
+    this.afterArrival(stick || role === "customer");
+    if (role !== "customer") this.countUnread();
   },
 };

@@ -6,6 +6,7 @@ import { el } from "../common/util.js";
 import { attachmentEl } from "./attachments.js";
 import { TEXT } from "./config.js";
 import { quickReplies } from "./quick-replies.js";
+import { renderRichText } from "./rich-text.js";
 import { formatTime, sortKey } from "./util.js";
 
 export var messages = {
@@ -25,7 +26,7 @@ export var messages = {
   // Build the element for a transcript entry or a pending outgoing message.
   makeMessageEl: function (entry, opts) {
     opts = opts || {};
-    var li = el("li", "pl-msg pl-msg--" + entry.role);
+    var li = el("div", "pl-msg pl-msg--" + entry.role);
     li.setAttribute("data-role", entry.role);
     if (entry.seq) li.setAttribute("data-seq", String(entry.seq));
     if (entry.local) li.className += " pl-msg--notice";
@@ -36,7 +37,7 @@ export var messages = {
     li.appendChild(author);
 
     var body = el("div", "pl-msg-text");
-    body.appendChild(document.createTextNode(entry.text));
+    renderRichText(body, entry.text);
     // A file without a caption: its name is in the attachment's link, not twice.
     if (!entry.attachment || entry.text !== entry.attachment.name) li.appendChild(body);
     if (entry.attachment) li.appendChild(attachmentEl(entry.attachment, this.url));
@@ -69,10 +70,41 @@ export var messages = {
     this.messagesEl.appendChild(li);
   },
 
+  // Every change of the list: the welcome shows only in an empty chat, only the latest
+  // unanswered quick replies stay active, and a new bubble is followed when at the bottom.
+  afterListChange: function (li) {
+    this.renderWelcome();
+    this.refreshQuickReplies();
+    if (li && this.resizeObserver) this.resizeObserver.observe(li);
+  },
+
+  // Buttons are answered once the customer wrote (or chose) anything after them, or once a
+  // later message brought its own buttons: the replayed history shows them inactive too.
+  refreshQuickReplies: function () {
+    var children = this.messagesEl.children;
+    var answered = false;
+    for (var i = children.length - 1; i >= 0; i--) {
+      var li = children[i];
+      if (li.getAttribute("data-role") === "customer") {
+        answered = true;
+        continue;
+      }
+      var row = li.querySelector(".pl-buttons");
+      if (!row) continue;
+      var active = !answered && row.getAttribute("data-used") !== "true";
+      var buttons = row.querySelectorAll(".pl-button");
+      for (var j = 0; j < buttons.length; j++) buttons[j].disabled = !active;
+      if (!active) row.setAttribute("data-answered", "true");
+      else row.removeAttribute("data-answered");
+      answered = true; // older rows than this one are past
+    }
+  },
+
   renderEntry: function (entry) {
     var li = this.makeMessageEl(entry);
     if (entry.seq) this.rendered[entry.seq] = li;
     this.insertEl(li);
+    this.afterListChange(li);
     return li;
   },
 
@@ -83,6 +115,7 @@ export var messages = {
     );
     this.pendingEls[p.client_msg_id] = li;
     this.insertEl(li);
+    this.afterListChange(li);
     return li;
   },
 
@@ -103,6 +136,7 @@ export var messages = {
     this.rendered = {};
     this.transcript = [];
     this.saveTranscript();
+    this.afterListChange(null);
   },
 
   addNotice: function (text) {
@@ -112,7 +146,7 @@ export var messages = {
       if (!e.local) break;
       if (e.text === text && e.after_seq === this.lastSeq) return;
     }
-    var stick = this.isNearBottom();
+    var stick = this.stuck;
     var entry = {
       local: true,
       role: "system",
@@ -122,6 +156,6 @@ export var messages = {
     };
     this.addToTranscript(entry);
     this.renderEntry(entry);
-    if (stick) this.scrollToBottom();
+    this.afterArrival(stick);
   },
 };

@@ -150,6 +150,7 @@ export var sending = {
       if (this.rendered[seq]) {
         // The server's copy of this message is already on screen.
         if (li.parentNode) li.parentNode.removeChild(li);
+        this.afterListChange(null);
       } else {
         var entry = {
           seq: seq,
@@ -164,6 +165,7 @@ export var sending = {
         this.rendered[seq] = fresh;
         if (li.parentNode) li.parentNode.removeChild(li);
         this.insertEl(fresh);
+        this.afterListChange(fresh);
         this.addToTranscript(entry);
         this.bumpLastSeq(seq);
       }
@@ -187,7 +189,7 @@ export var sending = {
         var err = el("p", "pl-msg-error", String(resp.error));
         err.setAttribute("role", "alert");
         li.appendChild(err);
-        if (this.isNearBottom()) this.scrollToBottom();
+        if (this.stuck) this.scrollToBottom();
       }
     }
     if (advance) this.flushPending();

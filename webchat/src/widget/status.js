@@ -1,7 +1,8 @@
 /*
  * Chat widget: the handoff and queue state — who attends (assistant, queue, a person and
  * their level), the place in the queue, the typing lines both ways and «Terminar
- * conversación». The server decides the mode; the widget shows it.
+ * conversación» (with a person or queued only, confirmed inline in view.js). The server
+ * decides the mode; the widget shows it.
  */
 import { isObject } from "../common/util.js";
 import { ACK_TIMEOUT_MS, TEXT, TYPING_IDLE_MS, TYPING_TIMEOUT_MS } from "./config.js";
@@ -24,8 +25,14 @@ export var status = {
       this.agentEl.textContent = "";
       this.agentEl.hidden = true;
     }
+    // One header line: a long name may be cut on screen, so the whole line is its tooltip too.
+    this.agentEl.title = this.agentEl.textContent;
+    this.headerLineEl.setAttribute("data-attended", this.agentEl.hidden ? "false" : "true");
     this.root.setAttribute("data-mode", this.mode || "");
 
+    // The one place that says the place in the queue; it changes with every `handoff` event.
+    // While nobody of the level is online an estimate would contradict the offer below it
+    // (which says how and when the customer is contacted), so it is left out then.
     var q = this.mode === "queued" ? this.queue : null;
     if (q) {
       var parts = [];
@@ -35,7 +42,8 @@ export var status = {
         parts.push("Posición: " + String(q.position) + ".");
       }
       var eta = Number(q.eta_seconds);
-      if (q.eta_seconds !== undefined && q.eta_seconds !== null && isFinite(eta) && eta >= 0) {
+      var nobody = !!this.nobodyOnline;
+      if (!nobody && q.eta_seconds !== undefined && q.eta_seconds !== null && isFinite(eta) && eta >= 0) {
         parts.push("Espera estimada: " + Math.max(1, Math.ceil(eta / 60)) + " min.");
       }
       this.queueEl.textContent = parts.join(" ");
@@ -45,13 +53,14 @@ export var status = {
       this.queueEl.hidden = true;
     }
 
-    this.endEl.hidden = !(this.conversationId && this.lastSeq > 0 && this.mode && this.mode !== "closed");
+    // Ending is for a chat with a person (or waiting for one); with the assistant there is
+    // nothing to end.
+    var live = this.mode === "queued" || this.mode === "human";
+    this.endEl.hidden = !(this.conversationId && this.lastSeq > 0 && live);
+    if (this.endEl.hidden) this.hideEndConfirmation(false);
 
     var asking = this.rating === "requested" || this.rating === "done";
-    var wasHidden = this.ratingEl.hidden;
-    var stick = this.isNearBottom();
     this.ratingEl.hidden = !asking || this.mode !== "closed";
-    if (wasHidden && !this.ratingEl.hidden && stick) this.scrollToBottom();
     this.ratingSetEl.hidden = this.rating !== "requested";
     this.ratingThanksEl.hidden = this.rating !== "done";
     this.renderUnavailable();
@@ -135,10 +144,12 @@ export var status = {
     this.stopOwnTyping();
     this.endEl.disabled = true;
     this.endEl.textContent = TEXT.ending;
+    this.endEl.setAttribute("aria-label", TEXT.ending);
     this.socket.timeout(ACK_TIMEOUT_MS).emit("end", {}, function (err, resp) {
       if (self.destroyed) return;
       self.endEl.disabled = false;
-      self.endEl.textContent = TEXT.end;
+      self.endEl.textContent = TEXT.endShort;
+      self.endEl.setAttribute("aria-label", TEXT.end);
       if (err) {
         self.showFormError(TEXT.noConnection);
         return;

@@ -8,10 +8,12 @@
  *   rating.js      the satisfaction rating         sending.js        the customer's messages, acks
  *   transcript.js  the ended chat by e-mail        unavailable.js    nobody of the level online
  *   attachments.js files: paperclip, upload, attachment bubbles
+ *   launcher.js    the floating button (options.launcher)    rich-text.js  lists and links
  */
 import { isObject } from "../common/util.js";
 import { attachments } from "./attachments.js";
 import { connection } from "./connection.js";
+import { launcher } from "./launcher.js";
 import { messages } from "./messages.js";
 import { rating } from "./rating.js";
 import { sending } from "./sending.js";
@@ -52,6 +54,9 @@ export function Widget(options) {
   this.rating = "none"; // none | requested | done
   this.ratingScore = null;
   this.unavailableOffer = null; // {text, ticket} while nobody of the level is online
+  this.nobodyOnline = false; // the server said nobody of the queue's level is online
+  this.launcherEl = null; // the floating button, with options.launcher
+  this.open = true;
   this.ownTyping = false;
   this.ownTypingTimer = null;
 
@@ -66,12 +71,13 @@ export function Widget(options) {
   this.pendingEls = {}; // client_msg_id -> element
 
   this.buildDom();
+  if (options.launcher) this.buildLauncher();
   this.renderInitial();
   this.connect();
 }
 
 Object.assign(Widget.prototype, persistence, view, status, messages, rating, connection, sending, attachments);
-Object.assign(Widget.prototype, transcriptMail, unavailable);
+Object.assign(Widget.prototype, transcriptMail, unavailable, launcher);
 
 Widget.prototype.destroy = function () {
   if (this.destroyed) return;
@@ -87,6 +93,8 @@ Widget.prototype.destroy = function () {
     this.socket.disconnect();
     this.socket = null;
   }
+  if (this.resizeObserver) this.resizeObserver.disconnect();
   if (this.root && this.root.parentNode) this.root.parentNode.removeChild(this.root);
-  this.root = null;
+  if (this.launcherEl && this.launcherEl.parentNode) this.launcherEl.parentNode.removeChild(this.launcherEl);
+  this.root = this.launcherEl = null;
 };

@@ -85,7 +85,7 @@ async def test_the_customer_sees_the_queue_and_the_bot_is_no_longer_asked(lone_b
         notice = await client.wait_for(lambda m: m["role"] == "system")
         assert notice["text"] == (
             "Le estamos comunicando con un especialista de Soporte de Nivel 2. "
-            f"Posición en la cola: {position}. Espera estimada: {5 * position} min."
+            "Mientras espera, le indicamos su lugar en la cola y el tiempo estimado."
         )
         # Nobody of L2 is online: the customer learns how and when they will be contacted.
         nobody = await client.wait_for(lambda m: m["seq"] == notice["seq"] + 1)

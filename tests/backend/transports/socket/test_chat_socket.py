@@ -175,7 +175,7 @@ async def test_with_the_assistant_down_the_customer_can_still_reach_a_person(lon
         notice = await client.wait_for(lambda m: m["role"] == "system")
         assert notice["buttons"] == [{"title": "Hablar con una persona", "payload": "/request_human"}]
         await client.send("Hablar con una persona", mid(), payload="/request_human")
-        queued = await client.wait_for(lambda m: m["role"] == "system" and "Posición en la cola" in m["text"])
+        queued = await client.wait_for(lambda m: m["role"] == "system" and "Le estamos comunicando" in m["text"])
         assert "Nivel 1" in queued["text"]
         async with httpx.AsyncClient(timeout=10) as api:
             chats = await api.get(lone_backend.base_url + "/api/v1/queues/chats", headers=auth_headers["l1"])
