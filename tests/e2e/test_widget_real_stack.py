@@ -255,7 +255,11 @@ def test_the_launcher_toggles_the_chat_and_counts_a_reply_that_arrives_closed(st
     expect(badge).to_have_text(re.compile(r"^[1-9]\d*$"), timeout=BOT_WAIT)
     expect(badge).to_be_visible()
     expect(launcher).to_have_accessible_name(re.compile(r"^Abrir el chat de soporte \(\d+ mensajes? nuevos?\)$"))
-    assert bots(page).count() >= 1
+    # It counts exactly the messages from the other side that arrived closed (the chat was empty before).
+    expect(page.locator(".pl-typing")).to_be_hidden(timeout=BOT_WAIT)
+    arrived = page.locator('.pl-msg[data-seq]:not([data-role="customer"])').count()
+    assert arrived >= 1 and bots(page).count() >= 1
+    expect(badge).to_have_text(str(arrived))
 
     launcher.click()
     expect(chat).to_be_visible()
