@@ -142,6 +142,7 @@ def test_the_agent_is_told_when_the_customer_ends_the_chat(backend: Running, pag
     expect(laura.locator("#conv-ended")).to_be_hidden()
 
     customer.click(".pl-end")
+    customer.get_by_role("button", name="Sí, terminar").click()
     expect(customer.locator(".pl-rating")).to_be_visible(timeout=15_000)
 
     ended = laura.locator("#conv-ended")
