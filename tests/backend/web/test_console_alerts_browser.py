@@ -6,16 +6,13 @@ one beeps (Web Audio; a P1 longer and louder) and shows a desktop notification; 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
 
 import pytest
 from playwright.sync_api import Page, expect
 
 from testkit.axe import assert_no_serious_violations
-from testkit.browser import console_login, customer_waiting, page_factory
-from testkit.processes import Running, start_lone_backend
+from testkit.browser import console_login, customer_waiting
+from testkit.processes import Running
 
 pytestmark = [pytest.mark.browser]
 
@@ -45,19 +42,6 @@ if (window.AudioContext) {
   };
 }
 """
-
-
-@pytest.fixture(scope="module")
-def backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
-    running = start_lone_backend(Path(tmp_path_factory.mktemp("alerts")))
-    yield running
-    running.stop()
-
-
-@pytest.fixture
-def pages(browser) -> Iterator[Any]:  # type: ignore[no-untyped-def]
-    with page_factory(browser, height=800, csp=True) as open_page:
-        yield open_page
 
 
 def customer_waits(page: Page, backend: Running, text: str, *, p1: bool = False) -> tuple[str, str]:

@@ -4,8 +4,6 @@ read-only; ticket histories name the staff who wrote them."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -13,26 +11,13 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from testkit.axe import assert_no_serious_violations
-from testkit.browser import console_login, customer_waiting, page_factory
+from testkit.browser import console_login, customer_waiting
 from testkit.demo import agent_headers
-from testkit.processes import Running, start_lone_backend
+from testkit.processes import Running
 
 pytestmark = [pytest.mark.browser]
 
 L1 = "l1@promptlink.example"
-
-
-@pytest.fixture(scope="module")
-def backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
-    running = start_lone_backend(Path(tmp_path_factory.mktemp("history")))
-    yield running
-    running.stop()
-
-
-@pytest.fixture
-def pages(browser) -> Iterator[Any]:  # type: ignore[no-untyped-def]
-    with page_factory(browser, height=800, csp=True) as open_page:
-        yield open_page
 
 
 def claim_and_close(base_url: str, cid: str) -> None:

@@ -9,19 +9,9 @@ import httpx
 
 from testkit.api_roles import call
 from testkit.chat_client import ChatClient, widget_token
-from testkit.demo import service_headers
+from testkit.demo import hand_off
 
 ANA = "ana.gomez@cableandina.example"
-
-
-def _hand_off(base_url: str, cid: str, ticket: str | None) -> None:
-    response = httpx.post(
-        f"{base_url}/api/v1/conversations/{cid}/handoff",
-        json={"tier": "L1", "reason": "Pide una persona", "ticket": ticket},
-        headers=service_headers(conversation_id=cid),
-        timeout=15,
-    )
-    assert response.status_code == 200, response.text
 
 
 def test_ticket_history_names_the_author(lone_backend, auth_headers) -> None:
@@ -47,7 +37,7 @@ async def test_conversation_notes_name_the_author_at_once_and_after_reload(lone_
         cid = str(client.session["conversation_id"])
     finally:
         await client.close()
-    _hand_off(lone_backend.base_url, cid, None)
+    hand_off(lone_backend.base_url, cid, "L1", None)
     note = call(lone_backend, auth_headers, "l1", "POST", f"/conversations/{cid}/notes", json={"text": "Ojo"})
     assert note.status_code in (200, 201), note.text
     assert note.json()["author_name"] == "Laura Nivel Uno"

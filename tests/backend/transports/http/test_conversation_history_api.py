@@ -12,21 +12,10 @@ import pytest
 
 from testkit.api_roles import ALL_ROLES, STAFF_ONLY, call, expect
 from testkit.chat_client import ChatClient, widget_token
-from testkit.demo import DEMO_PASSWORDS, agent_headers, service_headers
+from testkit.demo import DEMO_PASSWORDS, agent_headers, hand_off, service_headers
 from testkit.processes import Running, start_lone_backend
 
 ANA = "ana.gomez@cableandina.example"
-
-
-def _hand_off(base_url: str, cid: str, ticket: str | None) -> None:
-    response = httpx.post(
-        f"{base_url}/api/v1/conversations/{cid}/handoff",
-        json={"tier": "L1", "reason": "Pide una persona", "ticket": ticket},
-        headers=service_headers(conversation_id=cid),
-        timeout=15,
-    )
-    assert response.status_code == 200, response.text
-
 
 
 @pytest.fixture(scope="module")
@@ -36,6 +25,7 @@ def own_backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Runn
     headers = {email.split("@")[0]: agent_headers(running.base_url, email) for email in DEMO_PASSWORDS}
     yield running, headers
     running.stop()
+
 
 def _history(lone_backend, auth_headers, role: str, **params: Any) -> httpx.Response:
     return call(lone_backend, auth_headers, role, "GET", "/conversations/history", params=params)
@@ -147,7 +137,7 @@ async def test_waiting_cards_carry_the_last_message_and_the_tickets_priority(lon
     ticket = _ticket(lone_backend, auth_headers, "Red caída")
     long_text = "<b>Hola</b> " + "a" * 300
     cid = await _ana_says(lone_backend, "primero", long_text)
-    _hand_off(lone_backend.base_url, cid, ticket)
+    hand_off(lone_backend.base_url, cid, "L1", ticket)
     queues = call(lone_backend, auth_headers, "l1", "GET", "/queues/chats").json()["queues"]
     [row] = [r for q in queues for r in q["conversations"] if r["conversation_id"] == cid]
     assert row["last_message"].startswith("<b>Hola</b> aaa") and row["last_message"].endswith("…")
