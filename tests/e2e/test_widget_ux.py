@@ -161,7 +161,13 @@ def test_the_rating_panel_leaves_the_last_message_visible_and_one_send_button(wi
     say(page, "system", "La conversación terminó. ¿Cómo calificaría la atención recibida?")
     rating = page.locator(".pl-rating")
     expect(rating).to_be_visible()
-    page.wait_for_timeout(300)
+    # The log follows on its next layout (a ResizeObserver): wait for it rather than a fixed time.
+    page.wait_for_function(
+        "() => { const all = document.querySelectorAll('.pl-msg'); const last = all[all.length - 1];"
+        " const panel = document.querySelector('.pl-rating');"
+        " return last.getBoundingClientRect().bottom <= panel.getBoundingClientRect().top + 1; }",
+        timeout=10_000,
+    )
     last = box(page, ".pl-msg >> nth=-1")
     assert last["y"] + last["height"] <= box(page, ".pl-rating")["y"] + 1
     assert fully_visible_in_log(page, ".pl-msg >> nth=-1")

@@ -31,9 +31,9 @@ export function paperclip(buttonClass, inputClass, onFile) {
   button.type = "button";
   button.setAttribute("aria-label", ATTACH_TEXT.attach);
   button.title = ATTACH_TEXT.attach;
+  // The paperclip is drawn by CSS (.pl-attach-icon): the 📎 emoji is an empty box without an emoji font.
   var icon = el("span", "pl-attach-icon");
   icon.setAttribute("aria-hidden", "true");
-  icon.appendChild(paperclipIcon());
   button.appendChild(icon);
   button.addEventListener("click", function () {
     input.click();
@@ -44,27 +44,6 @@ export function paperclip(buttonClass, inputClass, onFile) {
     if (file) onFile(file);
   });
   return { button: button, input: input };
-}
-
-var SVG = "http://www.w3.org/2000/svg";
-// Feather's «paperclip» (MIT), drawn as SVG: the 📎 emoji shows as an empty box where no emoji font is installed.
-var PAPERCLIP =
-  "M21.44 11.05l-9.19 9.19a6 6 0 0 1-8.49-8.49l9.19-9.19a4 4 0 0 1 5.66 5.66l-9.2 9.19a2 2 0 0 1-2.83-2.83l8.49-8.48";
-
-function paperclipIcon() {
-  var svg = document.createElementNS(SVG, "svg");
-  var attributes = { viewBox: "0 0 24 24", width: "18", height: "18", fill: "none", stroke: "currentColor" };
-  attributes["stroke-width"] = "2";
-  attributes["stroke-linecap"] = "round";
-  attributes["stroke-linejoin"] = "round";
-  attributes.focusable = "false";
-  Object.keys(attributes).forEach(function (name) {
-    svg.setAttribute(name, attributes[name]);
-  });
-  var path = document.createElementNS(SVG, "path");
-  path.setAttribute("d", PAPERCLIP);
-  svg.appendChild(path);
-  return svg;
 }
 
 /** The size in Spanish units: «512 B», «3,4 KB», «1,2 MB». */

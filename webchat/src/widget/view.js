@@ -127,7 +127,17 @@ export var view = {
       newer.hidden = true;
       messages.focus();
     });
+    var height = messages.clientHeight;
     messages.addEventListener("scroll", function () {
+      // A scroll caused by the log changing size (a panel opening under it) is not the customer
+      // scrolling up: while following the bottom, keep following it.
+      if (messages.clientHeight !== height) {
+        height = messages.clientHeight;
+        if (self.stuck) {
+          self.scrollToBottom();
+          return;
+        }
+      }
       self.stuck = self.isNearBottom();
       if (self.stuck) newer.hidden = true;
     });
