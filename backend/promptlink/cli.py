@@ -1,12 +1,17 @@
-"""Command line: `python -m promptlink {migrate,seed,serve,snmp,run}`."""
+"""Command line: `python -m promptlink {migrate,seed,serve,snmp,run,backup,restore}`."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from promptlink.infra.settings import Settings, SettingsError, get_settings
+
+if TYPE_CHECKING:
+    from promptlink.infra.backup import Deployment
 
 
 def _settings() -> Settings:
@@ -98,6 +103,56 @@ def cmd_run(args: argparse.Namespace) -> None:
     raise SystemExit(supervise(args))
 
 
+def deployment(settings: Settings) -> Deployment:
+    """Where this deployment's state is: the database, models, the rule files the code reads, the
+    reviewed NLU file and the attachments store (docs/operations.md)."""
+    from promptlink.assistant.workspace import ACTIVE_POINTER
+    from promptlink.infra.backup import Deployment
+    from promptlink.services import canned_responses, ticket_rules, trap_rules
+
+    return Deployment(
+        database_url=settings.database_url,
+        models_dir=settings.models_dir,
+        active_pointer=ACTIVE_POINTER,
+        rules={
+            "priority": ticket_rules.RULES_DIR / "priority.yml",
+            "routing": ticket_rules.RULES_DIR / "routing.yml",
+            "snmp": settings.snmp_rules_path or trap_rules.DEFAULT_RULES,
+            "canned_responses": canned_responses.DEFAULT_FILE,
+        },
+        reviewed_nlu=settings.reviewed_nlu_path,
+        attachments_dir=settings.var_dir / "attachments",
+    )
+
+
+def cmd_backup(args: argparse.Namespace) -> None:
+    from promptlink.infra.backup import BackupError, backup
+
+    try:
+        manifest = backup(deployment(_settings()), Path(args.to))
+    except BackupError as exc:
+        print(f"promptlink backup: {exc}", file=sys.stderr)
+        raise SystemExit(1) from exc
+    size = sum(f["size"] for f in manifest["files"].values())
+    print(
+        f"Backup written to {args.to}: {manifest['database']['dialect']} database at revision "
+        f"{manifest['alembic_revision']}, {len(manifest['files'])} files, {size} bytes."
+    )
+
+
+def cmd_restore(args: argparse.Namespace) -> None:
+    from promptlink.infra.backup import BackupError, restore
+
+    try:
+        restored = restore(deployment(_settings()), Path(args.source), force=args.force)
+    except BackupError as exc:
+        print(f"promptlink restore: {exc}", file=sys.stderr)
+        raise SystemExit(1) from exc
+    print(f"Restored from {args.source}:")
+    for line in restored.lines():
+        print(f"  {line}")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="promptlink", description="Promptlink Assist backend")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -108,5 +163,12 @@ def main(argv: list[str] | None = None) -> None:
     run = sub.add_parser("run", help="run backend, Rasa and the action server under one supervisor")
     run.add_argument("--model", help="Rasa model file (default: the model of the current fingerprint)")
     run.set_defaults(func=cmd_run)
+    backup = sub.add_parser("backup", help="back up the database, models, rules, reviewed NLU and attachments")
+    backup.add_argument("--to", required=True, metavar="DIR", help="a new (or empty) folder for the backup")
+    backup.set_defaults(func=cmd_backup)
+    restore = sub.add_parser("restore", help="restore a backup into this deployment (an empty one)")
+    restore.add_argument("--from", dest="source", required=True, metavar="DIR", help="the backup folder")
+    restore.add_argument("--force", action="store_true", help="replace a target database that holds data")
+    restore.set_defaults(func=cmd_restore)
     args = parser.parse_args(argv)
     args.func(args)
