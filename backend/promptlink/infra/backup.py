@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, inspect, select, table, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 
 from promptlink import __version__
 from promptlink.infra.db import create_engine
@@ -172,7 +172,9 @@ def libpq_url(database_url: str) -> tuple[str, dict[str, str]]:
         value = value if isinstance(value, str) else value[-1]
         if key in ("ssl", "sslmode"):
             query["sslmode"] = {"true": "require", "false": "disable"}.get(value.lower(), value)
-    libpq = url.set(drivername="postgresql", password=None, query=query)
+    libpq = URL.create(
+        "postgresql", username=url.username, host=url.host, port=url.port, database=url.database, query=query
+    )
     return libpq.render_as_string(hide_password=False), env
 
 
