@@ -43,6 +43,7 @@ DATABASE_DIR = "database"
 SQLITE_FILE = "promptlink.sqlite3"
 PG_FILE = "promptlink.pgdump"
 CHUNK = 1024 * 1024
+EXTERNAL = "external"  # models/external/: an active model that lay outside the models folder
 
 
 class BackupError(RuntimeError):
@@ -358,19 +359,24 @@ def backup(deployment: Deployment, to: Path, *, now: datetime | None = None) -> 
 
 
 def _copy_models(deployment: Deployment, work: Path) -> dict[str, str] | None:
-    """Copy the models folder (the pointer aside); the active model as a path relative to the folder
-    when it lies inside it (restored into another folder, the pointer follows), else absolute."""
+    """Copy the models folder (the pointer aside) and return the active model as a path relative to
+    the folder, so the restored pointer names the restored file. An active model outside the folder
+    is copied into `external/` of it."""
     root = deployment.models_dir
     pointer = root / deployment.active_pointer
     for path in _files_under(root, skip=lambda p: p == pointer or p.name.startswith(".")):
         _copy(path, work / "models" / path.relative_to(root))
     if not pointer.is_file():
         return None
-    target = Path(pointer.read_text(encoding="utf-8").strip())
+    target = Path(pointer.read_text(encoding="utf-8").strip()).resolve()
     try:
-        return {"relative": target.resolve().relative_to(root.resolve()).as_posix()}
+        return {"relative": target.relative_to(root.resolve()).as_posix()}
     except ValueError:
-        return {"absolute": str(target)}
+        if not target.is_file():
+            return None  # a pointer to a missing file is ignored by the supervisor too
+        relative = f"{EXTERNAL}/{target.name}"
+        _copy(target, work / "models" / relative)
+        return {"relative": relative}
 
 
 # --- restore ---------------------------------------------------------------------------------------
@@ -410,6 +416,9 @@ def verify(source: Path) -> dict[str, Any]:
     ]
     if database_file not in files or dialect not in ("sqlite", "postgresql"):
         problems.append("the manifest names no database file")
+    active = manifest.get("active_model")
+    if active and f"models/{active.get('relative')}" not in files:
+        problems.append(f"the active model {active.get('relative')!r} is not among the backup's models")
     if problems:
         shown = "; ".join(problems[:5]) + (f"; and {len(problems) - 5} more" if len(problems) > 5 else "")
         raise BackupError(f"the backup is corrupt, nothing was restored: {shown}")
@@ -475,7 +484,7 @@ def restore(deployment: Deployment, source: Path, *, force: bool = False) -> Res
         result.reviewed_nlu = True
     active = manifest.get("active_model")
     if active:
-        model = deployment.models_dir / active["relative"] if "relative" in active else Path(active["absolute"])
+        model = deployment.models_dir / active["relative"]
         _write_text(deployment.models_dir / deployment.active_pointer, f"{model.resolve()}\n")
         result.active_model = str(model.resolve())
     return result

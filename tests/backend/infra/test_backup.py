@@ -288,6 +288,26 @@ def test_a_backup_of_an_unknown_revision_is_refused(tmp_path: Path) -> None:
     assert not (tmp_path / "b.db").exists()
 
 
+def test_an_active_model_outside_the_models_folder_is_kept_with_the_models(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}"
+    upgrade(url)
+    source = deployment(tmp_path / "a", url)
+    outside = tmp_path / "project-models" / "promptlink-cccc.tar.gz"
+    outside.parent.mkdir()
+    outside.write_bytes(b"trained by make run")
+    source.models_dir.mkdir(parents=True)
+    (source.models_dir / "active").write_text(f"{outside}\n")
+    manifest = bk.backup(source, tmp_path / "backup")
+    assert manifest["active_model"] == {"relative": "external/promptlink-cccc.tar.gz"}
+    target = deployment(tmp_path / "b", f"sqlite+aiosqlite:///{tmp_path / 'b.db'}")
+
+    bk.restore(target, tmp_path / "backup")
+
+    model = target.models_dir / "external" / "promptlink-cccc.tar.gz"
+    assert model.read_bytes() == b"trained by make run"
+    assert (target.models_dir / "active").read_text().strip() == str(model.resolve())
+
+
 def test_backup_refuses_a_folder_that_holds_files(tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}"
     upgrade(url)
