@@ -70,6 +70,16 @@ if ! command -v snmptrap >/dev/null 2>&1 || ! command -v snmptrapd >/dev/null 2>
 fi
 echo "ok"
 
+step "PostgreSQL client tools (pg_dump, pg_restore, psql for backup and restore on PostgreSQL)"
+if ! command -v pg_dump >/dev/null 2>&1 || ! command -v pg_restore >/dev/null 2>&1 || ! command -v psql >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-client >/dev/null || true
+  else
+    echo "optional: 'sudo apt-get install postgresql-client' to back up and restore a PostgreSQL deployment"
+  fi
+fi
+echo "ok"
+
 step "Database (Alembic migrations) and demo data"
 PYTHONPATH=backend .venv/bin/python -m promptlink migrate
 PYTHONPATH=backend .venv/bin/python -m promptlink seed
