@@ -259,6 +259,18 @@ def _sqlite_backup(source: Path, target: Path) -> None:
         src.close()
 
 
+def _sqlite_revision(path: Path) -> str | None:
+    """The copy's Alembic revision, read without changing the file (no WAL switch, no side files)."""
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        row = db.execute("SELECT version_num FROM alembic_version").fetchone()
+    except sqlite3.OperationalError:
+        return None
+    finally:
+        db.close()
+    return str(row[0]) if row else None
+
+
 def _sqlite_restore(source: Path, target: Path) -> None:
     """The backup's pages replace the target's, through the target's own connection (its WAL and locks)."""
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -301,6 +313,9 @@ def backup(deployment: Deployment, to: Path, *, now: datetime | None = None) -> 
     """
     if to.exists() and (not to.is_dir() or any(to.iterdir())):
         raise BackupError(f"{to} exists and is not an empty folder; choose a new one")
+    for folder in (deployment.models_dir, deployment.attachments_dir):
+        if to.resolve().is_relative_to(folder.resolve()):
+            raise BackupError(f"{to} is inside {folder}, which the backup copies; choose a folder outside it")
     dialect = _dialect(deployment.database_url)
     to.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(dir=to.parent, prefix=f".{to.name}.partial-"))
@@ -309,7 +324,7 @@ def backup(deployment: Deployment, to: Path, *, now: datetime | None = None) -> 
         if dialect == "sqlite":
             database_file = f"{DATABASE_DIR}/{SQLITE_FILE}"
             _sqlite_backup(_sqlite_path(deployment.database_url), work / database_file)
-            revision = database_revision(f"sqlite+aiosqlite:///{work / database_file}")
+            revision = _sqlite_revision(work / database_file)
         else:
             database_file = f"{DATABASE_DIR}/{PG_FILE}"
             revision = database_revision(deployment.database_url)

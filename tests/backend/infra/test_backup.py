@@ -180,6 +180,10 @@ def test_a_round_trip_restores_every_row_and_file_into_an_empty_deployment(
     assert manifest["alembic_revision"] == bk.known_revisions()[1]
     assert manifest["promptlink_version"] and manifest["created_at"]
     assert manifest["active_model"] == {"relative": "candidates/promptlink-bbbb-v2.tar.gz"}
+    database_copy = tmp_path / "backup" / manifest["database"]["file"]
+    if database_url.startswith("sqlite"):  # one self-contained file: no WAL mode, no -wal/-shm beside it
+        assert database_copy.read_bytes()[18:20] == b"\x01\x01"
+        assert sorted(p.name for p in database_copy.parent.iterdir()) == [database_copy.name]
     for name, entry in manifest["files"].items():
         assert hashlib.sha256((tmp_path / "backup" / name).read_bytes()).hexdigest() == entry["sha256"]
     target = deployment(tmp_path / "target", target_url)
@@ -317,6 +321,8 @@ def test_backup_refuses_a_folder_that_holds_files(tmp_path: Path) -> None:
         bk.backup(deployment(tmp_path / "a", url), tmp_path / "taken")
     assert [p.name for p in (tmp_path / "taken").iterdir()] == ["notes.txt"]
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".taken")] == []  # no partial folder left
+    with pytest.raises(bk.BackupError, match="inside .*models, which the backup copies"):
+        bk.backup(deployment(tmp_path / "a", url), tmp_path / "a" / "models" / "backup")
 
 
 def test_the_postgresql_url_becomes_libpq_form_with_the_password_in_the_environment() -> None:
