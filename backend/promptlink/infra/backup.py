@@ -431,6 +431,10 @@ def verify(source: Path) -> dict[str, Any]:
     ]
     if database_file not in files or dialect not in ("sqlite", "postgresql"):
         problems.append("the manifest names no database file")
+    named = [*dict(manifest.get("rules") or {}).values(), manifest.get("reviewed_nlu")]
+    problems += [
+        f"{name}: named by the manifest but not among its files" for name in named if name and name not in files
+    ]
     active = manifest.get("active_model")
     if active and f"models/{active.get('relative')}" not in files:
         problems.append(f"the active model {active.get('relative')!r} is not among the backup's models")

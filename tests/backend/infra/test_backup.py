@@ -234,6 +234,8 @@ def test_a_corrupt_backup_is_refused_and_the_target_is_untouched(
     (backup / "models" / "stray.bin").unlink()
     (backup / "manifest.json").write_text("{not json", encoding="utf-8")
     refused(r"backup is corrupt: manifest.json cannot be read")
+    (backup / "manifest.json").write_text(json.dumps(manifest | {"rules": {"priority": "../x.yml"}}), "utf-8")
+    refused(r"\.\./x.yml: named by the manifest but not among its files")
     (backup / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
     bk.restore(target, backup)  # whole again: it restores
     assert rows(target_url) == rows(database_url)
