@@ -44,6 +44,7 @@ from measure import machine_info, summary
 
 from testkit.chat_client import ChatClient, widget_token
 from testkit.demo import ANA, SERVICE_TOKEN
+from testkit.metrics import by_series
 from testkit.processes import free_udp_port
 from testkit.traps import IF_INDEX, LINK_DOWN, send_v3, v2c_packet
 
@@ -101,13 +102,7 @@ def send_stream(packets: list[bytes], targets: list[int], rate: float, seconds: 
 
 
 def metrics(base_url: str) -> dict[str, float]:
-    text = httpx.get(base_url + "/api/v1/metrics", headers=SERVICE, timeout=10).text
-    values: dict[str, float] = {}
-    for line in text.splitlines():
-        if line and not line.startswith("#"):
-            name, value = line.rsplit(" ", 1)
-            values[name] = float(value)
-    return values
+    return by_series(httpx.get(base_url + "/api/v1/metrics", headers=SERVICE, timeout=10).text)
 
 
 def accounting(before: dict[str, float], after: dict[str, float]) -> dict[str, Any]:

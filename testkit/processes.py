@@ -42,6 +42,7 @@ def base_env(var_dir: Path, **overrides: str) -> dict[str, str]:
         PROMPTLINK_VAR_DIR=str(var_dir),
         PROMPTLINK_SMTP_INTAKE_PORT=str(free_port()),
         PROMPTLINK_SNMP_PORT=str(free_udp_port()),
+        PROMPTLINK_SNMP_METRICS_PORT=str(free_port()),  # `promptlink snmp` alone serves its metrics there
         PROMPTLINK_OUTBOX_INTERVAL_SECONDS="0.2",
         PROMPTLINK_LOG_FORMAT="json",
         # Administrators' labels and activated models stay in the test's own folder, not the project's.

@@ -20,6 +20,7 @@ from promptlink.chat.attachments import ChatAttachments
 from promptlink.chat.gateway import ChatGateway
 from promptlink.chat.handoff import Handoff
 from promptlink.chat.live_chat import LiveChat
+from promptlink.infra import metrics
 from promptlink.infra.clock import SystemClock
 from promptlink.infra.db import create_engine, create_sessionmaker
 from promptlink.infra.settings import PROJECT_ROOT, Settings, get_settings
@@ -146,6 +147,7 @@ def create_app(settings: Settings | None = None, *, name: str = "promptlink") ->
     app.ctx.settings = settings
     app.ctx.clock = SystemClock()
     app.ctx.canned = CannedFile()  # the console's canned replies, re-read on change
+    metrics.configure(settings.process_name or metrics.default_name("backend", settings.host, settings.port))
     # The conversation tokens the chat gateway puts in Rasa's metadata (services/conversation_token.py).
     conversation_token.configure(settings.secret("session_secret"))
     attachment_files.configure(settings.secret("session_secret"))  # signed download links (issue 15)
@@ -164,6 +166,7 @@ def create_app(settings: Settings | None = None, *, name: str = "promptlink") ->
     _describe_api(app, app.ctx.sio)
     app.on_request(bounded_path_ids)  # integer path ids beyond BIGINT are 404, not a driver overflow
     app.register_middleware(_security_headers, "response")
+    app.register_middleware(_count_request, "response")
     app.exception(DomainError)(_domain_error)
     return app
 
@@ -203,6 +206,7 @@ async def _start_core(app: Sanic[Any, Any]) -> None:
     settings: Settings = app.ctx.settings
     app.ctx.engine = create_engine(settings.database_url)
     app.ctx.sessions = create_sessionmaker(app.ctx.engine)
+    app.ctx.unregister_pool = metrics.register(metrics.PoolCollector(app.ctx.engine))
     app.ctx.assistant = RasaClient(
         rasa_urls=settings.rasa_servers,
         rasa_token=settings.secret("rasa_token"),
@@ -255,6 +259,7 @@ async def _stop_core(app: Sanic[Any, Any]) -> None:
     await app.ctx.gateway.drain()
     await app.ctx.assistant.close()
     app.ctx.live.shutdown()
+    app.ctx.unregister_pool()
     await app.ctx.engine.dispose()
 
 
@@ -324,6 +329,12 @@ async def _security_headers(_request: Request, response: BaseHTTPResponse) -> No
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
     response.headers.setdefault("X-Frame-Options", "DENY")
+
+
+async def _count_request(request: Request, response: BaseHTTPResponse) -> None:
+    """promptlink_http_requests_total by the route's pattern (bounded: never the raw URL)."""
+    route = request.route.path if request.route is not None else "unmatched"
+    metrics.HTTP_REQUESTS.labels("/" + route.lstrip("/"), request.method, str(response.status)).inc()
 
 
 async def _domain_error(_request: Request, exc: DomainError) -> HTTPResponse:

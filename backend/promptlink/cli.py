@@ -63,7 +63,9 @@ def cmd_snmp(_args: argparse.Namespace) -> None:
     import signal
 
     import socketio
+    from prometheus_client import start_http_server
 
+    from promptlink.infra import metrics
     from promptlink.infra.clock import SystemClock
     from promptlink.infra.db import create_engine, create_sessionmaker
     from promptlink.infra.structured_logging import configure_logging
@@ -82,6 +84,13 @@ def cmd_snmp(_args: argparse.Namespace) -> None:
             settings=settings, sessions=create_sessionmaker(engine), emitter=emitter, clock=SystemClock()
         )
         print(f"SNMP receiver on udp://{settings.snmp_host}:{intake.receiver.port}", flush=True)
+        # Prometheus scrapes this process on its own port (a thread of prometheus-client's).
+        server, _thread = start_http_server(
+            settings.snmp_metrics_port, addr=settings.snmp_metrics_host, registry=metrics.REGISTRY
+        )
+        port = server.server_address[1]
+        metrics.configure(settings.process_name or metrics.default_name("snmp", settings.snmp_metrics_host, port))
+        print(f"SNMP metrics on http://{settings.snmp_metrics_host}:{port}/metrics", flush=True)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -90,6 +99,7 @@ def cmd_snmp(_args: argparse.Namespace) -> None:
         try:
             await stop.wait()
         finally:
+            server.shutdown()
             await intake.close()
             await engine.dispose()
 

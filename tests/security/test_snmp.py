@@ -23,6 +23,7 @@ import pytest
 from pysnmp.proto.rfc1902 import Integer
 
 from testkit.demo import DEMO_PASSWORDS, SERVICE_TOKEN, agent_token
+from testkit.metrics import by_series
 from testkit.processes import Running, start_lone_backend
 from testkit.traps import COLD_START, ENGINE_ID, LINK_DOWN, link_varbinds, snmptrap, v2c_packet
 
@@ -52,12 +53,7 @@ def _port(backend: Running) -> int:
 
 def _metrics(backend: Running) -> dict[str, float]:
     text = httpx.get(f"{backend.base_url}/api/v1/metrics", headers=SERVICE, timeout=10).text
-    values: dict[str, float] = {}
-    for line in text.splitlines():
-        match = re.match(r"^(promptlink_snmp_\w+(?:\{[^}]*\})?) (\S+)$", line)
-        if match:
-            values[match.group(1)] = float(match.group(2))
-    return values
+    return {k: v for k, v in by_series(text).items() if k.startswith("promptlink_snmp_")}
 
 
 def _handled(backend: Running) -> float:

@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -22,6 +23,8 @@ from typing import Any
 
 import aiohttp
 import httpx
+
+from promptlink.infra import metrics
 
 log = logging.getLogger(__name__)
 SWAP_WAIT_SECONDS = 600.0
@@ -76,6 +79,10 @@ class RasaClient:
         self.rasa_url = self.rasa_urls[0]
         self.in_flight = dict.fromkeys(self.rasa_urls, 0)  # turns sent and not answered, per server
         self.sent = dict.fromkeys(self.rasa_urls, 0)  # turns sent, per server
+        # Whether each server answered its last status check or turn (promptlink_rasa_servers_up).
+        self.up = dict.fromkeys(self.rasa_urls, True)
+        metrics.RASA_SERVERS.set(len(self.rasa_urls))
+        self._mark_up()
         self.actions_url = actions_url.rstrip("/")
         self._rasa_token = rasa_token
         self._channel_token = channel_token
@@ -104,6 +111,11 @@ class RasaClient:
         order = [self.rasa_urls[(first + k) % n] for k in range(n)]
         return sorted(order, key=lambda url: (self.in_flight[url], self.sent[url]))  # stable sort
 
+    def _mark_up(self, base: str | None = None, up: bool = True) -> None:
+        if base is not None:
+            self.up[base] = up
+        metrics.RASA_SERVERS_UP.set(sum(self.up.values()))
+
     @contextlib.contextmanager
     def counted(self, base: str) -> Iterator[None]:
         """Count a turn sent to server `base`: in flight while inside, and sent (what `servers_for` weighs)."""
@@ -121,10 +133,14 @@ class RasaClient:
         except TimeoutError as exc:
             raise AssistantUnavailable("rasa", "model swap takes too long") from exc
         for attempt in (1, 2):
+            started = time.perf_counter()
             try:
                 status, raw_body = await self._post_turn(self.servers_for(sender), sender, text, metadata)
             except (aiohttp.ClientError, TimeoutError) as exc:
+                metrics.RASA_CALL_SECONDS.labels("error").observe(time.perf_counter() - started)
                 raise AssistantUnavailable("rasa", f"{type(exc).__name__}: {exc}") from exc
+            outcome = "ok" if status == 200 else "error"
+            metrics.RASA_CALL_SECONDS.labels(outcome).observe(time.perf_counter() - started)
             # An administrator's model swap (PUT /model) can fail one request: retry it once.
             if attempt == 1 and (status == 409 or status >= 500):
                 log.warning("rasa answered %s; retrying once", status)
@@ -176,10 +192,12 @@ class RasaClient:
                     ) as response:
                         status, body = response.status, await response.read()
             except aiohttp.ClientConnectorError as exc:
+                self._mark_up(base, False)
                 if last:
                     raise
                 log.warning("rasa server %s unreachable (%s); the turn goes to %s", base, exc, servers[k + 1])
                 continue
+            self._mark_up(base, status != 503)
             if status != 503 or last:
                 return status, body
             log.warning("rasa server %s has no model loaded yet; the turn goes to %s", base, servers[k + 1])
@@ -189,8 +207,11 @@ class RasaClient:
         try:
             response = await self._http.get(f"{base}/status", params={"token": self._rasa_token}, timeout=3.0)
         except httpx.HTTPError as exc:
+            self._mark_up(base, False)
             raise AssistantUnavailable("rasa", f"{base}: {type(exc).__name__}: {exc}") from exc
-        if response.status_code != 200 or not response.json().get("model_file"):
+        up = response.status_code == 200 and bool(response.json().get("model_file"))
+        self._mark_up(base, up)
+        if not up:
             raise AssistantUnavailable("rasa", f"{base}: status HTTP {response.status_code}")
 
     async def rasa_ready(self) -> None:

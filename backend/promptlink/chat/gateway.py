@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from promptlink.assistant.client import AssistantUnavailable, RasaClient
 from promptlink.chat.handoff import Handoff
 from promptlink.chat.reply_writer import ReplyWriter
+from promptlink.infra import metrics
 from promptlink.infra.db import transaction
 from promptlink.models import Conversation, Message
 from promptlink.models.base import utcnow
@@ -194,6 +195,7 @@ class ChatGateway:
 
     async def customer_message(self, *, chat: ChatSession, sid: str, data: Any) -> dict[str, Any]:
         """Store a customer message and start the assistant's turn; returns the ack."""
+        received = time.perf_counter()
         if not isinstance(data, dict):
             return {"error": "El mensaje no es válido."}
         text = conv_service.validate_customer_text(data.get("text"), max_chars=self.max_chars)
@@ -212,7 +214,9 @@ class ChatGateway:
         if created:
             await self._emit_message(message, skip_sid=sid)
             if mode == "bot":
-                self._spawn(self._assistant_turn(chat, message))
+                self._spawn(self._assistant_turn(chat, message, received))
+            else:  # a person has the chat, or it waits for one: the turn ends with the message on their console
+                metrics.TURN_SECONDS.labels("agent").observe(time.perf_counter() - received)
         return {"seq": message.seq}
 
     async def _to_closed(
@@ -240,10 +244,12 @@ class ChatGateway:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _assistant_turn(self, chat: ChatSession, message: Message) -> None:
+    async def _assistant_turn(self, chat: ChatSession, message: Message, received: float) -> None:
         try:
             async with self._locks.hold(chat.conversation_id):
                 await self._run_turn(chat, message)
+            # Message received to the replies (or the notice that the assistant is down) emitted.
+            metrics.TURN_SECONDS.labels("assistant").observe(time.perf_counter() - received)
         except Exception:
             log.exception("assistant turn failed", extra={"conversation_id": chat.conversation_id})
 

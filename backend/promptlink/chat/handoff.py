@@ -11,11 +11,13 @@ follow-up (nobody online, P1 alert, automatic assignment, queue refresh).
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from promptlink.infra import metrics
 from promptlink.infra.clock import Clock
 from promptlink.infra.db import transaction
 from promptlink.models import Message
@@ -68,6 +70,7 @@ class Handoff:
         turn lock): the notice is stored with the queueing and delivered now. Otherwise it is
         posted once the turn in progress, if any, is stored, so it reads after the bot's answer.
         """
+        received = time.perf_counter()
         async with transaction(self.sessions) as session:
             place = await request_handoff(
                 session=session,
@@ -87,15 +90,21 @@ class Handoff:
             event="handoff",
             data={"tier": place.tier, "position": place.position, "eta_seconds": place.eta_seconds},
         )
+
+        async def queued_and_announced() -> None:
+            await self.after_queued(place.conversation_id)
+            # Requested to queued, the customer told (after the turn's replies) and the queue re-sent.
+            metrics.TURN_SECONDS.labels("handoff").observe(time.perf_counter() - received)
+
         if place.notice is not None:
             await self.gateway.deliver(place.notice)
-            await self.after_queued(place.conversation_id)
+            await queued_and_announced()
         else:
             self.gateway.post_after_turn(
                 conversation_id=place.conversation_id,
                 role="system",
                 text=place.notice_text,
-                then=lambda: self.after_queued(place.conversation_id),
+                then=queued_and_announced,
             )
         log.info(
             "chat handed off",

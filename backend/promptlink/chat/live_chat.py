@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from promptlink.chat.gateway import AGENT_NAMESPACE, ChatGateway, Emitter, agent_room_of
 from promptlink.chat.views import conversation_summary
+from promptlink.infra import metrics
 from promptlink.infra.clock import Clock
 from promptlink.infra.db import transaction
 from promptlink.models import Agent, Conversation, Message
@@ -41,6 +42,19 @@ def tier_room(tier: str) -> str:
 
 def agent_room(agent_id: int) -> str:
     return f"agent:{agent_id}"
+
+
+def observe_wait(change: svc.Change) -> None:
+    """A person took a queued chat: how long it waited in its tier's queue (promptlink_queue_wait_seconds)."""
+    if not change.notices:
+        return  # a repeated claim: nothing was taken
+    conversation = change.conversation
+    queued, claimed = conversation.queued_at, conversation.claimed_at
+    if queued is None or claimed is None or conversation.tier is None:
+        return
+    if (queued.tzinfo is None) != (claimed.tzinfo is None):  # SQLite hands back naive UTC
+        queued, claimed = queued.replace(tzinfo=None), claimed.replace(tzinfo=None)
+    metrics.QUEUE_WAIT_SECONDS.labels(conversation.tier).observe(max(0.0, (claimed - queued).total_seconds()))
 
 
 def _principal_of(agent: Agent) -> Principal:
@@ -151,6 +165,7 @@ class LiveChat:
         change = await self._run(
             lambda s, now: svc.claim(session=s, conversation_id=conversation_id, principal=principal, now=now)
         )
+        observe_wait(change)
         log.info("chat claimed", extra={"conversation_id": conversation_id, "agent": principal.email})
         return change
 
@@ -332,6 +347,7 @@ class LiveChat:
                     by_system=True,
                 )
                 agent_id = agent.id
+            observe_wait(change)
             await self.announce(change)
             await self.emitter.emit(
                 "assigned", {"conversation_id": conversation_id}, room=agent_room(agent_id), namespace=AGENT_NAMESPACE

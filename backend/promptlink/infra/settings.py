@@ -139,6 +139,9 @@ class Settings(BaseSettings):
     models_dir: Path = PROJECT_ROOT / "models"
     review_confidence_threshold: float = Field(default=0.55, ge=0.0, le=1.0)
     log_level: str = "INFO"
+    # The `process` label of this process's Prometheus metrics (docs/operations.md). Empty:
+    # `backend@<host>:<port>`, or `snmp@<metrics host>:<metrics port>` for `python -m promptlink snmp`.
+    process_name: str = ""
     log_format: str = "json"
 
     # SNMP trap receiver (docs/snmp.md). Communities and v3 users are secrets: demo values in demo mode only.
@@ -165,6 +168,11 @@ class Settings(BaseSettings):
     # further alarms of that device are attached to its open ticket.
     snmp_device_tickets: int | None = Field(default=None, ge=1, le=1000)
     snmp_device_ticket_window_minutes: float | None = Field(default=None, gt=0)
+    # `python -m promptlink snmp` serves its Prometheus metrics on http://host:port/metrics (0: a free
+    # port, printed at start; the backend serves its own on /api/v1/metrics). No authentication:
+    # keep it on an internal address (docs/operations.md).
+    snmp_metrics_host: str = "127.0.0.1"
+    snmp_metrics_port: int = Field(default=9162, ge=0, le=65535)
 
     @model_validator(mode="after")
     def _defaults_and_secrets(self) -> Settings:

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from typing import Any
 
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, text
 from sanic_ext.extensions.openapi import openapi
 from sanic_ext.extensions.openapi.definitions import Component
 
+from promptlink.assistant.client import AssistantUnavailable
+from promptlink.infra import metrics as process_metrics
 from promptlink.infra.db import transaction
 from promptlink.models import Message
 from promptlink.services import alarms as svc
+from promptlink.services import backlog
 from promptlink.services.alarm_assignment import assign_alarm
 from promptlink.services.alarm_queries import open_alarms_for
 from promptlink.services.auth import Forbidden, Principal
@@ -30,7 +35,6 @@ from promptlink.transports.http.schemas.alarms import (
     UnassignedQuery,
 )
 from promptlink.transports.http.views import alarms as views
-from promptlink.transports.snmp.metrics import render_prometheus
 
 bp = Blueprint("alarms", url_prefix="/api/v1")
 log = logging.getLogger(__name__)
@@ -165,13 +169,30 @@ async def reload_rules(request: Request) -> HTTPResponse:
 @openapi.response(200, {"text/plain": Component(PrometheusText)}, "Prometheus text exposition format")
 @endpoint(
     summary="Prometheus metrics",
-    description="Text exposition format. Readable by staff and by the service token (a scraper's bearer token).",
+    description="Text exposition format: this backend process's metrics, each labelled `process` "
+    "(docs/operations.md). Readable by staff and by the service token (a scraper's bearer token).",
     responses={401: None, 403: None},
 )
 async def metrics(request: Request) -> HTTPResponse:
     p = await caller(request)
     if not (p.is_staff or p.role == "service"):
         raise Forbidden(f"role {p.role} may not read metrics", public=FORBIDDEN)
-    intake = getattr(request.app.ctx, "trap_intake", None)
-    body = intake.metrics() if intake is not None else render_prometheus(None)
-    return text(body, content_type="text/plain; version=0.0.4; charset=utf-8")
+    await refresh_scraped(request.app.ctx)
+    return text(process_metrics.render().decode(), content_type=process_metrics.CONTENT_TYPE)
+
+
+async def refresh_scraped(ctx: Any) -> None:
+    """The figures only a query knows, read now: queues, outbox backlog, Rasa servers up."""
+    now = ctx.clock.now()
+    async with ctx.sessions() as session:
+        queues = await backlog.queued_per_tier(session=session, now=now)
+        outbox, failed = await backlog.outbox_pending(session=session, now=now)
+    for tier, waiting in queues.items():
+        process_metrics.QUEUE_LENGTH.labels(tier).set(waiting.count)
+        process_metrics.QUEUE_OLDEST_WAIT.labels(tier).set(waiting.oldest_seconds)
+    for kind, waiting in outbox.items():
+        process_metrics.OUTBOX_PENDING.labels(kind).set(waiting.count)
+    process_metrics.OUTBOX_OLDEST_PENDING.set(max((w.oldest_seconds for w in outbox.values()), default=0.0))
+    process_metrics.OUTBOX_FAILED.set(failed)
+    with contextlib.suppress(AssistantUnavailable):
+        await ctx.assistant.rasa_ready()  # marks each server up or down (3 s timeout each, in parallel)

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from promptlink.chat.gateway import Emitter
+from promptlink.infra import metrics
 from promptlink.infra.clock import Clock
 from promptlink.infra.settings import Settings
 from promptlink.services.trap_rules import RulesFile
 from promptlink.transports.snmp.alarm_worker import AlarmWorker
-from promptlink.transports.snmp.metrics import TrapCounters, render_prometheus
+from promptlink.transports.snmp.metrics import TrapCollector, TrapCounters
 from promptlink.transports.snmp.receiver import TrapEvent, TrapReceiver
 
 log = logging.getLogger(__name__)
@@ -40,6 +42,7 @@ class TrapIntake:
     counters: TrapCounters
     rules: RulesFile
     task: asyncio.Task[None]
+    unregister: Callable[[], None]  # takes the counters off this process's metrics
 
     @classmethod
     def start(
@@ -80,12 +83,11 @@ class TrapIntake:
         )
         receiver.start()
         task = asyncio.create_task(worker.run())
-        return cls(receiver, worker, counters, rules, task)
-
-    def metrics(self) -> str:
-        return render_prometheus(self.counters, queue_depth=self.worker.in_flight)
+        unregister = metrics.register(TrapCollector(counters, lambda: worker.in_flight))
+        return cls(receiver, worker, counters, rules, task, unregister)
 
     async def close(self) -> None:
+        self.unregister()
         self.receiver.close()
         self.task.cancel()
         await asyncio.gather(self.task, return_exceptions=True)

@@ -1,11 +1,15 @@
-"""Counters of the trap intake, rendered in the Prometheus text format."""
+"""Counters of the trap intake, exposed as Prometheus metrics (prometheus-client collector)."""
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
 
 PROC_NET_SNMP = Path("/proc/net/snmp")
 
@@ -86,48 +90,52 @@ class TrapCounters:
         }
 
 
-def render_prometheus(counters: TrapCounters | None, *, queue_depth: int = 0) -> str:
-    """The `/api/v1/metrics` body (text exposition format 0.0.4)."""
-    lines: list[str] = []
+class TrapCollector(Collector):
+    """The trap counters as Prometheus metrics, read at scrape time (infra/metrics.py).
 
-    def metric(name: str, kind: str, help_text: str, samples: list[tuple[dict[str, str], float]]) -> None:
-        lines.append(f"# HELP {name} {help_text}")
-        lines.append(f"# TYPE {name} {kind}")
-        for labels, value in samples:
-            label_text = ",".join(f'{k}="{v}"' for k, v in sorted(labels.items()))
-            lines.append(f"{name}{{{label_text}}} {value:g}" if label_text else f"{name} {value:g}")
+    The receiver's hot path only adds to plain integers; the conversion happens per scrape.
+    """
 
-    c = counters or TrapCounters()
-    metric("promptlink_snmp_datagrams_total", "counter", "UDP datagrams read by the receiver.", [({}, c.datagrams)])
-    received = [({"version": v}, float(n)) for v, n in sorted(c.received.items())] or [({"version": "v2c"}, 0.0)]
-    metric("promptlink_snmp_traps_received_total", "counter", "Traps accepted by the SNMP engine.", received)
-    metric("promptlink_snmp_traps_processed_total", "counter", "Traps turned into alarms.", [({}, c.processed)])
-    metric(
-        "promptlink_snmp_traps_folded_total", "counter", "Processed traps folded into an open alarm.", [({}, c.folded)]
-    )
-    drops = [({"reason": r}, float(n)) for r, n in sorted(c.all_dropped().items())]
-    metric("promptlink_snmp_traps_dropped_total", "counter", "Datagrams or traps dropped, by reason.", drops)
-    metric("promptlink_snmp_alarms_opened_total", "counter", "New alarms.", [({}, c.alarms_opened)])
-    metric(
-        "promptlink_snmp_alarms_cleared_total",
-        "counter",
-        "Alarms cleared by a clearing trap.",
-        [({}, c.alarms_cleared)],
-    )
-    metric("promptlink_snmp_tickets_created_total", "counter", "Tickets opened from alarms.", [({}, c.tickets_created)])
-    metric(
-        "promptlink_snmp_alarms_attached_total",
-        "counter",
-        "New alarms attached to their device's open ticket (tickets per device bounded).",
-        [({}, c.alarms_attached)],
-    )
-    metric("promptlink_snmp_queue_depth", "gauge", "Traps waiting for the alarm worker.", [({}, queue_depth)])
-    errors = udp_rcvbuf_errors()
-    if errors is not None:
-        metric(
-            "promptlink_udp_rcvbuf_errors_total",
-            "counter",
-            "Kernel UDP receive-buffer errors (/proc/net/snmp, whole host namespace).",
-            [({}, errors)],
+    def __init__(self, counters: TrapCounters, queue_depth: Callable[[], int]) -> None:
+        self.counters = counters
+        self.queue_depth = queue_depth
+
+    def collect(self) -> Iterator[Metric]:
+        c = self.counters
+
+        def counter(name: str, help_text: str, value: float) -> CounterMetricFamily:
+            return CounterMetricFamily(name, help_text, value=value)
+
+        yield counter("promptlink_snmp_datagrams", "UDP datagrams read by the receiver.", c.datagrams)
+        received = CounterMetricFamily(
+            "promptlink_snmp_traps_received", "Traps accepted by the SNMP engine.", labels=["version"]
         )
-    return "\n".join(lines) + "\n"
+        for version, n in sorted({"v2c": 0, **c.received}.items()):
+            received.add_metric([version], n)
+        yield received
+        yield counter("promptlink_snmp_traps_processed", "Traps turned into alarms.", c.processed)
+        yield counter("promptlink_snmp_traps_folded", "Processed traps folded into an open alarm.", c.folded)
+        dropped = CounterMetricFamily(
+            "promptlink_snmp_traps_dropped", "Datagrams or traps dropped, by reason.", labels=["reason"]
+        )
+        for reason, n in sorted(c.all_dropped().items()):
+            dropped.add_metric([reason], n)
+        yield dropped
+        yield counter("promptlink_snmp_alarms_opened", "New alarms.", c.alarms_opened)
+        yield counter("promptlink_snmp_alarms_cleared", "Alarms cleared by a clearing trap.", c.alarms_cleared)
+        yield counter("promptlink_snmp_tickets_created", "Tickets opened from alarms.", c.tickets_created)
+        yield counter(
+            "promptlink_snmp_alarms_attached",
+            "New alarms attached to their device's open ticket (tickets per device bounded).",
+            c.alarms_attached,
+        )
+        yield GaugeMetricFamily(
+            "promptlink_snmp_queue_depth", "Traps waiting for the alarm worker.", value=self.queue_depth()
+        )
+        errors = udp_rcvbuf_errors()
+        if errors is not None:
+            yield counter(
+                "promptlink_udp_rcvbuf_errors",
+                "Kernel UDP receive-buffer errors (/proc/net/snmp, whole host namespace).",
+                errors,
+            )

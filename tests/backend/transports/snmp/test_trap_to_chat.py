@@ -14,6 +14,7 @@ import pytest
 
 from testkit.chat_client import ChatClient, widget_token
 from testkit.demo import SERVICE_TOKEN, service_headers
+from testkit.metrics import by_series, processes
 from testkit.processes import BACKEND_PY, ROOT, Running, free_udp_port, start_lone_backend
 from testkit.traps import LINK_DOWN, LINK_UP, link_varbinds, snmptrap
 
@@ -53,9 +54,9 @@ async def test_link_down_reaches_the_open_chat_at_once_and_link_up_tells_the_cus
         assert (await api.get("/metrics")).status_code == 401
         customer = {"Authorization": f"Bearer {widget_token(backend.base_url, ANA)}"}
         assert (await api.get("/metrics", headers=customer)).status_code == 403
-        metrics = (await api.get("/metrics", headers=SERVICE)).text
-        assert 'promptlink_snmp_traps_received_total{version="v2c"} 2' in metrics
-        assert "promptlink_snmp_traps_processed_total 2" in metrics
+        metrics = by_series((await api.get("/metrics", headers=SERVICE)).text)
+        assert metrics['promptlink_snmp_traps_received_total{version="v2c"}'] == 2
+        assert metrics["promptlink_snmp_traps_processed_total"] == 2
         assert "promptlink_udp_rcvbuf_errors_total" in metrics
         alarms = (await api.get("/alarms", headers=service_headers(ANA))).json()
         assert alarms["customer"] == "CABLEANDINA" and alarms["alarms"] == []  # cleared
@@ -106,7 +107,22 @@ async def test_the_separate_receiver_process_reaches_the_chat_through_redis(tmp_
             await chat.close()
         async with httpx.AsyncClient(base_url=running.base_url + "/api/v1", timeout=10) as api:
             alarms = (await api.get("/alarms", headers=service_headers(ANA))).json()["alarms"]
+            backend_metrics = (await api.get("/metrics", headers=SERVICE)).text
         assert [a["device"] for a in alarms] == ["cmts-bog-02"] and alarms[0]["ticket"].startswith("PL-")
+        # The receiver's counters are on its own port, labelled as its process (no token: internal address).
+        metrics_port = env["PROMPTLINK_SNMP_METRICS_PORT"]
+        assert f"SNMP metrics on http://127.0.0.1:{metrics_port}/metrics" in log_path.read_text(errors="replace")
+        scraped = httpx.get(f"http://127.0.0.1:{metrics_port}/metrics", timeout=10)
+        assert scraped.status_code == 200 and scraped.headers["content-type"].startswith("text/plain")
+        assert processes(scraped.text) == {f"snmp@127.0.0.1:{metrics_port}"}
+        receiver_metrics = by_series(scraped.text)
+        assert receiver_metrics['promptlink_snmp_traps_received_total{version="v2c"}'] == 1
+        assert receiver_metrics["promptlink_snmp_traps_processed_total"] == 1
+        assert receiver_metrics["promptlink_snmp_tickets_created_total"] == 1
+        assert receiver_metrics["process_resident_memory_bytes"] > 0
+        # ... and not on the backend's, whose receiver is off.
+        assert "promptlink_snmp_traps_received_total" not in backend_metrics
+        assert processes(backend_metrics) == {f"backend@127.0.0.1:{running.env['PROMPTLINK_PORT']}"}
     finally:
         _stop(receiver)
         running.stop()
