@@ -2,9 +2,10 @@
 
 Rasa sends `Authorization: Bearer $PROMPTLINK_ACTIONS_TOKEN` on every action call
 (`bot/endpoints.yml`); anything else gets 401 before an action runs. `/health` stays open (it
-tells nothing). For each call, the conversation token the backend put in the message metadata
-is handed to the actions' backend client (`actions.backend`), which sends it with every API
-call: the backend then acts only for that conversation's contact (docs/security.md).
+tells nothing), and `/metrics` (Prometheus, bot/metrics.py). For each call, the conversation
+token the backend put in the message metadata is handed to the actions' backend client
+(`actions.backend`), which sends it with every API call: the backend then acts only for that
+conversation's contact (docs/security.md).
 
 Run as `python -m bot.action_server --actions actions --port 5055` (the supervisor does);
 the other options are `rasa run actions`'s.
@@ -29,11 +30,12 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from actions.backend import METADATA_TOKEN_KEY, set_conversation_token
+from bot import metrics
 
 log = logging.getLogger(__name__)
 
 TOKEN_ENV = "PROMPTLINK_ACTIONS_TOKEN"
-OPEN_PATHS = frozenset({"/health"})
+OPEN_PATHS = frozenset({"/health", "/metrics"})  # /metrics: Prometheus, on an internal address (bot/metrics.py)
 
 
 def conversation_token_of(action_call: Any) -> Optional[str]:
@@ -77,10 +79,11 @@ def protect(app: Sanic, token: str) -> Sanic:
     return app
 
 
-def build_app(actions: str, token: str, cors: Optional[List[str]] = None) -> Sanic:
+def build_app(actions: str, token: str, cors: Optional[List[str]] = None, *, process: str = "actions") -> Sanic:
+    """rasa_sdk's app, its Prometheus metrics (`process` label; refused calls timed too), then the token."""
     if not token:
         raise ValueError(f"{TOKEN_ENV} is not set: the action server needs the token Rasa sends it")
-    return protect(create_app(actions, cors_origins=cors or ""), token)
+    return protect(metrics.attach(create_app(actions, cors_origins=cors or ""), process), token)
 
 
 def main(argv: Optional[List[str]] = None) -> None:
@@ -91,13 +94,18 @@ def main(argv: Optional[List[str]] = None) -> None:
         logging.getLogger(APPLICATION_ROOT_LOGGER_NAME), args.log_file, args.loglevel, args.logging_config_file
     )
     utils.update_sanic_log_level()
+    host = os.environ.get("SANIC_HOST", "127.0.0.1")
     try:
-        app = build_app(args.actions, os.environ.get(TOKEN_ENV, ""), args.cors)
+        app = build_app(
+            args.actions,
+            os.environ.get(TOKEN_ENV, ""),
+            args.cors,
+            process=metrics.process_name("actions", host, int(args.port)),
+        )
     except ValueError as exc:
         sys.exit(f"bot.action_server: {exc}")
     plugin_manager().hook.attach_sanic_app_extensions(app=app)
     ssl_context = create_ssl_context(args.ssl_certificate, args.ssl_keyfile, args.ssl_password)
-    host = os.environ.get("SANIC_HOST", "127.0.0.1")
     log.info("action server on %s://%s:%s (bearer token required)", "https" if ssl_context else "http", host, args.port)
     app.run(host, args.port, ssl=ssl_context, workers=utils.number_of_sanic_workers())
 

@@ -4,6 +4,7 @@
 issue #13 F15). The supervisor runs `python -m bot.rasa_server run --enable-api ...` with the
 token in `PROMPTLINK_RASA_TOKEN`; this puts it into Rasa's own argument list, inside the
 process, where `ps` does not see it (/proc shows the arguments the process was started with).
+`rasa run` also serves this process's Prometheus metrics on `/metrics` (bot/metrics.py).
 """
 
 from __future__ import annotations
@@ -28,6 +29,11 @@ def main() -> None:
     if not token:
         sys.exit("bot.rasa_server: PROMPTLINK_RASA_TOKEN is not set (the Rasa HTTP API needs a token)")
     sys.argv = argv_with_token(["rasa", *sys.argv[1:]], token)
+    if len(sys.argv) > 1 and sys.argv[1] == "run":
+        from bot import metrics
+
+        host, port = metrics.rasa_address(sys.argv)
+        metrics.install_rasa(metrics.process_name("rasa", host, port))  # GET /metrics (docs/operations.md)
     from rasa.__main__ import main as rasa_main
 
     rasa_main()

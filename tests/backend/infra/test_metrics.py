@@ -126,9 +126,10 @@ async def test_turns_handoffs_queues_and_claims_move_their_metrics(backend: Runn
 
         # An L1 agent takes it: the wait is observed and the queue is one shorter.
         cid = chat.session["conversation_id"]
-        claimed = httpx.post(
+        claimed = await asyncio.to_thread(
+            httpx.post,
             f"{backend.base_url}/api/v1/conversations/{cid}/claim",
-            headers=agent_headers(backend.base_url, "l1@promptlink.example"),
+            headers=await asyncio.to_thread(agent_headers, backend.base_url, "l1@promptlink.example"),
             timeout=15,
         )
         assert claimed.status_code == 200, claimed.text
@@ -170,7 +171,7 @@ def test_the_process_label_is_added_to_every_metric_of_the_registry() -> None:
     assert processes(body) == {"backend@test-host:8123"}
     values = by_series(body)
     assert values['promptlink_turn_seconds_bucket{le="0.025",path="assistant"}'] >= 1
-    assert "process_virtual_memory_bytes" in values and "python_gc_collections_total{generation=\"0\"}" in values
+    assert "process_virtual_memory_bytes" in values and 'python_gc_collections_total{generation="0"}' in values
 
 
 async def test_the_pool_collector_counts_connections_in_use(tmp_path: Path) -> None:

@@ -112,7 +112,7 @@ async def test_the_separate_receiver_process_reaches_the_chat_through_redis(tmp_
         # The receiver's counters are on its own port, labelled as its process (no token: internal address).
         metrics_port = env["PROMPTLINK_SNMP_METRICS_PORT"]
         assert f"SNMP metrics on http://127.0.0.1:{metrics_port}/metrics" in log_path.read_text(errors="replace")
-        scraped = httpx.get(f"http://127.0.0.1:{metrics_port}/metrics", timeout=10)
+        scraped = await asyncio.to_thread(httpx.get, f"http://127.0.0.1:{metrics_port}/metrics", timeout=10)
         assert scraped.status_code == 200 and scraped.headers["content-type"].startswith("text/plain")
         assert processes(scraped.text) == {f"snmp@127.0.0.1:{metrics_port}"}
         receiver_metrics = by_series(scraped.text)
