@@ -10,6 +10,7 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, text
 from sanic_ext.extensions.openapi import openapi
 from sanic_ext.extensions.openapi.definitions import Component
+from sqlalchemy.exc import SQLAlchemyError
 
 from promptlink.assistant.client import AssistantUnavailable
 from promptlink.infra import metrics as process_metrics
@@ -184,15 +185,21 @@ async def metrics(request: Request) -> HTTPResponse:
 async def refresh_scraped(ctx: Any) -> None:
     """The figures only a query knows, read now: queues, outbox backlog, Rasa servers up."""
     now = ctx.clock.now()
-    async with ctx.sessions() as session:
-        queues = await backlog.queued_per_tier(session=session, now=now)
-        outbox, failed = await backlog.outbox_pending(session=session, now=now)
+    try:
+        async with ctx.sessions() as session:
+            queues = await backlog.queued_per_tier(session=session, now=now)
+            outbox, failed = await backlog.outbox_pending(session=session, now=now)
+    except (SQLAlchemyError, OSError) as exc:
+        # The database is down: the process's other metrics (pool, turns, Rasa) still go out.
+        log.warning("metrics: queues and outbox not read", extra={"error": str(exc)[:300]})
+        queues, outbox, failed = {}, {}, None
     for tier, waiting in queues.items():
         process_metrics.QUEUE_LENGTH.labels(tier).set(waiting.count)
         process_metrics.QUEUE_OLDEST_WAIT.labels(tier).set(waiting.oldest_seconds)
     for kind, waiting in outbox.items():
         process_metrics.OUTBOX_PENDING.labels(kind).set(waiting.count)
-    process_metrics.OUTBOX_OLDEST_PENDING.set(max((w.oldest_seconds for w in outbox.values()), default=0.0))
-    process_metrics.OUTBOX_FAILED.set(failed)
+    if failed is not None:
+        process_metrics.OUTBOX_OLDEST_PENDING.set(max((w.oldest_seconds for w in outbox.values()), default=0.0))
+        process_metrics.OUTBOX_FAILED.set(failed)
     with contextlib.suppress(AssistantUnavailable):
         await ctx.assistant.rasa_ready()  # marks each server up or down (3 s timeout each, in parallel)
