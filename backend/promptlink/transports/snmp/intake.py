@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from promptlink.chat.gateway import Emitter
+from promptlink.chat.gateway import Emitter, room_of
 from promptlink.infra.clock import Clock
 from promptlink.infra.settings import Settings
+from promptlink.models import Message
+from promptlink.services.alarm_notices import NoticeSender
 from promptlink.services.trap_rules import RulesFile
 from promptlink.transports.snmp.alarm_worker import AlarmWorker
 from promptlink.transports.snmp.metrics import TrapCounters, render_prometheus
@@ -40,6 +43,8 @@ class TrapIntake:
     counters: TrapCounters
     rules: RulesFile
     task: asyncio.Task[None]
+    notices: NoticeSender | None = None
+    notices_task: asyncio.Task[None] | None = None
 
     @classmethod
     def start(
@@ -80,12 +85,26 @@ class TrapIntake:
         )
         receiver.start()
         task = asyncio.create_task(worker.run())
-        return cls(receiver, worker, counters, rules, task)
+        # The customers' notices of alarm waves (services/alarm_notices.py), sent when due.
+        notices = NoticeSender(sessions=sessions, clock=clock, emit=_emitting(emitter))
+        return cls(receiver, worker, counters, rules, task, notices, asyncio.create_task(notices.run()))
 
     def metrics(self) -> str:
         return render_prometheus(self.counters, queue_depth=self.worker.in_flight)
 
     async def close(self) -> None:
         self.receiver.close()
-        self.task.cancel()
-        await asyncio.gather(self.task, return_exceptions=True)
+        tasks = [t for t in (self.task, self.notices_task) if t is not None]
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def _emitting(emitter: Emitter | None) -> Callable[[Message], Awaitable[None]] | None:
+    if emitter is None:
+        return None
+
+    async def emit(message: Message) -> None:
+        await emitter.emit("message", message.to_event(), room=room_of(message.conversation_id), namespace="/chat")
+
+    return emit
