@@ -28,6 +28,7 @@ def test_returns_the_bot_messages_with_the_parse(stack) -> None:
     assert 0.5 < body["parse"]["intent"]["confidence"] <= 1.0
     assert len(body["messages"]) == 1
     assert "Ana" in body["messages"][0]["text"]  # action_greet used the metadata name
+    assert body["active_loop"] is None  # no form question open after a greeting
 
 
 def test_out_of_scope_is_recognised(stack) -> None:

@@ -165,9 +165,7 @@ async def deliver_due_notices(*, session: AsyncSession, now: datetime, limit: in
     )
     messages: list[Message] = []
     for notice in due:
-        if now < notice.hold_until and await form_open(
-            session, notice.customer_id, now - (notice.hold_until - notice.due_at)
-        ):
+        if await _held(session, notice, now):
             continue
         claimed = await session.execute(
             update(AlarmNotice)
@@ -182,6 +180,26 @@ async def deliver_due_notices(*, session: AsyncSession, now: datetime, limit: in
     return messages
 
 
+async def _held(session: AsyncSession, notice: AlarmNotice, now: datetime) -> bool:
+    """Whether the due `notice` waits for a form question (never past its `hold_until`)."""
+    return now < notice.hold_until and await form_open(
+        session, notice.customer_id, now - (notice.hold_until - notice.due_at)
+    )
+
+
+async def _sendable(session: AsyncSession, now: datetime, limit: int = 50) -> bool:
+    due = await session.scalars(
+        select(AlarmNotice)
+        .where(AlarmNotice.state == "pending", AlarmNotice.due_at <= now)
+        .order_by(AlarmNotice.id)
+        .limit(limit)
+    )
+    for notice in list(due):
+        if not await _held(session, notice, now):
+            return True
+    return False
+
+
 async def _send_notice(session: AsyncSession, notice: AlarmNotice, now: datetime) -> list[Message]:
     alarms = list(await session.scalars(select(Alarm).where(Alarm.notice_id == notice.id).order_by(Alarm.id)))
     customer = await session.get(Customer, notice.customer_id)
@@ -191,7 +209,11 @@ async def _send_notice(session: AsyncSession, notice: AlarmNotice, now: datetime
             by_ticket.setdefault(alarm.ticket_id, []).append(alarm)
     if customer is None or not by_ticket:
         return []
-    tickets = [t for t in [await session.get(Ticket, tid) for tid in by_ticket] if t is not None]
+    # A ticket resolved before the notice went (its alarms came and cleared within the quiet time) was
+    # told by its resolution already.
+    tickets = [t for t in [await session.get(Ticket, tid) for tid in by_ticket] if t is not None and t.is_open]
+    if not tickets:
+        return []
     if len(tickets) == 1 and len(by_ticket[tickets[0].id]) == 1:
         # One alarm: the notice as it always read.
         alarm, ticket = by_ticket[tickets[0].id][0], tickets[0]
@@ -277,8 +299,12 @@ class NoticeSender:
         self.sessions, self.clock, self.emit, self.interval = sessions, clock, emit, interval
 
     async def run_once(self) -> list[Message]:
+        now = self.clock.now()
+        async with self.sessions() as session:  # a read first: the writer is taken only when one can go
+            if not await _sendable(session, now):
+                return []
         async with transaction(self.sessions) as session:
-            messages = await deliver_due_notices(session=session, now=self.clock.now())
+            messages = await deliver_due_notices(session=session, now=now)
         if self.emit is not None:
             for message in messages:
                 try:
