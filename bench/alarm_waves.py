@@ -24,7 +24,7 @@ from typing import Any
 
 import httpx
 from harness import backend_process, database, log
-from measure import cpu_seconds, machine_info
+from measure import _descendants, cpu_seconds, machine_info
 
 from testkit.chat_client import ChatClient, widget_token
 from testkit.demo import ANA, SERVICE_TOKEN, service_headers
@@ -32,6 +32,11 @@ from testkit.processes import free_udp_port
 from testkit.traps import IF_INDEX, LINK_DOWN, LINK_UP, v2c_packet
 
 SERVICE = {"Authorization": f"Bearer {SERVICE_TOKEN}"}
+
+
+def backend_cpu(pid: int) -> float:
+    """CPU seconds of the backend process and any processes under it."""
+    return sum(cpu_seconds(p) for p in (pid, *_descendants(pid)))
 
 
 def processed(base_url: str) -> float:
@@ -67,19 +72,19 @@ async def run(base_url: str, pid: int, port: int, waves: int, interfaces: int, g
     done = 0.0
     async with httpx.AsyncClient(base_url=base_url, timeout=10) as api:
         for wave in range(waves):
-            idle_start = cpu_seconds(pid)
+            idle_start = backend_cpu(pid)
             window = interfaces * gap + wait
             await asyncio.sleep(window)
-            idle = cpu_seconds(pid) - idle_start
+            idle = backend_cpu(pid) - idle_start
             indexes = list(range(1000 * (wave + 1), 1000 * (wave + 1) + interfaces))
             seen = len(chat.messages)
             mails_before = len((await api.get("/demo/api/mailbox", params={"to": ANA})).json()["items"])
-            started = cpu_seconds(pid)
+            started = backend_cpu(pid)
             await send(port, LINK_DOWN, indexes, gap)
             done += interfaces
             await until_processed(base_url, done)
             await asyncio.sleep(wait)  # the notices go a quiet time after the wave
-            cpu = cpu_seconds(pid) - started
+            cpu = backend_cpu(pid) - started
             notices = [m for m in chat.messages[seen:] if "Aviso de monitoreo" in str(m.get("text", ""))]
             alarms = (await api.get("/api/v1/alarms", headers=service_headers(ANA))).json()["alarms"]
             mails = len((await api.get("/demo/api/mailbox", params={"to": ANA})).json()["items"]) - mails_before
@@ -108,12 +113,15 @@ def main() -> int:
     parser.add_argument("--interfaces", type=int, default=20)
     parser.add_argument("--gap", type=float, default=0.05, help="seconds between the traps of a wave")
     parser.add_argument("--wait", type=float, default=6.0, help="seconds waited after a wave for its notices")
+    parser.add_argument("--device-tickets", type=int, help="PROMPTLINK_SNMP_DEVICE_TICKETS (default: the rules')")
     parser.add_argument("--out", type=Path)
     parser.add_argument("--note", default="")
     args = parser.parse_args()
     report: dict[str, Any] = {"machine": machine_info(), "note": args.note, "args": vars(args) | {"out": None}}
     port = free_udp_port()
     extra = {"PROMPTLINK_SNMP_PORT": str(port), "PROMPTLINK_OUTBOX_INTERVAL_SECONDS": "1"}
+    if args.device_tickets:
+        extra["PROMPTLINK_SNMP_DEVICE_TICKETS"] = str(args.device_tickets)
     work = Path(tempfile.mkdtemp(prefix="promptlink-bench-waves-"))
     with (
         database("sqlite", work, "waves") as url,
