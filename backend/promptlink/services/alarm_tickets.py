@@ -4,6 +4,7 @@ it when the alarm comes back (an intermittent fault after N cycles)."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
@@ -27,6 +28,7 @@ FACTS_FOR_PRIORITY = {
     4: IncidentFacts(),
 }
 STILL_OPEN = ("alarma sigue abierta", "alarmas siguen abiertas")
+_MORE = re.compile(r" y \d+ alarmas? más$")  # what join_group adds to a ticket's title
 
 
 def alarm_draft(alarm: Alarm, ticket_type: str, description: str, *, customer_id: int, device_id: int) -> TicketDraft:
@@ -127,9 +129,8 @@ async def join_group(session: AsyncSession, alarm: Alarm, ticket: Ticket, what: 
     if ticket.priority < alarm.priority:
         alarm.priority = ticket.priority
     count = int(await session.scalar(select(func.count()).select_from(Alarm).where(Alarm.ticket_id == ticket.id)) or 0)
-    first = await session.scalar(select(Alarm.title).where(Alarm.ticket_id == ticket.id).order_by(Alarm.id).limit(1))
-    prefix = "[Intermitente] " if ticket.title.startswith("[Intermitente]") else ""
-    ticket.title = f"{prefix}{first or alarm.title} y {plural(count - 1, 'alarma más', 'alarmas más')}"[:300]
+    first = _MORE.sub("", ticket.title)  # the first alarm's title (with «[Intermitente]» if it is)
+    ticket.title = f"{first} y {plural(count - 1, 'alarma más', 'alarmas más')}"[:300]
     ticket.description = f"{ticket.description}\n- {what}."
     ticket.updated_at = now
     log_event(session, ticket, now, "alarm_grouped", AUTHOR, text=f"Alarma agrupada en este tiquete: {what}.")
