@@ -31,6 +31,13 @@ def test_returns_the_bot_messages_with_the_parse(stack) -> None:
     assert body["active_loop"] is None  # no form question open after a greeting
 
 
+def test_reports_the_form_whose_question_is_open_after_the_turn(stack) -> None:
+    """The backend holds monitoring notices while it is set (docs/snmp.md, One notice per wave)."""
+    body = _post(stack, {"sender": "channel-test-form", "message": "la red esta caida"}).json()
+    assert body["parse"]["intent"]["name"] == "report_network_outage"
+    assert body["active_loop"] == "incident_form" and body["messages"]  # the form asked its first question
+
+
 def test_out_of_scope_is_recognised(stack) -> None:
     body = _post(stack, {"sender": "channel-test-2", "message": "cual es la receta de la paella"}).json()
     assert body["parse"]["intent"]["name"] == "out_of_scope"
