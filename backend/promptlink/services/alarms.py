@@ -7,9 +7,11 @@ count; the clearing trap resolves the ticket and tells the customer; N down/up c
 inside M minutes make one ticket marked as intermittent; many of a customer's devices
 down raises the priority. Alarms of one device and rule arriving within
 `correlation.device_group_seconds` of each other (many interfaces going down) share one
-ticket that lists them. A device opens at most `correlation.device_tickets` tickets per
-`device_ticket_window_minutes`: past that, a new alarm of that device is attached to its
-open SNMP ticket (an internal entry, no new notice), so distinct keys cannot flood tickets.
+ticket that lists them; so do alarms of one rule on several of a customer's devices within
+`customer_group_seconds` (raised to P1 by the escalation when most of its devices are down).
+A device opens at most `correlation.device_tickets` tickets per `device_ticket_window_minutes`:
+past that, a new alarm of that device is attached to its open SNMP ticket (an internal entry,
+no new notice), so distinct keys cannot flood tickets.
 The customer is told once per wave: new alarms join the customer's pending notice
 (`alarm_notices.queue_notice`), sent a few seconds after the wave's latest alarm.
 
@@ -74,7 +76,7 @@ class Outcome:
     tickets: int = 0
     folded: int = 0
     attached: int = 0  # new alarms attached to their device's open ticket (the ticket bound was reached)
-    grouped: int = 0  # new alarms that joined their device's ticket of the same wave
+    grouped: int = 0  # new alarms that joined the ticket of their wave (same device, or the customer's)
 
 
 async def _latest(session: AsyncSession, key: str) -> Alarm | None:
