@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from harness import backend_process, database, log
+from harness import ROOT, backend_process, database, log
 from measure import machine_info, summary
 
 from testkit.chat_client import ChatClient, widget_token
@@ -312,6 +312,18 @@ async def run_latency(
     }
 
 
+def one_notice_per_alarm(work: Path) -> Path:
+    """The shipped rules with waves off (docs/snmp.md, Correlation): each latency sample is its own
+    ticket and notice, sent as soon as it is due (the notice sender looks every second)."""
+    import yaml
+
+    rules = yaml.safe_load((ROOT / "backend" / "promptlink" / "rules" / "snmp.yml").read_text(encoding="utf-8"))
+    rules["correlation"].update(device_group_seconds=0, customer_group_seconds=0, notice_quiet_seconds=0)
+    path = work / "snmp-rules.yml"
+    path.write_text(yaml.safe_dump(rules), encoding="utf-8")
+    return path
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scenario", choices=["v2c", "v3", "latency", "all"], default="all")
@@ -334,6 +346,7 @@ def main() -> int:
         "PROMPTLINK_LOG_LEVEL": args.log_level,
         # The latency samples each open a new ticket: lift the per-device ticket bound (docs/snmp.md, Trust).
         "PROMPTLINK_SNMP_DEVICE_TICKETS": "1000",
+        "PROMPTLINK_SNMP_RULES_PATH": str(one_notice_per_alarm(work)),
     }
     try:
         with (

@@ -105,7 +105,10 @@ class PromptlinkInput(InputChannel):
                 # Parsed here, once: the processor uses `parse_data` as it is, and the answer reports it.
                 message.parse_data = await _parse(request, message)
                 await on_new_message(message)
-            return response.json({"messages": collector.messages, "parse": _summary(message.parse_data)})
+                form = await _active_loop(agent, sender)
+            return response.json(
+                {"messages": collector.messages, "parse": _summary(message.parse_data), "active_loop": form}
+            )
 
         return webhook
 
@@ -117,6 +120,24 @@ async def _parse(request: Request, message: UserMessage) -> Optional[Dict[str, A
     if processor is None:
         return None
     return await processor.parse_message(message)
+
+
+async def _active_loop(agent: Any, sender: str) -> Optional[str]:
+    """The form whose question the bot is waiting on after this turn (Rasa's active loop), if any.
+
+    Promptlink's tracker store remembers it when it saves the turn (no read); any other store is read.
+    """
+    store = getattr(agent, "tracker_store", None)
+    inner = getattr(store, "_tracker_store", store)
+    remembered = getattr(inner, "active_loop_of", None)
+    if remembered is not None:
+        known, form = remembered(sender)
+        if known:
+            return form
+    if store is None:
+        return None
+    tracker = await store.retrieve(sender)
+    return tracker.active_loop_name if tracker is not None else None
 
 
 def _summary(parse: Optional[Dict[str, Any]]) -> Dict[str, Any]:

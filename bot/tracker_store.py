@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections import OrderedDict
 from typing import Any, Dict, List, Optional, Text
 
 import sqlalchemy as sa
@@ -33,6 +34,8 @@ from rasa.shared.nlu.constants import INTENT_NAME_KEY
 log = logging.getLogger(__name__)
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# Conversations whose active loop (form) is remembered after their last saved turn.
+ACTIVE_LOOPS_KEPT = 10_000
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -61,6 +64,7 @@ class PromptlinkSQLTrackerStore(SQLTrackerStore):
             sa.event.listen(self.engine, "connect", _sqlite_pragmas)
             self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
         self._table = self.SQLEvent.__table__
+        self._active_loops: "OrderedDict[str, Optional[str]]" = OrderedDict()
         log.info("Promptlink SQL tracker store on %s", self.engine.dialect.name)
 
     def _session_events(self, sender_id: Text, fetch_events_from_all_sessions: bool) -> sa.sql.Select:
@@ -107,3 +111,17 @@ class PromptlinkSQLTrackerStore(SQLTrackerStore):
                 )
             if rows:
                 connection.execute(self._table.insert(), rows)
+        self._remember_active_loop(tracker)
+
+    def _remember_active_loop(self, tracker: DialogueStateTracker) -> None:
+        self._active_loops[tracker.sender_id] = tracker.active_loop_name
+        self._active_loops.move_to_end(tracker.sender_id)
+        while len(self._active_loops) > ACTIVE_LOOPS_KEPT:
+            self._active_loops.popitem(last=False)
+
+    def active_loop_of(self, sender_id: Text) -> "tuple[bool, Optional[str]]":
+        """(known, form): the form (active loop) after the conversation's last turn saved by this
+        process, i.e. the form whose question the bot is waiting on; known False when not remembered."""
+        if sender_id not in self._active_loops:
+            return False, None
+        return True, self._active_loops[sender_id]

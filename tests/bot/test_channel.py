@@ -28,6 +28,14 @@ def test_returns_the_bot_messages_with_the_parse(stack) -> None:
     assert 0.5 < body["parse"]["intent"]["confidence"] <= 1.0
     assert len(body["messages"]) == 1
     assert "Ana" in body["messages"][0]["text"]  # action_greet used the metadata name
+    assert body["active_loop"] is None  # no form question open after a greeting
+
+
+def test_reports_the_form_whose_question_is_open_after_the_turn(stack) -> None:
+    """The backend holds monitoring notices while it is set (docs/snmp.md, One notice per wave)."""
+    body = _post(stack, {"sender": "channel-test-form", "message": "la red esta caida"}).json()
+    assert body["parse"]["intent"]["name"] == "report_network_outage"
+    assert body["active_loop"] == "incident_form" and body["messages"]  # the form asked its first question
 
 
 def test_out_of_scope_is_recognised(stack) -> None:

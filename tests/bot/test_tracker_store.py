@@ -160,3 +160,21 @@ def test_postgresql_answers_like_rasas_store(monkeypatch: pytest.MonkeyPatch) ->
     finally:
         admin.cursor().execute(f"DROP SCHEMA {schema} CASCADE")
         admin.close()
+
+
+def test_the_form_open_after_a_saved_turn_is_remembered(sqlite_db: str) -> None:
+    """What the `promptlink` channel answers as `active_loop`: the form whose question the bot waits on."""
+    from rasa.shared.core.events import ActiveLoop
+
+    ours, _ = stores(db=sqlite_db)
+    sender = f"form-{uuid.uuid4()}"
+    assert ours.active_loop_of(sender) == (False, None)  # not saved by this process: the channel reads it
+    tracker = DialogueStateTracker.from_events(sender, session(1000.0, "quiero reportar una falla"), DOMAIN.slots)
+    run(ours.save(tracker))
+    assert ours.active_loop_of(sender) == (True, None)
+    tracker.update(ActiveLoop("incident_form", timestamp=1001.0))
+    run(ours.save(tracker))
+    assert ours.active_loop_of(sender) == (True, "incident_form")
+    tracker.update(ActiveLoop(None, timestamp=1002.0))  # the form was completed (its question answered)
+    run(ours.save(tracker))
+    assert ours.active_loop_of(sender) == (True, None)

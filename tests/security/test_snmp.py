@@ -149,8 +149,9 @@ def test_a_flood_of_distinct_keys_opens_a_bounded_number_of_tickets(backend: Run
     assert len(alarms) == FLOOD  # nothing lost: every trap is an alarm
     tickets = {a["ticket"] for a in alarms}
     assert None not in tickets and 1 <= len(tickets) <= DEVICE_TICKETS, tickets
-    metrics = _metrics(backend)
-    assert metrics.get("promptlink_snmp_alarms_attached_total", 0) >= FLOOD - DEVICE_TICKETS, metrics
+    # Within a minute they are one wave of the device (device_group_seconds): one ticket lists them all,
+    # before the per-device bound (which still holds for alarms outside a wave) is reached.
+    assert len(tickets) == 1, tickets
 
 
 async def test_the_receiver_still_serves_after_the_abuse(backend: Running, staff: dict[str, str]) -> None:

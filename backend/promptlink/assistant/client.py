@@ -59,6 +59,7 @@ class BotTurn:
     intent: str | None = None
     confidence: float | None = None
     entities: list[dict[str, Any]] = field(default_factory=list)
+    form: str | None = None  # the form whose question the bot waits on after this turn (Rasa's active loop)
 
 
 class RasaClient:
@@ -159,6 +160,7 @@ class RasaClient:
             intent=intent.get("name"),
             confidence=intent.get("confidence"),
             entities=list(parse.get("entities") or []),
+            form=str(body["active_loop"])[:64] if body.get("active_loop") else None,
         )
         for raw in body.get("messages") or []:
             text_out = raw.get("text") or ""

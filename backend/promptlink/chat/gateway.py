@@ -293,6 +293,7 @@ class ChatGateway:
             intent=turn.intent,
             confidence=turn.confidence,
             replies=[(reply.text, reply.buttons) for reply in turn.messages],
+            form=turn.form,
         )
         for stored_reply in replies:
             await self._emit_message(stored_reply)

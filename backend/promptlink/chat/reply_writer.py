@@ -72,6 +72,7 @@ class BotTurn:
     confidence: float | None
     replies: list[tuple[str, list[dict[str, str]] | None]]  # (text, buttons)
     future: asyncio.Future[list[Message]] = field(repr=False)
+    form: str | None = None  # the form whose question is open after the turn (kept on the conversation)
 
 
 @dataclass
@@ -98,7 +99,7 @@ _STORED = select(_MESSAGES).where(
     _MESSAGES.c.conversation_id == bindparam("b_cid"), _MESSAGES.c.client_msg_id == bindparam("b_client_msg_id")
 )
 _STATE = (
-    select(_CONVERSATIONS.c.id, _CONVERSATIONS.c.mode, _CONVERSATIONS.c.agent_id)
+    select(_CONVERSATIONS.c.id, _CONVERSATIONS.c.mode, _CONVERSATIONS.c.agent_id, _CONVERSATIONS.c.bot_form)
     .where(_CONVERSATIONS.c.id == bindparam("b_cid"))
     .with_for_update()
 )
@@ -114,6 +115,9 @@ _PARSE = (
     .where(_MESSAGES.c.id == bindparam("b_mid"))
     .values(intent=bindparam("b_intent"), confidence=bindparam("b_confidence"))
 )
+
+
+_FORM = update(_CONVERSATIONS).where(_CONVERSATIONS.c.id == bindparam("b_cid")).values(bot_form=bindparam("b_form"))
 
 
 def _stored(conn: Connection, reply: Reply | CustomerLine) -> Message | None:
@@ -158,8 +162,10 @@ def _write_one(conn: Connection, reply: Reply) -> tuple[Message, bool]:
 
 
 def _write_turn(conn: Connection, turn: BotTurn) -> list[Message]:
-    _state(conn, turn.conversation_id)
+    state = _state(conn, turn.conversation_id)
     conn.execute(_PARSE, {"b_mid": turn.message_id, "b_intent": turn.intent, "b_confidence": turn.confidence})
+    if state.bot_form != turn.form:  # a form question opened or was answered: one statement, only then
+        conn.execute(_FORM, {"b_cid": turn.conversation_id, "b_form": turn.form})
     return [
         _append(conn, turn.conversation_id, role="bot", text=text, buttons=buttons) for text, buttons in turn.replies
     ]
@@ -281,10 +287,14 @@ class ReplyWriter:
         intent: str | None,
         confidence: float | None,
         replies: list[tuple[str, list[dict[str, str]] | None]],
+        form: str | None = None,
     ) -> list[Message]:
-        """Store an assistant turn's parse and replies (in the next batch); returns the stored replies in order."""
+        """Store an assistant turn's parse and replies (in the next batch); returns the stored replies in order.
+
+        `form`: the form whose question the bot waits on after the turn (None: none), kept on the conversation.
+        """
         future: asyncio.Future[list[Message]] = asyncio.get_running_loop().create_future()
-        self._queue(BotTurn(conversation_id, message_id, intent, confidence, replies, future))
+        self._queue(BotTurn(conversation_id, message_id, intent, confidence, replies, future, form))
         return await future
 
     async def submit_customer(

@@ -2,7 +2,7 @@
 
 from promptlink.models.admin import AuditLog, ModelVersion, ReviewDecision
 from promptlink.models.agent import Agent
-from promptlink.models.alarm import Alarm
+from promptlink.models.alarm import Alarm, AlarmNotice
 from promptlink.models.attachment import Attachment
 from promptlink.models.base import Base
 from promptlink.models.bug import Bug, BugEvent, BugTicketLink
@@ -17,6 +17,7 @@ from promptlink.models.verification import Verification
 __all__ = [
     "Agent",
     "Alarm",
+    "AlarmNotice",
     "Attachment",
     "AuditLog",
     "Base",

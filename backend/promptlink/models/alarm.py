@@ -43,7 +43,32 @@ class Alarm(Base):
     first_seen: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen: Mapped[datetime] = mapped_column(default=utcnow)
     cleared_at: Mapped[datetime | None] = mapped_column()
+    # What the rule's `detected` text said (the customer's notice lists it), and the notice that tells it.
+    detected: Mapped[str | None] = mapped_column(String(300))
+    notice_id: Mapped[int | None] = mapped_column(ForeignKey("alarm_notices.id"), index=True)
 
     device: Mapped[Device | None] = relationship(lazy="joined")
     customer: Mapped[Customer | None] = relationship(lazy="joined")
     ticket: Mapped[Ticket | None] = relationship(lazy="joined")
+
+
+NOTICE_STATES = ("pending", "sent")
+
+
+class AlarmNotice(Base):
+    """One customer's notice of a wave of alarms: new alarms join it while it is pending.
+
+    It is due `due_at` (a short quiet time after the wave's latest alarm, at most a bound after
+    its first); it waits while one of the customer's chats has the assistant's form question
+    open, but never past `hold_until`. Sent once: chat and e-mail, one message for the wave.
+    """
+
+    __tablename__ = "alarm_notices"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    state: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    due_at: Mapped[datetime] = mapped_column(default=utcnow)
+    hold_until: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column()

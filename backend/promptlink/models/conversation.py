@@ -43,6 +43,9 @@ class Conversation(Base):
     rating: Mapped[int | None] = mapped_column(Integer)
     rating_comment: Mapped[str | None] = mapped_column(String(1000))
     rated_at: Mapped[datetime | None] = mapped_column()
+    # The assistant's form whose question is open (Rasa's active loop after its last turn), if any:
+    # monitoring notices wait until it is answered (services/alarm_notices.py).
+    bot_form: Mapped[str | None] = mapped_column(String(64))
 
     customer: Mapped[Customer | None] = relationship(lazy="joined")
     contact: Mapped[Contact | None] = relationship(lazy="joined")

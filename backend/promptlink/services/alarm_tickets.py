@@ -4,6 +4,7 @@ it when the alarm comes back (an intermittent fault after N cycles)."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
@@ -27,6 +28,7 @@ FACTS_FOR_PRIORITY = {
     4: IncidentFacts(),
 }
 STILL_OPEN = ("alarma sigue abierta", "alarmas siguen abiertas")
+_MORE = re.compile(r" y \d+ alarmas? más$")  # what join_group adds to a ticket's title
 
 
 def alarm_draft(alarm: Alarm, ticket_type: str, description: str, *, customer_id: int, device_id: int) -> TicketDraft:
@@ -84,6 +86,55 @@ async def attach_over_bound(
         ),
     )
     return True
+
+
+async def group_ticket(
+    session: AsyncSession, alarm: Alarm, device_id: int, customer_id: int, correlation: Correlation
+) -> Ticket | None:
+    """The open ticket that the new `alarm` joins instead of opening its own, if any.
+
+    Of the same rule, whose latest alarm came shortly before this one: on the same device within
+    `device_group_seconds` (a wave of interfaces going down), else on another of the customer's
+    devices within `customer_group_seconds` (a wave across the customer's equipment).
+    """
+    for seconds, where in (
+        (correlation.device_group_seconds, Alarm.device_id == device_id),
+        (correlation.customer_group_seconds, Alarm.customer_id == customer_id),
+    ):
+        if seconds <= 0:
+            continue
+        ticket_id = await session.scalar(
+            select(Alarm.ticket_id)
+            .join(Ticket, Ticket.id == Alarm.ticket_id)
+            .where(
+                where,
+                Alarm.rule == alarm.rule,
+                Alarm.id != alarm.id,
+                Alarm.first_seen >= alarm.first_seen - timedelta(seconds=seconds),
+                Ticket.channel == "snmp",
+                Ticket.status.in_(OPEN_STATUSES),
+            )
+            .order_by(Alarm.first_seen.desc(), Alarm.id.desc())
+            .limit(1)
+        )
+        if ticket_id is not None:
+            return await session.get(Ticket, ticket_id)
+    return None
+
+
+async def join_group(session: AsyncSession, alarm: Alarm, ticket: Ticket, what: str, now: datetime) -> int:
+    """`alarm` joins `ticket`: `what` (device and what was detected) is added to its description and
+    history, and its title counts the alarms. Returns how many alarms the ticket has now."""
+    alarm.ticket_id = ticket.id
+    if ticket.priority < alarm.priority:
+        alarm.priority = ticket.priority
+    count = int(await session.scalar(select(func.count()).select_from(Alarm).where(Alarm.ticket_id == ticket.id)) or 0)
+    first = _MORE.sub("", ticket.title)  # the first alarm's title (with «[Intermitente]» if it is)
+    ticket.title = f"{first} y {plural(count - 1, 'alarma más', 'alarmas más')}"[:300]
+    ticket.description = f"{ticket.description}\n- {what}."
+    ticket.updated_at = now
+    log_event(session, ticket, now, "alarm_grouped", AUTHOR, text=f"Alarma agrupada en este tiquete: {what}.")
+    return count
 
 
 async def escalation(session: AsyncSession, customer_id: int, correlation: Correlation) -> tuple[int, str] | None:

@@ -5,9 +5,15 @@ module owns what they mean: a new alarm opens a ticket through `create_ticket`
 (channel `snmp`) and tells the customer first; a repeat inside the window adds to the
 count; the clearing trap resolves the ticket and tells the customer; N down/up cycles
 inside M minutes make one ticket marked as intermittent; many of a customer's devices
-down raises the priority. A device opens at most `correlation.device_tickets` tickets per
-`device_ticket_window_minutes`: past that, a new alarm of that device is attached to its
-open SNMP ticket (an internal entry, no new notice), so distinct keys cannot flood tickets.
+down raises the priority. Alarms of one device and rule arriving within
+`correlation.device_group_seconds` of each other (many interfaces going down) share one
+ticket that lists them; so do alarms of one rule on several of a customer's devices within
+`customer_group_seconds` (raised to P1 by the escalation when most of its devices are down).
+A device opens at most `correlation.device_tickets` tickets per `device_ticket_window_minutes`:
+past that, a new alarm of that device is attached to its open SNMP ticket (an internal entry,
+no new notice), so distinct keys cannot flood tickets.
+The customer is told once per wave: new alarms join the customer's pending notice
+(`alarm_notices.queue_notice`), sent a few seconds after the wave's latest alarm.
 
 What an alarm does to tickets is `services.alarm_tickets`; what it tells the customer,
 `services.alarm_notices`; Level 1 assigning unknown equipment, `services.alarm_assignment`.
@@ -23,13 +29,15 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from promptlink.models import Alarm, Customer, Message, Ticket
-from promptlink.services.alarm_notices import AUTHOR, announce_opened, tell_customer
+from promptlink.models import Alarm, Message, Ticket
+from promptlink.services.alarm_notices import AUTHOR, queue_notice, tell_customer
 from promptlink.services.alarm_tickets import (
     alarm_draft,
     attach_over_bound,
     escalate_others,
     escalation,
+    group_ticket,
+    join_group,
     open_ticket,
     reopen_ticket,
     resolve_on_clear,
@@ -68,6 +76,7 @@ class Outcome:
     tickets: int = 0
     folded: int = 0
     attached: int = 0  # new alarms attached to their device's open ticket (the ticket bound was reached)
+    grouped: int = 0  # new alarms that joined the ticket of their wave (same device, or the customer's)
 
 
 async def _latest(session: AsyncSession, key: str) -> Alarm | None:
@@ -142,6 +151,7 @@ async def _apply(
 def _new_alarm(signal: AlarmSignal, names: dict[str, str]) -> Alarm:
     rule, device = signal.match.rule, signal.device
     return Alarm(
+        detected=signal.match.text(rule.detected, **names)[:300],
         key=signal.key,
         rule=rule.name,
         title=signal.match.text(rule.title, **names)[:300],
@@ -174,6 +184,18 @@ async def _open(
     outcome.opened += 1
     if signal.device is None:
         return alarm  # unknown equipment: L1 assigns it from «alarmas sin asignar»
+    device = signal.device
+    grouped = await group_ticket(session, alarm, device.id, device.customer_id, correlation)
+    if grouped is not None:
+        await join_group(session, alarm, grouped, f"{device.name} ({signal.source}): {alarm.detected}", now)
+        outcome.grouped += 1
+        if grouped.device_id != device.id:  # another device of the customer down: maybe P1 now
+            raised = await escalation(session, device.customer_id, correlation)
+            if raised is not None:
+                alarm.priority = min(alarm.priority, raised[0])
+                await escalate_others(session, device.customer_id, alarm, raised, now)
+        await _queue_notice(session, alarm, device.customer_id, correlation, now)
+        return alarm
     if await attach_over_bound(session, alarm, signal.device.id, signal.device.name, correlation, now):
         outcome.attached += 1
         return alarm
@@ -202,14 +224,25 @@ async def _open_ticket(
         f"trampa {signal.trap_oid}, regla {rule.name}."
     )
     draft = alarm_draft(alarm, rule.type, description, customer_id=device.customer_id, device_id=device.id)
-    ticket = await open_ticket(session, alarm, draft, author=AUTHOR, now=now)
+    await open_ticket(session, alarm, draft, author=AUTHOR, now=now)
     outcome.tickets += 1
     if raised is not None:
         await escalate_others(session, device.customer_id, alarm, raised, now)
-    customer = await session.get(Customer, device.customer_id)
-    assert customer is not None
-    lead = f"Aviso de monitoreo: en su equipo {device.name} ({signal.source}) {detected},"
-    outcome.messages += await announce_opened(session, ticket, customer, lead, signal.first_at, now)
+    await _queue_notice(session, alarm, device.customer_id, correlation, now)
+
+
+async def _queue_notice(
+    session: AsyncSession, alarm: Alarm, customer_id: int, correlation: Correlation, now: datetime
+) -> None:
+    await queue_notice(
+        session,
+        alarm,
+        customer_id,
+        now,
+        quiet=correlation.notice_quiet_seconds,
+        max_wait=correlation.notice_max_wait_seconds,
+        hold=correlation.notice_hold_max_minutes,
+    )
 
 
 async def _clear(session: AsyncSession, alarm: Alarm, signal: AlarmSignal, now: datetime, outcome: Outcome) -> None:

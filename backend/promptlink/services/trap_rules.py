@@ -31,6 +31,16 @@ class Correlation:
     # At most this many new tickets per device per window; further alarms join its open ticket.
     device_tickets: int = 5
     device_ticket_window_minutes: float = 60
+    # A new alarm of a device joins the device's open ticket of the same rule when that ticket's
+    # latest alarm came less than this many seconds before (0: every alarm has its own ticket).
+    device_group_seconds: float = 60.0
+    # ... else another of the customer's devices' open ticket of the same rule, within this many seconds.
+    customer_group_seconds: float = 60.0
+    # The customer's notice of a wave goes this long after the wave's latest new alarm ...
+    notice_quiet_seconds: float = 3.0
+    # ... but at most this long after its first; and it waits for an open form question at most this long.
+    notice_max_wait_seconds: float = 30.0
+    notice_hold_max_minutes: float = 10.0
 
 
 @dataclass(frozen=True)
@@ -136,6 +146,11 @@ def parse_rules(
         raise RulesError(f"snmp rules: bad correlation settings: {exc}") from exc
     if correlation.device_tickets < 1 or correlation.device_ticket_window_minutes <= 0:
         raise RulesError("snmp rules: device_tickets must be at least 1 and device_ticket_window_minutes positive")
+    waits = ("device_group_seconds", "customer_group_seconds", "notice_quiet_seconds", "notice_hold_max_minutes")
+    if min(getattr(correlation, name) for name in waits) < 0:
+        raise RulesError(f"snmp rules: {', '.join(waits)} cannot be negative")
+    if correlation.notice_max_wait_seconds < correlation.notice_quiet_seconds:
+        raise RulesError("snmp rules: notice_max_wait_seconds cannot be shorter than notice_quiet_seconds")
     rules: list[TrapRule] = []
     for i, item in enumerate(raw["rules"]):
         where = f"snmp rules: rule {i + 1} ({item.get('name', '?') if isinstance(item, dict) else '?'})"

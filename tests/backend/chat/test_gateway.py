@@ -9,7 +9,7 @@ from typing import Any
 
 from promptlink.assistant.client import BotReply, BotTurn
 from promptlink.chat.gateway import ChatGateway, ChatSession
-from promptlink.models import OutboxItem
+from promptlink.models import Conversation, OutboxItem
 from promptlink.services import verification
 from sqlalchemy import select
 
@@ -21,10 +21,11 @@ SECRET = "test-session-secret-0123456789-abcdef"
 class FakeAssistant:
     def __init__(self) -> None:
         self.sent: list[dict[str, Any]] = []
+        self.form: str | None = None  # the form Rasa reports open after the turn
 
     async def send(self, *, sender: str, text: str, metadata: dict[str, Any]) -> BotTurn:
         self.sent.append({"sender": sender, "text": text, "metadata": metadata})
-        return BotTurn(messages=[BotReply(text="Entendido.")], intent="greet", confidence=0.9)
+        return BotTurn(messages=[BotReply(text="Entendido.")], intent="greet", confidence=0.9, form=self.form)
 
     async def actions_ready(self) -> None:
         return None
@@ -94,3 +95,24 @@ async def test_a_queued_chat_is_stored_but_not_sent_to_the_assistant(seeded) -> 
     # The customer's own message goes to their other tabs and to the staff watching the chat.
     assert [event for event, _ in emitter.events] == ["message", "message"]
     assert emitter.namespaces == ["/chat", "/agent"]
+
+
+async def test_the_conversation_keeps_which_form_question_the_assistant_has_open(seeded) -> None:
+    """Monitoring notices wait while it is set (services/alarm_notices.py)."""
+    assistant, emitter = FakeAssistant(), FakeEmitter()
+    gateway = ChatGateway(sessions=seeded, assistant=assistant, emitter=emitter)  # type: ignore[arg-type]
+    conversation = await gateway.open(identity=None, conversation_id=None, resume_grant=None)
+    chat = ChatSession(conversation.id, None)
+
+    async def form() -> str | None:
+        async with seeded() as session:
+            return (await session.get(Conversation, conversation.id)).bot_form
+
+    assistant.form = "incident_form"
+    await _say(gateway, chat, "quiero reportar una falla")
+    assert await form() == "incident_form"
+    await _say(gateway, chat, "no sé")  # still in the form (another question)
+    assert await form() == "incident_form"
+    assistant.form = None
+    await _say(gateway, chat, "CABLEANDINA")
+    assert await form() is None

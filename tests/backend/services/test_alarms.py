@@ -8,6 +8,7 @@ import pytest
 from promptlink.infra.db import transaction
 from promptlink.models import Alarm, AuditLog, Contact, Conversation, Device, Message, Ticket, TicketEvent
 from promptlink.services.alarm_assignment import AlreadyAssigned, assign_alarm
+from promptlink.services.alarm_notices import deliver_due_notices
 from promptlink.services.alarms import (
     AlarmSignal,
     DeviceRef,
@@ -51,12 +52,16 @@ def _signal(device: DeviceRef | None, trap: str, at: datetime, *, if_index: int 
 
 
 async def _apply(sessions, *signals: AlarmSignal) -> Outcome:
+    """Apply `signals`, then send the notices due once the wave is quiet (their messages in the outcome)."""
     outcome = Outcome()
     async with transaction(sessions) as session:
         for signal in signals:
             await apply_signal(
                 session=session, signal=signal, correlation=RULES.correlation, now=signal.last_at, outcome=outcome
             )
+    quiet = signals[-1].last_at + timedelta(seconds=RULES.correlation.notice_max_wait_seconds)
+    async with transaction(sessions) as session:
+        outcome.messages += await deliver_due_notices(session=session, now=quiet)
     return outcome
 
 
@@ -100,7 +105,8 @@ async def test_most_of_a_customers_devices_down_raises_the_priority(seeded) -> N
     await _apply(seeded, _signal(first, LINK_DOWN, T0))
     async with seeded() as session:
         assert (await session.scalar(select(Ticket.priority))) == 2
-    await _apply(seeded, _signal(second, LINK_DOWN, T0 + timedelta(minutes=1)))
+    # Two minutes apart: not one wave (customer_group_seconds), two tickets.
+    await _apply(seeded, _signal(second, LINK_DOWN, T0 + timedelta(minutes=2)))
     async with seeded() as session:
         tickets = list(await session.scalars(select(Ticket).order_by(Ticket.id)))
         raised = await session.scalar(select(TicketEvent).where(TicketEvent.kind == "priority_changed"))

@@ -51,6 +51,16 @@ def test_a_changed_file_is_reloaded_and_a_broken_one_keeps_the_previous_rules(tm
         rules.reload()
 
 
+OK = {"rules": [{"name": "x", "trap": "1.3", "type": "network_outage", "priority": 2}]}
+
+
+def test_the_shipped_rules_group_waves_and_batch_notices() -> None:
+    correlation = RulesFile().rules.correlation
+    assert correlation.device_group_seconds == 60 and correlation.customer_group_seconds == 60
+    assert (correlation.notice_quiet_seconds, correlation.notice_max_wait_seconds) == (3, 30)
+    assert correlation.notice_hold_max_minutes == 10
+
+
 @pytest.mark.parametrize(
     ("raw", "message"),
     [
@@ -59,6 +69,8 @@ def test_a_changed_file_is_reloaded_and_a_broken_one_keeps_the_previous_rules(tm
         ({"rules": [{"name": "x", "trap": "1.3", "type": "nope", "priority": 2}]}, "unknown ticket type"),
         ({"rules": [{"name": "x", "trap": "1.3", "type": "network_outage", "priority": 7}]}, "priority"),
         ({"rules": [{"name": "x", "trap": "1.3", "type": "network_outage", "priority": 2, "key": ["ifX"]}]}, "ifX"),
+        ({**OK, "correlation": {"device_group_seconds": -1}}, "cannot be negative"),
+        ({**OK, "correlation": {"notice_quiet_seconds": 10, "notice_max_wait_seconds": 5}}, "notice_max_wait"),
     ],
 )
 def test_invalid_rules_are_refused_with_the_reason(raw: dict, message: str) -> None:

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from promptlink.chat.gateway import Emitter
+from promptlink.chat.gateway import Emitter, room_of
 from promptlink.infra import metrics
 from promptlink.infra.clock import Clock
 from promptlink.infra.settings import Settings
+from promptlink.models import Message
+from promptlink.services.alarm_notices import NoticeSender
 from promptlink.services.trap_rules import RulesFile
 from promptlink.transports.snmp.alarm_worker import AlarmWorker
 from promptlink.transports.snmp.metrics import TrapCollector, TrapCounters
@@ -43,6 +45,8 @@ class TrapIntake:
     rules: RulesFile
     task: asyncio.Task[None]
     unregister: Callable[[], None]  # takes the counters off this process's metrics
+    notices: NoticeSender | None = None
+    notices_task: asyncio.Task[None] | None = None
 
     @classmethod
     def start(
@@ -84,10 +88,24 @@ class TrapIntake:
         receiver.start()
         task = asyncio.create_task(worker.run())
         unregister = metrics.register(TrapCollector(counters, lambda: worker.in_flight))
-        return cls(receiver, worker, counters, rules, task, unregister)
+        # The customers' notices of alarm waves (services/alarm_notices.py), sent when due.
+        notices = NoticeSender(sessions=sessions, clock=clock, emit=_emitting(emitter))
+        return cls(receiver, worker, counters, rules, task, unregister, notices, asyncio.create_task(notices.run()))
 
     async def close(self) -> None:
         self.unregister()
         self.receiver.close()
-        self.task.cancel()
-        await asyncio.gather(self.task, return_exceptions=True)
+        tasks = [t for t in (self.task, self.notices_task) if t is not None]
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def _emitting(emitter: Emitter | None) -> Callable[[Message], Awaitable[None]] | None:
+    if emitter is None:
+        return None
+
+    async def emit(message: Message) -> None:
+        await emitter.emit("message", message.to_event(), room=room_of(message.conversation_id), namespace="/chat")
+
+    return emit

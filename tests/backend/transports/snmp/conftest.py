@@ -10,7 +10,9 @@ from typing import Any
 import pytest_asyncio
 from promptlink.infra.clock import SystemClock
 from promptlink.infra.settings import Settings
+from promptlink.models import AlarmNotice
 from promptlink.transports.snmp.intake import TrapIntake
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 
@@ -34,6 +36,20 @@ async def settle(intake: TrapIntake, *, received: int, timeout: float = 15) -> N
             return
         await asyncio.sleep(0.02)
     raise TimeoutError(f"not settled: {c.snapshot()} in flight {intake.worker.in_flight}")
+
+
+async def notices_sent(intake: TrapIntake, *, timeout: float = 15) -> None:
+    """Wait until the intake has sent every customer notice (they go a quiet time after a wave)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while asyncio.get_running_loop().time() < deadline:
+        async with intake.worker.sessions() as session:
+            pending = await session.scalar(
+                select(func.count()).select_from(AlarmNotice).where(AlarmNotice.state == "pending")
+            )
+        if not pending:
+            return
+        await asyncio.sleep(0.1)
+    raise TimeoutError("alarm notices still pending")
 
 
 @pytest_asyncio.fixture
