@@ -252,9 +252,13 @@ async def _start_singleton_workers(app: Sanic[Any, Any], settings: Settings) -> 
     async def _training_notices(fence: Fence) -> None:
         await send_training_notices_once(sessions=ctx.sessions, clock=ctx.clock, fence=fence)
 
-    await _singleton(app, "sweeper", *_periodic("sweeper", settings.sweeper_interval_seconds, _sweep))
-    await _singleton(
-        app, "training-notices", *_periodic("training_notices", settings.sweeper_interval_seconds, _training_notices)
+    await asyncio.gather(
+        _singleton(app, "sweeper", *_periodic("sweeper", settings.sweeper_interval_seconds, _sweep)),
+        _singleton(
+            app,
+            "training-notices",
+            *_periodic("training_notices", settings.sweeper_interval_seconds, _training_notices),
+        ),
     )
 
 

@@ -231,14 +231,21 @@ Stop = Callable[[], Awaitable[None]]
 class Singleton:
     """Runs a component in the one process that holds its lease.
 
-    A standby tries to take the lease every `poll` seconds; on acquisition it calls `start(fence)`,
-    and when the lease is lost (the holder checks it at every poll) it calls `stop()` at once.
+    A standby tries to take the lease every `poll` seconds; on acquisition it calls `start(fence)`.
+    The holder checks its lease every `poll / 4` seconds and calls `stop()` as soon as it is lost.
+    On PostgreSQL a new holder waits `poll / 2` between acquiring and starting: a former holder
+    whose connection the server dropped (so the lock became free) has stopped by then. (A former
+    holder that is frozen, not disconnected, still holds the lock; one that is frozen after losing
+    it is stopped by the fencing generation.) Takeover after a holder dies: at most about
+    `1.5 * poll` after the server drops its connection.
     A component that fails to start gives the lease back, so another process may run it.
     `state` is `active`, `standby`, or `down: <why>` (a start that failed here).
     """
 
     def __init__(self, lease: Lease, *, start: Start, stop: Stop, poll: float) -> None:
         self.lease, self._start, self._stop, self.poll = lease, start, stop, poll
+        self.check_every = poll / 4
+        self.grace = poll / 2 if lease.is_postgres else 0.0  # a file lock outlives no process
         self.state = "standby"
         self.active = False
         self._task: asyncio.Task[None] | None = None
@@ -264,6 +271,10 @@ class Singleton:
                 if self.state.startswith("down"):
                     self.state = "standby"  # another process holds it now
                 return
+            if self.grace:
+                await asyncio.sleep(self.grace)
+                if not await self.lease.check():
+                    return
             assert self.lease.fence is not None
             try:
                 await self._start(self.lease.fence)
@@ -281,7 +292,7 @@ class Singleton:
 
     async def _loop(self) -> None:
         while True:
-            await asyncio.sleep(self.poll)
+            await asyncio.sleep(self.check_every if self.active else self.poll)
             await self.step()
 
     async def _deactivate(self, why: str) -> None:
