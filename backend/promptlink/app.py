@@ -283,7 +283,7 @@ async def _singleton(app: Sanic[Any, Any], name: str, start: Start, stop: Stop) 
     later poll when its holder is gone)."""
     settings: Settings = app.ctx.settings
     singleton = Singleton(
-        Lease(name, sessions=app.ctx.sessions, var_dir=settings.var_dir),
+        Lease(name, sessions=app.ctx.sessions, var_dir=settings.var_dir, idle_timeout=settings.lease_idle_seconds),
         start=start,
         stop=stop,
         poll=settings.lease_poll_seconds,

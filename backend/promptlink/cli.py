@@ -105,7 +105,12 @@ def cmd_snmp(_args: argparse.Namespace) -> None:
                 intake.rules.reload()
 
         singleton = Singleton(
-            Lease("snmp-receiver", sessions=sessions, var_dir=settings.var_dir),
+            Lease(
+                "snmp-receiver",
+                sessions=sessions,
+                var_dir=settings.var_dir,
+                idle_timeout=settings.lease_idle_seconds,
+            ),
             start=start,
             stop=stop_intake,
             poll=settings.lease_poll_seconds,

@@ -4,8 +4,9 @@ component in whichever process holds it (issue 16, docs/architecture.md "Singlet
 - PostgreSQL: a session-level `pg_try_advisory_lock(key)` on a connection of its own, held for
   the lease's lifetime (the key is derived from the name). When the holder dies, or its
   connection does, the server drops the lock and a standby takes it at its next poll. The
-  holder runs `SELECT 1` on that connection at every poll and stops its component at once when
-  the connection is gone.
+  holder runs `SELECT 1` on that connection at every check and stops its component at once when
+  the connection is gone. The connection has an `idle_session_timeout`: a holder frozen longer
+  than that (SIGSTOP, a blocked loop) loses its session, so the lock, too.
 - SQLite (one machine): `fcntl.flock` on `<var_dir>/run/lease-<name>.lock`, which the kernel
   releases when the process dies.
 
@@ -95,12 +96,14 @@ class Lease:
         var_dir: Path,
         holder: str | None = None,
         check_timeout: float = 5.0,
+        idle_timeout: float = 10.0,
     ) -> None:
         engine: AsyncEngine | None = sessions.kw.get("bind")
         assert engine is not None, "the sessions must be bound to an engine"
         self.name, self.sessions, self.engine = name, sessions, engine
         self.holder = holder or process_identity()
         self.check_timeout = check_timeout
+        self.idle_timeout = idle_timeout
         self.key = advisory_key(name)
         self.lock_path = var_dir / "run" / f"lease-{name}.lock"
         self.fence: Fence | None = None  # set while held
@@ -166,6 +169,13 @@ class Lease:
             conn = await self._pg_engine.connect()
             await conn.execution_options(isolation_level="AUTOCOMMIT")
             self._conn = conn
+            # A holder that stops answering (frozen, its loop blocked) without losing its connection
+            # would keep the lock forever: the server ends a session idle this long, freeing the lock.
+            # A live holder uses its connection every poll / 4 and a standby every poll.
+            await conn.execute(
+                text("SELECT set_config('idle_session_timeout', :ms, false)"),
+                {"ms": str(int(self.idle_timeout * 1000))},
+            )
         try:
             got = await self._conn.scalar(text("SELECT pg_try_advisory_lock(:key)"), {"key": self.key})
             if not got:

@@ -280,6 +280,12 @@ class Settings(BaseSettings):
         ]
 
     @property
+    def lease_idle_seconds(self) -> float:
+        """How long a lease's PostgreSQL session may stay silent before the server ends it, freeing
+        the lease of a frozen holder (infra/lease.py)."""
+        return max(5.0, 5 * self.lease_poll_seconds)
+
+    @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
 

@@ -156,18 +156,26 @@ HOLDER_SCRIPT = textwrap.dedent(
 
     async def main():
         engine = create_engine(sys.argv[1])
-        lease = Lease("smtp-intake", sessions=create_sessionmaker(engine), var_dir=Path(sys.argv[2]), holder="child")
+        lease = Lease(
+            "smtp-intake",
+            sessions=create_sessionmaker(engine),
+            var_dir=Path(sys.argv[2]),
+            holder="child",
+            idle_timeout=float(sys.argv[3]),
+        )
         print("held" if await lease.try_acquire() else "standby", lease.fence and lease.fence.generation, flush=True)
-        await asyncio.sleep(600)
+        while await lease.check():  # as a holder does (every poll / 4)
+            await asyncio.sleep(0.1)
 
     asyncio.run(main())
     """
 )
 
 
-def _holder_process(database_url: str, var_dir: Path) -> tuple[subprocess.Popen[str], str]:
+def _holder_process(database_url: str, var_dir: Path, idle_timeout: float = 10) -> tuple[subprocess.Popen[str], str]:
+    """A process of its own holding lease "smtp-intake" (and checking it, as a holder does); its first line."""
     child = subprocess.Popen(
-        [str(BACKEND_PY), "-c", HOLDER_SCRIPT, database_url, str(var_dir)],
+        [str(BACKEND_PY), "-c", HOLDER_SCRIPT, database_url, str(var_dir), str(idle_timeout)],
         cwd=ROOT,
         env={"PYTHONPATH": str(ROOT / "backend"), "PATH": "/usr/bin:/bin"},
         stdout=subprocess.PIPE,
@@ -201,6 +209,31 @@ async def test_the_lease_of_a_killed_process_is_free_again(database_url: str, tm
         if child.poll() is None:
             child.kill()
             child.wait()
+        await here.close()
+        await engine.dispose()
+
+
+async def test_a_frozen_holder_loses_its_lease_after_the_idle_timeout(postgresql_url: str, tmp_path: Path) -> None:
+    """A holder that stops answering without losing its connection (SIGSTOP here; a blocked loop in
+    life): the server ends its silent session, so the lease is free for the standby."""
+    engine = create_engine(postgresql_url)
+    here = Lease("smtp-intake", sessions=create_sessionmaker(engine), var_dir=tmp_path, holder="parent")
+    child, line = await asyncio.to_thread(_holder_process, postgresql_url, tmp_path, 1.0)
+    try:
+        state, generation = line.split()
+        assert state == "held", line
+        await asyncio.sleep(2.5)  # longer than its idle timeout: a live holder keeps its lease
+        assert child.poll() is None and not await here.try_acquire()
+        child.send_signal(signal.SIGSTOP)
+        began = time.monotonic()
+        while not await here.try_acquire():
+            assert time.monotonic() - began < 15, "the frozen holder kept its lease"
+            await asyncio.sleep(0.1)
+        print(f"\nlease free after its holder froze: {time.monotonic() - began:.2f} s (idle timeout 1 s)")
+        assert here.fence is not None and here.fence.generation == int(generation) + 1
+    finally:
+        child.kill()
+        await asyncio.to_thread(child.wait, 10)
         await here.close()
         await engine.dispose()
 
