@@ -58,6 +58,7 @@ def backend(work: Path, label: str, env: dict[str, str]) -> Running:
 
 
 def run(rounds: int, poll: float) -> dict[str, Any]:
+    machine = machine_info()
     work = Path(tempfile.mkdtemp(prefix="promptlink-bench-failover-"))
     figures: dict[str, list[float]] = {"smtp_greets_s": [], "all_singletons_s": []}
     with database("postgresql", work, "failover") as url:
@@ -88,7 +89,7 @@ def run(rounds: int, poll: float) -> dict[str, Any]:
             for b in running:
                 b.stop()
     return {
-        "machine": machine_info(),
+        "machine": machine,
         "lease_poll_seconds": poll,
         "rounds": rounds,
         "takeovers": figures,
