@@ -162,6 +162,7 @@ def create_app(settings: Settings | None = None, *, name: str = "promptlink") ->
     app.after_server_stop(_stop_snmp)
     app.before_server_start(_start_smtp_intake)
     app.after_server_stop(_stop_smtp_intake)
+    app.before_server_start(_begin_singletons)  # the components above that run once in the cluster
     _serve_pages(app)
     _describe_api(app, app.ctx.sio)
     app.on_request(bounded_path_ids)  # integer path ids beyond BIGINT are 404, not a driver overflow
@@ -228,7 +229,7 @@ async def _start_core(app: Sanic[Any, Any]) -> None:
     app.ctx.workers = []
     if settings.workers_enabled:
         app.ctx.workers = _start_workers(app.ctx, settings)
-        await _start_singleton_workers(app, settings)
+        _singleton_workers(app, settings)
     log.info(
         "backend started",
         extra={"db": app.ctx.engine.url.render_as_string(hide_password=True), "demo": settings.demo},
@@ -241,7 +242,7 @@ def _start_workers(ctx: Any, settings: Settings) -> list[asyncio.Task[None]]:
     return [asyncio.create_task(run_periodically("outbox", settings.outbox_interval_seconds, sender.run_once))]
 
 
-async def _start_singleton_workers(app: Sanic[Any, Any], settings: Settings) -> None:
+def _singleton_workers(app: Sanic[Any, Any], settings: Settings) -> None:
     """The cadence sweeper and the training-course notices: one process of the cluster runs each,
     and every transaction they commit checks its lease's fencing generation first."""
     ctx = app.ctx
@@ -252,13 +253,9 @@ async def _start_singleton_workers(app: Sanic[Any, Any], settings: Settings) -> 
     async def _training_notices(fence: Fence) -> None:
         await send_training_notices_once(sessions=ctx.sessions, clock=ctx.clock, fence=fence)
 
-    await asyncio.gather(
-        _singleton(app, "sweeper", *_periodic("sweeper", settings.sweeper_interval_seconds, _sweep)),
-        _singleton(
-            app,
-            "training-notices",
-            *_periodic("training_notices", settings.sweeper_interval_seconds, _training_notices),
-        ),
+    _singleton(app, "sweeper", *_periodic("sweeper", settings.sweeper_interval_seconds, _sweep))
+    _singleton(
+        app, "training-notices", *_periodic("training_notices", settings.sweeper_interval_seconds, _training_notices)
     )
 
 
@@ -278,9 +275,9 @@ def _periodic(name: str, interval: float, job: Any) -> tuple[Start, Stop]:
     return start, stop
 
 
-async def _singleton(app: Sanic[Any, Any], name: str, start: Start, stop: Stop) -> Singleton:
-    """Compete for lease `name`: the component starts here if this process gets it (now, or at a
-    later poll when its holder is gone)."""
+def _singleton(app: Sanic[Any, Any], name: str, start: Start, stop: Stop) -> Singleton:
+    """The component under lease `name`: it starts here if this process gets the lease (at server
+    start, `_begin_singletons`, or at a later poll when its holder is gone)."""
     settings: Settings = app.ctx.settings
     singleton = Singleton(
         Lease(name, sessions=app.ctx.sessions, var_dir=settings.var_dir, idle_timeout=settings.lease_idle_seconds),
@@ -289,8 +286,13 @@ async def _singleton(app: Sanic[Any, Any], name: str, start: Start, stop: Stop) 
         poll=settings.lease_poll_seconds,
     )
     app.ctx.singletons[name] = singleton
-    await singleton.begin()
     return singleton
+
+
+async def _begin_singletons(app: Sanic[Any, Any]) -> None:
+    """Every singleton's first attempt at once (on PostgreSQL each waits half a poll after acquiring),
+    then their poll loops."""
+    await asyncio.gather(*(singleton.begin() for singleton in app.ctx.singletons.values()))
 
 
 async def _stop_singleton(app: Sanic[Any, Any], name: str) -> None:
@@ -344,7 +346,7 @@ async def _start_snmp(app: Sanic[Any, Any]) -> None:
         if intake is not None:
             await intake.close()
 
-    await _singleton(app, "snmp-receiver", start, stop)
+    _singleton(app, "snmp-receiver", start, stop)
 
 
 async def _stop_snmp(app: Sanic[Any, Any]) -> None:
@@ -366,7 +368,7 @@ async def _start_smtp_intake(app: Sanic[Any, Any]) -> None:
         if intake is not None:
             await intake.close()
 
-    await _singleton(app, "smtp-intake", start, stop)
+    _singleton(app, "smtp-intake", start, stop)
 
 
 async def _stop_smtp_intake(app: Sanic[Any, Any]) -> None:

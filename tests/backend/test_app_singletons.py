@@ -19,7 +19,7 @@ from promptlink.transports.http.schemas.health import Degraded
 
 from testkit.databases import PG_ADMIN_URL, pg_admin, pg_url
 from testkit.demo import agent_headers
-from testkit.processes import Running, start_lone_backend
+from testkit.processes import Running, lone_env, start
 
 REDIS = ("127.0.0.1", 6379)
 SINGLETONS = ("smtp-intake", "snmp-receiver", "sweeper", "training-notices")
@@ -86,8 +86,10 @@ def cluster(tmp_path: Path) -> Iterator[tuple[str, list[Running]]]:
     running: list[Running] = []
     try:
         for label in ("a", "b"):
-            (tmp_path / label).mkdir()
-            running.append(start_lone_backend(tmp_path / label, **shared))
+            var_dir = tmp_path / label
+            var_dir.mkdir()
+            # As start_lone_backend, with more time to come up: two backends on a loaded 2-core machine.
+            running.append(start(var_dir, ["serve"], lone_env(var_dir, **shared), health_timeout=180, accept=(503,)))
         yield name, running
     finally:
         for backend in running:
