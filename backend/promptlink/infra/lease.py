@@ -244,10 +244,11 @@ class Singleton:
     A standby tries to take the lease every `poll` seconds; on acquisition it calls `start(fence)`.
     The holder checks its lease every `poll / 4` seconds and calls `stop()` as soon as it is lost.
     On PostgreSQL a new holder waits `poll / 2` between acquiring and starting: a former holder
-    whose connection the server dropped (so the lock became free) has stopped by then. (A former
-    holder that is frozen, not disconnected, still holds the lock; one that is frozen after losing
-    it is stopped by the fencing generation.) Takeover after a holder dies: at most about
-    `1.5 * poll` after the server drops its connection.
+    whose connection the server dropped (so the lock became free) has stopped by then. (A holder
+    frozen longer than the lease's idle timeout loses its session and the lock without checking;
+    when it wakes, its next check stops it, and the fencing generation refuses what it was about to
+    commit.) Takeover after a holder dies: at most about `1.5 * poll` after the server drops its
+    session.
     A component that fails to start gives the lease back, so another process may run it.
     `state` is `active`, `standby`, or `down: <why>` (a start that failed here).
     """
