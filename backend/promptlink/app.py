@@ -23,6 +23,7 @@ from promptlink.chat.live_chat import LiveChat
 from promptlink.infra import metrics
 from promptlink.infra.clock import SystemClock
 from promptlink.infra.db import create_engine, create_sessionmaker
+from promptlink.infra.lease import Fence, Lease, Singleton, Start, Stop
 from promptlink.infra.settings import PROJECT_ROOT, Settings, get_settings
 from promptlink.services import attachments as attachment_files
 from promptlink.services import conversation_token
@@ -148,6 +149,7 @@ def create_app(settings: Settings | None = None, *, name: str = "promptlink") ->
     app.ctx.clock = SystemClock()
     app.ctx.canned = CannedFile()  # the console's canned replies, re-read on change
     metrics.configure(settings.process_name or metrics.default_name("backend", settings.host, settings.port))
+    app.ctx.singletons = {}  # name -> Singleton: components that run in one process of the cluster
     # The conversation tokens the chat gateway puts in Rasa's metadata (services/conversation_token.py).
     conversation_token.configure(settings.secret("session_secret"))
     attachment_files.configure(settings.secret("session_secret"))  # signed download links (issue 15)
@@ -162,6 +164,7 @@ def create_app(settings: Settings | None = None, *, name: str = "promptlink") ->
     app.after_server_stop(_stop_snmp)
     app.before_server_start(_start_smtp_intake)
     app.after_server_stop(_stop_smtp_intake)
+    app.before_server_start(_begin_singletons)  # the components above that run once in the cluster
     _serve_pages(app)
     _describe_api(app, app.ctx.sio)
     app.on_request(bounded_path_ids)  # integer path ids beyond BIGINT are 404, not a driver overflow
@@ -227,7 +230,10 @@ async def _start_core(app: Sanic[Any, Any]) -> None:
         ),
     )
     await app.ctx.training.recover()
-    app.ctx.workers = _start_workers(app.ctx, settings) if settings.workers_enabled else []
+    app.ctx.workers = []
+    if settings.workers_enabled:
+        app.ctx.workers = _start_workers(app.ctx, settings)
+        _singleton_workers(app, settings)
     log.info(
         "backend started",
         extra={"db": app.ctx.engine.url.render_as_string(hide_password=True), "demo": settings.demo},
@@ -235,23 +241,73 @@ async def _start_core(app: Sanic[Any, Any]) -> None:
 
 
 def _start_workers(ctx: Any, settings: Settings) -> list[asyncio.Task[None]]:
-    """The periodic workers: the outbox, the cadence sweeper and the training-course notices."""
+    """The outbox sender, in every process (each delivery is claimed by one of them)."""
     sender = OutboxSender(sessions=ctx.sessions, settings=settings, clock=ctx.clock, gateway=ctx.gateway)
+    return [asyncio.create_task(run_periodically("outbox", settings.outbox_interval_seconds, sender.run_once))]
 
-    async def _sweep() -> None:
-        await sweep_once(sessions=ctx.sessions, settings=settings, clock=ctx.clock)
 
-    async def _training_notices() -> None:
-        await send_training_notices_once(sessions=ctx.sessions, clock=ctx.clock)
+def _singleton_workers(app: Sanic[Any, Any], settings: Settings) -> None:
+    """The cadence sweeper and the training-course notices: one process of the cluster runs each,
+    and every transaction they commit checks its lease's fencing generation first."""
+    ctx = app.ctx
 
-    return [
-        asyncio.create_task(run_periodically("outbox", settings.outbox_interval_seconds, sender.run_once)),
-        asyncio.create_task(run_periodically("sweeper", settings.sweeper_interval_seconds, _sweep)),
-        asyncio.create_task(run_periodically("training_notices", settings.sweeper_interval_seconds, _training_notices)),
-    ]
+    async def _sweep(fence: Fence) -> None:
+        await sweep_once(sessions=ctx.sessions, settings=settings, clock=ctx.clock, fence=fence)
+
+    async def _training_notices(fence: Fence) -> None:
+        await send_training_notices_once(sessions=ctx.sessions, clock=ctx.clock, fence=fence)
+
+    _singleton(app, "sweeper", *_periodic("sweeper", settings.sweeper_interval_seconds, _sweep))
+    _singleton(
+        app, "training-notices", *_periodic("training_notices", settings.sweeper_interval_seconds, _training_notices)
+    )
+
+
+def _periodic(name: str, interval: float, job: Any) -> tuple[Start, Stop]:
+    """A periodic worker as a singleton's start (with the lease's fence) and stop."""
+    running: list[asyncio.Task[None]] = []
+
+    async def start(fence: Fence) -> None:
+        running.append(asyncio.create_task(run_periodically(name, interval, lambda: job(fence))))
+
+    async def stop() -> None:
+        for task in running:
+            task.cancel()
+        await asyncio.gather(*running, return_exceptions=True)
+        running.clear()
+
+    return start, stop
+
+
+def _singleton(app: Sanic[Any, Any], name: str, start: Start, stop: Stop) -> Singleton:
+    """The component under lease `name`: it starts here if this process gets the lease (at server
+    start, `_begin_singletons`, or at a later poll when its holder is gone)."""
+    settings: Settings = app.ctx.settings
+    singleton = Singleton(
+        Lease(name, sessions=app.ctx.sessions, var_dir=settings.var_dir, idle_timeout=settings.lease_idle_seconds),
+        start=start,
+        stop=stop,
+        poll=settings.lease_poll_seconds,
+    )
+    app.ctx.singletons[name] = singleton
+    return singleton
+
+
+async def _begin_singletons(app: Sanic[Any, Any]) -> None:
+    """Every singleton's first attempt at once (on PostgreSQL each waits half a poll after acquiring),
+    then their poll loops."""
+    await asyncio.gather(*(singleton.begin() for singleton in app.ctx.singletons.values()))
+
+
+async def _stop_singleton(app: Sanic[Any, Any], name: str) -> None:
+    singleton = app.ctx.singletons.pop(name, None)
+    if singleton is not None:
+        await singleton.close()
 
 
 async def _stop_core(app: Sanic[Any, Any]) -> None:
+    for name in ("sweeper", "training-notices"):
+        await _stop_singleton(app, name)
     for task in app.ctx.workers:
         task.cancel()
     await app.ctx.training.stop()
@@ -264,7 +320,8 @@ async def _stop_core(app: Sanic[Any, Any]) -> None:
 
 
 async def _start_snmp(app: Sanic[Any, Any]) -> None:
-    """The trap receiver (it needs the sessions and the running loop)."""
+    """The trap receiver (it needs the sessions and the running loop), in the process holding the
+    "snmp-receiver" lease (a `python -m promptlink snmp` process competes for it too)."""
     settings: Settings = app.ctx.settings
     app.ctx.trap_intake = None
     app.ctx.snmp_error = None
@@ -272,34 +329,55 @@ async def _start_snmp(app: Sanic[Any, Any]) -> None:
         return
     from promptlink.transports.snmp.intake import TrapIntake
 
-    try:
-        app.ctx.trap_intake = TrapIntake.start(
-            settings=settings, sessions=app.ctx.sessions, emitter=app.ctx.sio, clock=app.ctx.clock
-        )
-    except OSError as exc:
-        # The rest of the backend still serves; /api/v1/health names the receiver as down.
-        app.ctx.snmp_error = f"cannot listen on UDP {settings.snmp_host}:{settings.snmp_port}: {exc}"
-        log.error(
-            "snmp receiver not started",
-            extra={"address": f"{settings.snmp_host}:{settings.snmp_port}", "error": str(exc)},
-        )
+    async def start(_fence: Fence) -> None:
+        try:
+            app.ctx.trap_intake = TrapIntake.start(
+                settings=settings, sessions=app.ctx.sessions, emitter=app.ctx.sio, clock=app.ctx.clock
+            )
+        except OSError as exc:
+            # The rest of the backend still serves; /api/v1/health names the receiver as down.
+            error = f"cannot listen on UDP {settings.snmp_host}:{settings.snmp_port}: {exc}"
+            if error != app.ctx.snmp_error:
+                log.error(
+                    "snmp receiver not started",
+                    extra={"address": f"{settings.snmp_host}:{settings.snmp_port}", "error": str(exc)},
+                )
+            app.ctx.snmp_error = error
+            raise RuntimeError(error) from exc
+        app.ctx.snmp_error = None
+
+    async def stop() -> None:
+        intake, app.ctx.trap_intake = app.ctx.trap_intake, None
+        if intake is not None:
+            await intake.close()
+
+    _singleton(app, "snmp-receiver", start, stop)
 
 
 async def _stop_snmp(app: Sanic[Any, Any]) -> None:
-    if getattr(app.ctx, "trap_intake", None) is not None:
-        await app.ctx.trap_intake.close()
+    await _stop_singleton(app, "snmp-receiver")
 
 
 async def _start_smtp_intake(app: Sanic[Any, Any]) -> None:
+    """The SMTP intake, in the process holding the "smtp-intake" lease."""
     settings: Settings = app.ctx.settings
     app.ctx.smtp_intake = None
-    if settings.smtp_intake_enabled:
+    if not settings.smtp_intake_enabled:
+        return
+
+    async def start(_fence: Fence) -> None:
         app.ctx.smtp_intake = await SmtpIntake.start(sessions=app.ctx.sessions, clock=app.ctx.clock, settings=settings)
+
+    async def stop() -> None:
+        intake, app.ctx.smtp_intake = app.ctx.smtp_intake, None
+        if intake is not None:
+            await intake.close()
+
+    _singleton(app, "smtp-intake", start, stop)
 
 
 async def _stop_smtp_intake(app: Sanic[Any, Any]) -> None:
-    if getattr(app.ctx, "smtp_intake", None) is not None:
-        await app.ctx.smtp_intake.close()
+    await _stop_singleton(app, "smtp-intake")
 
 
 def _serve_pages(app: Sanic[Any, Any]) -> None:

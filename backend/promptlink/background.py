@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from promptlink.chat.gateway import ChatGateway
 from promptlink.infra.clock import Clock
 from promptlink.infra.db import transaction
+from promptlink.infra.lease import Fence
 from promptlink.infra.settings import Settings
 from promptlink.models import OutboxItem
 from promptlink.services import outbox
@@ -115,7 +116,11 @@ class OutboxSender:
         return len(items)
 
 
-async def sweep_once(*, sessions: async_sessionmaker[AsyncSession], settings: Settings, clock: Clock) -> Any:
+async def sweep_once(
+    *, sessions: async_sessionmaker[AsyncSession], settings: Settings, clock: Clock, fence: Fence | None = None
+) -> Any:
+    """One sweep in one transaction. Under a lease (`fence`), the transaction commits only while
+    this process still holds it: a holder paused across a takeover sends nothing (`LeaseLost`)."""
     async with transaction(sessions) as session:
         result = await sweep(
             session=session,
@@ -123,15 +128,22 @@ async def sweep_once(*, sessions: async_sessionmaker[AsyncSession], settings: Se
             reminder_lead=timedelta(minutes=settings.reminder_lead_minutes),
             fallback_supervisor=settings.supervisor_email,
         )
+        if fence is not None:
+            await fence.verify(session)
     if result.reminded or result.breached:
         log.info("cadence sweep", extra={"reminded": len(result.reminded), "breached": len(result.breached)})
     return result
 
 
-async def send_training_notices_once(*, sessions: async_sessionmaker[AsyncSession], clock: Clock) -> int:
-    """Queue the training materials notices that are due (two weeks before each course)."""
+async def send_training_notices_once(
+    *, sessions: async_sessionmaker[AsyncSession], clock: Clock, fence: Fence | None = None
+) -> int:
+    """Queue the training materials notices that are due (two weeks before each course); under a
+    lease, only while this process still holds it (as `sweep_once`)."""
     async with transaction(sessions) as session:
         sent = await send_due_materials_notices(session=session, now=clock.now())
+        if fence is not None:
+            await fence.verify(session)
     if sent:
         log.info("training materials notices", extra={"requests": sent})
     return sent

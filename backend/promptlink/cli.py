@@ -59,7 +59,11 @@ def cmd_serve(_args: argparse.Namespace) -> None:
 
 
 def cmd_snmp(_args: argparse.Namespace) -> None:
-    """The trap receiver and alarm worker alone; chat messages go out through Redis."""
+    """The trap receiver and alarm worker alone; chat messages go out through Redis.
+
+    It runs under the "snmp-receiver" lease (infra/lease.py), as the backend's own receiver does:
+    of several such processes (and backends) one receives, the others stand by and take over.
+    """
     import signal
 
     import socketio
@@ -68,6 +72,7 @@ def cmd_snmp(_args: argparse.Namespace) -> None:
     from promptlink.infra import metrics
     from promptlink.infra.clock import SystemClock
     from promptlink.infra.db import create_engine, create_sessionmaker
+    from promptlink.infra.lease import Fence, Lease, Singleton
     from promptlink.infra.structured_logging import configure_logging
     from promptlink.transports.snmp.intake import TrapIntake
 
@@ -79,11 +84,39 @@ def cmd_snmp(_args: argparse.Namespace) -> None:
 
     async def _serve() -> None:
         engine = create_engine(settings.database_url)
+        sessions = create_sessionmaker(engine)
         emitter = socketio.AsyncRedisManager(settings.redis_url, channel=settings.redis_channel, write_only=True)
-        intake = TrapIntake.start(
-            settings=settings, sessions=create_sessionmaker(engine), emitter=emitter, clock=SystemClock()
+        running: list[TrapIntake] = []
+
+        async def start(fence: Fence) -> None:
+            intake = TrapIntake.start(settings=settings, sessions=sessions, emitter=emitter, clock=SystemClock())
+            running.append(intake)
+            print(
+                f"SNMP receiver on udp://{settings.snmp_host}:{intake.receiver.port} "
+                f"(lease generation {fence.generation})",
+                flush=True,
+            )
+
+        async def stop_intake() -> None:
+            while running:
+                await running.pop().close()
+            print("SNMP receiver stopped: the snmp-receiver lease is lost", flush=True)
+
+        def reload_rules() -> None:
+            for intake in running:
+                intake.rules.reload()
+
+        singleton = Singleton(
+            Lease(
+                "snmp-receiver",
+                sessions=sessions,
+                var_dir=settings.var_dir,
+                idle_timeout=settings.lease_idle_seconds,
+            ),
+            start=start,
+            stop=stop_intake,
+            poll=settings.lease_poll_seconds,
         )
-        print(f"SNMP receiver on udp://{settings.snmp_host}:{intake.receiver.port}", flush=True)
         # Prometheus scrapes this process on its own port (a thread of prometheus-client's).
         server, _thread = start_http_server(
             settings.snmp_metrics_port, addr=settings.snmp_metrics_host, registry=metrics.REGISTRY
@@ -95,12 +128,17 @@ def cmd_snmp(_args: argparse.Namespace) -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        loop.add_signal_handler(signal.SIGHUP, intake.rules.reload)
+        loop.add_signal_handler(signal.SIGHUP, reload_rules)
         try:
+            await singleton.begin()
+            if singleton.state == "standby":
+                print("SNMP receiver on standby: another process holds the snmp-receiver lease", flush=True)
+            elif not singleton.active:
+                print(f"SNMP receiver {singleton.state} (retried every {settings.lease_poll_seconds} s)", flush=True)
             await stop.wait()
         finally:
             server.shutdown()
-            await intake.close()
+            await singleton.close()
             await engine.dispose()
 
     asyncio.run(_serve())

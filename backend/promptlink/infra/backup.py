@@ -465,7 +465,8 @@ def restore(deployment: Deployment, source: Path, *, force: bool = False) -> Res
     if unknown:
         raise BackupError(f"the backup holds rules this version does not read: {', '.join(unknown)}")
     existing = _existing_tables(deployment.database_url, dialect)
-    holding = {name: rows for name, rows in existing.items() if rows and name != "alembic_version"}
+    # `leases` (who runs each singleton, infra/lease.py) is written by any backend that ever started: not data.
+    holding = {name: rows for name, rows in existing.items() if rows and name not in ("alembic_version", "leases")}
     if holding and not force:
         shown = ", ".join(f"{name} ({rows})" for name, rows in sorted(holding.items())[:6])
         raise BackupError(

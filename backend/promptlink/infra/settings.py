@@ -109,6 +109,9 @@ class Settings(BaseSettings):
     reminder_lead_minutes: int = 30
     outbox_interval_seconds: float = 2.0
     outbox_max_attempts: int = 8
+    # Singletons (SMTP intake, SNMP receiver, sweeper, training notices) run in one process of the
+    # cluster under a lease (infra/lease.py): a standby tries to take it every this many seconds.
+    lease_poll_seconds: float = Field(default=2.0, gt=0, le=60)
     agent_token_hours: int = 12
     # Failed logins (docs/security.md), in the `limits` notation: per client address and per
     # account; over either the login answers 429 with Retry-After (Redis-shared with a Redis URL).
@@ -283,6 +286,12 @@ class Settings(BaseSettings):
             urlunsplit((first.scheme, f"{first.hostname}:{port + k}", first.path, "", ""))
             for k in range(1, self.rasa_processes)
         ]
+
+    @property
+    def lease_idle_seconds(self) -> float:
+        """How long a lease's PostgreSQL session may stay silent before the server ends it, freeing
+        the lease of a frozen holder (infra/lease.py)."""
+        return max(5.0, 5 * self.lease_poll_seconds)
 
     @property
     def is_sqlite(self) -> bool:

@@ -10,6 +10,7 @@ from promptlink.models.conversation import Conversation, ConversationEvent, Mess
 from promptlink.models.course import TrainingRequest
 from promptlink.models.customer import Contact, Contract, Customer, Device
 from promptlink.models.deployment import DeploymentPlan, DeploymentStageChange
+from promptlink.models.lease import LeaseRecord
 from promptlink.models.outbox import OutboxItem
 from promptlink.models.ticket import Rma, Ticket, TicketEvent
 from promptlink.models.verification import Verification
@@ -32,6 +33,7 @@ __all__ = [
     "DeploymentPlan",
     "DeploymentStageChange",
     "Device",
+    "LeaseRecord",
     "Message",
     "ModelVersion",
     "OutboxItem",

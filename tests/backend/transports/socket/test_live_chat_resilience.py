@@ -153,7 +153,7 @@ def two_backends(tmp_path: Path) -> Any:
     (tmp_path / "b").mkdir()
     try:
         first = start_lone_backend(tmp_path / "a", **shared)
-        # One SMTP intake per deployment: the second process leaves the port to the first.
+        # The SMTP intake runs in one process anyway (its lease); switched off, this one never even competes.
         second = start_lone_backend(tmp_path / "b", PROMPTLINK_SMTP_INTAKE_ENABLED="false", **shared)
         yield first, second
     finally:
