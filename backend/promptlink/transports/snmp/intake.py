@@ -1,4 +1,4 @@
-"""The trap intake as one unit: receiver + queue + alarm worker (in the backend or alone)."""
+"""The trap intake as one unit: receiver + trap journal + alarm worker (in the backend or alone)."""
 
 from __future__ import annotations
 
@@ -14,8 +14,9 @@ from promptlink.infra.clock import Clock
 from promptlink.infra.settings import Settings
 from promptlink.services.trap_rules import RulesFile
 from promptlink.transports.snmp.alarm_worker import AlarmWorker
+from promptlink.transports.snmp.journal import TrapJournal, journal_dir
 from promptlink.transports.snmp.metrics import TrapCounters, render_prometheus
-from promptlink.transports.snmp.receiver import TrapEvent, TrapReceiver
+from promptlink.transports.snmp.receiver import TrapReceiver
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +37,7 @@ def user_customers(settings: Settings) -> dict[str, str]:
 @dataclass
 class TrapIntake:
     receiver: TrapReceiver
+    journal: TrapJournal
     worker: AlarmWorker
     counters: TrapCounters
     rules: RulesFile
@@ -52,14 +54,18 @@ class TrapIntake:
     ) -> TrapIntake:
         """Bind the receiver and start the worker (inside the running event loop)."""
         counters = TrapCounters()
-        queue: asyncio.Queue[TrapEvent] = asyncio.Queue(maxsize=settings.snmp_queue_size)
+        journal = TrapJournal(
+            journal_dir(settings.var_dir, settings.snmp_journal_dir),
+            max_bytes=settings.snmp_journal_max_bytes,
+            commit_interval=settings.snmp_journal_commit_ms / 1000,
+        )
         rules = RulesFile(settings.snmp_rules_path, correlation_overrides=correlation_overrides(settings))
         receiver = TrapReceiver(
             host=settings.snmp_host,
             port=settings.snmp_port,
             communities=list(settings.snmp_communities or []),
             v3_users=list(settings.snmp_v3_users or []),
-            queue=queue,
+            journal=journal,
             counters=counters,
             rcvbuf_bytes=settings.snmp_rcvbuf_bytes,
             fast_path=settings.snmp_fast_path,
@@ -69,7 +75,7 @@ class TrapIntake:
         )
         worker = AlarmWorker(
             sessions=sessions,
-            queue=queue,
+            journal=journal,
             counters=counters,
             rules=rules,
             emitter=emitter,
@@ -78,9 +84,14 @@ class TrapIntake:
             device_burst=settings.snmp_device_burst,
             user_customers=user_customers(settings),
         )
-        receiver.start()
+        try:
+            receiver.start()
+        except OSError:
+            journal.release_lock()
+            raise
+        journal.start()
         task = asyncio.create_task(worker.run())
-        return cls(receiver, worker, counters, rules, task)
+        return cls(receiver, journal, worker, counters, rules, task)
 
     def metrics(self) -> str:
         return render_prometheus(self.counters, queue_depth=self.worker.in_flight)
@@ -89,3 +100,4 @@ class TrapIntake:
         self.receiver.close()
         self.task.cancel()
         await asyncio.gather(self.task, return_exceptions=True)
+        await self.journal.close()  # the last group commit: processed after the next start

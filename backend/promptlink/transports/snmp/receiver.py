@@ -1,7 +1,7 @@
 """The pysnmp 7 (asyncio) trap receiver: v1, v2c (community allow-list), v3 USM authPriv.
 
-The callback only decodes, counts and queues (`asyncio.Queue`, bounded); the alarm
-worker does the database work. pysnmp drops what fails authentication or parsing and
+The callback only decodes, counts and appends to the trap journal (journal.py: durable,
+bounded by disk); the alarm worker does the database work. pysnmp drops what fails authentication or parsing and
 counts it in its own MIB counters (see `TrapCounters.engine_drops`).
 
 Trust (docs/snmp.md): USM accepts a message at a lower security level than its user's
@@ -14,14 +14,13 @@ community traps are allowed. The device is the UDP source address; an agent addr
 
 from __future__ import annotations
 
-import asyncio
 import ipaddress
 import logging
 import socket
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from time import monotonic
-from typing import Any
+from typing import Any, Protocol
 
 from pyasn1.type import univ
 from pysnmp.carrier.asyncio.dgram import udp
@@ -71,6 +70,7 @@ class TrapEvent:
     received_mono: float = field(default_factory=monotonic)
     count: int = 1
     user: str | None = None  # the v3 USM user that authenticated it (None for v1/v2c)
+    seq: int = 0  # its record in the trap journal (0: not journaled)
 
     @property
     def device_address(self) -> str:
@@ -84,6 +84,12 @@ def _value(value: Any) -> str:
         return str(value)
     text: str = value.prettyPrint()
     return text
+
+
+class TrapSink(Protocol):
+    """Where accepted traps go (the trap journal): False when it cannot take one."""
+
+    def append(self, event: TrapEvent) -> bool: ...
 
 
 class CountingUdpTransport(udp.UdpAsyncioTransport):  # type: ignore[misc]
@@ -113,7 +119,7 @@ class CountingUdpTransport(udp.UdpAsyncioTransport):  # type: ignore[misc]
 
 
 class TrapReceiver:
-    """Owns the pysnmp engine and the UDP socket; feeds `queue` with TrapEvents."""
+    """Owns the pysnmp engine and the UDP socket; appends TrapEvents to `journal`."""
 
     def __init__(
         self,
@@ -122,7 +128,7 @@ class TrapReceiver:
         port: int,
         communities: list[str],
         v3_users: list[dict[str, str]],
-        queue: asyncio.Queue[TrapEvent],
+        journal: TrapSink,
         counters: TrapCounters,
         rcvbuf_bytes: int = 0,
         fast_path: bool = True,
@@ -138,7 +144,8 @@ class TrapReceiver:
         self.ignored_communities = len(communities) - len(self.communities)
         self.min_level = SECURITY_LEVELS[min_security_level]
         self.trusted_relays = [ipaddress.ip_network(r, strict=False) for r in trusted_relays or []]
-        self.queue, self.counters, self.rcvbuf_bytes = queue, counters, rcvbuf_bytes
+        self.journal, self.counters, self.rcvbuf_bytes = journal, counters, rcvbuf_bytes
+        self.rcvbuf_effective = 0
         self.engine: Any = None
         self._transport: Any = None
         self.fast_communities = frozenset(c.encode() for c in self.communities) if fast_path else frozenset()
@@ -149,10 +156,8 @@ class TrapReceiver:
         # Our own socket: bind errors surface here, and the receive buffer is set before traffic.
         sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         if self.rcvbuf_bytes:
-            try:
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, self.rcvbuf_bytes)
-            except OSError:
-                log.warning("could not set SO_RCVBUF", extra={"bytes": self.rcvbuf_bytes})
+            set_receive_buffer(sock, self.rcvbuf_bytes)
+        self.rcvbuf_effective = sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
         try:
             sock.bind((self.host, self.port))
         except OSError:
@@ -188,6 +193,7 @@ class TrapReceiver:
                 "v3_users": len(self.v3_users),
                 "min_security_level": LEVEL_NAMES[self.min_level],
                 "trusted_relays": len(self.trusted_relays),
+                "rcvbuf_bytes": self.rcvbuf_effective,
             },
         )
         if self.ignored_communities:
@@ -264,7 +270,7 @@ class TrapReceiver:
     def accept(
         self, version: str, source: str, varbind_list: list[tuple[str, str]], *, user: str | None = None
     ) -> None:
-        """Count a decoded trap and queue it for the alarm worker (or count the drop)."""
+        """Count a decoded trap and journal it for the alarm worker (or count the drop)."""
         self.counters.received[version] += 1
         varbinds = dict(varbind_list)
         trap_oid = varbinds.pop(SNMP_TRAP_OID, "")
@@ -284,7 +290,22 @@ class TrapReceiver:
             received_at=datetime.now(UTC),
             user=user,
         )
+        if not self.journal.append(event):
+            self.drop(
+                "journal_full", source, message="snmp trap journal full (PROMPTLINK_SNMP_JOURNAL_MAX_BYTES); dropped"
+            )
+
+
+def set_receive_buffer(sock: socket.socket, size: int) -> None:
+    """SO_RCVBUFFORCE when allowed (CAP_NET_ADMIN: past net.core.rmem_max), else SO_RCVBUF (capped by it)."""
+    force = getattr(socket, "SO_RCVBUFFORCE", None)
+    if force is not None:
         try:
-            self.queue.put_nowait(event)
-        except asyncio.QueueFull:
-            self.counters.dropped["queue_full"] += 1
+            sock.setsockopt(socket.SOL_SOCKET, force, size)
+            return
+        except OSError:
+            pass
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, size)
+    except OSError:
+        log.warning("could not set SO_RCVBUF", extra={"bytes": size})
