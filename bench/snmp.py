@@ -45,7 +45,7 @@ from measure import machine_info, summary
 from testkit.chat_client import ChatClient, widget_token
 from testkit.demo import ANA, SERVICE_TOKEN
 from testkit.processes import free_udp_port
-from testkit.traps import IF_INDEX, LINK_DOWN, send_v3, v2c_packet
+from testkit.traps import ENGINE_ID, IF_INDEX, LINK_DOWN, send_v3, v2c_packet
 
 SERVICE = {"Authorization": f"Bearer {SERVICE_TOKEN}"}
 DEVICES = ("127.0.0.21", "127.0.0.22", "127.0.0.31")
@@ -220,9 +220,14 @@ def v3_packets(count: int) -> list[bytes]:
     port = sink.getsockname()[1]
 
     async def produce() -> None:
+        from pysnmp.hlapi.v3arch.asyncio import SnmpEngine
+        from pysnmp.proto.rfc1902 import OctetString
+
+        engine = SnmpEngine(OctetString(hexValue=ENGINE_ID))  # one sender, as a real device: boots fixed
         for i in range(count):
             await send_v3(port, auth_key="demo-auth-pass", priv_key="demo-priv-pass", trap_oid=LINK_DOWN,
-                          if_index=i % 50 + 1)  # fmt: skip
+                          if_index=i % 50 + 1, engine=engine)  # fmt: skip
+        engine.close_dispatcher()
 
     asyncio.run(produce())
     packets = [sink.recv(4096) for _ in range(count)]

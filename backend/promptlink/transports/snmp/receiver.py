@@ -29,6 +29,7 @@ from pysnmp.entity.rfc3413 import ntfrcv
 from pysnmp.proto.api import v2c
 
 from promptlink.transports.snmp.fastpath import decode_v2c_trap
+from promptlink.transports.snmp.fastpath_v3 import V3FastPath
 from promptlink.transports.snmp.metrics import TrapCounters
 
 log = logging.getLogger(__name__)
@@ -106,6 +107,11 @@ class CountingUdpTransport(udp.UdpAsyncioTransport):  # type: ignore[misc]
                 if varbinds is not None:
                     receiver.accept("v2c", str(transportAddress[0]), varbinds)
                     return
+            if receiver.v3_fast.users:
+                decoded = receiver.v3_fast.decode(datagram)
+                if decoded is not None:  # authPriv: at or above any configured minimum level
+                    receiver.accept("v3", str(transportAddress[0]), decoded[1], user=decoded[0])
+                    return
         self.loop.call_soon(self._guarded, datagram, transportAddress)
 
     def _guarded(self, datagram: bytes, transport_address: Any) -> None:
@@ -149,6 +155,8 @@ class TrapReceiver:
         self.engine: Any = None
         self._transport: Any = None
         self.fast_communities = frozenset(c.encode() for c in self.communities) if fast_path else frozenset()
+        self.fast_path = fast_path
+        self.v3_fast = V3FastPath()  # filled in start(): authPriv traps of users it can handle
         self._drop_logged: dict[tuple[str, str], tuple[float, int]] = {}
 
     def start(self) -> None:
@@ -182,6 +190,15 @@ class TrapReceiver:
                 user["priv_key"],
                 securityEngineId=v2c.OctetString(hexValue=user["engine_id"]),
             )
+            if self.fast_path:
+                self.v3_fast.add_user(
+                    user=user["user"],
+                    auth_protocol=AUTH_PROTOCOLS[user.get("auth", "sha256").lower()],
+                    auth_key=user["auth_key"],
+                    priv_protocol=PRIV_PROTOCOLS[user.get("priv", "aes128").lower()],
+                    priv_key=user["priv_key"],
+                    engine_id=bytes.fromhex(user["engine_id"]),
+                )
         ntfrcv.NotificationReceiver(snmp, self._on_trap)
         self.engine = snmp
         self.counters.engine = snmp
@@ -194,6 +211,7 @@ class TrapReceiver:
                 "min_security_level": LEVEL_NAMES[self.min_level],
                 "trusted_relays": len(self.trusted_relays),
                 "rcvbuf_bytes": self.rcvbuf_effective,
+                "v3_fast_path_users": len(self.v3_fast.users),
             },
         )
         if self.ignored_communities:
