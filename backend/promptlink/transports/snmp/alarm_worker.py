@@ -26,9 +26,12 @@ trap from another customer's device address is dropped (`device_not_bound`) and 
 from __future__ import annotations
 
 import asyncio
+import heapq
 import json
 import logging
+from bisect import bisect_right
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from time import monotonic
 from typing import Any
@@ -80,14 +83,47 @@ class JournaledSignal(AlarmSignal):
     seqs: list[int] = field(default_factory=list)
 
 
-def _ranges(seqs: set[int]) -> list[list[int]]:
+def _ranges(seqs: Iterable[int]) -> list[list[int]]:
     ranges: list[list[int]] = []
     for seq in sorted(seqs):
-        if ranges and ranges[-1][1] == seq - 1:
-            ranges[-1][1] = seq
+        if ranges and ranges[-1][1] >= seq - 1:
+            ranges[-1][1] = max(ranges[-1][1], seq)
         else:
             ranges.append([seq, seq])
     return ranges
+
+
+class SeqRanges:
+    """Journal sequence numbers as sorted, disjoint [first, last] ranges: a long deferral (a hole
+    below) during a storm keeps a few ranges, not millions of numbers."""
+
+    def __init__(self, ranges: Iterable[Iterable[int]] = ()) -> None:
+        self.ranges = [[int(first), int(last)] for first, last in ranges]
+        self.size = sum(last - first + 1 for first, last in self.ranges)
+
+    def __contains__(self, seq: int) -> bool:
+        index = bisect_right(self.ranges, seq, key=lambda r: r[0]) - 1
+        return index >= 0 and self.ranges[index][1] >= seq
+
+    def __len__(self) -> int:
+        return self.size
+
+    def union(self, seqs: Iterable[int]) -> SeqRanges:
+        merged: list[list[int]] = []
+        for first, last in heapq.merge(self.ranges, _ranges(seqs)):
+            if merged and merged[-1][1] >= first - 1:
+                merged[-1][1] = max(merged[-1][1], last)
+            else:
+                merged.append([first, last])
+        return SeqRanges(merged)
+
+    def advance(self, low: int) -> tuple[int, SeqRanges]:
+        """The new low-water mark (every seq below it done) and the ranges left above it."""
+        index = 0
+        while index < len(self.ranges) and self.ranges[index][0] <= low:
+            low = max(low, self.ranges[index][1] + 1)
+            index += 1
+        return low, SeqRanges(self.ranges[index:])
 
 
 class AlarmWorker:
@@ -119,9 +155,9 @@ class AlarmWorker:
         # The journal records done: all below `_low`, and `_done` above it (committed in the database);
         # `_settled` are done in memory (dropped traps) and go to the database with the next commit.
         self._low = journal.first_seq
-        self._done: set[int] = set()
+        self._done = SeqRanges()
         self._settled: set[int] = set()
-        self._next_position: tuple[int, set[int], set[int]] = (self._low, set(), set())
+        self._next_position: tuple[int, SeqRanges, set[int]] = (self._low, SeqRanges(), set())
         self.loaded = asyncio.Event()
         self.idle = asyncio.Event()
 
@@ -136,9 +172,7 @@ class AlarmWorker:
             row = await session.get(SnmpJournalCursor, self.journal.journal_id)
         if row is not None:
             self._low = max(row.low_seq, self.journal.first_seq)
-            self._done = {
-                seq for first, last in json.loads(row.done) for seq in range(first, last + 1) if seq >= self._low
-            }
+            self._low, self._done = SeqRanges(json.loads(row.done)).advance(self._low)
         self.journal.seek(self._low)
         self.loaded.set()
         if row is not None and self.journal.next_seq > self._low:
@@ -324,14 +358,10 @@ class AlarmWorker:
 
     async def _save_position(self, session: AsyncSession, seqs: set[int]) -> None:
         """In the transaction that applies `seqs`: they, and the settled drops, are done."""
-        done = self._done | self._settled | seqs
-        low = self._low
-        while low in done:
-            done.discard(low)
-            low += 1
+        low, done = self._done.union(self._settled | seqs).advance(self._low)
         self._next_position = (low, done, set(self._settled))
         row = await session.get(SnmpJournalCursor, self.journal.journal_id)
-        text = json.dumps(_ranges(done), separators=(",", ":"))
+        text = json.dumps(done.ranges, separators=(",", ":"))
         if row is None:
             session.add(SnmpJournalCursor(journal_id=self.journal.journal_id, low_seq=low, done=text))
         else:
