@@ -155,7 +155,7 @@ class Settings(BaseSettings):
     snmp_journal_commit_ms: float = Field(default=10.0, gt=0, le=1000)
     snmp_device_rate: float = Field(default=20.0, gt=0)
     snmp_device_burst: int = Field(default=100, ge=1)
-    snmp_rcvbuf_bytes: int = Field(default=4 * 1024 * 1024, ge=0)
+    snmp_rcvbuf_bytes: int = Field(default=32 * 1024 * 1024, ge=0)  # absorbs ~30,000 traps behind a busy core
     snmp_fast_path: bool = True  # direct BER reader for v2c traps (docs/snmp.md); 0 = pysnmp only
     # Who may raise alarms (docs/snmp.md "Trust"): v3 traps below this security level are dropped.
     snmp_min_security_level: Literal["noAuthNoPriv", "authNoPriv", "authPriv"] = "authPriv"

@@ -145,6 +145,7 @@ class TrapJournal:
         self._read_offset = 0
         self._read_seq = self.segments[0].first_seq if self.segments else self.next_seq
         self._flusher: asyncio.Task[None] | None = None
+        self._closing = False
 
     # ------------------------------------------------------------------ recovery
 
@@ -196,11 +197,11 @@ class TrapJournal:
         self._flusher = asyncio.create_task(self._flush_forever())
 
     async def _flush_forever(self) -> None:
-        while True:
+        while not self._closing:
             await asyncio.sleep(self.commit_interval)
             try:
                 await self.flush()
-            except OSError:
+            except Exception:  # noqa: BLE001 - e.g. disk errors: keep the buffer, retry
                 log.exception("snmp journal write failed; retrying")
                 await asyncio.sleep(1.0)
 
@@ -249,8 +250,9 @@ class TrapJournal:
         self._lock_file.close()
 
     async def close(self) -> None:
+        """The last group commit, then release the journal (a write in progress is never cut)."""
+        self._closing = True
         if self._flusher is not None:
-            self._flusher.cancel()
             await asyncio.gather(self._flusher, return_exceptions=True)
             self._flusher = None
         try:
