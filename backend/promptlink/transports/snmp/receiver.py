@@ -17,6 +17,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 import socket
+import sys
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from time import monotonic
@@ -42,6 +43,7 @@ VERSIONS = {1: "v1", 2: "v2c", 3: "v3"}
 SECURITY_LEVELS = {"noAuthNoPriv": 1, "authNoPriv": 2, "authPriv": 3}
 LEVEL_NAMES = {number: name for name, number in SECURITY_LEVELS.items()}
 DROP_LOG_SECONDS = 60.0  # one warning per reason and source address per minute
+LINUX_SO_RCVBUFFORCE = 33  # <asm-generic/socket.h>; Python's socket module does not export it
 
 AUTH_PROTOCOLS = {
     "sha": config.USM_AUTH_HMAC96_SHA,
@@ -316,7 +318,7 @@ class TrapReceiver:
 
 def set_receive_buffer(sock: socket.socket, size: int) -> None:
     """SO_RCVBUFFORCE when allowed (CAP_NET_ADMIN: past net.core.rmem_max), else SO_RCVBUF (capped by it)."""
-    force = getattr(socket, "SO_RCVBUFFORCE", None)
+    force = getattr(socket, "SO_RCVBUFFORCE", LINUX_SO_RCVBUFFORCE if sys.platform.startswith("linux") else None)
     if force is not None:
         try:
             sock.setsockopt(socket.SOL_SOCKET, force, size)
