@@ -81,7 +81,7 @@ async def alarm_books(sessions: async_sessionmaker[AsyncSession]) -> tuple[int, 
 
 
 @SQLITE
-async def test_a_burst_of_distinct_alarms_all_become_alarms(intake) -> None:
+async def test_a_burst_of_distinct_alarms_all_become_alarms(intake: tuple[TrapIntake, RoomLog]) -> None:
     running, _rooms = intake
     sent = await asyncio.to_thread(burst, running.receiver.port, 67, 2)  # 201 new alarms, each trap twice
     await settle(running, received=sent, timeout=120)
