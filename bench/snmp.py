@@ -18,6 +18,12 @@ Scenarios
            replayed at each rate (inside USM's 150 s time window) to the backend only.
   latency  a socket.io client connected as the customer (Ana, Cable Andina); each new
            linkDown (distinct ifIndex) is timed from sendto() to the chat `message` event.
+  outage   mass outage: `--outage-devices` (1,000) extra devices of the demo's customers are added,
+           then each sends one linkDown within `--outage-seconds` (1 s) from its own address;
+           timed: until every trap is processed (alarms, tickets, stored notices) and until the
+           outbox has no pending e-mail/chat delivery left; no trap may be lost.
+Each step also reports the backend's CPU per trap (utime+stime of the server process tree over
+the step / traps sent): the figure to compare when the machine is shared, as wall rates are not.
 """
 
 from __future__ import annotations
@@ -40,16 +46,17 @@ from typing import Any
 
 import httpx
 from harness import ROOT, backend_process, database, log
-from measure import machine_info, summary
+from measure import _descendants, _process_ticks, machine_info, summary
 
 from testkit.chat_client import ChatClient, widget_token
 from testkit.demo import ANA, SERVICE_TOKEN
 from testkit.metrics import by_series
 from testkit.processes import free_udp_port
-from testkit.traps import IF_INDEX, LINK_DOWN, send_v3, v2c_packet
+from testkit.traps import ENGINE_ID, IF_INDEX, LINK_DOWN, send_v3, v2c_packet
 
 SERVICE = {"Authorization": f"Bearer {SERVICE_TOKEN}"}
 DEVICES = ("127.0.0.21", "127.0.0.22", "127.0.0.31")
+DEVICE_REFRESH_WAIT = 6.0
 
 
 def v2c_packets(count: int) -> list[bytes]:
@@ -59,6 +66,12 @@ def v2c_packets(count: int) -> list[bytes]:
         v2c_packet("public", LINK_DOWN, [(f"{IF_INDEX}.{i % 50 + 1}", Integer(i % 50 + 1))], request_id=i + 1)
         for i in range(count)
     ]
+
+
+def backend_cpu(pid: int) -> float:
+    """CPU seconds used so far by the backend's process tree (the server and its workers)."""
+    ticks = sum(_process_ticks(p, children=False) for p in [pid, *_descendants(pid)])
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def udp_rcvbuf_errors() -> int:
@@ -178,12 +191,13 @@ def trapd_count(path: Path | None) -> int | None:
     return sum(1 for line in path.read_text(errors="replace").splitlines() if line == "T")
 
 
-def run_v2c(base_url: str, port: int, rates: list[float], seconds: float, work: Path) -> list[dict[str, Any]]:
+def run_v2c(base_url: str, port: int, rates: list[float], seconds: float, work: Path, pid: int) -> list[dict[str, Any]]:
     packets = v2c_packets(300)
     rows = []
     with snmptrapd(work) as (trapd_port, trapd_log):
         for rate in rates:
             before, kernel_before = metrics(base_url), udp_rcvbuf_errors()
+            cpu_before = backend_cpu(pid)
             trapd_before = trapd_count(trapd_log) or 0
             targets = [port] + ([trapd_port] if trapd_port else [])
             log(f"v2c: {rate:g}/s for {seconds:g} s to {len(targets)} receiver(s)")
@@ -200,6 +214,7 @@ def run_v2c(base_url: str, port: int, rates: list[float], seconds: float, work: 
                 "unaccounted": sent["sent"] - books["processed"] - sum(books["dropped"].values()) - books["in_flight"],
                 "kernel_rcvbuf_errors": udp_rcvbuf_errors() - kernel_before,
                 "snmptrapd_received": None if trapd is None else trapd - trapd_before,
+                "backend_cpu_us_per_trap": round((backend_cpu(pid) - cpu_before) / max(1, sent["sent"]) * 1e6, 1),
             }
             row["no_loss"] = row["unaccounted"] == 0 and not row["dropped"]
             rows.append(row)
@@ -215,9 +230,14 @@ def v3_packets(count: int) -> list[bytes]:
     port = sink.getsockname()[1]
 
     async def produce() -> None:
+        from pysnmp.hlapi.v3arch.asyncio import SnmpEngine
+        from pysnmp.proto.rfc1902 import OctetString
+
+        engine = SnmpEngine(OctetString(hexValue=ENGINE_ID))  # one sender, as a real device: boots fixed
         for i in range(count):
             await send_v3(port, auth_key="demo-auth-pass", priv_key="demo-priv-pass", trap_oid=LINK_DOWN,
-                          if_index=i % 50 + 1)  # fmt: skip
+                          if_index=i % 50 + 1, engine=engine)  # fmt: skip
+        engine.close_dispatcher()
 
     asyncio.run(produce())
     packets = [sink.recv(4096) for _ in range(count)]
@@ -225,11 +245,12 @@ def v3_packets(count: int) -> list[bytes]:
     return packets
 
 
-def run_v3(base_url: str, port: int, rates: list[float], seconds: float) -> list[dict[str, Any]]:
+def run_v3(base_url: str, port: int, rates: list[float], seconds: float, pid: int) -> list[dict[str, Any]]:
     rows = []
     for rate in rates:
         packets = v3_packets(50)  # fresh per rate: USM accepts a sender's time within 150 s
         before, kernel_before = metrics(base_url), udp_rcvbuf_errors()
+        cpu_before = backend_cpu(pid)
         log(f"v3 authPriv: {rate:g}/s for {seconds:g} s")
         sent = send_stream(packets, [port], rate, seconds)
         books = settle(base_url, before, sent["sent"])
@@ -240,11 +261,91 @@ def run_v3(base_url: str, port: int, rates: list[float], seconds: float) -> list
             **books,
             "unaccounted": sent["sent"] - books["processed"] - sum(books["dropped"].values()) - books["in_flight"],
             "kernel_rcvbuf_errors": udp_rcvbuf_errors() - kernel_before,
+            "backend_cpu_us_per_trap": round((backend_cpu(pid) - cpu_before) / max(1, sent["sent"]) * 1e6, 1),
         }
         row["no_loss"] = row["unaccounted"] == 0 and not row["dropped"]
         rows.append(row)
         log(json.dumps(row, ensure_ascii=False))
     return rows
+
+
+def add_devices(database_url: str, count: int) -> list[str]:
+    """`count` more devices of the demo's customers (round robin) at 127.0.1.1, 127.0.1.2, …"""
+    import sqlite3
+
+    connection = sqlite3.connect(database_url.split("///", 1)[1], timeout=30)
+    try:
+        customers = [row[0] for row in connection.execute("SELECT id FROM customers ORDER BY id")]
+        addresses = [f"127.0.{1 + i // 250}.{1 + i % 250}" for i in range(count)]
+        connection.executemany(
+            "INSERT INTO devices (customer_id, name, serial, model, mgmt_address) VALUES (?, ?, ?, ?, ?)",
+            [
+                (customers[i % len(customers)], f"outage-{i}", f"OUT{i:05d}", "bench", a)
+                for i, a in enumerate(addresses)
+            ],
+        )
+        connection.commit()
+    finally:
+        connection.close()
+    return addresses
+
+
+def pending_deliveries(database_url: str) -> int:
+    import sqlite3
+
+    connection = sqlite3.connect(database_url.split("///", 1)[1], timeout=30)
+    try:
+        return int(connection.execute("SELECT count(*) FROM outbox WHERE state = 'pending'").fetchone()[0])
+    finally:
+        connection.close()
+
+
+def run_outage(base_url: str, port: int, database_url: str, devices: int, seconds: float, pid: int) -> dict[str, Any]:
+    """1,000 devices down within a second: nothing lost, and how long until everything is done."""
+    from pysnmp.proto.rfc1902 import Integer
+
+    addresses = add_devices(database_url, devices)
+    time.sleep(DEVICE_REFRESH_WAIT)  # the worker's device cache takes new devices on a miss after 5 s
+    packet = v2c_packet("public", LINK_DOWN, [(f"{IF_INDEX}.1", Integer(1))], request_id=1)
+    before, kernel_before, cpu_before = metrics(base_url), udp_rcvbuf_errors(), backend_cpu(pid)
+    log(f"outage: {devices} devices down within {seconds:g} s")
+    start = time.perf_counter()
+    for i, address in enumerate(addresses):
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        sock.bind((address, 0))
+        sock.sendto(packet, ("127.0.0.1", port))
+        sock.close()
+        due = start + seconds * (i + 1) / len(addresses)
+        if due > time.perf_counter():
+            time.sleep(due - time.perf_counter())
+    sent_seconds = time.perf_counter() - start
+    processed_at = None
+    books: dict[str, Any] = {}
+    while time.perf_counter() - start < 600:
+        books = accounting(before, metrics(base_url))
+        if books["processed"] + sum(books["dropped"].values()) >= devices and books["in_flight"] == 0:
+            processed_at = time.perf_counter() - start
+            break
+        time.sleep(0.2)
+    delivered_at = None
+    while processed_at is not None and time.perf_counter() - start < 900:
+        if pending_deliveries(database_url) == 0:
+            delivered_at = time.perf_counter() - start
+            break
+        time.sleep(0.5)
+    row = {
+        "devices": devices,
+        "sent": len(addresses),
+        "send_seconds": round(sent_seconds, 2),
+        **books,
+        "seconds_until_processed": None if processed_at is None else round(processed_at, 1),
+        "seconds_until_deliveries_sent": None if delivered_at is None else round(delivered_at, 1),
+        "kernel_rcvbuf_errors": udp_rcvbuf_errors() - kernel_before,
+        "backend_cpu_seconds": round(backend_cpu(pid) - cpu_before, 2),
+    }
+    row["no_loss"] = books.get("processed") == devices and not books.get("dropped")
+    log(json.dumps(row, ensure_ascii=False))
+    return row
 
 
 async def run_latency(
@@ -326,7 +427,9 @@ def one_notice_per_alarm(work: Path) -> Path:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--scenario", choices=["v2c", "v3", "latency", "all"], default="all")
+    parser.add_argument("--scenario", choices=["v2c", "v3", "latency", "outage", "all"], default="all")
+    parser.add_argument("--outage-devices", type=int, default=1000, help="outage: devices down at once")
+    parser.add_argument("--outage-seconds", type=float, default=1.0, help="outage: within this many seconds")
     parser.add_argument("--rates", default="1000,1500,2000,3000", help="v2c rates (traps/s), comma-separated")
     parser.add_argument("--v3-rates", default="250,500,1000", help="v3 authPriv rates (traps/s)")
     parser.add_argument("--seconds", type=float, default=10.0, help="seconds per rate step")
@@ -363,10 +466,14 @@ def main() -> int:
                     log(f"latency under load: {report['latency_loaded']}")
             if args.scenario in ("v2c", "all"):
                 rates = [float(r) for r in args.rates.split(",")]
-                report["v2c"] = run_v2c(running.base_url, port, rates, args.seconds, work)
+                report["v2c"] = run_v2c(running.base_url, port, rates, args.seconds, work, running.process.pid)
             if args.scenario in ("v3", "all"):
                 rates = [float(r) for r in args.v3_rates.split(",")]
-                report["v3"] = run_v3(running.base_url, port, rates, args.seconds)
+                report["v3"] = run_v3(running.base_url, port, rates, args.seconds, running.process.pid)
+            if args.scenario in ("outage", "all"):
+                report["outage"] = run_outage(
+                    running.base_url, port, url, args.outage_devices, args.outage_seconds, running.process.pid
+                )
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print(json.dumps(report, indent=2, ensure_ascii=False))

@@ -64,8 +64,11 @@ def v2c_packet(community: str, trap_oid: str, varbinds: list[tuple[str, Any]], r
     return bytes(encoder.encode(message))
 
 
-async def send_v3(port: int, *, auth_key: str, priv_key: str, trap_oid: str, if_index: int) -> None:
-    """A v3 authPriv (SHA-256/AES-128) trap sent with pysnmp's send_notification."""
+async def send_v3(port: int, *, auth_key: str, priv_key: str, trap_oid: str, if_index: int, engine: Any = None) -> None:
+    """A v3 authPriv (SHA-256/AES-128) trap sent with pysnmp's send_notification.
+
+    `engine`: a pysnmp SnmpEngine of the caller's (one sender: its boots stay, its time goes on);
+    by default a fresh one per trap (each fresh engine counts one more boot)."""
     from pysnmp.hlapi.v3arch.asyncio import (
         ContextData,
         NotificationType,
@@ -79,7 +82,9 @@ async def send_v3(port: int, *, auth_key: str, priv_key: str, trap_oid: str, if_
     )
     from pysnmp.proto.rfc1902 import Integer, OctetString
 
-    engine = SnmpEngine(OctetString(hexValue=ENGINE_ID))
+    own = engine is None
+    if own:
+        engine = SnmpEngine(OctetString(hexValue=ENGINE_ID))
     user = UsmUserData(
         "promptlink", auth_key, priv_key, authProtocol=usmHMAC192SHA256AuthProtocol, privProtocol=usmAesCfb128Protocol
     )
@@ -88,5 +93,6 @@ async def send_v3(port: int, *, auth_key: str, priv_key: str, trap_oid: str, if_
         (f"{IF_INDEX}.{if_index}", Integer(if_index))
     )
     error, *_ = await send_notification(engine, user, target, ContextData(), "trap", notification)
-    engine.close_dispatcher()
+    if own:
+        engine.close_dispatcher()
     assert error is None, error

@@ -465,8 +465,10 @@ def restore(deployment: Deployment, source: Path, *, force: bool = False) -> Res
     if unknown:
         raise BackupError(f"the backup holds rules this version does not read: {', '.join(unknown)}")
     existing = _existing_tables(deployment.database_url, dialect)
-    # `leases` (who runs each singleton, infra/lease.py) is written by any backend that ever started: not data.
-    holding = {name: rows for name, rows in existing.items() if rows and name not in ("alembic_version", "leases")}
+    # `leases` (who runs each singleton, infra/lease.py) is written by any backend that ever started, and
+    # `snmp_journal_cursors` by any SNMP receiver (keyed by a journal's own id): runtime state, not data.
+    runtime = ("alembic_version", "leases", "snmp_journal_cursors")
+    holding = {name: rows for name, rows in existing.items() if rows and name not in runtime}
     if holding and not force:
         shown = ", ".join(f"{name} ({rows})" for name, rows in sorted(holding.items())[:6])
         raise BackupError(

@@ -154,10 +154,14 @@ class Settings(BaseSettings):
     snmp_communities: list[str] | None = None
     snmp_v3_users: list[dict[str, str]] | None = None
     snmp_rules_path: Path | None = None
-    snmp_queue_size: int = Field(default=50_000, ge=1)
+    snmp_queue_size: int = Field(default=50_000, ge=1)  # unused since the journal (kept: old environments)
+    # The durable hand-off receiver -> alarm worker (docs/snmp.md «Durable intake»).
+    snmp_journal_dir: Path | None = None  # default <var_dir>/snmp/journal
+    snmp_journal_max_bytes: int = Field(default=1 << 30, ge=1 << 20)
+    snmp_journal_commit_ms: float = Field(default=10.0, gt=0, le=1000)
     snmp_device_rate: float = Field(default=20.0, gt=0)
     snmp_device_burst: int = Field(default=100, ge=1)
-    snmp_rcvbuf_bytes: int = Field(default=4 * 1024 * 1024, ge=0)
+    snmp_rcvbuf_bytes: int = Field(default=32 * 1024 * 1024, ge=0)  # absorbs ~30,000 traps behind a busy core
     snmp_fast_path: bool = True  # direct BER reader for v2c traps (docs/snmp.md); 0 = pysnmp only
     # Who may raise alarms (docs/snmp.md "Trust"): v3 traps below this security level are dropped.
     snmp_min_security_level: Literal["noAuthNoPriv", "authNoPriv", "authPriv"] = "authPriv"

@@ -12,6 +12,7 @@ from promptlink.models.customer import Contact, Contract, Customer, Device
 from promptlink.models.deployment import DeploymentPlan, DeploymentStageChange
 from promptlink.models.lease import LeaseRecord
 from promptlink.models.outbox import OutboxItem
+from promptlink.models.snmp_journal import SnmpJournalCursor
 from promptlink.models.ticket import Rma, Ticket, TicketEvent
 from promptlink.models.verification import Verification
 
@@ -39,6 +40,7 @@ __all__ = [
     "OutboxItem",
     "ReviewDecision",
     "Rma",
+    "SnmpJournalCursor",
     "Ticket",
     "TicketEvent",
     "TrainingRequest",

@@ -94,30 +94,35 @@ def decode_v2c_trap(data: bytes, communities: frozenset[bytes]) -> list[tuple[st
         tag, start, pos = _tlv(data, pos, end)
         if tag != 0x04 or data[start:pos] not in communities:
             return None
-        tag, pos, pdu_end = _tlv(data, pos, end)
-        if tag != TRAP_V2_PDU or pdu_end != end:
-            return None
-        for _ in range(3):  # request-id, error-status, error-index
-            tag, _start, pos = _tlv(data, pos, pdu_end)
-            if tag != 0x02:
-                return None
-        tag, pos, list_end = _tlv(data, pos, pdu_end)
-        if tag != 0x30 or list_end != pdu_end:
-            return None
-        varbinds: list[tuple[str, str]] = []
-        while pos < list_end:
-            tag, vb_pos, vb_end = _tlv(data, pos, list_end)
-            if tag != 0x30:
-                return None
-            tag, start, vb_pos = _tlv(data, vb_pos, vb_end)
-            if tag != 0x06:
-                return None
-            name = _oid(data[start:vb_pos])
-            tag, start, stop = _tlv(data, vb_pos, vb_end)
-            if stop != vb_end:
-                return None
-            varbinds.append((name, _value(tag, data[start:stop])))
-            pos = vb_end
-        return varbinds
+        return _trap_pdu(data, pos, end)
     except (_Malformed, IndexError, ValueError, UnicodeDecodeError):
         return None
+
+
+def _trap_pdu(data: bytes, pos: int, end: int) -> list[tuple[str, str]] | None:
+    """The varbinds of the SNMPv2-Trap-PDU that spans data[pos:end] exactly."""
+    tag, pos, pdu_end = _tlv(data, pos, end)
+    if tag != TRAP_V2_PDU or pdu_end != end:
+        return None
+    for _ in range(3):  # request-id, error-status, error-index
+        tag, _start, pos = _tlv(data, pos, pdu_end)
+        if tag != 0x02:
+            return None
+    tag, pos, list_end = _tlv(data, pos, pdu_end)
+    if tag != 0x30 or list_end != pdu_end:
+        return None
+    varbinds: list[tuple[str, str]] = []
+    while pos < list_end:
+        tag, vb_pos, vb_end = _tlv(data, pos, list_end)
+        if tag != 0x30:
+            return None
+        tag, start, vb_pos = _tlv(data, vb_pos, vb_end)
+        if tag != 0x06:
+            return None
+        name = _oid(data[start:vb_pos])
+        tag, start, stop = _tlv(data, vb_pos, vb_end)
+        if stop != vb_end:
+            return None
+        varbinds.append((name, _value(tag, data[start:stop])))
+        pos = vb_end
+    return varbinds

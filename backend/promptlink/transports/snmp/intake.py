@@ -1,4 +1,4 @@
-"""The trap intake as one unit: receiver + queue + alarm worker (in the backend or alone)."""
+"""The trap intake as one unit: receiver + trap journal + alarm worker (in the backend or alone)."""
 
 from __future__ import annotations
 
@@ -18,8 +18,9 @@ from promptlink.models import Message
 from promptlink.services.alarm_notices import NoticeSender
 from promptlink.services.trap_rules import RulesFile
 from promptlink.transports.snmp.alarm_worker import AlarmWorker
+from promptlink.transports.snmp.journal import TrapJournal, journal_dir
 from promptlink.transports.snmp.metrics import TrapCollector, TrapCounters
-from promptlink.transports.snmp.receiver import TrapEvent, TrapReceiver
+from promptlink.transports.snmp.receiver import TrapReceiver
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +41,7 @@ def user_customers(settings: Settings) -> dict[str, str]:
 @dataclass
 class TrapIntake:
     receiver: TrapReceiver
+    journal: TrapJournal
     worker: AlarmWorker
     counters: TrapCounters
     rules: RulesFile
@@ -59,14 +61,18 @@ class TrapIntake:
     ) -> TrapIntake:
         """Bind the receiver and start the worker (inside the running event loop)."""
         counters = TrapCounters()
-        queue: asyncio.Queue[TrapEvent] = asyncio.Queue(maxsize=settings.snmp_queue_size)
+        journal = TrapJournal(
+            journal_dir(settings.var_dir, settings.snmp_journal_dir),
+            max_bytes=settings.snmp_journal_max_bytes,
+            commit_interval=settings.snmp_journal_commit_ms / 1000,
+        )
         rules = RulesFile(settings.snmp_rules_path, correlation_overrides=correlation_overrides(settings))
         receiver = TrapReceiver(
             host=settings.snmp_host,
             port=settings.snmp_port,
             communities=list(settings.snmp_communities or []),
             v3_users=list(settings.snmp_v3_users or []),
-            queue=queue,
+            journal=journal,
             counters=counters,
             rcvbuf_bytes=settings.snmp_rcvbuf_bytes,
             fast_path=settings.snmp_fast_path,
@@ -76,7 +82,7 @@ class TrapIntake:
         )
         worker = AlarmWorker(
             sessions=sessions,
-            queue=queue,
+            journal=journal,
             counters=counters,
             rules=rules,
             emitter=emitter,
@@ -85,12 +91,18 @@ class TrapIntake:
             device_burst=settings.snmp_device_burst,
             user_customers=user_customers(settings),
         )
-        receiver.start()
+        try:
+            receiver.start()
+        except OSError:
+            journal.release_lock()
+            raise
+        journal.start()
         task = asyncio.create_task(worker.run())
         unregister = metrics.register(TrapCollector(counters, lambda: worker.in_flight))
         # The customers' notices of alarm waves (services/alarm_notices.py), sent when due.
         notices = NoticeSender(sessions=sessions, clock=clock, emit=_emitting(emitter))
-        return cls(receiver, worker, counters, rules, task, unregister, notices, asyncio.create_task(notices.run()))
+        notices_task = asyncio.create_task(notices.run())
+        return cls(receiver, journal, worker, counters, rules, task, unregister, notices, notices_task)
 
     async def close(self) -> None:
         self.unregister()
@@ -99,6 +111,7 @@ class TrapIntake:
         for t in tasks:
             t.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        await self.journal.close()  # the last group commit: processed after the next start
 
 
 def _emitting(emitter: Emitter | None) -> Callable[[Message], Awaitable[None]] | None:

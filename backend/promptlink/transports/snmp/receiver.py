@@ -1,7 +1,7 @@
 """The pysnmp 7 (asyncio) trap receiver: v1, v2c (community allow-list), v3 USM authPriv.
 
-The callback only decodes, counts and queues (`asyncio.Queue`, bounded); the alarm
-worker does the database work. pysnmp drops what fails authentication or parsing and
+The callback only decodes, counts and appends to the trap journal (journal.py: durable,
+bounded by disk); the alarm worker does the database work. pysnmp drops what fails authentication or parsing and
 counts it in its own MIB counters (see `TrapCounters.engine_drops`).
 
 Trust (docs/snmp.md): USM accepts a message at a lower security level than its user's
@@ -14,14 +14,14 @@ community traps are allowed. The device is the UDP source address; an agent addr
 
 from __future__ import annotations
 
-import asyncio
 import ipaddress
 import logging
 import socket
+import sys
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from time import monotonic
-from typing import Any
+from typing import Any, Protocol
 
 from pyasn1.type import univ
 from pysnmp.carrier.asyncio.dgram import udp
@@ -30,6 +30,7 @@ from pysnmp.entity.rfc3413 import ntfrcv
 from pysnmp.proto.api import v2c
 
 from promptlink.transports.snmp.fastpath import decode_v2c_trap
+from promptlink.transports.snmp.fastpath_v3 import V3FastPath
 from promptlink.transports.snmp.metrics import TrapCounters
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,7 @@ VERSIONS = {1: "v1", 2: "v2c", 3: "v3"}
 SECURITY_LEVELS = {"noAuthNoPriv": 1, "authNoPriv": 2, "authPriv": 3}
 LEVEL_NAMES = {number: name for name, number in SECURITY_LEVELS.items()}
 DROP_LOG_SECONDS = 60.0  # one warning per reason and source address per minute
+LINUX_SO_RCVBUFFORCE = 33  # <asm-generic/socket.h>; Python's socket module does not export it
 
 AUTH_PROTOCOLS = {
     "sha": config.USM_AUTH_HMAC96_SHA,
@@ -71,6 +73,7 @@ class TrapEvent:
     received_mono: float = field(default_factory=monotonic)
     count: int = 1
     user: str | None = None  # the v3 USM user that authenticated it (None for v1/v2c)
+    seq: int = 0  # its record in the trap journal (0: not journaled)
 
     @property
     def device_address(self) -> str:
@@ -84,6 +87,12 @@ def _value(value: Any) -> str:
         return str(value)
     text: str = value.prettyPrint()
     return text
+
+
+class TrapSink(Protocol):
+    """Where accepted traps go (the trap journal): False when it cannot take one."""
+
+    def append(self, event: TrapEvent) -> bool: ...
 
 
 class CountingUdpTransport(udp.UdpAsyncioTransport):  # type: ignore[misc]
@@ -100,6 +109,11 @@ class CountingUdpTransport(udp.UdpAsyncioTransport):  # type: ignore[misc]
                 if varbinds is not None:
                     receiver.accept("v2c", str(transportAddress[0]), varbinds)
                     return
+            if receiver.v3_fast.users:
+                decoded = receiver.v3_fast.decode(datagram)
+                if decoded is not None:  # authPriv: at or above any configured minimum level
+                    receiver.accept("v3", str(transportAddress[0]), decoded[1], user=decoded[0])
+                    return
         self.loop.call_soon(self._guarded, datagram, transportAddress)
 
     def _guarded(self, datagram: bytes, transport_address: Any) -> None:
@@ -113,7 +127,7 @@ class CountingUdpTransport(udp.UdpAsyncioTransport):  # type: ignore[misc]
 
 
 class TrapReceiver:
-    """Owns the pysnmp engine and the UDP socket; feeds `queue` with TrapEvents."""
+    """Owns the pysnmp engine and the UDP socket; appends TrapEvents to `journal`."""
 
     def __init__(
         self,
@@ -122,7 +136,7 @@ class TrapReceiver:
         port: int,
         communities: list[str],
         v3_users: list[dict[str, str]],
-        queue: asyncio.Queue[TrapEvent],
+        journal: TrapSink,
         counters: TrapCounters,
         rcvbuf_bytes: int = 0,
         fast_path: bool = True,
@@ -138,10 +152,13 @@ class TrapReceiver:
         self.ignored_communities = len(communities) - len(self.communities)
         self.min_level = SECURITY_LEVELS[min_security_level]
         self.trusted_relays = [ipaddress.ip_network(r, strict=False) for r in trusted_relays or []]
-        self.queue, self.counters, self.rcvbuf_bytes = queue, counters, rcvbuf_bytes
+        self.journal, self.counters, self.rcvbuf_bytes = journal, counters, rcvbuf_bytes
+        self.rcvbuf_effective = 0
         self.engine: Any = None
         self._transport: Any = None
         self.fast_communities = frozenset(c.encode() for c in self.communities) if fast_path else frozenset()
+        self.fast_path = fast_path
+        self.v3_fast = V3FastPath()  # filled in start(): authPriv traps of users it can handle
         self._drop_logged: dict[tuple[str, str], tuple[float, int]] = {}
 
     def start(self) -> None:
@@ -149,10 +166,8 @@ class TrapReceiver:
         # Our own socket: bind errors surface here, and the receive buffer is set before traffic.
         sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         if self.rcvbuf_bytes:
-            try:
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, self.rcvbuf_bytes)
-            except OSError:
-                log.warning("could not set SO_RCVBUF", extra={"bytes": self.rcvbuf_bytes})
+            set_receive_buffer(sock, self.rcvbuf_bytes)
+        self.rcvbuf_effective = sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
         try:
             sock.bind((self.host, self.port))
         except OSError:
@@ -177,6 +192,15 @@ class TrapReceiver:
                 user["priv_key"],
                 securityEngineId=v2c.OctetString(hexValue=user["engine_id"]),
             )
+            if self.fast_path:
+                self.v3_fast.add_user(
+                    user=user["user"],
+                    auth_protocol=AUTH_PROTOCOLS[user.get("auth", "sha256").lower()],
+                    auth_key=user["auth_key"],
+                    priv_protocol=PRIV_PROTOCOLS[user.get("priv", "aes128").lower()],
+                    priv_key=user["priv_key"],
+                    engine_id=bytes.fromhex(user["engine_id"]),
+                )
         ntfrcv.NotificationReceiver(snmp, self._on_trap)
         self.engine = snmp
         self.counters.engine = snmp
@@ -188,6 +212,8 @@ class TrapReceiver:
                 "v3_users": len(self.v3_users),
                 "min_security_level": LEVEL_NAMES[self.min_level],
                 "trusted_relays": len(self.trusted_relays),
+                "rcvbuf_bytes": self.rcvbuf_effective,
+                "v3_fast_path_users": len(self.v3_fast.users),
             },
         )
         if self.ignored_communities:
@@ -264,7 +290,7 @@ class TrapReceiver:
     def accept(
         self, version: str, source: str, varbind_list: list[tuple[str, str]], *, user: str | None = None
     ) -> None:
-        """Count a decoded trap and queue it for the alarm worker (or count the drop)."""
+        """Count a decoded trap and journal it for the alarm worker (or count the drop)."""
         self.counters.received[version] += 1
         varbinds = dict(varbind_list)
         trap_oid = varbinds.pop(SNMP_TRAP_OID, "")
@@ -284,7 +310,22 @@ class TrapReceiver:
             received_at=datetime.now(UTC),
             user=user,
         )
+        if not self.journal.append(event):
+            self.drop(
+                "journal_full", source, message="snmp trap journal full (PROMPTLINK_SNMP_JOURNAL_MAX_BYTES); dropped"
+            )
+
+
+def set_receive_buffer(sock: socket.socket, size: int) -> None:
+    """SO_RCVBUFFORCE when allowed (CAP_NET_ADMIN: past net.core.rmem_max), else SO_RCVBUF (capped by it)."""
+    force = getattr(socket, "SO_RCVBUFFORCE", LINUX_SO_RCVBUFFORCE if sys.platform.startswith("linux") else None)
+    if force is not None:
         try:
-            self.queue.put_nowait(event)
-        except asyncio.QueueFull:
-            self.counters.dropped["queue_full"] += 1
+            sock.setsockopt(socket.SOL_SOCKET, force, size)
+            return
+        except OSError:
+            pass
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, size)
+    except OSError:
+        log.warning("could not set SO_RCVBUF", extra={"bytes": size})
