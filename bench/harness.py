@@ -120,6 +120,7 @@ def backend_process(
     keep_var: bool,
     variant: str = "app",
     extra_env: dict[str, str] | None = None,
+    health_timeout: float = 60,
 ) -> Iterator[Running]:
     """`python -m promptlink serve` alone on a free port (Rasa and the action server on closed ports), with
     its own var dir and `database_url` (default: SQLite in the var dir).
@@ -134,7 +135,9 @@ def backend_process(
     argv = ["serve"] if variant == "app" else [variant]
     with _var_dir("backend", keep_var) as var_dir:
         # Rasa is down on purpose, so health answers 503 once the server is up.
-        started = start(var_dir, argv, lone_env(var_dir, **env), health_timeout=60, accept=(503,), entry=entry)
+        started = start(
+            var_dir, argv, lone_env(var_dir, **env), health_timeout=health_timeout, accept=(503,), entry=entry
+        )
         with _stopped_on_exit("backend", started) as running:
             yield running
 

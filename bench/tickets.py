@@ -318,7 +318,11 @@ def run_http(kind: str, database_url: str, args: argparse.Namespace) -> dict[str
     log(f"http/{kind}: starting the backend (workers {'on' if args.with_workers else 'off'}, variant {args.variant})")
     results: dict[str, dict[str, Any]] = {}
     with backend_process(
-        database_url, workers=args.with_workers, keep_var=args.keep_var, variant=args.variant
+        database_url,
+        workers=args.with_workers,
+        keep_var=args.keep_var,
+        variant=args.variant,
+        health_timeout=args.health_timeout,
     ) as running:
         pid = running.process.pid
         time.sleep(1.0)  # let start-up settle before the first RSS reading
@@ -540,6 +544,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, help="write the figures as JSON to this file")
     parser.add_argument("--baseline", type=Path, help="a JSON file from --out to compare with")
     parser.add_argument("--keep-var", action="store_true", help="keep the backend's temporary var dir")
+    parser.add_argument(
+        "--health-timeout", type=float, default=60.0, help="seconds the backend may take to start (a loaded machine)"
+    )
     args = parser.parse_args(argv)
     if args.clients < 1 or args.tickets < 1 or args.warmup < 0 or args.time_limit <= 0:
         parser.error("--clients and --tickets must be at least 1, --warmup >= 0, --time-limit > 0")

@@ -170,7 +170,7 @@ def start_lone_backend(var_dir: Path, **overrides: str) -> Running:
     The caller stops it (`Running.stop()`).
     """
     # Rasa is down on purpose, so health answers 503 once the server is up.
-    return start(var_dir, ["serve"], lone_env(var_dir, **overrides), health_timeout=60, accept=(503,))
+    return start(var_dir, ["serve"], lone_env(var_dir, **overrides), health_timeout=backend_timeout(), accept=(503,))
 
 
 def start_stack(
@@ -187,6 +187,12 @@ def start_stack(
     running.extra["rasa_url"] = env["PROMPTLINK_RASA_URL"]
     running.extra["rasa_urls"] = env["PROMPTLINK_RASA_URLS"].split(",")
     return running
+
+
+def backend_timeout() -> float:
+    """How long the tests wait for a lone backend to answer: 60 s, more on a loaded machine
+    (PROMPTLINK_TEST_BACKEND_TIMEOUT, seconds)."""
+    return float(os.environ.get("PROMPTLINK_TEST_BACKEND_TIMEOUT", "60"))
 
 
 def stack_timeout() -> float:

@@ -96,3 +96,26 @@ async def ping(engine: AsyncEngine) -> None:
     """Raise when the database cannot answer a trivial query."""
     async with engine.connect() as conn:
         await conn.execute(text("SELECT 1"))
+
+
+async def next_id(session: AsyncSession, table: Any) -> int:
+    """The id the next row of `table` (a mapped class or Table with an integer `id`) will get,
+    taken before its INSERT, so a number made from it (PL-2026-000042) is written by that INSERT.
+
+    PostgreSQL: the id column's own sequence (`nextval`, safe under concurrency; a rolled-back
+    transaction leaves a gap, as it does today). SQLite: the largest id + 1, which is the rowid
+    SQLite itself would choose; correct because a write transaction holds the one write lock from
+    its first statement (`transaction()`: BEGIN IMMEDIATE), so no other writer can insert meanwhile
+    (and a deferred transaction cannot write over a newer snapshot: it fails instead of duplicating);
+    the session's pending rows are flushed first, so two ids taken in one transaction differ.
+    """
+    name = getattr(table, "__tablename__", None) or table.name
+    if session.get_bind().dialect.name == "postgresql":
+        query = text("SELECT nextval(pg_get_serial_sequence(:table, 'id'))").bindparams(table=name)
+    else:
+        # Rows of this table still pending in the session (an id taken before) count: a textual
+        # query does not autoflush.
+        await session.flush()
+        query = text(f'SELECT coalesce(max(id), 0) + 1 FROM "{name}"')  # noqa: S608 - a mapped table's name
+    value = await session.scalar(query)
+    return int(value)

@@ -14,11 +14,13 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from promptlink.infra.db import next_id
 from promptlink.models import Bug, BugEvent, BugTicketLink, Ticket, TicketEvent
 from promptlink.models.bug import STATES
 from promptlink.services.errors import InvalidInput, NotFound
 from promptlink.services.notifications import inform_customer
 from promptlink.services.search import contains_any
+from promptlink.services.ticket_events import add_event
 
 TRANSITIONS: dict[str, frozenset[str]] = {
     "new": frozenset({"confirmed", "wont_fix"}),
@@ -62,12 +64,12 @@ async def open_bug(
         created_at=now,
         updated_at=now,
     )
-    session.add(bug)
-    await session.flush()
+    bug.id = await next_id(session, Bug)  # the key goes in with the INSERT
     bug.key = f"BUG-{bug.id:06d}"
+    session.add(bug)
     session.add(BugEvent(bug_id=bug.id, at=now, from_state=None, to_state="new", note="Registrado", author=author))
     if ticket is not None:
-        await link_ticket(session=session, bug=bug, ticket=ticket, author=author, now=now)
+        _link(session, bug, ticket, author, now)  # a bug just opened links no ticket yet
     return bug
 
 
@@ -75,10 +77,14 @@ async def link_ticket(*, session: AsyncSession, bug: Bug, ticket: Ticket, author
     exists = await session.scalar(
         select(BugTicketLink.id).where(BugTicketLink.bug_id == bug.id, BugTicketLink.ticket_id == ticket.id)
     )
-    if exists is not None:
-        return
+    if exists is None:
+        _link(session, bug, ticket, author, now)
+
+
+def _link(session: AsyncSession, bug: Bug, ticket: Ticket, author: str, now: datetime) -> None:
     session.add(BugTicketLink(bug_id=bug.id, ticket_id=ticket.id))
-    session.add(
+    add_event(
+        session,
         TicketEvent(
             ticket_id=ticket.id,
             at=now,
@@ -87,7 +93,7 @@ async def link_ticket(*, session: AsyncSession, bug: Bug, ticket: Ticket, author
             author=author,
             text=f"Vinculado a la falla {bug.key} en el sistema de seguimiento de fallas.",
             data={"bug": bug.key},
-        )
+        ),
     )
 
 

@@ -128,7 +128,7 @@ async def _customer_and_contact(session: AsyncSession, data: dict[str, Any]) -> 
     contact: Contact | None = None
     code = data.get("customer")
     if code is not None:
-        customer = await customer_by_code(session, str(code))
+        customer = await customer_by_code(session, str(code), contracts=True)
         if customer is None:
             raise InvalidInput(f"unknown customer {code}", public="El cliente no existe.")
     email = data.get("contact")

@@ -33,14 +33,30 @@ def entry(
     }
 
 
+# `session.info` key: the entries added through `add_event` in this session, in order, so a new
+# ticket's answer is built from what was written instead of being read back (`written_for`).
+WRITTEN = "promptlink_ticket_events_written"
+
+
+def add_event(session: AsyncSession, event: TicketEvent) -> TicketEvent:
+    """Add `event` to the session (written at the next flush) and remember it for `written_for`."""
+    session.add(event)
+    session.info.setdefault(WRITTEN, []).append(event)
+    return event
+
+
+def written_for(session: AsyncSession, ticket_id: int) -> list[TicketEvent]:
+    """The entries of `ticket_id` added through `add_event` in this session, in the order added
+    (the order of their ids: one flush inserts one table's rows in that order)."""
+    return [e for e in session.info.get(WRITTEN, ()) if e.ticket_id == ticket_id]
+
+
 def log_event(
     session: AsyncSession, ticket: Ticket, now: datetime, kind: str, author: str, **details: Any
 ) -> TicketEvent:
     """Add one entry to `ticket`'s history; `details` are `entry`'s (text, public: internal unless
     True, data)."""
-    event = TicketEvent(**entry(ticket, now, kind, author, **details))
-    session.add(event)
-    return event
+    return add_event(session, TicketEvent(**entry(ticket, now, kind, author, **details)))
 
 
 async def history(*, session: AsyncSession, ticket: Ticket, public_only: bool = False) -> list[TicketEvent]:

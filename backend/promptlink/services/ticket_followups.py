@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from promptlink.infra.db import next_id
 from promptlink.models import Rma, Ticket
 from promptlink.services.bugs import MAX_TEXT as MAX_BUG_TEXT
 from promptlink.services.bugs import open_bug
@@ -88,9 +89,9 @@ async def open_rma(session: AsyncSession, ticket: Ticket, now: datetime, author:
         created_at=now,
         updated_at=now,
     )
-    session.add(rma)
-    await session.flush()
+    rma.id = await next_id(session, Rma)  # the number goes in with the INSERT
     rma.number = f"RMA-{now.year}-{rma.id:06d}"
+    session.add(rma)
     text = f"Sustitución de hardware {rma.number} solicitada con {FASTEST_SHIPPING.lower()}."
     log_event(session, ticket, now, "rma", author, public=True, text=text, data={"rma": rma.number})
     return rma

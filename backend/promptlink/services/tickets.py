@@ -19,12 +19,13 @@ from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from promptlink.infra.db import next_id
 from promptlink.models import Ticket, TicketEvent
 from promptlink.services.auth import Principal
 from promptlink.services.errors import InvalidInput, NotFound
 from promptlink.services.notifications import schedule_next_update
 from promptlink.services.ticket_classification import Classification, Parties, classify, load_parties
-from promptlink.services.ticket_events import entry
+from promptlink.services.ticket_events import entry, written_for
 from promptlink.services.ticket_followups import set_off
 from promptlink.services.ticket_links import TicketLinks
 from promptlink.services.ticket_rules import IncidentFacts
@@ -103,6 +104,9 @@ class Created:
     ticket: Ticket
     created: bool
     links: TicketLinks | None = None  # known when created; a replay (created=False) has none
+    # When created: its whole history as written, in order (nothing else can have written to a
+    # ticket that did not exist before this transaction), so the answer needs no read back.
+    history: list[TicketEvent] | None = None
 
 
 def scope_of(principal: Principal) -> str:
@@ -149,16 +153,19 @@ async def create_ticket(
     decided = classify(draft, parties.customer, now=now)
     ticket = _new_ticket(draft, parties, decided, key, now)
     schedule_next_update(ticket, parties.customer, now=now)
+    # The number is made from the id taken first, so the INSERT writes it (no UPDATE after).
+    ticket.id = await next_id(session, Ticket)
+    ticket.number = _number(ticket, now)
     replayed = await _insert(session, ticket, key)
     if replayed is not None:
         return Created(replayed, created=False)
-    ticket.number = _number(ticket, now)
     # The creation's entries in one statement (nothing reads their ids), before a bug's or an
     # RMA's entry so the history keeps this order.
     entries = _creation_entries(ticket, draft, decided, parties.related, author, now)
     await session.execute(insert(TicketEvent), entries)
     links = await set_off(session, ticket, decided.routing, related=parties.related, author=author, now=now)
-    return Created(ticket, created=True, links=links)
+    history = [TicketEvent(**e) for e in entries if e["ticket_id"] == ticket.id]
+    return Created(ticket, created=True, links=links, history=history + written_for(session, ticket.id))
 
 
 def _stored_key(idempotency_key: str | None, scope: str) -> str | None:
@@ -170,8 +177,9 @@ def _stored_key(idempotency_key: str | None, scope: str) -> str | None:
 
 
 async def _by_key(session: AsyncSession, key: str) -> Ticket | None:
-    ticket: Ticket | None = await session.scalar(select(Ticket).where(Ticket.idempotency_key == key))
-    return ticket
+    # The id first (the usual answer is none: a new key), the ticket with its joined rows on a replay.
+    ticket_id = await session.scalar(select(Ticket.id).where(Ticket.idempotency_key == key))
+    return None if ticket_id is None else await session.get(Ticket, ticket_id)
 
 
 def _new_ticket(

@@ -377,3 +377,63 @@ async def test_a_ticket_joins_only_the_customers_own_chat(seeded, owner: str | N
     assert refused.value.public == "La conversación no existe."
     async with seeded() as session:
         assert await session.scalar(select(func.count()).select_from(Ticket)) == 0
+
+
+async def test_tickets_created_in_one_transaction_get_their_own_numbers_bugs_and_rmas(seeded) -> None:
+    """Numbers are made from ids taken before each INSERT: several creations in one transaction
+    (an SNMP wave, a batch) still get distinct numbers, each its own id's, and so do their bugs and RMAs."""
+    customer_id, contact_id = await _ids(seeded, "CABLEANDINA", "luis.perez@cableandina.example")
+    kinds = [("software_bug", IncidentFacts(damaged=True)), ("hardware_failure", IncidentFacts(severely_damaged=True))]
+    async with transaction(seeded) as session:
+        created = [
+            await svc.create_ticket(
+                session=session,
+                draft=svc.TicketDraft(
+                    channel="phone",
+                    type=kind,
+                    title=f"Falla {n}",
+                    facts=facts,
+                    customer_id=customer_id,
+                    contact_id=contact_id,
+                ),
+                author="l1@promptlink.example",
+                now=NOW,
+            )
+            for n in range(2)
+            for kind, facts in kinds
+        ]
+    tickets = [c.ticket for c in created]
+    assert len({t.id for t in tickets}) == 4
+    assert [t.number for t in tickets] == [f"PL-2026-{t.id:06d}" for t in tickets]
+    async with seeded() as session:
+        bugs = list(await session.scalars(select(Bug).order_by(Bug.id)))
+        rmas = list(await session.scalars(select(Rma).order_by(Rma.id)))
+        stored = {t.id: t.number for t in await session.scalars(select(Ticket))}
+    assert stored == {t.id: t.number for t in tickets}
+    assert [b.key for b in bugs] == [f"BUG-{b.id:06d}" for b in bugs] and len(bugs) == 2
+    assert [r.number for r in rmas] == [f"RMA-2026-{r.id:06d}" for r in rmas] and len(rmas) == 2
+    assert [r.ticket_id for r in rmas] == [tickets[1].id, tickets[3].id]
+
+
+@pytest.mark.parametrize(
+    ("kind", "facts"),
+    [
+        ("software_bug", IncidentFacts(damaged=True)),  # created, prioritized, routed, bug_linked
+        ("hardware_failure", IncidentFacts(severely_damaged=True)),  # ... and the RMA's entry
+    ],
+)
+async def test_a_new_tickets_history_as_returned_is_the_history_stored(seeded, kind, facts) -> None:
+    """The creation answers with the entries it wrote (the API shows them without reading them
+    back): the same entries, in the same order, as reading the history afterwards."""
+    customer_id, contact_id = await _ids(seeded, "CABLEANDINA", "luis.perez@cableandina.example")
+    draft = svc.TicketDraft(
+        channel="phone", type=kind, title="Falla", facts=facts, customer_id=customer_id, contact_id=contact_id
+    )
+    async with transaction(seeded) as session:
+        result = await svc.create_ticket(session=session, draft=draft, author="l1@promptlink.example", now=NOW)
+    assert result.history is not None
+    async with seeded() as session:
+        ticket = await svc.get_ticket(session=session, number=result.ticket.number)
+        stored = [e.to_dict() for e in await history(session=session, ticket=ticket)]
+    assert [e.to_dict() for e in result.history] == stored
+    assert len(stored) >= 4

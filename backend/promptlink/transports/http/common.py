@@ -6,6 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 from sanic import Request
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from promptlink.services.auth import Principal, resolve_principal
 from promptlink.services.conversation_token import HEADER as CONVERSATION_TOKEN_HEADER
@@ -15,29 +16,47 @@ from promptlink.services.text import check_strings
 SESSION_COOKIE = "pl_session"
 
 
-async def caller(request: Request) -> Principal:
-    """Resolve (once per request) who is calling, from the bearer token or the session cookie."""
+async def caller(request: Request, session: AsyncSession | None = None) -> Principal:
+    """Resolve (once per request) who is calling, from the bearer token or the session cookie.
+
+    Read in `session` when the handler has one open already (its transaction): the account is
+    still read on every request, so a logout, a password reset or a deactivation (token_version)
+    takes effect at once in every process, but without a session and a connection of its own.
+    """
     cached = getattr(request.ctx, "principal", None)
     if cached is not None:
         return cached  # type: ignore[no-any-return]
+    if session is not None:
+        principal = await _resolve(request, session)
+    else:
+        async with request.app.ctx.sessions() as own:
+            principal = await _resolve(request, own)
+    request.ctx.principal = principal
+    return principal
+
+
+async def _resolve(request: Request, session: AsyncSession) -> Principal:
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token:
         token = request.cookies.get(SESSION_COOKIE) or ""
     settings = request.app.ctx.settings
-    async with request.app.ctx.sessions() as session:
-        principal = await resolve_principal(
-            session=session,
-            token=token.strip() or None,
-            on_behalf_of=request.headers.get("X-On-Behalf-Of"),
-            session_secret=settings.secret("session_secret"),
-            widget_secret=settings.secret("widget_secret"),
-            service_token=settings.secret("service_token"),
-            conversation_token=request.headers.get(CONVERSATION_TOKEN_HEADER),
-            widget_max_lifetime=timedelta(hours=settings.widget_token_max_hours),
-        )
-    request.ctx.principal = principal
-    return principal
+    return await resolve_principal(
+        session=session,
+        token=token.strip() or None,
+        on_behalf_of=request.headers.get("X-On-Behalf-Of"),
+        session_secret=settings.secret("session_secret"),
+        widget_secret=settings.secret("widget_secret"),
+        service_token=settings.secret("service_token"),
+        conversation_token=request.headers.get(CONVERSATION_TOKEN_HEADER),
+        widget_max_lifetime=timedelta(hours=settings.widget_token_max_hours),
+    )
+
+
+def has_credentials(request: Request) -> bool:
+    """Whether the request carries a bearer token or a session cookie at all (no I/O)."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return bool(scheme.lower() == "bearer" and token.strip()) or bool(request.cookies.get(SESSION_COOKIE))
 
 
 def body(request: Request) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from promptlink.services.access import ticket_for
 from promptlink.services.auth import Forbidden, Principal
 from promptlink.services.errors import InvalidInput
 from promptlink.transports.http.api import endpoint, parse_body, parse_query, reply
-from promptlink.transports.http.common import caller
+from promptlink.transports.http.common import caller, has_credentials
 from promptlink.transports.http.schemas.tickets import (
     CommentIn,
     EventCreated,
@@ -80,11 +80,15 @@ INTAKE_BODY = (
     responses={200: TicketDetailOut, 201: TicketDetailOut, 401: None, 403: None, 422: None},
 )
 async def create(request: Request) -> HTTPResponse:
-    p = await caller(request)
-    data = parse_body(request, TicketIn).model_dump(exclude_unset=True)
+    if not has_credentials(request):
+        await caller(request)  # 401 before anything else, without the write transaction
     key = request.headers.get("Idempotency-Key")
     now = request.app.ctx.clock.now()
     async with transaction(request.app.ctx.sessions) as session:
+        # The caller is read in this transaction (one session and connection per request, not two);
+        # still from the database, so a revoked login is refused at once.
+        p = await caller(request, session)
+        data = parse_body(request, TicketIn).model_dump(exclude_unset=True)
         # `read` holds the rows the body named until the ticket is created (`intake.Intake`).
         read = await intake.read_body(session=session, caller=p, data=data, now=now)
         result = await svc.create_ticket(
@@ -96,9 +100,20 @@ async def create(request: Request) -> HTTPResponse:
             idempotency_scope=svc.scope_of(p),
         )
         detail = await queries.ticket_detail(
-            session=session, ticket=result.ticket, staff=p.role != "customer", links=result.links
+            session=session,
+            ticket=result.ticket,
+            staff=p.role != "customer",
+            links=result.links,
+            written=result.history,
+            # A new ticket's entries are the caller's or the system's: the caller's own name is known.
+            author_names=_own_name(p) if result.history is not None else None,
         )
     return reply(views.ticket_detail(detail), status=201 if result.created else 200)
+
+
+def _own_name(p: Principal) -> dict[str, str]:
+    """What `staff_names` would answer for the caller's own e-mail: an agent's name, else nothing."""
+    return {p.email: p.name} if p.agent_id is not None and p.name else {}
 
 
 @bp.post("/preview")
@@ -282,4 +297,3 @@ async def patch(request: Request, number: str) -> HTTPResponse:
             )
         links = await queries.links_of(session, ticket)
         return reply(views.ticket_changed(ticket, links, events))
-
