@@ -1,4 +1,4 @@
-"""Command line: `python -m promptlink {migrate,seed,serve,snmp,run}`."""
+"""Command line: `python -m promptlink {migrate,seed,serve,snmp,run,cluster}`."""
 
 from __future__ import annotations
 
@@ -98,6 +98,13 @@ def cmd_run(args: argparse.Namespace) -> None:
     raise SystemExit(supervise(args))
 
 
+def cmd_cluster(args: argparse.Namespace) -> None:
+    from promptlink.cluster import main as run_cluster
+
+    _settings()
+    raise SystemExit(run_cluster(args))
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="promptlink", description="Promptlink Assist backend")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -108,5 +115,12 @@ def main(argv: list[str] | None = None) -> None:
     run = sub.add_parser("run", help="run backend, Rasa and the action server under one supervisor")
     run.add_argument("--model", help="Rasa model file (default: the model of the current fingerprint)")
     run.set_defaults(func=cmd_run)
+    from promptlink.cluster import add_arguments
+
+    cluster = sub.add_parser(
+        "cluster", help="the deploy/ topology on one machine: 2 backends, 2 Rasa, actions, HAProxy (make cluster)"
+    )
+    add_arguments(cluster)
+    cluster.set_defaults(func=cmd_cluster)
     args = parser.parse_args(argv)
     args.func(args)
