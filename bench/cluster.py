@@ -143,6 +143,7 @@ async def main() -> None:
     args = parser.parse_args()
     runs = [r for r in args.only.split(",") if r]
     var_dir = Path(tempfile.mkdtemp(prefix="promptlink-cluster-bench-"))
+    var_dir.chmod(0o755)  # the private PostgreSQL runs as `postgres` when started by root: it must reach its folder
     log(f"starting the cluster (private PostgreSQL and Redis) in {var_dir}")
     # Administrators' models go to the bench's own folder, not the project's models/active.
     models = var_dir / "models"
@@ -150,7 +151,12 @@ async def main() -> None:
     cluster = await asyncio.to_thread(
         start_cluster, var_dir / "cluster", private=True, timeout=1200, PROMPTLINK_MODELS_DIR=str(models)
     )
+    out = args.out or ROOT / "bench" / "results" / f"cluster-{datetime.now(UTC):%Y%m%d-%H%M}.json"
     rows: list[dict[str, Any]] = []
+
+    def save() -> None:  # after every run: a long run stopped part-way keeps what it measured
+        out.write_text(json.dumps({"customers": args.customers, "interval": args.interval, "runs": rows}, indent=1))
+
     try:
         for run in runs:
             log(f"run {run} with {args.customers} customers")
@@ -159,6 +165,7 @@ async def main() -> None:
             else:
                 rows.append(await run_one(cluster, run, args.customers, args.interval, args.warmup))
             log(json.dumps(rows[-1], ensure_ascii=False))
+            save()
             await asyncio.to_thread(cluster.wait_healthy, 900)
     finally:
         await asyncio.to_thread(cluster.stop)
@@ -166,8 +173,7 @@ async def main() -> None:
     for row in rows:
         if row["run"] == "activation":
             print(f"activation: {json.dumps(row, ensure_ascii=False)}")
-    out = args.out or ROOT / "bench" / "results" / f"cluster-{datetime.now(UTC):%Y%m%d-%H%M}.json"
-    out.write_text(json.dumps({"customers": args.customers, "interval": args.interval, "runs": rows}, indent=1))
+    save()
     print(f"saved {out}")
 
 

@@ -508,12 +508,17 @@ class ChatLoad:
         token = await asyncio.to_thread(self.cluster.agent_token, "l2@promptlink.example")
         # Two consoles of the same agent (HAProxy spreads them over the backends); chats alternate.
         self.agents = [await Agent(base, token).connect() for _ in range(2 if self.lives else 0)]
-        for k, live in enumerate(self.lives):
-            ack = await live.send("hola")  # the first message creates the conversation's row
-            assert ack, "first message not acked"
-            await live.wait_reply(ack["seq"], 60)
-            await asyncio.to_thread(self._hand_off, live.conversation_id)
-            await self.agents[k % len(self.agents)].watch(live.conversation_id)
+        self._token = token
+        lives = list(enumerate(self.lives))
+        for group in range(0, len(lives), 10):
+            await asyncio.gather(*(self._go_live(k, live) for k, live in lives[group : group + 10]))
+
+    async def _go_live(self, k: int, live: Visitor) -> None:
+        ack = await live.send("hola")  # the first message creates the conversation's row
+        assert ack, "first message not acked"
+        await live.wait_reply(ack["seq"], 120)
+        await asyncio.to_thread(self._hand_off, live.conversation_id)
+        await self.agents[k % len(self.agents)].watch(live.conversation_id)
 
     def _hand_off(self, cid: str) -> None:
         # Queue the chat for L2 as the action server would, then claim it as Diego (L2).
@@ -526,7 +531,7 @@ class ChatLoad:
         )
         if response.status_code != 200:
             raise RuntimeError(f"handoff {cid}: {response.status_code} {response.text}")
-        token = self.cluster.agent_token("l2@promptlink.example")
+        token = getattr(self, "_token", None) or self.cluster.agent_token("l2@promptlink.example")
         claimed = httpx.post(
             f"{base}/api/v1/conversations/{cid}/claim", headers={"Authorization": f"Bearer {token}"}, timeout=30
         )

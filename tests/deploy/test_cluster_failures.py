@@ -51,7 +51,8 @@ async def test_the_demo_works_through_haproxy(cluster: Cluster) -> None:
         assert (await http.get("/console")).status_code == 200
         # socket.io's polling fallback is pinned to one backend by HAProxy's cookie.
         handshake = await http.get("/socket.io/", params={"EIO": "4", "transport": "polling"})
-        assert handshake.cookies.get("SERVERID") in {"backend-1", "backend-2"}
+        assert handshake.status_code == 200
+        assert http.cookies.get("SERVERID") in {"backend-1", "backend-2"}
     # The widget through HAProxy: a turn answered by the assistant.
     assert await cluster.probe_turn(timeout=60)
     # Live chat with the customer on one backend and the agent on the other (events through Redis).
