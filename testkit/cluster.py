@@ -554,7 +554,8 @@ class ChatLoad:
             else:
                 ack_seq = ack["seq"]
             if ack_seq:
-                reply = await visitor.wait_reply(ack_seq, 60)
+                # A turn whose process died is run again once its first try would have ended (chat/gateway.py).
+                reply = await visitor.wait_reply(ack_seq, 150)
                 if reply is not None:
                     turn.answer = "bot" if reply["role"] == "bot" else "notice"
             if not visitor.sio.connected:
