@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 import tempfile
 import time
@@ -143,7 +144,8 @@ async def main() -> None:
     args = parser.parse_args()
     runs = [r for r in args.only.split(",") if r]
     var_dir = Path(tempfile.mkdtemp(prefix="promptlink-cluster-bench-"))
-    var_dir.chmod(0o755)  # the private PostgreSQL runs as `postgres` when started by root: it must reach its folder
+    # The private PostgreSQL runs as `postgres` when started by root: it must reach its folder.
+    os.chmod(var_dir, 0o755)  # noqa: S103 - a folder of throwaway bench data
     log(f"starting the cluster (private PostgreSQL and Redis) in {var_dir}")
     # Administrators' models go to the bench's own folder, not the project's models/active.
     models = var_dir / "models"
@@ -163,7 +165,10 @@ async def main() -> None:
             if run == "activation":
                 rows.append(await activation(cluster))
             else:
-                rows.append(await run_one(cluster, run, args.customers, args.interval, args.warmup))
+                try:
+                    rows.append(await run_one(cluster, run, args.customers, args.interval, args.warmup))
+                except Exception as exc:  # noqa: BLE001 - reported in the table's JSON, the next run goes on
+                    rows.append({"run": run, "customers": args.customers, "error": repr(exc)[:500]})
             log(json.dumps(rows[-1], ensure_ascii=False))
             save()
             await asyncio.to_thread(cluster.wait_healthy, 900)
