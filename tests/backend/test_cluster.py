@@ -10,7 +10,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from promptlink.cluster import DEPLOY, Layout, cluster_children, cluster_secrets, render_haproxy
 
 
