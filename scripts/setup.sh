@@ -80,6 +80,16 @@ if ! command -v pg_dump >/dev/null 2>&1 || ! command -v pg_restore >/dev/null 2>
 fi
 echo "ok"
 
+step "HAProxy (deploy/haproxy.cfg check; the load balancer of \`make cluster\` and tests/deploy)"
+if ! command -v haproxy >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy >/dev/null || true
+  else
+    echo "optional: 'sudo apt-get install haproxy' for make cluster and the cluster tests"
+  fi
+fi
+echo "ok"
+
 step "Database (Alembic migrations) and demo data"
 PYTHONPATH=backend .venv/bin/python -m promptlink migrate
 PYTHONPATH=backend .venv/bin/python -m promptlink seed

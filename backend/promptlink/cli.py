@@ -1,4 +1,4 @@
-"""Command line: `python -m promptlink {migrate,seed,serve,snmp,run,backup,restore}`."""
+"""Command line: `python -m promptlink {migrate,seed,serve,snmp,run,cluster,backup,restore}`."""
 
 from __future__ import annotations
 
@@ -201,6 +201,13 @@ def cmd_restore(args: argparse.Namespace) -> None:
         print(f"  {line}")
 
 
+def cmd_cluster(args: argparse.Namespace) -> None:
+    from promptlink.cluster import main as run_cluster
+
+    _settings()
+    raise SystemExit(run_cluster(args))
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="promptlink", description="Promptlink Assist backend")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -218,5 +225,12 @@ def main(argv: list[str] | None = None) -> None:
     restore.add_argument("--from", dest="source", required=True, metavar="DIR", help="the backup folder")
     restore.add_argument("--force", action="store_true", help="replace a target database that holds data")
     restore.set_defaults(func=cmd_restore)
+    from promptlink.cluster import add_arguments
+
+    cluster = sub.add_parser(
+        "cluster", help="the deploy/ topology on one machine: 2 backends, 2 Rasa, actions, HAProxy (make cluster)"
+    )
+    add_arguments(cluster)
+    cluster.set_defaults(func=cmd_cluster)
     args = parser.parse_args(argv)
     args.func(args)

@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from promptlink.assistant.client import AssistantUnavailable, RasaClient
@@ -116,6 +117,7 @@ class ChatGateway:
         namespace: str = "/chat",
         max_chars: int = 2000,
         handoff: Handoff | None = None,
+        orphan_grace_seconds: float = 60.0,
     ) -> None:
         self.sessions = sessions
         self.assistant = assistant
@@ -127,6 +129,8 @@ class ChatGateway:
         # Agents' replies and assistant turns are stored in batches (chat/reply_writer.py).
         self.writer = ReplyWriter(sessions)
         self.handoff = handoff
+        # How long a resent message's first turn may still be running elsewhere (twice Rasa's default timeout).
+        self.orphan_grace_seconds = orphan_grace_seconds
 
     def use_handoff(self, handoff: Handoff) -> None:
         """The handoff orchestrator (chat/handoff.py), built after the gateway: it announces through it."""
@@ -217,7 +221,34 @@ class ChatGateway:
                 self._spawn(self._assistant_turn(chat, message, received))
             else:  # a person has the chat, or it waits for one: the turn ends with the message on their console
                 metrics.TURN_SECONDS.labels("agent").observe(time.perf_counter() - received)
+        elif mode == "bot":
+            # The same client_msg_id again: the client never got the ack, e.g. because the backend process
+            # that stored the message was killed before or during its turn (found by tests/deploy's SIGKILL
+            # runs). Once that turn would have ended anyway, run it here if nothing followed the message.
+            self._spawn(self._unanswered_turn(chat, message))
         return {"seq": message.seq}
+
+    async def _unanswered_turn(self, chat: ChatSession, message: Message) -> None:
+        await asyncio.sleep(self.orphan_grace_seconds)
+        try:
+            async with self._locks.hold(chat.conversation_id):
+                async with self.sessions() as session:
+                    row = (
+                        await session.execute(
+                            select(Conversation.mode, Conversation.last_seq).where(
+                                Conversation.id == chat.conversation_id
+                            )
+                        )
+                    ).first()
+                if row is None or row.mode != "bot" or row.last_seq != message.seq:
+                    return  # answered (or handed off) meanwhile
+                log.warning(
+                    "resent message had no answer; running its turn",
+                    extra={"conversation_id": chat.conversation_id, "seq": message.seq},
+                )
+                await self._run_turn(chat, message)
+        except Exception:
+            log.exception("assistant turn failed", extra={"conversation_id": chat.conversation_id})
 
     async def _to_closed(
         self, chat: ChatSession, text: str, client_msg_id: Any, payload: Any

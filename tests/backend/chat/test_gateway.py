@@ -3,13 +3,14 @@ that a queued chat is not sent to the assistant at all."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from datetime import UTC, datetime
 from typing import Any
 
 from promptlink.assistant.client import BotReply, BotTurn
 from promptlink.chat.gateway import ChatGateway, ChatSession
-from promptlink.models import Conversation, OutboxItem
+from promptlink.models import Conversation, Message, OutboxItem
 from promptlink.services import verification
 from sqlalchemy import select
 
@@ -116,3 +117,59 @@ async def test_the_conversation_keeps_which_form_question_the_assistant_has_open
     assistant.form = None
     await _say(gateway, chat, "CABLEANDINA")
     assert await form() is None
+
+
+class HangingAssistant(FakeAssistant):
+    """Rasa as seen from a process that dies mid-turn: the turn never ends."""
+
+    async def send(self, *, sender: str, text: str, metadata: dict[str, Any]) -> BotTurn:
+        self.sent.append({"sender": sender, "text": text, "metadata": metadata})
+        await asyncio.Event().wait()
+        raise AssertionError("unreachable")
+
+
+async def test_a_resent_message_whose_turn_died_with_its_process_is_answered(seeded: Any) -> None:
+    # Process 1 stores the message and starts its turn, then dies (SIGKILL) before the reply is stored.
+    dying = ChatGateway(sessions=seeded, assistant=HangingAssistant(), emitter=FakeEmitter())  # type: ignore[arg-type]
+    conversation = await dying.open(identity=None, conversation_id=None, resume_grant=None)
+    chat = ChatSession(conversation.id, None)
+    data = {"client_msg_id": "m-1", "text": "hola"}
+    assert await dying.customer_message(chat=chat, sid="sid-1", data=data) == {"seq": 1}
+    await asyncio.sleep(0.05)
+    for task in list(dying._tasks):
+        task.cancel()
+    # The client never got the ack and resends the same message to process 2, which runs the turn.
+    assistant = FakeAssistant()
+    survivor = ChatGateway(
+        sessions=seeded,
+        assistant=assistant,  # type: ignore[arg-type]
+        emitter=FakeEmitter(),
+        orphan_grace_seconds=0.01,
+    )
+    assert await survivor.customer_message(chat=chat, sid="sid-2", data=data) == {"seq": 1}
+    await survivor.drain()
+    assert [s["text"] for s in assistant.sent] == ["hola"]
+    async with seeded() as session:
+        roles = (
+            await session.execute(
+                select(Message.seq, Message.role)
+                .where(Message.conversation_id == conversation.id)
+                .order_by(Message.seq)
+            )
+        ).all()
+    assert [tuple(r) for r in roles] == [(1, "customer"), (2, "bot")]
+
+
+async def test_a_resent_message_that_was_answered_is_not_sent_to_the_assistant_again(seeded: Any) -> None:
+    assistant = FakeAssistant()
+    gateway = ChatGateway(
+        sessions=seeded,
+        assistant=assistant,  # type: ignore[arg-type]
+        emitter=FakeEmitter(),
+        orphan_grace_seconds=0.01,
+    )
+    conversation = await gateway.open(identity=None, conversation_id=None, resume_grant=None)
+    chat = ChatSession(conversation.id, None)
+    assert await _say(gateway, chat, "hola") == {"seq": 1}
+    assert await _say(gateway, chat, "hola") == {"seq": 1}  # same client_msg_id: the ack was lost
+    assert len(assistant.sent) == 1
