@@ -88,6 +88,15 @@ class LoginThrottle:
                 wait = max(wait, stats.reset_time - time.time() if stats.remaining <= 0 else 1.0)
         return max(1, math.ceil(wait)) if wait > 0 else None
 
+    async def _checked(self, scope: str, value: str) -> int | None:
+        """`_retry_after`, asked a second time when the storage fails once: after Redis restarts, each
+        pooled connection fails on its first use and is replaced (bench/cluster.py's Redis restart)."""
+        try:
+            return await self._retry_after(scope, value)
+        except Exception as exc:  # noqa: BLE001 - the second failure is the one reported
+            log.warning("login throttle storage failed once; asking again", extra={"error": repr(exc)})
+            return await self._retry_after(scope, value)
+
     def _ids(self, scope: str, value: str) -> tuple[str, ...]:
         return ("login", self._namespace, scope, value)
 
@@ -100,7 +109,7 @@ class LoginThrottle:
             keys.append(("account", account))
         for scope, value in keys:
             try:
-                retry_after = await self._retry_after(scope, value)
+                retry_after = await self._checked(scope, value)
             except Exception as exc:  # noqa: BLE001 - any storage failure (Redis down, timeout)
                 log.error("login throttle storage failed", extra={"error": repr(exc)})
                 raise ThrottleUnavailable(
