@@ -48,15 +48,23 @@ from testkit.processes import free_port
 
 BOT_PY = ROOT / ".venv-bot" / "bin" / "python"
 JEMALLOC = "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2"
-# The same small talk as bench/chat_turns.py: each text gets bot utterances only.
-TEXTS = ["hola", "¿qué cubre el plan de soporte?", "¿cuáles son las prioridades?", "gracias", "¿eres un robot?"]
+# Small talk and information questions answered with utterances (no action server runs here; «hola»
+# greets by name through an action, so it is not among them).
+TEXTS = [
+    "buenas tardes",
+    "¿qué cubre el plan de soporte?",
+    "¿cuáles son las prioridades?",
+    "gracias",
+    "¿eres un robot?",
+]
 
 
 def _variants() -> dict[str, dict[str, str | None]]:
     """name -> environment changes (None removes a variable). `supervisor` is what build_children sets."""
     from promptlink.supervisor import RASA_MEMORY_ENV
 
-    none: dict[str, str | None] = dict.fromkeys(RASA_MEMORY_ENV)
+    # `none` also lets the server import what bot/rasa_server.py blocks (jax): Rasa as it ran before.
+    none: dict[str, str | None] = {**dict.fromkeys(RASA_MEMORY_ENV), "PROMPTLINK_RASA_IMPORT_ALL": "1"}
     threads = {"TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1"}
     return {
         "none": none,  # Rasa as it ran before: no memory settings at all
@@ -64,6 +72,7 @@ def _variants() -> dict[str, dict[str, str | None]]:
         "malloc-arena-2": {**none, "MALLOC_ARENA_MAX": "2"},
         "jemalloc": {**none, "LD_PRELOAD": JEMALLOC},
         "threads+arena": {**none, **threads, "MALLOC_ARENA_MAX": "2"},
+        "supervisor-env-only": {"PROMPTLINK_RASA_IMPORT_ALL": "1"},  # the environment, jax still imported
         "supervisor": {},  # exactly what the supervisor gives Rasa now
     }
 
@@ -138,7 +147,7 @@ def imports(env: dict[str, str], probe_dir: Path) -> dict[str, Any]:
         capture_output=True,
         text=True,
         check=True,
-        timeout=600,
+        timeout=1800,
     )
     return dict(json.loads(done.stdout.strip().splitlines()[-1]))
 
@@ -192,7 +201,7 @@ def rasa_server(var_dir: Path, changes: dict[str, str | None]) -> Iterator[tuple
                 process.wait()
 
 
-def wait_model(process: subprocess.Popen[bytes], url: str, token: str, timeout: float = 900.0) -> float:
+def wait_model(process: subprocess.Popen[bytes], url: str, token: str, timeout: float = 1800.0) -> float:
     """Seconds until the server answers /status with a model loaded."""
     import httpx
 
@@ -211,7 +220,9 @@ def wait_model(process: subprocess.Popen[bytes], url: str, token: str, timeout: 
 
 
 async def conversations(url: str, count: int, turns: int, concurrency: int) -> list[float]:
-    """`count` new conversations of `turns` turns each, `concurrency` at a time; the turns' latency in ms."""
+    """`count` new conversations of `turns` turns each, `concurrency` at a time; the turns' latency in ms.
+
+    A turn must be answered with HTTP 200 (an empty answer counts: memory is what is measured)."""
     import httpx
 
     headers = {"Authorization": f"Bearer {RASA_CHANNEL_TOKEN}"}
@@ -232,7 +243,7 @@ async def conversations(url: str, count: int, turns: int, concurrency: int) -> l
                     },
                     headers=headers,
                 )
-                if response.status_code != 200 or not response.json().get("messages"):
+                if response.status_code != 200:
                     raise RuntimeError(f"turn failed: HTTP {response.status_code} {response.text[:200]}")
                 latencies.append((time.perf_counter() - start) * 1000)
 
@@ -241,8 +252,10 @@ async def conversations(url: str, count: int, turns: int, concurrency: int) -> l
     return latencies
 
 
-def run_variant(name: str, changes: dict[str, str | None], args: argparse.Namespace, probe: Path) -> dict[str, Any]:
-    result: dict[str, Any] = {"env": changes}
+def run_variant(
+    name: str, changes: dict[str, str | None], args: argparse.Namespace, probe: Path, result: dict[str, Any]
+) -> dict[str, Any]:
+    """Fills `result` as it goes: a failure part-way keeps the stages measured before it."""
     with tempfile.TemporaryDirectory(prefix="promptlink-bench-rasamem-") as tmp:
         var_dir = Path(tmp)
         with rasa_server(var_dir, changes) as (process, url, token):
@@ -252,6 +265,7 @@ def run_variant(name: str, changes: dict[str, str | None], args: argparse.Namesp
             log(f"{name}: waiting for the model (pid {process.pid})")
             result["load_s"] = round(wait_model(process, url, token), 1)
             stages: dict[str, Any] = {"model loaded": smaps(process.pid)}
+            result["stages"] = stages
             asyncio.run(conversations(url, 1, 1, 1))
             stages["after 1 turn"] = smaps(process.pid)
             log(f"{name}: {args.conversations} conversations x {args.turns} turns")
@@ -291,6 +305,9 @@ def print_report(report: dict[str, Any]) -> None:
         print(f"\n{name}: {json.dumps(v['env'])}")
         if "error" in v:
             print(f"  failed: {v['error']}")
+        if "turns" not in v:
+            for stage, m in list(v.get("imports", {}).items()) + list(v.get("stages", {}).items()):
+                print(f"  {stage:30} RSS {m['rss']:7.1f}  anon {m['anonymous']:7.1f}  threads {m['threads']:3}")
             continue
         for stage, m in list(v.get("imports", {}).items()) + list(v["stages"].items()):
             print(
@@ -338,14 +355,15 @@ def main(argv: list[str] | None = None) -> int:
         )
         for name in chosen:
             log(f"variant {name}")
+            report["variants"][name] = {"env": variants[name]}
             try:
-                report["variants"][name] = run_variant(name, variants[name], args, probe)
+                run_variant(name, variants[name], args, probe, report["variants"][name])
             except KeyboardInterrupt:
                 log("interrupted; processes stopped")
                 return 130
             except Exception as exc:  # one failed variant keeps the others' figures
                 log(f"{name}: failed: {type(exc).__name__}: {exc}")
-                report["variants"][name] = {"env": variants[name], "error": f"{type(exc).__name__}: {exc}"}
+                report["variants"][name]["error"] = f"{type(exc).__name__}: {exc}"
     print_report(report)
     write_report(report, args.out)
     return 0
