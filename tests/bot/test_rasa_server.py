@@ -10,10 +10,10 @@ ROOT = Path(__file__).resolve().parents[2]
 BOT_PY = ROOT / ".venv-bot" / "bin" / "python"
 
 PROBE = """
-import sys
+import importlib, sys
 from bot.rasa_server import block_unused_modules
 block_unused_modules()
-import tensorflow.lite.python.util as tflite_util
+tflite_util = importlib.import_module("tensorflow.lite.python.util")
 from rasa.core.agent import Agent
 print(tflite_util._xla_computation is None, sorted(m for m in sys.modules if m.split('.')[0] in ('jax', 'jaxlib')))
 """
