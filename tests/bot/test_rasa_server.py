@@ -15,7 +15,9 @@ from bot.rasa_server import block_unused_modules
 block_unused_modules()
 tflite_util = importlib.import_module("tensorflow.lite.python.util")
 from rasa.core.agent import Agent
-print(tflite_util._xla_computation is None, sorted(m for m in sys.modules if m.split('.')[0] in ('jax', 'jaxlib')))
+# The blocked name stays in sys.modules as None; nothing of jax or jaxlib is loaded.
+loaded = sorted(m for m, mod in sys.modules.items() if mod is not None and m.split('.')[0] in ('jax', 'jaxlib'))
+print(tflite_util._xla_computation is None, loaded)
 """
 
 
