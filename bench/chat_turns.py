@@ -20,7 +20,7 @@ from chat_scenarios import (
     timed_stack,
 )
 from harness import log
-from measure import CpuWatch, percentile, rss_mb, summary
+from measure import CpuWatch, cpu_seconds, percentile, rss_mb, summary
 
 from testkit.chat_client import widget_token
 from testkit.demo import RASA_CHANNEL_TOKEN
@@ -45,7 +45,13 @@ def turn_texts(chat: int, messages: int) -> list[str]:
 
 
 async def turns_traffic(
-    base_url: str, rasa_urls: list[str], tokens: list[str], messages: int, time_limit: float, think_ms: float = 0.0
+    base_url: str,
+    rasa_urls: list[str],
+    tokens: list[str],
+    messages: int,
+    time_limit: float,
+    think_ms: float = 0.0,
+    pids: dict[str, int] | None = None,
 ) -> dict[str, Any]:
     """Rounds alternating (a) backend path and (b) direct Rasa channel path, each with len(tokens) concurrent chats.
 
@@ -53,8 +59,11 @@ async def turns_traffic(
     `think_ms` > 0: before each message a chat waits a think time drawn uniformly from 50-150 % of it
     (seeded per chat and round, the same on both paths), as a person reading and typing; so the chats
     do not start each round in step.
+    `pids` (name -> pid: backend, rasa, rasa-2, ...): their CPU time is summed per path, over that path's
+    phases only, for the CPU ms per turn of the backend and of the Rasa servers.
     """
     import httpx
+    import socketio
     from promptlink.assistant.client import RasaClient
 
     chats = len(tokens)
@@ -69,6 +78,18 @@ async def turns_traffic(
     error_kinds: dict[str, dict[str, int]] = {"backend": {}, "direct": {}}
     rounds: list[dict[str, Any]] = []
     conns: list[BenchClient] = []
+    # CPU seconds used during each path's phases: the backend process, and the Rasa servers together.
+    cpu_s: dict[str, dict[str, float]] = {
+        "backend": {"backend": 0.0, "rasa": 0.0},
+        "direct": {"backend": 0.0, "rasa": 0.0},
+    }
+    watched = pids or {}
+
+    def cpu_now() -> dict[str, float]:
+        return {
+            "backend": cpu_seconds(watched["backend"]) if "backend" in watched else 0.0,
+            "rasa": sum(cpu_seconds(pid) for name, pid in watched.items() if name.startswith("rasa")),
+        }
 
     def failed(path: str, kind: str) -> None:
         errors[path] += 1
@@ -114,7 +135,14 @@ async def turns_traffic(
                         ms = await backend_turn(conns[i], texts[i][k])
                     else:
                         ms = await direct_turn(http, senders[i], texts[i][k])
-                except (TimeoutError, OSError, ConnectionError, RuntimeError, httpx.HTTPError) as exc:
+                except (
+                    TimeoutError,
+                    OSError,
+                    ConnectionError,
+                    RuntimeError,
+                    httpx.HTTPError,
+                    socketio.exceptions.SocketIOError,  # an ack that did not come in time: a failed turn
+                ) as exc:
                     failed(path, type(exc).__name__ if not isinstance(exc, RuntimeError) else str(exc))
                     consecutive += 1
                     continue
@@ -122,7 +150,11 @@ async def turns_traffic(
                 measured.append(ms)
                 by_text[path].setdefault(texts[i][k], []).append(ms)
 
+        before = cpu_now()
         await asyncio.gather(*(one(i) for i in range(chats)))
+        after = cpu_now()
+        for key in after:
+            cpu_s[path][key] += after[key] - before[key]
         lat[path].extend(measured)
         return measured
 
@@ -169,6 +201,13 @@ async def turns_traffic(
         "backend": {"reply_ms": summary_b, "replied": len(lat["backend"]), "errors": errors["backend"]},
         "direct": {"reply_ms": summary_d, "replied": len(lat["direct"]), "errors": errors["direct"]},
         "error_kinds": error_kinds,
+        # Process CPU time / turns answered on that path (primary figure on a shared machine).
+        "cpu_ms_per_turn": {
+            path: {
+                key: round(seconds * 1000 / len(lat[path]), 2) if lat[path] else None for key, seconds in per.items()
+            }
+            for path, per in cpu_s.items()
+        },
         "overhead_pct": {"p50": overhead("p50"), "p95": over_p95},
         "goal": {
             "p95_ms_below": TURN_GOAL_P95_MS,
@@ -208,6 +247,7 @@ def run_turns(args: argparse.Namespace) -> dict[str, Any]:
                     args.turn_messages,
                     args.time_limit,
                     args.think_ms,
+                    pids,
                 ),
                 args.time_limit + 60,
             )

@@ -25,7 +25,7 @@ for _path in (ROOT / "backend", ROOT):
         sys.path.insert(0, str(_path))
 
 from testkit.databases import PG_ADMIN_URL, pg_admin, pg_url  # noqa: E402
-from testkit.processes import Running, lone_env, start, start_stack  # noqa: E402
+from testkit.processes import Running, lone_env, stack_timeout, start, start_stack  # noqa: E402
 
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 # Every simulated customer connects from 127.0.0.1: no bound on sockets per address.
@@ -145,8 +145,11 @@ def backend_process(
 @contextmanager
 def full_stack(*, keep_var: bool, model: Path | None = None, rasa_processes: int = 1) -> Iterator[Running]:
     """Backend, `rasa_processes` Rasa servers and the action server under the supervisor
-    (`python -m promptlink run`, like the tests' `stack`), healthy; `model`: the Rasa model to load."""
+    (`python -m promptlink run`, like the tests' `stack`), healthy; `model`: the Rasa model to load.
+
+    It waits as long as the tests do (PROMPTLINK_TEST_STACK_TIMEOUT, default 600 s): on a busy 2-core
+    machine two Rasa servers can take more than 5 minutes to load."""
     with _var_dir("stack", keep_var) as var_dir:
-        started = start_stack(var_dir, timeout=300.0, rasa_processes=rasa_processes, model=model, **BENCH_ENV)
+        started = start_stack(var_dir, timeout=stack_timeout(), rasa_processes=rasa_processes, model=model, **BENCH_ENV)
         with _stopped_on_exit("stack", started) as running:
             yield running

@@ -13,6 +13,21 @@ import os
 import sys
 
 TOKEN_ENV = "PROMPTLINK_RASA_TOKEN"
+# Packages a Rasa server imports only because they are installed, and never uses: TensorFlow's
+# `tensorflow.lite.python.util` tries `from jax import xla_computation` (and carries on without it),
+# which loads jax, jaxlib and XLA into every Rasa server. `python -m bot.rasa_server` makes those
+# imports fail instead (docs/performance.md, «Rasa server memory»). Training and `rasa test` are
+# not started through here and keep them.
+UNUSED_MODULES = ("jax",)
+IMPORT_ALL_ENV = "PROMPTLINK_RASA_IMPORT_ALL"  # "1": no block (bench/rasa_memory.py's `none` variant compares)
+
+
+def block_unused_modules() -> None:
+    """Make `import jax` (and the other UNUSED_MODULES) raise ImportError in this process."""
+    if os.environ.get(IMPORT_ALL_ENV) == "1":
+        return
+    for name in UNUSED_MODULES:
+        sys.modules.setdefault(name, None)  # type: ignore[arg-type]  # None: «import halted», an ImportError
 
 
 def argv_with_token(argv: list[str], token: str) -> list[str]:
@@ -29,6 +44,7 @@ def main() -> None:
     if not token:
         sys.exit("bot.rasa_server: PROMPTLINK_RASA_TOKEN is not set (the Rasa HTTP API needs a token)")
     sys.argv = argv_with_token(["rasa", *sys.argv[1:]], token)
+    block_unused_modules()
     if len(sys.argv) > 1 and sys.argv[1] == "run":
         from bot import metrics
 

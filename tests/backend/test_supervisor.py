@@ -12,6 +12,7 @@ from pathlib import Path
 from promptlink.assistant.workspace import write_active_pointer
 from promptlink.infra.settings import Settings
 from promptlink.supervisor import (
+    RASA_MEMORY_ENV,
     Child,
     Supervisor,
     active_model,
@@ -93,6 +94,23 @@ def test_every_rasa_server_asks_for_its_model_and_other_children_keep_their_comm
         assert argv[argv.index("--port") + 1] == str(15005 + k)
     assert by_name["backend"].command() == by_name["backend"].argv
     assert by_name["actions"].command() == by_name["actions"].argv
+
+
+def test_rasa_servers_get_the_memory_settings_and_an_operators_own_value_wins(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("PROMPTLINK_DEMO", "1")
+    monkeypatch.setenv("PROMPTLINK_VAR_DIR", str(tmp_path / "var"))
+    monkeypatch.setenv("PROMPTLINK_RASA_URLS", "http://127.0.0.1:15005,http://127.0.0.1:15006")
+    for key in RASA_MEMORY_ENV:
+        monkeypatch.delenv(key, raising=False)
+    by_name = {c.name: c for c in build_children(Settings(), tmp_path / "m.tar.gz", tmp_path / "run")}
+    for k in range(2):
+        env = by_name[rasa_child_name(k)].env
+        assert {key: env.get(key) for key in RASA_MEMORY_ENV} == RASA_MEMORY_ENV
+    assert not set(RASA_MEMORY_ENV) & set(by_name["backend"].env)
+
+    monkeypatch.setenv("MALLOC_ARENA_MAX", "4")
+    by_name = {c.name: c for c in build_children(Settings(), tmp_path / "m.tar.gz", tmp_path / "run")}
+    assert by_name["rasa"].env["MALLOC_ARENA_MAX"] == "4"
 
 
 def test_the_banner_waits_for_chats_to_work_not_for_the_trap_receiver() -> None:

@@ -131,6 +131,7 @@ class ChatGateway:
         self.handoff = handoff
         # How long a resent message's first turn may still be running elsewhere (twice Rasa's default timeout).
         self.orphan_grace_seconds = orphan_grace_seconds
+        self._rooms = _local_rooms(emitter)
 
     def use_handoff(self, handoff: Handoff) -> None:
         """The handoff orchestrator (chat/handoff.py), built after the gateway: it announces through it."""
@@ -412,19 +413,41 @@ class ChatGateway:
         """Emit a protocol event (`handoff`, `agent_joined`, ...) to everyone in the conversation."""
         await self.emitter.emit(event, data, room=room_of(conversation_id), namespace=self.namespace)
 
+    def _nobody_in(self, room: str, namespace: str, skip_sid: str | None = None) -> bool:
+        """True when an emit to `room` would reach nobody (only known with the in-process manager).
+
+        Most turns have nobody in the staff room, and the customer's own socket is the only one in
+        theirs when it sends: python-socketio would still encode the packet before finding nobody.
+        """
+        if self._rooms is None:
+            return False
+        members = self._rooms.get(namespace, {}).get(room)
+        return not members or (skip_sid is not None and len(members) == 1 and skip_sid in members)
+
     async def _emit_message(self, message: Message, *, skip_sid: str | None = None) -> None:
         event = message.to_event()
-        await self.emitter.emit(
-            "message", event, room=room_of(message.conversation_id), skip_sid=skip_sid, namespace=self.namespace
-        )
-        await self.emitter.emit(
-            "message", event, room=agent_room_of(message.conversation_id), namespace=AGENT_NAMESPACE
-        )
+        room = room_of(message.conversation_id)
+        if not self._nobody_in(room, self.namespace, skip_sid):
+            await self.emitter.emit("message", event, room=room, skip_sid=skip_sid, namespace=self.namespace)
+        agents = agent_room_of(message.conversation_id)
+        if not self._nobody_in(agents, AGENT_NAMESPACE):
+            await self.emitter.emit("message", event, room=agents, namespace=AGENT_NAMESPACE)
 
     async def drain(self) -> None:
         """Wait for assistant turns in flight (used on shutdown)."""
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
+
+
+def _local_rooms(emitter: Any) -> dict[str, dict[str, Any]] | None:
+    """The room table of a python-socketio server whose rooms all live in this process (its default
+    `AsyncManager`), else None: with a pub/sub manager (Redis, several backend processes) the members of a
+    room may be in another process, so every emit goes out."""
+    manager = getattr(emitter, "manager", None)
+    rooms = getattr(manager, "rooms", None)
+    if type(manager).__name__ != "AsyncManager" or not isinstance(rooms, dict):
+        return None
+    return rooms
 
 
 def _metadata(chat: ChatSession, stored: WidgetIdentity | None = None) -> dict[str, Any]:

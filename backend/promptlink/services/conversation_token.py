@@ -32,7 +32,15 @@ MAX_TOKEN_CHARS = 2048
 _KEY_LABEL = b"promptlink/conversation-token/v1"
 PUBLIC = "El asistente no pudo comprobar la conversación; inténtelo de nuevo."
 
+# The gateway asks for a token on every assistant turn; signing one (PyJWT: JSON, base64, HMAC) cost
+# 0.1-0.25 ms of the backend's CPU per turn. A token made less than REUSE_SECONDS ago for the same
+# conversation and contact is handed out again: it is still valid for LIFETIME_SECONDS - REUSE_SECONDS
+# at least, far longer than a turn's actions take. At most MAX_REUSED are kept (then all are dropped).
+REUSE_SECONDS = 60
+MAX_REUSED = 10_000
+
 _signing_key: bytes | None = None
+_recent: dict[tuple[str, str | None], tuple[float, str]] = {}
 
 
 @dataclass(frozen=True)
@@ -50,6 +58,7 @@ def configure(session_secret: str) -> None:
     """Set the process's signing key (the app does at start; `issue` needs it)."""
     global _signing_key
     _signing_key = key_from(session_secret)
+    _recent.clear()
 
 
 def sign(
@@ -78,7 +87,16 @@ def issue(conversation_id: str, contact: str | None = None) -> str | None:
     """A token for `conversation_id` (and its contact, when known); None before `configure`."""
     if _signing_key is None:
         return None
-    return sign(key=_signing_key, conversation_id=conversation_id, contact=contact)
+    now = time.time()
+    key = (conversation_id, contact)
+    found = _recent.get(key)
+    if found is not None and 0 <= now - found[0] < REUSE_SECONDS:
+        return found[1]
+    token = sign(key=_signing_key, conversation_id=conversation_id, contact=contact, now=now)
+    if len(_recent) >= MAX_REUSED:
+        _recent.clear()
+    _recent[key] = (now, token)
+    return token
 
 
 def verify(token: str, *, session_secret: str) -> ConversationClaims:

@@ -173,3 +173,54 @@ async def test_a_resent_message_that_was_answered_is_not_sent_to_the_assistant_a
     assert await _say(gateway, chat, "hola") == {"seq": 1}
     assert await _say(gateway, chat, "hola") == {"seq": 1}  # same client_msg_id: the ack was lost
     assert len(assistant.sent) == 1
+
+
+class RecordingServer:
+    """A real python-socketio server (its own room table) that records what the gateway emits."""
+
+    def __init__(self, manager: Any = None) -> None:
+        import socketio
+
+        self.sio = socketio.AsyncServer(async_mode="asgi", client_manager=manager)
+        self.manager = self.sio.manager
+        self.emitted: list[tuple[str | None, str | None]] = []
+
+    async def emit(
+        self, event: str, data: Any = None, *, room: str | None = None, namespace: str | None = None, **_: Any
+    ) -> None:
+        self.emitted.append((room, namespace))
+
+
+async def test_a_message_is_emitted_only_to_rooms_someone_else_is_in(seeded) -> None:
+    server = RecordingServer()
+    gateway = ChatGateway(sessions=seeded, assistant=FakeAssistant(), emitter=server)  # type: ignore[arg-type]
+    conversation = await gateway.open(identity=None, conversation_id=None, resume_grant=None)
+    chat = ChatSession(conversation.id, None)
+    customer = await server.manager.connect("eio-customer", "/chat")
+    await server.manager.enter_room(customer, "/chat", f"conv:{conversation.id}")
+
+    # The customer's only socket sent it and no one on staff watches: only the bot's reply goes out, to the customer.
+    await gateway.customer_message(chat=chat, sid=customer, data={"client_msg_id": "m1", "text": "hola"})
+    await gateway.drain()
+    assert [e for e in server.emitted if e[0] != f"conv:{conversation.id}" or e[1] != "/chat"] == []
+    server.emitted.clear()
+
+    # A second tab and an agent watching: the customer's message reaches both.
+    other_tab = await server.manager.connect("eio-tab", "/chat")
+    await server.manager.enter_room(other_tab, "/chat", f"conv:{conversation.id}")
+    agent = await server.manager.connect("eio-agent", "/agent")
+    await server.manager.enter_room(agent, "/agent", f"aconv:{conversation.id}")
+    await gateway.customer_message(chat=chat, sid=customer, data={"client_msg_id": "m2", "text": "gracias"})
+    await gateway.drain()
+    rooms = list(server.emitted)
+    assert rooms.count((f"aconv:{conversation.id}", "/agent")) == 2  # the customer's message and the reply
+    assert (f"conv:{conversation.id}", "/chat") in rooms
+
+
+def test_with_a_shared_room_table_in_redis_every_emit_goes_out() -> None:
+    import socketio
+    from promptlink.chat.gateway import _local_rooms
+
+    assert _local_rooms(RecordingServer().sio) is not None
+    assert _local_rooms(RecordingServer(socketio.AsyncRedisManager("redis://127.0.0.1:1/0")).sio) is None
+    assert _local_rooms(FakeEmitter()) is None
