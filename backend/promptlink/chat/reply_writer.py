@@ -25,6 +25,11 @@ conversation is left to the caller: reopening it is a transaction of its own.
 One item that cannot be written never fails the others (issue #13 F3): when a batch's
 transaction fails, its items are written again one per transaction, and only the failing
 ones fail (logged; data the database refuses reaches its sender as «El mensaje no es válido.»).
+
+A database that cannot be reached (PostgreSQL restarting: connection refused, «the database
+system is starting up», the server shutting the connection down) is not the items' fault: the
+batch is written again after a pause, for up to `unreachable_wait` seconds, before its items
+fail (bench/cluster.py's PostgreSQL restart lost assistant replies this way).
 """
 
 from __future__ import annotations
@@ -51,6 +56,21 @@ from promptlink.services.errors import DomainError, InvalidInput, NotFound
 log = logging.getLogger(__name__)
 
 MAX_BATCH = 500
+# SQLSTATEs of a server that is down, starting or shutting down, or of a connection it lost:
+# the transaction did not commit, and the same batch can be written once it is back.
+UNREACHABLE_SQLSTATES = frozenset({"57P01", "57P02", "57P03", "08000", "08001", "08003", "08004", "08006"})
+
+
+def unreachable(exc: BaseException) -> bool:
+    """Whether `exc` (or what it wraps) says the database could not be reached, not that it refused the data."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, ConnectionError) or getattr(current, "sqlstate", None) in UNREACHABLE_SQLSTATES:
+            return True
+        current = getattr(current, "orig", None) or current.__cause__ or current.__context__
+    return False
 
 
 @dataclass
@@ -260,8 +280,9 @@ def _causes(exc: BaseException) -> list[BaseException]:
 class ReplyWriter:
     """Collects replies and writes them in batches; `submit` returns once its reply is stored."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], *, unreachable_wait: float = 60.0) -> None:
         self.sessions = sessions
+        self.unreachable_wait = unreachable_wait
         bind = sessions.kw.get("bind")
         self._sync: Engine | None = sync_sqlite_writer(bind) if isinstance(bind, AsyncEngine) else None
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="reply-writer") if self._sync else None
@@ -320,7 +341,7 @@ class ReplyWriter:
             while self._waiting:
                 batch, self._waiting = self._waiting[:MAX_BATCH], self._waiting[MAX_BATCH:]
                 try:
-                    results = await self._write(batch)
+                    results = await self._write_when_reachable(batch)
                 except Exception:  # noqa: BLE001 - isolated below: one bad item must not fail the others
                     log.warning("reply batch failed; writing its items one by one", extra={"replies": len(batch)})
                     await self._one_by_one(batch)
@@ -329,6 +350,23 @@ class ReplyWriter:
                 self._settle(batch, results)
         finally:
             self._draining = None
+
+    async def _write_when_reachable(self, batch: list[Item]) -> list[Outcome]:
+        """`_write`, again after a pause while the database cannot be reached (up to `unreachable_wait` s)."""
+        loop = asyncio.get_running_loop()
+        deadline, pause = loop.time() + self.unreachable_wait, 0.25
+        while True:
+            try:
+                return await self._write(batch)
+            except Exception as exc:
+                if not unreachable(exc) or loop.time() + pause > deadline:
+                    raise
+                log.warning(
+                    "database unreachable; writing the batch again",
+                    extra={"replies": len(batch), "retry_in_s": pause, "error": repr(exc)[:200]},
+                )
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 4.0)
 
     async def _one_by_one(self, batch: list[Item]) -> None:
         """Write each item of a failed batch in its own transaction: only the failing ones fail (logged)."""

@@ -247,3 +247,75 @@ async def test_one_item_the_database_refuses_fails_alone(seeded, writer, poison,
             expected = {"hola", f"r{n}"} | ({f"m{n}"} if n != 2 else set())
             assert set(texts) == expected, (n, texts)
     assert "reply batch item failed" in caplog.text
+
+
+class PgProxy:
+    """A TCP relay to the test's PostgreSQL server that can go down and come back, as a restarting
+    server does for its clients: connections cut, new ones refused, then accepted again."""
+
+    def __init__(self, target: tuple[str, int]) -> None:
+        self.target, self.port = target, 0
+        self.server: asyncio.Server | None = None
+        self.links: set[asyncio.StreamWriter] = set()
+
+    async def up(self) -> None:
+        self.server = await asyncio.start_server(self._relay, "127.0.0.1", self.port)
+        self.port = self.server.sockets[0].getsockname()[1]
+
+    async def down(self) -> None:
+        assert self.server is not None
+        self.server.close()
+        for link in list(self.links):
+            link.transport.abort()
+        await self.server.wait_closed()
+
+    async def _relay(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        up_reader, up_writer = await asyncio.open_connection(*self.target)
+        self.links |= {writer, up_writer}
+
+        async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
+            try:
+                while data := await src.read(65536):
+                    dst.write(data)
+                    await dst.drain()
+            except (ConnectionError, OSError):
+                pass
+            finally:
+                dst.transport.abort()
+                self.links.discard(dst)
+
+        await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_a_reply_written_while_postgresql_restarts_is_stored_once_it_is_back(seeded, database_url) -> None:
+    from urllib.parse import urlsplit
+
+    from promptlink.infra.db import create_engine, create_sessionmaker
+
+    laura = await staff(seeded, "l1@promptlink.example")
+    cid = await _claimed(seeded, laura)
+    where = urlsplit(database_url)
+    proxy = PgProxy((where.hostname or "127.0.0.1", where.port or 5432))
+    await proxy.up()
+    engine = create_engine(database_url.replace(f"@{where.netloc.split('@')[-1]}", f"@127.0.0.1:{proxy.port}"))
+    writer = ReplyWriter(create_sessionmaker(engine), unreachable_wait=30)
+    try:
+        first, _ = await writer.submit(
+            principal=laura, conversation_id=cid, text="uno", client_msg_id="r1", max_chars=2000
+        )
+        await proxy.down()  # the server restarts: the pooled connection is cut, new ones are refused
+        pending = asyncio.create_task(
+            writer.submit(principal=laura, conversation_id=cid, text="dos", client_msg_id="r2", max_chars=2000)
+        )
+        await asyncio.sleep(1.5)
+        assert not pending.done()  # waiting for the database, not failed
+        await proxy.up()
+        second, created = await asyncio.wait_for(pending, 30)
+    finally:
+        writer.close()
+        await engine.dispose()
+        await proxy.down()
+    assert created and second.seq == first.seq + 1
+    texts = [m.text for m in await _stored(seeded, cid) if m.role == "agent"]
+    assert texts == ["uno", "dos"]
