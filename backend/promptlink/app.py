@@ -50,6 +50,7 @@ from promptlink.transports.http import (
 from promptlink.transports.http.common import bounded_path_ids
 from promptlink.transports.smtp.server import SmtpIntake
 from promptlink.transports.socket.agent import AgentNamespace
+from promptlink.transports.socket.bus import ResyncingRedisManager
 from promptlink.transports.socket.chat import ChatNamespace
 
 log = logging.getLogger(__name__)
@@ -69,7 +70,7 @@ CSP = (
 
 def create_socket_server(settings: Settings) -> socketio.AsyncServer:
     manager = (
-        socketio.AsyncRedisManager(settings.redis_url, channel=settings.redis_channel) if settings.redis_url else None
+        ResyncingRedisManager(settings.redis_url, channel=settings.redis_channel) if settings.redis_url else None
     )
     origins: list[str] | str = [settings.public_url] if settings.public_url else []
     return socketio.AsyncServer(

@@ -4,9 +4,14 @@ two backend processes sharing PostgreSQL and Redis (customer on one, agent on th
 from __future__ import annotations
 
 import asyncio
+import shutil
 import signal
 import socket
+import subprocess
+import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +22,7 @@ from testkit.chat_client import widget_token
 from testkit.databases import PG_ADMIN_URL, pg_admin, pg_url
 from testkit.demo import DEMO_PASSWORDS, agent_token, service_headers
 from testkit.live_clients import SEND_ERRORS, AgentPeer, Customer, _Peer
-from testkit.processes import Running, start, start_lone_backend
+from testkit.processes import Running, free_port, start, start_lone_backend
 
 ANA = "ana.gomez@cableandina.example"
 REDIS = ("127.0.0.1", 6379)
@@ -128,12 +133,9 @@ def _redis_up() -> str | None:
         return f"Redis not reachable at {REDIS[0]}:{REDIS[1]}: {exc}"
 
 
-@pytest.fixture
-def two_backends(tmp_path: Path) -> Any:
+@contextmanager
+def _backends_on(tmp_path: Path, redis_url: str) -> Iterator[tuple[Running, Running]]:
     """Two backend processes on one PostgreSQL database and one Redis channel."""
-    reason = _redis_up()
-    if reason:
-        pytest.skip(reason)
     import asyncpg
 
     name = f"promptlink_two_{uuid.uuid4().hex[:12]}"
@@ -143,7 +145,7 @@ def two_backends(tmp_path: Path) -> Any:
         pytest.skip(f"PostgreSQL not reachable at {PG_ADMIN_URL}: {exc}")
     shared = {
         "PROMPTLINK_DATABASE_URL": pg_url(name),
-        "PROMPTLINK_REDIS_URL": f"redis://{REDIS[0]}:{REDIS[1]}/0",
+        "PROMPTLINK_REDIS_URL": redis_url,
         "PROMPTLINK_REDIS_CHANNEL": f"promptlink-test-{uuid.uuid4().hex[:8]}",
         "PROMPTLINK_CHAT_RATE_BURST": "1000",
     }
@@ -161,6 +163,43 @@ def two_backends(tmp_path: Path) -> Any:
             if running is not None:
                 running.stop()
         asyncio.run(pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture
+def two_backends(tmp_path: Path) -> Iterator[tuple[Running, Running]]:
+    reason = _redis_up()
+    if reason:
+        pytest.skip(reason)
+    with _backends_on(tmp_path, f"redis://{REDIS[0]}:{REDIS[1]}/0") as backends:
+        yield backends
+
+
+def _start_redis(port: int, directory: Path) -> subprocess.Popen[bytes]:
+    process = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--dir", str(directory)],
+        stdout=subprocess.DEVNULL,
+    )
+    for _ in range(200):
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return process
+        except OSError:
+            time.sleep(0.05)
+    process.kill()
+    raise RuntimeError("private redis-server did not start")
+
+
+@pytest.fixture
+def private_redis(tmp_path: Path) -> Iterator[tuple[int, list[subprocess.Popen[bytes]]]]:
+    """A Redis of the test's own (restarted by it), on a free port."""
+    if shutil.which("redis-server") is None:
+        pytest.skip("redis-server is not installed (Debian's redis-server): no private Redis to restart")
+    port = free_port()
+    processes = [_start_redis(port, tmp_path)]
+    yield port, processes
+    for process in processes:
+        process.terminate()
+        process.wait(10)
 
 
 async def test_customer_on_one_process_and_agent_on_the_other(two_backends: tuple[Running, Running]) -> None:
@@ -187,6 +226,54 @@ async def test_customer_on_one_process_and_agent_on_the_other(two_backends: tupl
         _assert_complete(stored, [customer, agent], rounds)
         assert set(tab.seen) == {m["seq"] for m in stored}
         await tab.close()
+    finally:
+        await customer.close()
+        await agent.close()
+
+
+async def _disconnected(peer: _Peer, timeout: float = 30) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while peer.sio.connected:
+        if asyncio.get_running_loop().time() > deadline:
+            raise TimeoutError("the backend did not make the client reconnect after the Redis restart")
+        await asyncio.sleep(0.05)
+
+
+@pytest.fixture
+def two_backends_on_private_redis(private_redis, tmp_path: Path) -> Iterator[tuple[Running, Running]]:
+    port, _processes = private_redis
+    with _backends_on(tmp_path, f"redis://127.0.0.1:{port}/0") as backends:
+        yield backends
+
+
+async def test_a_redis_restart_loses_no_live_chat_message(
+    two_backends_on_private_redis: tuple[Running, Running], private_redis, tmp_path: Path
+) -> None:
+    """What crosses processes while Redis restarts is published nowhere; once the bus is back each
+    backend makes its clients reconnect, and they resume from their last seq (transports/socket/bus.py)."""
+    port, redis_processes = private_redis
+    first, second = two_backends_on_private_redis
+    customer, agent, cid = await _live_pair(first.base_url, second.base_url)
+    try:
+        rounds = 12
+        for n in range(rounds):
+            if n == 4:
+                redis_processes[0].terminate()
+                redis_processes[0].wait(10)
+            if n == 7:
+                redis_processes.append(_start_redis(port, tmp_path))
+                # The customer (on the first process) missed the agent's lines 4-6, and the agent
+                # the customer's: both are told to reconnect, and catch up.
+                await asyncio.gather(_disconnected(customer), _disconnected(agent))
+                await customer.drop()
+                await agent.drop()
+                await _reconnect(customer)
+                await _reconnect(agent)
+            await customer.send(f"cliente {n}")
+            await agent.say(f"agente {n}")
+        stored = _transcript(second.base_url, cid)
+        await _wait_all_seen([customer, agent], stored[-1]["seq"])
+        _assert_complete(stored, [customer, agent], rounds)
     finally:
         await customer.close()
         await agent.close()
