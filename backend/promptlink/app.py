@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -258,7 +259,14 @@ def _singleton_workers(app: Sanic[Any, Any], settings: Settings) -> None:
     async def _training_notices(fence: Fence) -> None:
         await send_training_notices_once(sessions=ctx.sessions, clock=ctx.clock, fence=fence)
 
+    async def _unanswered_turns(_fence: Fence) -> None:
+        # Every turn ends (replies, or the notice) within the Rasa timeout; a customer message still
+        # unanswered three timeouts later lost its turn with a backend process (bench/cluster.py).
+        older = timedelta(seconds=max(90.0, 3 * settings.rasa_timeout_seconds))
+        await ctx.gateway.answer_orphans(now=ctx.clock.now(), older_than=older, within=timedelta(minutes=30))
+
     _singleton(app, "sweeper", *_periodic("sweeper", settings.sweeper_interval_seconds, _sweep))
+    _singleton(app, "unanswered-turns", *_periodic("unanswered_turns", 15.0, _unanswered_turns))
     _singleton(
         app, "training-notices", *_periodic("training_notices", settings.sweeper_interval_seconds, _training_notices)
     )

@@ -22,7 +22,7 @@ from testkit.demo import agent_headers
 from testkit.processes import Running, lone_env, start
 
 REDIS = ("127.0.0.1", 6379)
-SINGLETONS = ("smtp-intake", "snmp-receiver", "sweeper", "training-notices")
+SINGLETONS = ("smtp-intake", "snmp-receiver", "sweeper", "training-notices", "unanswered-turns")
 TAKEOVER_BOUND = 30.0  # generous: the design bound is about 1.5 poll intervals (3 s by default)
 
 

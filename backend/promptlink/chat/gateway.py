@@ -12,6 +12,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from sqlalchemy import select
@@ -126,6 +127,7 @@ class ChatGateway:
         self.max_chars = max_chars
         self._locks = _TurnLocks()
         self._tasks: set[asyncio.Task[None]] = set()
+        self._orphans_tried: set[tuple[str, int]] = set()  # answer_orphans: each lost turn tried once here
         # Agents' replies and assistant turns are stored in batches (chat/reply_writer.py).
         self.writer = ReplyWriter(sessions)
         self.handoff = handoff
@@ -231,6 +233,10 @@ class ChatGateway:
 
     async def _unanswered_turn(self, chat: ChatSession, message: Message) -> None:
         await asyncio.sleep(self.orphan_grace_seconds)
+        await self._answer_if_unanswered(chat, message, why="resent message had no answer; running its turn")
+
+    async def _answer_if_unanswered(self, chat: ChatSession, message: Message, *, why: str) -> bool:
+        """Run `message`'s assistant turn if it is still the conversation's last message in bot mode."""
         try:
             async with self._locks.hold(chat.conversation_id):
                 async with self.sessions() as session:
@@ -242,14 +248,46 @@ class ChatGateway:
                         )
                     ).first()
                 if row is None or row.mode != "bot" or row.last_seq != message.seq:
-                    return  # answered (or handed off) meanwhile
-                log.warning(
-                    "resent message had no answer; running its turn",
-                    extra={"conversation_id": chat.conversation_id, "seq": message.seq},
-                )
+                    return False  # answered (or handed off) meanwhile
+                log.warning(why, extra={"conversation_id": chat.conversation_id, "seq": message.seq})
                 await self._run_turn(chat, message)
+                return True
         except Exception:
             log.exception("assistant turn failed", extra={"conversation_id": chat.conversation_id})
+            return False
+
+    async def answer_orphans(self, *, now: datetime, older_than: timedelta, within: timedelta, limit: int = 50) -> int:
+        """Assistant turns lost with the process that ran them: a customer message, acknowledged, still the
+        last of its conversation in bot mode `older_than` after it was stored (every turn ends sooner, with
+        the replies or the «asistente no disponible» notice). Each one is tried once per process. One
+        process of the cluster runs this (the `unanswered-turns` lease, app.py); returns how many ran."""
+        async with self.sessions() as session:
+            rows = list(
+                await session.scalars(
+                    select(Message)
+                    .join(Conversation, Conversation.id == Message.conversation_id)
+                    .where(
+                        Conversation.mode == "bot",
+                        Conversation.updated_at < now - older_than,
+                        Conversation.updated_at > now - within,
+                        Message.seq == Conversation.last_seq,
+                        Message.role == "customer",
+                    )
+                    .order_by(Conversation.updated_at)
+                    .limit(limit)
+                )
+            )
+        if len(self._orphans_tried) > 10_000:
+            self._orphans_tried.clear()  # bounded; a turn tried long ago is out of the window anyway
+        ran = 0
+        for message in rows:
+            key = (message.conversation_id, message.seq)
+            if key in self._orphans_tried:
+                continue
+            self._orphans_tried.add(key)
+            chat = ChatSession(message.conversation_id, None)
+            ran += await self._answer_if_unanswered(chat, message, why="unanswered customer message; running its turn")
+        return ran
 
     async def _to_closed(
         self, chat: ChatSession, text: str, client_msg_id: Any, payload: Any

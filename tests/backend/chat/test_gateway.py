@@ -224,3 +224,39 @@ def test_with_a_shared_room_table_in_redis_every_emit_goes_out() -> None:
     assert _local_rooms(RecordingServer().sio) is not None
     assert _local_rooms(RecordingServer(socketio.AsyncRedisManager("redis://127.0.0.1:1/0")).sio) is None
     assert _local_rooms(FakeEmitter()) is None
+
+
+async def test_an_acknowledged_message_whose_turn_died_is_answered_by_the_sweep(seeded: Any) -> None:
+    """The client got the ack, so it never resends: the `unanswered-turns` singleton finds the turn."""
+    from datetime import timedelta
+
+    from promptlink.models.base import utcnow
+
+    dying = ChatGateway(sessions=seeded, assistant=HangingAssistant(), emitter=FakeEmitter())  # type: ignore[arg-type]
+    lost = await dying.open(identity=None, conversation_id=None, resume_grant=None)
+    assert await dying.customer_message(
+        chat=ChatSession(lost.id, None), sid="s1", data={"client_msg_id": "m-1", "text": "hola"}
+    ) == {"seq": 1}
+    await asyncio.sleep(0.05)
+    for task in list(dying._tasks):
+        task.cancel()  # the process dies mid-turn
+    assistant = FakeAssistant()
+    survivor = ChatGateway(sessions=seeded, assistant=assistant, emitter=FakeEmitter())  # type: ignore[arg-type]
+    answered = await survivor.open(identity=None, conversation_id=None, resume_grant=None)
+    await _say(survivor, ChatSession(answered.id, None), "buenas")  # a turn that ended normally
+    assistant.sent.clear()
+    window = {"older_than": timedelta(seconds=90), "within": timedelta(minutes=30)}
+
+    assert await survivor.answer_orphans(now=utcnow(), **window) == 0  # too recent: its turn may still run
+    later = utcnow() + timedelta(minutes=2)
+    assert await survivor.answer_orphans(now=later, **window) == 1
+    assert [s["text"] for s in assistant.sent] == ["hola"]  # the answered conversation is left alone
+    assert await survivor.answer_orphans(now=later, **window) == 0  # answered now: never twice
+    async with seeded() as session:
+        roles = (
+            await session.execute(
+                select(Message.seq, Message.role).where(Message.conversation_id == lost.id).order_by(Message.seq)
+            )
+        ).all()
+    assert [tuple(r) for r in roles] == [(1, "customer"), (2, "bot")]
+    assert await survivor.answer_orphans(now=utcnow() + timedelta(hours=1), **window) == 0  # out of the window
