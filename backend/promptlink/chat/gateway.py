@@ -272,6 +272,7 @@ class ChatGateway:
                         Conversation.updated_at > now - within,
                         Message.seq == Conversation.last_seq,
                         Message.role == "customer",
+                        Message.intent.is_(None),  # a turn that ended stored its parse with its replies
                     )
                     .order_by(Conversation.updated_at)
                     .limit(limit)
