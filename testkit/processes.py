@@ -208,3 +208,20 @@ def stopping(started: Running) -> Iterator[Running]:
         yield started
     finally:
         started.stop()
+
+
+def start_redis(port: int, directory: Path) -> subprocess.Popen[bytes]:
+    """A private redis-server on 127.0.0.1:`port` (nothing saved), once it accepts connections; tests
+    that restart Redis stop it and start another on the same port."""
+    process = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--dir", str(directory)],
+        stdout=subprocess.DEVNULL,
+    )
+    for _ in range(200):
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return process
+        except OSError:
+            time.sleep(0.05)
+    process.kill()
+    raise RuntimeError("private redis-server did not start")

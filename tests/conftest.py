@@ -8,6 +8,7 @@ fixtures: the bot environment runs tests/actions with this same conftest.
 from __future__ import annotations
 
 import shutil
+import subprocess
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,7 +18,7 @@ import pytest
 from testkit.browser import CHROMIUM_ARGS, chromium_path
 from testkit.databases import PG_ADMIN_URL, pg_admin, pg_url
 from testkit.demo import ANA, DEMO_PASSWORDS, LUIS, MARIA, SERVICE_TOKEN, agent_headers, service_headers, widget_token
-from testkit.processes import Running, stack_timeout, start_lone_backend, start_stack
+from testkit.processes import Running, free_port, stack_timeout, start_lone_backend, start_redis, start_stack
 
 
 @pytest.fixture(scope="session")
@@ -124,3 +125,16 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     thread for the session-wide `browser`, and async tests (socket.io clients) that run after it
     starts cannot run their own loop."""
     items.sort(key=lambda item: "browser" in getattr(item, "fixturenames", ()))
+
+
+@pytest.fixture
+def private_redis(tmp_path: Path) -> Iterator[tuple[int, list[subprocess.Popen[bytes]]]]:
+    """A Redis of the test's own, on a free port: (port, its processes — a restart appends one)."""
+    if shutil.which("redis-server") is None:
+        pytest.skip("redis-server is not installed (Debian's redis-server): no private Redis to restart")
+    port = free_port()
+    processes = [start_redis(port, tmp_path)]
+    yield port, processes
+    for process in processes:
+        process.terminate()
+        process.wait(10)

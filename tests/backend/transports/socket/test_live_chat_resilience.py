@@ -4,11 +4,8 @@ two backend processes sharing PostgreSQL and Redis (customer on one, agent on th
 from __future__ import annotations
 
 import asyncio
-import shutil
 import signal
 import socket
-import subprocess
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,7 +19,7 @@ from testkit.chat_client import widget_token
 from testkit.databases import PG_ADMIN_URL, pg_admin, pg_url
 from testkit.demo import DEMO_PASSWORDS, agent_token, service_headers
 from testkit.live_clients import SEND_ERRORS, AgentPeer, Customer, _Peer
-from testkit.processes import Running, free_port, start, start_lone_backend
+from testkit.processes import Running, start, start_lone_backend, start_redis
 
 ANA = "ana.gomez@cableandina.example"
 REDIS = ("127.0.0.1", 6379)
@@ -174,34 +171,6 @@ def two_backends(tmp_path: Path) -> Iterator[tuple[Running, Running]]:
         yield backends
 
 
-def _start_redis(port: int, directory: Path) -> subprocess.Popen[bytes]:
-    process = subprocess.Popen(
-        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--dir", str(directory)],
-        stdout=subprocess.DEVNULL,
-    )
-    for _ in range(200):
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return process
-        except OSError:
-            time.sleep(0.05)
-    process.kill()
-    raise RuntimeError("private redis-server did not start")
-
-
-@pytest.fixture
-def private_redis(tmp_path: Path) -> Iterator[tuple[int, list[subprocess.Popen[bytes]]]]:
-    """A Redis of the test's own (restarted by it), on a free port."""
-    if shutil.which("redis-server") is None:
-        pytest.skip("redis-server is not installed (Debian's redis-server): no private Redis to restart")
-    port = free_port()
-    processes = [_start_redis(port, tmp_path)]
-    yield port, processes
-    for process in processes:
-        process.terminate()
-        process.wait(10)
-
-
 async def test_customer_on_one_process_and_agent_on_the_other(two_backends: tuple[Running, Running]) -> None:
     first, second = two_backends
     assert first.process.pid != second.process.pid and first.base_url != second.base_url
@@ -261,7 +230,7 @@ async def test_a_redis_restart_loses_no_live_chat_message(
                 redis_processes[0].terminate()
                 redis_processes[0].wait(10)
             if n == 7:
-                redis_processes.append(_start_redis(port, tmp_path))
+                redis_processes.append(start_redis(port, tmp_path))
                 # The customer (on the first process) missed the agent's lines 4-6, and the agent
                 # the customer's: both are told to reconnect, and catch up.
                 await asyncio.gather(_disconnected(customer), _disconnected(agent))
