@@ -229,6 +229,8 @@ async def _start_core(app: Sanic[Any, Any]) -> None:
             work_dir=settings.var_dir / "training",
             rasa_bin=PROJECT_ROOT / ".venv-bot" / "bin" / "rasa",
             cache_dir=settings.bot_project_dir / ".rasa" / "cache",
+            var_dir=settings.var_dir,
+            lease_idle_seconds=settings.lease_idle_seconds,
         ),
     )
     await app.ctx.training.recover()

@@ -4,6 +4,11 @@ The previous active model stays available for rollback; a model that scored wors
 active one on the held-out set needs `force`. Once loaded, the model is recorded as active
 (`services.model_versions.mark_active`) and in the `active` pointer file the supervisor starts
 Rasa with (`assistant.workspace`).
+
+In a cluster every backend shares the Rasa servers: the activation's state is a row of
+`model_activations` (any backend answers `GET /admin/activation` alike), and the backend running a
+load holds the lease `model-activation` (a training holds `model-training`), so that one activation
+runs cluster-wide at a time and a backend starting up does not mark another one's load failed.
 """
 
 from __future__ import annotations
@@ -15,16 +20,22 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from promptlink.assistant.client import AssistantUnavailable, ModelsMixed
 from promptlink.assistant.workspace import write_active_pointer
 from promptlink.infra.db import transaction
-from promptlink.models import ModelVersion
+from promptlink.infra.lease import Lease
+from promptlink.models import ModelActivation, ModelVersion
+from promptlink.models.base import utcnow
 from promptlink.services.errors import DomainError, NotFound
 from promptlink.services.model_versions import active_version, compare, get_version, mark_active
 
 log = logging.getLogger(__name__)
+
+
+ACTIVATION_RUNS = "Ya se está activando un modelo; espere a que termine."
 
 
 class Busy(DomainError):
@@ -34,36 +45,92 @@ class Busy(DomainError):
 
 
 class Activator:
-    """One activation at a time; `activation` is the last one's state (running, done, failed)."""
+    """One activation at a time cluster-wide (under `lease`); the last one's
+    state (running, done, failed) is the newest row of `model_activations`."""
 
     def __init__(
-        self, *, sessions: async_sessionmaker[AsyncSession], models_dir: Path, rasa: Any, lock: asyncio.Lock
+        self,
+        *,
+        sessions: async_sessionmaker[AsyncSession],
+        models_dir: Path,
+        rasa: Any,
+        lock: asyncio.Lock,
+        lease: Lease,
     ) -> None:
         self.sessions = sessions
         self.models_dir = models_dir
         self.rasa = rasa
         self.task: asyncio.Task[None] | None = None
-        self.activation: dict[str, Any] | None = None
-        self._lock = lock  # shared with the training runner: one start at a time
+        self.lease = lease
+        self._lock = lock  # shared with the training runner: one start at a time in this process
 
-    def state_json(self) -> dict[str, Any] | None:
-        return None if self.activation is None else dict(self.activation)
+    async def state_json(self) -> dict[str, Any] | None:
+        """The last activation, whichever backend ran it; None when there was none."""
+        async with self.sessions() as session:
+            row = await session.scalar(select(ModelActivation).order_by(ModelActivation.id.desc()).limit(1))
+        if row is None:
+            return None
+        return {
+            "version_id": row.version_id,
+            "state": row.state,
+            "load_seconds": row.load_seconds,
+            "message": row.message,
+        }
 
     async def activate(self, *, version_id: int, force: Any, actor: str, now: datetime) -> dict[str, Any]:
         """Start hot-loading `version_id` into Rasa (in the background: loading takes longer than a
         request may); the previous active model stays available for rollback."""
         async with self._lock:
-            if self.activation is not None and self.activation["state"] == "running":
-                raise Busy("an activation is running", public="Ya se está activando un modelo; espere a que termine.")
-            version, active, verdict = await self._candidate(version_id, force)
-            path = Path(version.path)
-            if not await asyncio.to_thread(path.is_file):
-                raise NotFound(f"model file {path} missing", public="El archivo del modelo ya no existe.")
-            self.activation = {"version_id": version_id, "state": "running", "load_seconds": None, "message": ""}
+            if self.lease.held or not await self.lease.try_acquire():
+                raise Busy("an activation is running", public=ACTIVATION_RUNS)
+            try:
+                version, active, verdict = await self._candidate(version_id, force)
+                path = Path(version.path)
+                if not await asyncio.to_thread(path.is_file):
+                    raise NotFound(f"model file {path} missing", public="El archivo del modelo ya no existe.")
+                async with transaction(self.sessions) as session:
+                    row = ModelActivation(
+                        version_id=version_id, state="running", message="", actor=actor, holder=self.lease.holder
+                    )
+                    session.add(row)
+                    await session.flush()
+                    activation_id = row.id
+            except BaseException:
+                await self.lease.release()
+                raise
             detail = {"file": path.name, "previous": active.id if active else None, "forced": verdict == "worse"}
             previous = active.path if active is not None else None
-            self.task = asyncio.create_task(self._activate(version_id, path, previous, actor, now, detail))
-            return dict(self.activation)
+            self.task = asyncio.create_task(
+                self._run(activation_id, version_id, path, previous, actor, now, detail), name="model-activation"
+            )
+            return {"version_id": version_id, "state": "running", "load_seconds": None, "message": ""}
+
+    async def _run(
+        self,
+        activation_id: int,
+        version_id: int,
+        path: Path,
+        previous: str | None,
+        actor: str,
+        now: datetime,
+        detail: dict[str, Any],
+    ) -> None:
+        """The load with the lease kept alive meanwhile, released at the end whatever happened."""
+        keepalive = asyncio.create_task(keep_lease(self.lease), name="model-activation-keepalive")
+        try:
+            await self._activate(activation_id, version_id, path, previous, actor, now, detail)
+        finally:
+            keepalive.cancel()
+            await asyncio.gather(keepalive, return_exceptions=True)
+            await self.lease.release()
+
+    async def _finish(self, activation_id: int, state: str, message: str, load_seconds: float | None = None) -> None:
+        async with transaction(self.sessions) as session:
+            await session.execute(
+                update(ModelActivation)
+                .where(ModelActivation.id == activation_id)
+                .values(state=state, message=message, load_seconds=load_seconds, finished_at=utcnow())
+            )
 
     async def _candidate(self, version_id: int, force: Any) -> tuple[ModelVersion, ModelVersion | None, str]:
         """The version to activate, the active one and the verdict comparing them; 409 unless it may be."""
@@ -86,11 +153,19 @@ class Activator:
         return version, active, verdict
 
     async def _activate(
-        self, version_id: int, path: Path, previous: str | None, actor: str, now: datetime, detail: dict[str, Any]
+        self,
+        activation_id: int,
+        version_id: int,
+        path: Path,
+        previous: str | None,
+        actor: str,
+        now: datetime,
+        detail: dict[str, Any],
     ) -> None:
-        assert self.activation is not None
         started = time.monotonic()
-        if not await self._load(version_id, path, previous):
+        failure = await self._load(version_id, path, previous)
+        if failure is not None:
+            await self._finish(activation_id, "failed", failure)
             return
         seconds = round(time.monotonic() - started, 2)
         try:
@@ -105,33 +180,57 @@ class Activator:
                     at=done,
                     detail={**detail, "load_seconds": seconds},
                 )
+                await session.execute(
+                    update(ModelActivation)
+                    .where(ModelActivation.id == activation_id)
+                    .values(
+                        state="done",
+                        message=f"Modelo #{version_id} activo.",
+                        load_seconds=seconds,
+                        finished_at=utcnow(),
+                    )
+                )
         except Exception:
             log.exception("activation bookkeeping failed", extra={"version": version_id})
-            self.activation.update(
-                state="failed", message="El modelo se cargó, pero no se pudo registrar la activación."
+            await self._finish(
+                activation_id, "failed", "El modelo se cargó, pero no se pudo registrar la activación.", seconds
             )
             raise
         log.info("model activated", extra={"version": version_id, "load_s": seconds})
-        self.activation.update(state="done", load_seconds=seconds, message=f"Modelo #{version_id} activo.")
 
-    async def _load(self, version_id: int, path: Path, previous: str | None) -> bool:
-        """Rasa loads `path`; False (the activation failed, with the reason) when it could not."""
-        assert self.activation is not None
+    async def _load(self, version_id: int, path: Path, previous: str | None) -> str | None:
+        """Rasa loads `path`; the reason (for the administrator) when it could not, else None."""
         try:
             # A server failing part-way puts the servers already switched back on `previous`.
             await self.rasa.load_model(str(path), previous)
         except ModelsMixed as exc:
             log.error("model load failed part-way; servers differ", extra={"version": version_id, "detail": exc.detail})
-            self.activation.update(
-                state="failed",
-                message=(
-                    "El modelo se cargó solo en parte de los servidores del asistente y no se pudo volver al "
-                    "anterior en todos: active de nuevo un modelo."
-                ),
+            return (
+                "El modelo se cargó solo en parte de los servidores del asistente y no se pudo volver al "
+                "anterior en todos: active de nuevo un modelo."
             )
-            return False
         except AssistantUnavailable as exc:
             log.warning("model load failed", extra={"version": version_id, "detail": exc.detail})
-            self.activation.update(state="failed", message="El asistente no pudo cargar el modelo; sigue el anterior.")
-            return False
-        return True
+            return "El asistente no pudo cargar el modelo; sigue el anterior."
+        return None
+
+
+async def keep_lease(lease: Lease) -> None:
+    """Use the lease's connection often enough that the server does not end it as idle."""
+    while True:
+        await asyncio.sleep(max(lease.idle_timeout / 4, 0.05))
+        if not await lease.check():
+            log.warning("lease lost while working", extra={"lease": lease.name})
+            return
+
+
+async def fail_orphaned(sessions: async_sessionmaker[AsyncSession], message: str) -> int:
+    """Mark `running` activations failed (a backend that died during the load left them); the
+    caller holds the lease, so none of them is really running. How many were marked."""
+    async with transaction(sessions) as session:
+        result = await session.execute(
+            update(ModelActivation)
+            .where(ModelActivation.state == "running")
+            .values(state="failed", message=message, finished_at=utcnow())
+        )
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -7,6 +7,11 @@ candidate (and for the active model when it has no stored metrics; `assistant.ev
 Activation asks the running Rasa server to load the model (`PUT /model`) and records an
 `active` pointer file that the supervisor starts Rasa with after a restart. The rows of the
 versions are `services.model_versions`.
+
+Cluster-wide, the backend running a training holds the lease `model-training` until it ends (an
+activation, `model-activation`): a second request on any backend gets 409, and a backend starting
+up marks runs failed only when nobody holds their lease (their process died), not while another
+backend is still running them.
 """
 
 from __future__ import annotations
@@ -25,10 +30,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from promptlink.assistant import evaluation, training
-from promptlink.assistant.activation import Activator, Busy
+from promptlink.assistant.activation import Activator, Busy, fail_orphaned, keep_lease
 from promptlink.assistant.client import AssistantUnavailable
 from promptlink.assistant.workspace import RECIPES, build_workspace, fingerprint, read_active_pointer
 from promptlink.infra.db import transaction
+from promptlink.infra.lease import Lease
 from promptlink.models import ModelVersion
 from promptlink.models.base import utcnow
 from promptlink.services import review
@@ -60,6 +66,8 @@ class TrainingConfig:
     work_dir: Path
     rasa_bin: Path
     cache_dir: Path
+    var_dir: Path  # the leases' lock files on SQLite (`infra.lease`)
+    lease_idle_seconds: float = 10.0  # PostgreSQL ends a lease's session idle this long
 
 
 class Rasa:
@@ -89,8 +97,20 @@ class TrainingRunner:
         self.config = config
         self.rasa = rasa
         self.task: asyncio.Task[None] | None = None
-        self._lock = asyncio.Lock()  # one training or activation starts at a time
-        self.activator = Activator(sessions=sessions, models_dir=config.models_dir, rasa=rasa, lock=self._lock)
+        self._lock = asyncio.Lock()  # one training or activation starts at a time in this process
+        self.lease = self._lease("model-training")
+        self.activator = Activator(
+            sessions=sessions,
+            models_dir=config.models_dir,
+            rasa=rasa,
+            lock=self._lock,
+            lease=self._lease("model-activation"),
+        )
+
+    def _lease(self, name: str) -> Lease:
+        return Lease(
+            name, sessions=self.sessions, var_dir=self.config.var_dir, idle_timeout=self.config.lease_idle_seconds
+        )
 
     async def stop(self) -> None:
         """Backend shutdown: end a running job (its subprocess is killed with the task)."""
@@ -98,12 +118,26 @@ class TrainingRunner:
             if task is not None and not task.done():
                 task.cancel()
                 await asyncio.gather(task, return_exceptions=True)
+        for lease in (self.lease, self.activator.lease):
+            await lease.close()
 
     async def recover(self) -> None:
-        """A backend restart ends any run it was doing: mark those failed."""
-        async with transaction(self.sessions) as session:
-            for v in await session.scalars(select(ModelVersion).where(ModelVersion.status.in_(RUNNING))):
-                v.status, v.error = "failed", "El servidor se reinició durante el entrenamiento."
+        """A backend restart ends any run it was doing: mark those failed — unless another backend of
+        the cluster holds the run's lease, i.e. is still doing it."""
+        if await self.lease.try_acquire():
+            try:
+                async with transaction(self.sessions) as session:
+                    for v in await session.scalars(select(ModelVersion).where(ModelVersion.status.in_(RUNNING))):
+                        v.status, v.error = "failed", "El servidor se reinició durante el entrenamiento."
+            finally:
+                await self.lease.release()
+        if await self.activator.lease.try_acquire():
+            try:
+                await fail_orphaned(
+                    self.sessions, "El servidor se reinició durante la activación; sigue el modelo anterior."
+                )
+            finally:
+                await self.activator.lease.release()
 
     async def current_model(self) -> Path:
         """Path of the model Rasa has loaded (by name, in the models folders)."""
@@ -144,13 +178,29 @@ class TrainingRunner:
         if recipe not in RECIPES:
             raise InvalidInput("recipe must be full or quick", public="La receta debe ser «full» o «quick».")
         async with self._lock:
-            if self.task is not None and not self.task.done():
+            if (self.task is not None and not self.task.done()) or self.lease.held:
                 raise Busy("a training is running", public=TRAINING_RUNS)
-            current = await self.current_model()
-            async with transaction(self.sessions) as session:
-                version, job = await self._new_job(session, recipe, current, actor, now)
-            self.task = asyncio.create_task(self._run(job))
+            if not await self.lease.try_acquire():  # another backend of the cluster trains
+                raise Busy("a training is running on another backend", public=TRAINING_RUNS)
+            try:
+                current = await self.current_model()
+                async with transaction(self.sessions) as session:
+                    version, job = await self._new_job(session, recipe, current, actor, now)
+            except BaseException:
+                await self.lease.release()
+                raise
+            self.task = asyncio.create_task(self._leased(job), name="model-training")
             return version
+
+    async def _leased(self, job: Job) -> None:
+        """The run with its lease kept alive meanwhile, released at the end whatever happened."""
+        keepalive = asyncio.create_task(keep_lease(self.lease), name="model-training-keepalive")
+        try:
+            await self._run(job)
+        finally:
+            keepalive.cancel()
+            await asyncio.gather(keepalive, return_exceptions=True)
+            await self.lease.release()
 
     async def _new_job(
         self, session: AsyncSession, recipe: str, current: Path, actor: str, now: datetime
@@ -269,8 +319,8 @@ class TrainingRunner:
 
     # --- Activation (`assistant.activation`) ----------------------------------------------
 
-    def activation_json(self) -> dict[str, Any] | None:
-        return self.activator.state_json()
+    async def activation_json(self) -> dict[str, Any] | None:
+        return await self.activator.state_json()
 
     async def activate(self, *, version_id: int, force: Any, actor: str, now: datetime) -> dict[str, Any]:
         """Start hot-loading `version_id` into Rasa (in the background); see `Activator.activate`."""

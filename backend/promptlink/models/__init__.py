@@ -1,6 +1,6 @@
 """ORM models; importing this package registers every table on `Base.metadata`."""
 
-from promptlink.models.admin import AuditLog, ModelVersion, ReviewDecision
+from promptlink.models.admin import AuditLog, ModelActivation, ModelVersion, ReviewDecision
 from promptlink.models.agent import Agent
 from promptlink.models.alarm import Alarm, AlarmNotice
 from promptlink.models.attachment import Attachment
@@ -36,6 +36,7 @@ __all__ = [
     "Device",
     "LeaseRecord",
     "Message",
+    "ModelActivation",
     "ModelVersion",
     "OutboxItem",
     "ReviewDecision",

@@ -1,4 +1,4 @@
-"""Administration: reviewed customer messages, trained assistant models and the audit log."""
+"""Administration: reviewed customer messages, trained assistant models, their activations and the audit log."""
 
 from __future__ import annotations
 
@@ -56,6 +56,23 @@ class ModelVersion(Base):
     finished_at: Mapped[datetime | None] = mapped_column()
     activated_at: Mapped[datetime | None] = mapped_column()
     activated_by: Mapped[str | None] = mapped_column(String(254))
+
+
+class ModelActivation(Base):
+    """One hot-load of a model into the Rasa servers: kept in the database so that every backend
+    of a cluster answers `GET /admin/activation` alike, whichever one runs the load (issue 16)."""
+
+    __tablename__ = "model_activations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("model_versions.id", ondelete="CASCADE"), index=True)
+    state: Mapped[str] = mapped_column(String(16))  # running, done, failed
+    load_seconds: Mapped[float | None] = mapped_column()
+    message: Mapped[str] = mapped_column(Text, default="")
+    actor: Mapped[str] = mapped_column(String(254), default="")
+    holder: Mapped[str] = mapped_column(String(255), default="")  # the process running the load
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column()
 
 
 class AuditLog(Base):

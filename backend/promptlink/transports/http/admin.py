@@ -206,12 +206,12 @@ async def activate(request: Request, version_id: int) -> HTTPResponse:
 @bp.get("/activation")
 @endpoint(
     summary="The last activation: `{version_id, state: running | done | failed, load_seconds, message}`",
-    description="`null` when none ran since the backend started.",
+    description="The same on every backend of a cluster, whichever ran it; `null` when there was none yet.",
     responses={200: LastActivation, **DENIED},
 )
 async def activation(request: Request) -> HTTPResponse:
     await admin(request)
-    return reply(request.app.ctx.training.activation_json())
+    return reply(await request.app.ctx.training.activation_json())
 
 
 async def _tables(request: Request) -> dict[str, stats.Table]:
