@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from chat_scenarios import Skipped, run_assistant, run_store
-from chat_turns import run_turns
+from chat_turns import run_cluster_turns, run_turns
 from harness import log
 from measure import OTHER_WORK_WARNING, change, fmt, lookup, machine_info, write_report
 
@@ -173,6 +173,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--time-limit", type=float, default=300.0, help="seconds of traffic per scenario before it stops (default 300)"
     )
+    parser.add_argument(
+        "--cluster",
+        action="store_true",
+        help="turns: through the deploy/ topology (HAProxy, 2 backends, 2 Rasa on PostgreSQL + Redis) instead",
+    )
     parser.add_argument("--out", type=Path, help="write the figures as JSON to this file")
     parser.add_argument("--baseline", type=Path, help="a JSON file from --out to compare with")
     parser.add_argument(
@@ -206,7 +211,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.note:
         report["machine"]["note"] = args.note
     failed = False
-    runners = {"store": run_store, "assistant": run_assistant, "turns": run_turns}
+    runners = {
+        "store": run_store,
+        "assistant": run_assistant,
+        "turns": run_cluster_turns if args.cluster else run_turns,
+    }
     try:
         for name, run in runners.items():
             # `all` keeps its meaning (store + assistant); `turns` starts its own stack and runs only when asked.

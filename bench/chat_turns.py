@@ -59,8 +59,9 @@ async def turns_traffic(
     `think_ms` > 0: before each message a chat waits a think time drawn uniformly from 50-150 % of it
     (seeded per chat and round, the same on both paths), as a person reading and typing; so the chats
     do not start each round in step.
-    `pids` (name -> pid: backend, rasa, rasa-2, ...): their CPU time is summed per path, over that path's
-    phases only, for the CPU ms per turn of the backend and of the Rasa servers.
+    `pids` (name -> pid: backend, rasa, rasa-2, ...; in a cluster backend-1, backend-2, haproxy, rasa-1, ...):
+    their CPU time is summed per path, over that path's phases only, for the CPU ms per turn of the
+    backend side (every backend process, and HAProxy when there is one) and of the Rasa servers.
     """
     import httpx
     import socketio
@@ -87,7 +88,10 @@ async def turns_traffic(
 
     def cpu_now() -> dict[str, float]:
         return {
-            "backend": cpu_seconds(watched["backend"]) if "backend" in watched else 0.0,
+            # Every backend process (a cluster has several) and, through HAProxy, the proxy too.
+            "backend": sum(
+                cpu_seconds(pid) for name, pid in watched.items() if name.startswith(("backend", "haproxy"))
+            ),
             "rasa": sum(cpu_seconds(pid) for name, pid in watched.items() if name.startswith("rasa")),
         }
 
@@ -261,6 +265,57 @@ def run_turns(args: argparse.Namespace) -> dict[str, Any]:
         "rasa_processes": args.rasa_processes,
         "texts": TURN_TEXTS,
         "model": model.name,
+        "startup_s": round(startup, 1),
+        **traffic,
+        "rss_mb_after": rss,
+        "other_cpu_cores": other_cores,
+    }
+
+
+def run_cluster_turns(args: argparse.Namespace) -> dict[str, Any]:
+    """The same rounds through the deploy/ topology (`python -m promptlink cluster` on the machine's
+    PostgreSQL and Redis): the backend path goes through HAProxy to two backends, the direct path to
+    the cluster's two Rasa servers (PostgreSQL tracker store, Redis lock store)."""
+    import tempfile
+    from pathlib import Path
+
+    from testkit.cluster import start_cluster
+
+    var_dir = Path(tempfile.mkdtemp(prefix="promptlink-turns-cluster-"))
+    log("turns (cluster): starting 2 backends, 2 Rasa servers, the action server and HAProxy")
+    start = time.perf_counter()
+    cluster = start_cluster(var_dir / "cluster", timeout=1200)
+    startup = time.perf_counter() - start
+    try:
+        log(f"turns (cluster): healthy after {startup:.1f} s; {args.chats} chats x {args.turn_messages} messages")
+        tokens = [widget_token(cluster.public_url, CONTACT) for _ in range(args.chats)]
+        pids = {name: cluster.pid(name) for name in cluster.names() if name.startswith(("backend", "rasa", "haproxy"))}
+        cpu = CpuWatch(cluster.process.pid)  # the machine's PostgreSQL and Redis count as other work
+        traffic = asyncio.run(
+            asyncio.wait_for(
+                turns_traffic(
+                    cluster.public_url,
+                    cluster.rasa_urls,
+                    tokens,
+                    args.turn_messages,
+                    args.time_limit,
+                    args.think_ms,
+                    pids,
+                ),
+                args.time_limit + 60,
+            )
+        )
+        other_cores = cpu.other_cores()
+        rss = {name: rss_mb(pid)["tree"] for name, pid in pids.items()}
+    finally:
+        cluster.stop()
+    return {
+        "topology": "cluster: HAProxy, 2 backends, 2 Rasa (PostgreSQL tracker, Redis lock), PostgreSQL, Redis",
+        "chats": args.chats,
+        "messages_per_chat": args.turn_messages,
+        "think_ms": args.think_ms,
+        "rasa_processes": len(cluster.rasa_urls),
+        "texts": TURN_TEXTS,
         "startup_s": round(startup, 1),
         **traffic,
         "rss_mb_after": rss,

@@ -81,11 +81,27 @@ async def run_one(cluster: Cluster, run: str, customers: int, interval: float, w
     return {"run": run, "customers": customers, "recovery_s": round(recovery, 1), **tally.row(), "errors": load.errors}
 
 
+async def _poll(api: httpx.AsyncClient, path: str, failures: list[str]) -> Any:
+    """GET `path` as JSON; an answer that is not (HAProxy's 503 with no backend up, a timeout) is
+    recorded in `failures` and None returned, so that polling goes on and the row says what happened."""
+    try:
+        response = await api.get(path)
+        if response.status_code == 200:
+            return response.json()
+        failures.append(f"{time.strftime('%H:%M:%S')} GET {path}: HTTP {response.status_code} {response.text[:120]!r}")
+    except (httpx.HTTPError, ValueError) as exc:
+        failures.append(f"{time.strftime('%H:%M:%S')} GET {path}: {type(exc).__name__}: {exc}"[:200])
+    return None
+
+
 async def activation(cluster: Cluster, timeout: float = 1800) -> dict[str, Any]:
-    """Train a quick model through the admin API, activate it, and read each Rasa server's model file."""
+    """Train a quick model through the admin API (HAProxy: each request may reach either backend),
+    activate it, and read each Rasa server's model file; the site's answers during the load are counted."""
     token = await asyncio.to_thread(cluster.agent_token, "admin@promptlink.example")
     headers = {"Authorization": f"Bearer {token}"}
     started = time.monotonic()
+    failures: list[str] = []
+    polls = 0
     async with httpx.AsyncClient(base_url=cluster.public_url + "/api/v1/admin", headers=headers, timeout=60) as api:
         response = await api.post("/models", json={"recipe": "quick"})
         response.raise_for_status()
@@ -94,32 +110,40 @@ async def activation(cluster: Cluster, timeout: float = 1800) -> dict[str, Any]:
             if time.monotonic() - started > timeout:
                 return {"run": "activation", "error": "training did not finish", "version": version}
             await asyncio.sleep(5)
-            version = (await api.get(f"/models/{version['id']}")).json()
+            version = await _poll(api, f"/models/{version['id']}", failures) or version
         trained = time.monotonic() - started
+        if version["status"] != "ready":
+            return {"run": "activation", "error": f"training ended {version['status']}", "version": version}
         response = await api.post(f"/models/{version['id']}/activate", json={"force": True})
         if response.status_code >= 400:
             return {"run": "activation", "error": response.text, "version": version}
+        activation_started = time.monotonic()
         state: dict[str, Any] = {}
         while time.monotonic() - started < timeout:
-            state = (await api.get("/activation")).json()
+            polls += 1
+            state = await _poll(api, "/activation", failures) or state
             if state.get("state") in ("done", "failed"):
                 break
-            await asyncio.sleep(2)
+            await asyncio.sleep(1)
+        activation_s = time.monotonic() - activation_started
     servers = {}
     rasa_token = cluster.secrets["PROMPTLINK_RASA_TOKEN"]
     async with httpx.AsyncClient(timeout=30) as http:
         for url in cluster.rasa_urls:
             status = (await http.get(f"{url}/status", params={"token": rasa_token})).json()
             servers[url] = Path(status.get("model_file", "")).name
-    expected = Path(version.get("model_path") or version.get("path") or "").name
+    expected = Path(version.get("file") or "").name
     return {
         "run": "activation",
         "version": version.get("id"),
         "train_s": round(trained, 1),
+        "activation_s": round(activation_s, 1),
         "activation": state,
         "rasa_model_files": servers,
         "expected": expected,
         "reached_every_server": len(set(servers.values())) == 1 and (not expected or expected in servers.values()),
+        "admin_api_polls_during_activation": polls,
+        "admin_api_failures": failures,
     }
 
 

@@ -205,9 +205,9 @@ class RasaClient:
             log.warning("rasa server %s has no model loaded yet; the turn goes to %s", base, servers[k + 1])
         raise AssertionError("unreachable")  # servers is never empty
 
-    async def _ready(self, base: str) -> None:
+    async def _ready(self, base: str, timeout: float) -> None:
         try:
-            response = await self._http.get(f"{base}/status", params={"token": self._rasa_token}, timeout=3.0)
+            response = await self._http.get(f"{base}/status", params={"token": self._rasa_token}, timeout=timeout)
         except httpx.HTTPError as exc:
             self._mark_up(base, False)
             raise AssistantUnavailable("rasa", f"{base}: {type(exc).__name__}: {exc}") from exc
@@ -216,9 +216,10 @@ class RasaClient:
         if not up:
             raise AssistantUnavailable("rasa", f"{base}: status HTTP {response.status_code}")
 
-    async def rasa_ready(self) -> None:
-        """Raise unless every Rasa server is up with a model loaded (the message names those that are not)."""
-        results = await asyncio.gather(*(self._ready(base) for base in self.rasa_urls), return_exceptions=True)
+    async def rasa_ready(self, timeout: float = 3.0) -> None:
+        """Raise unless every Rasa server is up with a model loaded (the message names those that are not);
+        a server that does not answer within `timeout` (loading a model, frozen) counts as down."""
+        results = await asyncio.gather(*(self._ready(base, timeout) for base in self.rasa_urls), return_exceptions=True)
         failed = [r for r in results if isinstance(r, BaseException)]
         for error in failed:
             if not isinstance(error, AssistantUnavailable):
@@ -291,10 +292,10 @@ class RasaClient:
         log.warning("model load failed part-way; %s went back to %s", loaded, previous)
         return f"{', '.join(loaded)} went back to the previous model", True
 
-    async def actions_ready(self) -> None:
-        """Raise unless the action server answers its health check."""
+    async def actions_ready(self, timeout: float = 3.0) -> None:
+        """Raise unless the action server answers its health check within `timeout`."""
         try:
-            response = await self._http.get(f"{self.actions_url}/health", timeout=3.0)
+            response = await self._http.get(f"{self.actions_url}/health", timeout=timeout)
         except httpx.HTTPError as exc:
             raise AssistantUnavailable("actions", f"{type(exc).__name__}: {exc}") from exc
         if response.status_code != 200:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sanic import Blueprint, Request
@@ -16,6 +17,13 @@ from promptlink.transports.http.schemas.health import Degraded, Healthy
 from promptlink.transports.http.views import health as views
 
 bp = Blueprint("health", url_prefix="/api/v1")
+
+# The health answer is bounded: a component that does not answer within this is reported down, so
+# the endpoint itself always answers well within a load balancer's check timeout (deploy/haproxy.cfg:
+# `timeout check 3s`). A Rasa server loading a model (an activation) or frozen blocks its `/status`;
+# waiting longer for it made every backend's check time out at once and HAProxy took the whole site
+# out (bench/cluster.py --only activation, issue 16).
+CHECK_SECONDS = 1.5
 
 
 def snmp_state(ctx: Any) -> str:
@@ -36,7 +44,7 @@ async def singleton_states(ctx: Any) -> dict[str, dict[str, Any]]:
     """This process's part in each singleton it competes for (`active`, `standby`, `down: …`) and,
     from the `leases` table, who last acquired it, its fencing generation and when."""
     try:
-        records = await asyncio.wait_for(lease_records(ctx.sessions), timeout=3)
+        records = await asyncio.wait_for(lease_records(ctx.sessions), timeout=CHECK_SECONDS)
     except Exception:  # noqa: BLE001 - the database being down is reported as `db` already
         records = {}
     out: dict[str, dict[str, Any]] = {}
@@ -68,17 +76,20 @@ async def health(request: Request) -> HTTPResponse:
 
     async def db() -> str:
         try:
-            await asyncio.wait_for(ping(ctx.engine), timeout=3)
+            await asyncio.wait_for(ping(ctx.engine), timeout=CHECK_SECONDS)
             return "ok"
         except Exception as exc:  # noqa: BLE001 - any failure means "down"; the type is reported
             return f"down: {type(exc).__name__}"
 
-    async def component(check: object) -> str:
+    async def component(check: Callable[..., Awaitable[None]]) -> str:
         try:
-            await check()  # type: ignore[operator]
+            # The client's own timeout names the server that did not answer; wait_for bounds the rest.
+            await asyncio.wait_for(check(timeout=CHECK_SECONDS - 0.2), timeout=CHECK_SECONDS)
             return "ok"
         except AssistantUnavailable as exc:
             return f"down: {exc.detail[:120]}"
+        except TimeoutError:
+            return f"down: no answer within {CHECK_SECONDS} s"
 
     db_state, rasa_state, actions_state, leases = await asyncio.gather(
         db(), component(ctx.assistant.rasa_ready), component(ctx.assistant.actions_ready), singleton_states(ctx)
