@@ -147,6 +147,22 @@ async def activation(cluster: Cluster, timeout: float = 1800) -> dict[str, Any]:
     }
 
 
+async def activation_under_load(cluster: Cluster, customers: int, interval: float, warmup: float) -> dict[str, Any]:
+    """`activation` while customers chat through HAProxy: what a model activation costs the chats."""
+    load = ChatLoad(cluster, customers, interval=interval)
+    await load.setup()
+    load.start()
+    try:
+        await asyncio.sleep(warmup)
+        row = await activation(cluster)
+        await asyncio.sleep(warmup)
+    finally:
+        await load.stop()
+    tally = await load.tally()
+    await load.close()
+    return {**row, "customers": customers, **tally.row(), "errors": load.errors}
+
+
 def table(rows: list[dict[str, Any]]) -> str:
     keys = ("sent", "acked", "stored", "delivered", "lost", "duplicated", "turns", "answered", "notices")
     head = f"{'run':11}" + "".join(f"{k:>11}" for k in keys) + f"{'unanswered':>11}{'reconnects':>11}{'recovery s':>11}"
@@ -155,7 +171,8 @@ def table(rows: list[dict[str, Any]]) -> str:
         if "sent" not in row:
             continue
         cells = "".join(f"{row[k]:>11}" for k in keys)
-        lines.append(f"{row['run']:11}{cells}{row['unanswered']:>11}{row['reconnects']:>11}{row['recovery_s']:>11}")
+        recovery = row.get("recovery_s", "-")  # an activation has none
+        lines.append(f"{row['run']:11}{cells}{row['unanswered']:>11}{row['reconnects']:>11}{recovery:>11}")
     return "\n".join(lines)
 
 
@@ -188,7 +205,7 @@ async def main() -> None:
         for run in runs:
             log(f"run {run} with {args.customers} customers")
             if run == "activation":
-                rows.append(await activation(cluster))
+                rows.append(await activation_under_load(cluster, args.customers, args.interval, args.warmup))
             else:
                 try:
                     rows.append(await run_one(cluster, run, args.customers, args.interval, args.warmup))
