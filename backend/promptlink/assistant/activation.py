@@ -81,7 +81,7 @@ class Activator:
         """Start hot-loading `version_id` into Rasa (in the background: loading takes longer than a
         request may); the previous active model stays available for rollback."""
         async with self._lock:
-            if self.lease.held or not await self.lease.try_acquire():
+            if self.lease.held or not await take_once(self.lease):
                 raise Busy("an activation is running", public=ACTIVATION_RUNS)
             try:
                 version, active, verdict = await self._candidate(version_id, force)
@@ -213,6 +213,15 @@ class Activator:
             log.warning("model load failed", extra={"version": version_id, "detail": exc.detail})
             return "El asistente no pudo cargar el modelo; sigue el anterior."
         return None
+
+
+async def take_once(lease: Lease) -> bool:
+    """One try at `lease`; when another process holds it, close the connection that asked (nothing
+    polls it: PostgreSQL would end it as idle and the next try would fail on a dead connection)."""
+    if await lease.try_acquire():
+        return True
+    await lease.release()
+    return False
 
 
 async def keep_lease(lease: Lease) -> None:

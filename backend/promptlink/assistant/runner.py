@@ -30,7 +30,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from promptlink.assistant import evaluation, training
-from promptlink.assistant.activation import Activator, Busy, fail_orphaned, keep_lease
+from promptlink.assistant.activation import Activator, Busy, fail_orphaned, keep_lease, take_once
 from promptlink.assistant.client import AssistantUnavailable
 from promptlink.assistant.workspace import RECIPES, build_workspace, fingerprint, read_active_pointer
 from promptlink.infra.db import transaction
@@ -124,14 +124,14 @@ class TrainingRunner:
     async def recover(self) -> None:
         """A backend restart ends any run it was doing: mark those failed — unless another backend of
         the cluster holds the run's lease, i.e. is still doing it."""
-        if await self.lease.try_acquire():
+        if await take_once(self.lease):
             try:
                 async with transaction(self.sessions) as session:
                     for v in await session.scalars(select(ModelVersion).where(ModelVersion.status.in_(RUNNING))):
                         v.status, v.error = "failed", "El servidor se reinició durante el entrenamiento."
             finally:
                 await self.lease.release()
-        if await self.activator.lease.try_acquire():
+        if await take_once(self.activator.lease):
             try:
                 await fail_orphaned(
                     self.sessions, "El servidor se reinició durante la activación; sigue el modelo anterior."
@@ -180,7 +180,7 @@ class TrainingRunner:
         async with self._lock:
             if (self.task is not None and not self.task.done()) or self.lease.held:
                 raise Busy("a training is running", public=TRAINING_RUNS)
-            if not await self.lease.try_acquire():  # another backend of the cluster trains
+            if not await take_once(self.lease):  # another backend of the cluster trains
                 raise Busy("a training is running on another backend", public=TRAINING_RUNS)
             try:
                 current = await self.current_model()

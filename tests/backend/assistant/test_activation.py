@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
-from promptlink.assistant.activation import Busy
+from promptlink.assistant.activation import Busy, take_once
 from promptlink.assistant.client import AssistantUnavailable
 from promptlink.assistant.runner import TrainingConfig, TrainingRunner
 from promptlink.assistant.workspace import read_active_pointer
@@ -177,3 +177,18 @@ async def test_a_backend_starting_up_leaves_another_ones_runs_alone_and_fails_or
         assert version is not None and version.status == "failed" and "reinició" in version.error
     state = await second.activation_json()
     assert state is not None and state["state"] == "failed" and "reinició" in state["message"]
+
+
+async def test_a_refused_try_leaves_no_connection_to_go_stale(two_backends) -> None:
+    """A backend refused the lease must not keep the connection that asked: PostgreSQL ends it once
+    idle (the lease's idle timeout, 2 s here) and the next request failed with a 500 (bench/cluster.py)."""
+    first, second, servers, ids = two_backends
+    assert await take_once(first.activator.lease)
+    assert not await take_once(second.activator.lease)
+    assert second.activator.lease._conn is None
+    await asyncio.sleep(second.config.lease_idle_seconds + 1)
+    await first.activator.lease.release()
+    servers.go.set()
+    await second.activate(version_id=ids[1], force=False, actor="admin@promptlink.example", now=NOW)
+    await _settled(second)
+    assert (await first.activation_json() or {})["state"] == "done"
