@@ -14,6 +14,8 @@ from sqlalchemy import Engine, event, text
 from sqlalchemy import create_engine as create_sync_engine
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from promptlink.infra import sqlite_driver
+
 IMMEDIATE_OPTION = "promptlink_sqlite_immediate"
 
 
@@ -23,6 +25,9 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+        if url.startswith("sqlite+aiosqlite") and "module" not in kwargs:
+            # One thread hand-off per statement instead of three or four (infra/sqlite_driver.py).
+            kwargs["module"] = sqlite_driver.dbapi()
         engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
 
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
