@@ -78,7 +78,7 @@ class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
         description, rows, lastrowid, rowcount = outcome
         self.description = description
         self._rows = deque(rows)
-        self.lastrowid = lastrowid
+        self.lastrowid = lastrowid  # type: ignore[assignment] # sqlite3's value, as the stock adapter keeps it
         self.rowcount = rowcount
 
 
