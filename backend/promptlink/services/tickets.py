@@ -13,11 +13,12 @@ import contextlib
 import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert, select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import make_transient_to_detached
 
 from promptlink.infra.db import next_id
 from promptlink.models import Ticket, TicketEvent
@@ -176,9 +177,16 @@ def _stored_key(idempotency_key: str | None, scope: str) -> str | None:
     return scoped_key(scope, idempotency_key)
 
 
+_TICKETS = cast(Table, Ticket.__table__)
+# (attribute, column) of every column of a ticket: what its INSERT writes (`_insert`).
+_TICKET_COLUMNS = [(prop.key, prop.columns[0]) for prop in Ticket.__mapper__.column_attrs]
+
+
 async def _by_key(session: AsyncSession, key: str) -> Ticket | None:
-    # The id first (the usual answer is none: a new key), the ticket with its joined rows on a replay.
-    ticket_id = await session.scalar(select(Ticket.id).where(Ticket.idempotency_key == key))
+    # The id first, as a Core query (the usual answer is none: a new key), the ticket with its
+    # joined rows on a replay.
+    connection = await session.connection()
+    ticket_id = await connection.scalar(select(_TICKETS.c.id).where(_TICKETS.c.idempotency_key == key))
     return None if ticket_id is None else await session.get(Ticket, ticket_id)
 
 
@@ -226,15 +234,25 @@ async def _insert(session: AsyncSession, ticket: Ticket, key: str | None) -> Tic
     this transaction return that ticket instead of failing.
     """
     guard = key is not None and session.get_bind().dialect.name != "sqlite"
+    # Every column is written, those the draft left empty as NULL (what the ORM's INSERT leaves
+    # them); the object then holds exactly the row, so nothing of it needs loading later.
+    for attr, _column in _TICKET_COLUMNS:
+        if attr not in ticket.__dict__:
+            setattr(ticket, attr, None)
+    row = {column.key: getattr(ticket, attr) for attr, column in _TICKET_COLUMNS}
     try:
         async with session.begin_nested() if guard else contextlib.nullcontext():
-            session.add(ticket)
-            await session.flush()
+            # A Core INSERT instead of the ORM's unit of work (flush, dependency sort, post-fetch).
+            await (await session.connection()).execute(insert(_TICKETS), row)
     except IntegrityError:
         existing = await _by_key(session, key) if key is not None else None
         if existing is None:
             raise
         return existing
+    # The row is written: the object joins the session as the persistent ticket of that id, as
+    # the flush would have left it (later changes to it are flushed as UPDATEs).
+    make_transient_to_detached(ticket)
+    session.add(ticket)
     return None
 
 
