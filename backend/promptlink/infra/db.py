@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, event, text
+from sqlalchemy import Engine, ScalarSelect, event, func, select, text
 from sqlalchemy import create_engine as create_sync_engine
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
@@ -114,13 +114,21 @@ async def next_id(session: AsyncSession, table: Any) -> int:
     (and a deferred transaction cannot write over a newer snapshot: it fails instead of duplicating);
     the session's pending rows are flushed first, so two ids taken in one transaction differ.
     """
-    name = getattr(table, "__tablename__", None) or table.name
     if session.get_bind().dialect.name == "postgresql":
-        query = text("SELECT nextval(pg_get_serial_sequence(:table, 'id'))").bindparams(table=name)
+        name = getattr(table, "__tablename__", None) or table.name
+        query: Any = text("SELECT nextval(pg_get_serial_sequence(:table, 'id'))").bindparams(table=name)
     else:
-        # Rows of this table still pending in the session (an id taken before) count: a textual
-        # query does not autoflush.
+        # Rows of this table still pending in the session (an id taken before) count: a query run
+        # on the connection does not autoflush.
         await session.flush()
-        query = text(f'SELECT coalesce(max(id), 0) + 1 FROM "{name}"')  # noqa: S608 - a mapped table's name
-    value = await session.scalar(query)
+        query = select(sqlite_next_id(table))
+    value = await (await session.connection()).scalar(query)
     return int(value)
+
+
+def sqlite_next_id(table: Any) -> ScalarSelect[Any]:
+    """SQLite: `next_id`'s value (the largest id + 1) as an expression, to be read by a statement
+    that reads something else too (one statement instead of two). The same conditions as `next_id`:
+    a write transaction, and no row of `table` pending in the session."""
+    columns = getattr(table, "__table__", table).c
+    return select(func.coalesce(func.max(columns.id), 0) + 1).scalar_subquery()

@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
 
-from promptlink.infra.db import next_id
+from promptlink.infra.db import next_id, sqlite_next_id
 from promptlink.models import Ticket, TicketEvent
 from promptlink.services.auth import Principal
 from promptlink.services.errors import InvalidInput, NotFound
@@ -148,22 +148,25 @@ async def create_ticket(
     """
     draft.validate()
     key = _stored_key(idempotency_key, idempotency_scope)
-    if key is not None and (existing := await _by_key(session, key)) is not None:
-        return Created(existing, created=False)
+    ticket_id: int | None = None
+    if key is not None:
+        existing, ticket_id = await _by_key(session, key, with_next_id=True)
+        if existing is not None:
+            return Created(existing, created=False)
     parties = await load_parties(session=session, draft=draft)
     decided = classify(draft, parties.customer, now=now)
     ticket = _new_ticket(draft, parties, decided, key, now)
     schedule_next_update(ticket, parties.customer, now=now)
     # The number is made from the id taken first, so the INSERT writes it (no UPDATE after).
-    ticket.id = await next_id(session, Ticket)
+    ticket.id = ticket_id if ticket_id is not None else await next_id(session, Ticket)
     ticket.number = _number(ticket, now)
     replayed = await _insert(session, ticket, key)
     if replayed is not None:
         return Created(replayed, created=False)
-    # The creation's entries in one statement (nothing reads their ids), before a bug's or an
-    # RMA's entry so the history keeps this order.
+    # The creation's entries in one Core statement (nothing reads their ids), before a bug's or
+    # an RMA's entry so the history keeps this order.
     entries = _creation_entries(ticket, draft, decided, parties.related, author, now)
-    await session.execute(insert(TicketEvent), entries)
+    await (await session.connection()).execute(insert(_EVENTS), entries)
     links = await set_off(session, ticket, decided.routing, related=parties.related, author=author, now=now)
     history = [TicketEvent(**e) for e in entries if e["ticket_id"] == ticket.id]
     return Created(ticket, created=True, links=links, history=history + written_for(session, ticket.id))
@@ -178,16 +181,30 @@ def _stored_key(idempotency_key: str | None, scope: str) -> str | None:
 
 
 _TICKETS = cast(Table, Ticket.__table__)
+_EVENTS = cast(Table, TicketEvent.__table__)
 # (attribute, column) of every column of a ticket: what its INSERT writes (`_insert`).
 _TICKET_COLUMNS = [(prop.key, prop.columns[0]) for prop in Ticket.__mapper__.column_attrs]
 
 
-async def _by_key(session: AsyncSession, key: str) -> Ticket | None:
-    # The id first, as a Core query (the usual answer is none: a new key), the ticket with its
-    # joined rows on a replay.
+async def _by_key(session: AsyncSession, key: str, *, with_next_id: bool = False) -> tuple[Ticket | None, int | None]:
+    """The ticket already created with `key` (None: a new key), and with `with_next_id` on SQLite
+    the id a new ticket gets (`infra.db.next_id`), read by the same statement; else None.
+
+    The id first, as a Core query (the usual answer is none), the ticket with its joined rows on
+    a replay. PostgreSQL's id is a `nextval` taken only when the ticket is created: a replay
+    takes none.
+    """
     connection = await session.connection()
-    ticket_id = await connection.scalar(select(_TICKETS.c.id).where(_TICKETS.c.idempotency_key == key))
-    return None if ticket_id is None else await session.get(Ticket, ticket_id)
+    by_key = select(_TICKETS.c.id).where(_TICKETS.c.idempotency_key == key)
+    if with_next_id and connection.dialect.name == "sqlite":
+        await session.flush()  # as `next_id`: a pending ticket row counts
+        both = select(by_key.scalar_subquery(), sqlite_next_id(_TICKETS))
+        existing, new_id = (await connection.execute(both)).one()
+    else:
+        existing, new_id = await connection.scalar(by_key), None
+    if existing is not None:
+        return await session.get(Ticket, existing), None
+    return None, new_id
 
 
 def _new_ticket(
@@ -245,7 +262,7 @@ async def _insert(session: AsyncSession, ticket: Ticket, key: str | None) -> Tic
             # A Core INSERT instead of the ORM's unit of work (flush, dependency sort, post-fetch).
             await (await session.connection()).execute(insert(_TICKETS), row)
     except IntegrityError:
-        existing = await _by_key(session, key) if key is not None else None
+        existing = (await _by_key(session, key))[0] if key is not None else None
         if existing is None:
             raise
         return existing
