@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, ScalarSelect, event, func, select, text
+from sqlalchemy import Engine, ScalarSelect, Select, event, func, select, text
 from sqlalchemy import create_engine as create_sync_engine
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
@@ -121,9 +122,14 @@ async def next_id(session: AsyncSession, table: Any) -> int:
         # Rows of this table still pending in the session (an id taken before) count: a query run
         # on the connection does not autoflush.
         await session.flush()
-        query = select(sqlite_next_id(table))
+        query = _sqlite_next_id_query(getattr(table, "__table__", table))
     value = await (await session.connection()).scalar(query)
     return int(value)
+
+
+@functools.cache
+def _sqlite_next_id_query(table: Any) -> Select[Any]:
+    return select(sqlite_next_id(table))  # built once per table
 
 
 def sqlite_next_id(table: Any) -> ScalarSelect[Any]:

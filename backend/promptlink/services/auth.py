@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import jwt
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from promptlink.models import Agent, Contact, Conversation
@@ -133,7 +133,7 @@ async def _agent_from_claims(session: AsyncSession, claims: dict[str, Any]) -> P
     # Read on every request (a logout, password reset or deactivation is refused at once), as a
     # Core query of the few columns needed: no ORM object, identity map or loader per request.
     connection = await session.connection()
-    agent = (await connection.execute(_AGENT_LOGIN.where(_AGENTS.c.id == agent_id))).one_or_none()
+    agent = (await connection.execute(_AGENT_LOGIN, {"agent_id": agent_id})).one_or_none()
     if agent is None or not agent.active:
         raise Unauthorized("agent no longer active", public="Su cuenta no está activa.")
     version = claims.get("ver")
@@ -149,7 +149,7 @@ async def _agent_from_claims(session: AsyncSession, claims: dict[str, Any]) -> P
 
 
 _AGENTS = Agent.__table__
-# What a login token's check reads of its agent.
+# What a login token's check reads of its agent; built once (its cache key is computed once too).
 _AGENT_LOGIN = select(
     _AGENTS.c.id,
     _AGENTS.c.email,
@@ -158,7 +158,7 @@ _AGENT_LOGIN = select(
     _AGENTS.c.tiers,
     _AGENTS.c.active,
     _AGENTS.c.token_version,
-)
+).where(_AGENTS.c.id == bindparam("agent_id"))
 
 
 async def _contact_principal(session: AsyncSession, email: str) -> Principal:

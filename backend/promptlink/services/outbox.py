@@ -43,10 +43,10 @@ async def insert_email(
     """`enqueue_email`'s row, written at once by a Core INSERT (no object, nothing left for the
     flush): for a caller that does not use the item, on a hot path (a ticket's acknowledgement)."""
     row = email_row(to, subject, body, now, ticket_id=ticket_id, headers=headers)
-    await (await session.connection()).execute(insert(_OUTBOX), row)
+    await (await session.connection()).execute(_INSERT_OUTBOX, row)
 
 
-_OUTBOX = cast(Table, OutboxItem.__table__)
+_INSERT_OUTBOX = insert(cast(Table, OutboxItem.__table__))  # built once
 
 
 def email_row(

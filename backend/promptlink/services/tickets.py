@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Table, bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
@@ -166,7 +166,7 @@ async def create_ticket(
     # The creation's entries in one Core statement (nothing reads their ids), before a bug's or
     # an RMA's entry so the history keeps this order.
     entries = _creation_entries(ticket, draft, decided, parties.related, author, now)
-    await (await session.connection()).execute(insert(_EVENTS), entries)
+    await (await session.connection()).execute(_INSERT_EVENTS, entries)
     links = await set_off(session, ticket, decided.routing, related=parties.related, author=author, now=now)
     history = [TicketEvent(**e) for e in entries if e["ticket_id"] == ticket.id]
     return Created(ticket, created=True, links=links, history=history + written_for(session, ticket.id))
@@ -180,8 +180,13 @@ def _stored_key(idempotency_key: str | None, scope: str) -> str | None:
     return scoped_key(scope, idempotency_key)
 
 
+# The create's Core statements, built once (and their cache keys computed once).
 _TICKETS = cast(Table, Ticket.__table__)
 _EVENTS = cast(Table, TicketEvent.__table__)
+_BY_KEY = select(_TICKETS.c.id).where(_TICKETS.c.idempotency_key == bindparam("key"))
+_BY_KEY_AND_NEXT_ID = select(_BY_KEY.scalar_subquery(), sqlite_next_id(_TICKETS))  # SQLite
+_INSERT_TICKET = insert(_TICKETS)
+_INSERT_EVENTS = insert(_EVENTS)
 # (attribute, column) of every column of a ticket: what its INSERT writes (`_insert`).
 _TICKET_COLUMNS = [(prop.key, prop.columns[0]) for prop in Ticket.__mapper__.column_attrs]
 
@@ -195,13 +200,11 @@ async def _by_key(session: AsyncSession, key: str, *, with_next_id: bool = False
     takes none.
     """
     connection = await session.connection()
-    by_key = select(_TICKETS.c.id).where(_TICKETS.c.idempotency_key == key)
     if with_next_id and connection.dialect.name == "sqlite":
         await session.flush()  # as `next_id`: a pending ticket row counts
-        both = select(by_key.scalar_subquery(), sqlite_next_id(_TICKETS))
-        existing, new_id = (await connection.execute(both)).one()
+        existing, new_id = (await connection.execute(_BY_KEY_AND_NEXT_ID, {"key": key})).one()
     else:
-        existing, new_id = await connection.scalar(by_key), None
+        existing, new_id = await connection.scalar(_BY_KEY, {"key": key}), None
     if existing is not None:
         return await session.get(Ticket, existing), None
     return None, new_id
@@ -260,7 +263,7 @@ async def _insert(session: AsyncSession, ticket: Ticket, key: str | None) -> Tic
     try:
         async with session.begin_nested() if guard else contextlib.nullcontext():
             # A Core INSERT instead of the ORM's unit of work (flush, dependency sort, post-fetch).
-            await (await session.connection()).execute(insert(_TICKETS), row)
+            await (await session.connection()).execute(_INSERT_TICKET, row)
     except IntegrityError:
         existing = (await _by_key(session, key))[0] if key is not None else None
         if existing is None:
