@@ -9,13 +9,13 @@ creation are `services.ticket_updates`; the lists, `services.ticket_lists`.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, insert, select
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
@@ -186,6 +186,12 @@ _EVENTS = cast(Table, TicketEvent.__table__)
 _BY_KEY = select(_TICKETS.c.id).where(_TICKETS.c.idempotency_key == bindparam("key"))
 _BY_KEY_AND_NEXT_ID = select(_BY_KEY.scalar_subquery(), sqlite_next_id(_TICKETS))  # SQLite
 _INSERT_TICKET = insert(_TICKETS)
+# PostgreSQL: the INSERT that yields to a concurrent retry's ticket (no id returned then).
+_INSERT_TICKET_UNLESS_KEY = (
+    postgresql.insert(_TICKETS)
+    .on_conflict_do_nothing(index_elements=[_TICKETS.c.idempotency_key])
+    .returning(_TICKETS.c.id)
+)
 _INSERT_EVENTS = insert(_EVENTS)
 # (attribute, column) of every column of a ticket: what its INSERT writes (`_insert`).
 _TICKET_COLUMNS = [(prop.key, prop.columns[0]) for prop in Ticket.__mapper__.column_attrs]
@@ -250,25 +256,32 @@ async def _insert(session: AsyncSession, ticket: Ticket, key: str | None) -> Tic
     """Write `ticket`; None, or the ticket a concurrent retry with the same key wrote first.
 
     On SQLite the write lock is held since BEGIN IMMEDIATE: nobody can insert the same key
-    between the look-up and this INSERT. Elsewhere a concurrent retry may: a savepoint lets
-    this transaction return that ticket instead of failing.
+    between the look-up and this INSERT. On PostgreSQL a concurrent retry may: the INSERT does
+    nothing on a conflict of its key (`ON CONFLICT DO NOTHING`, after the other transaction
+    commits), and this one returns that ticket instead of failing.
     """
-    guard = key is not None and session.get_bind().dialect.name != "sqlite"
+    connection = await session.connection()
     # Every column is written, those the draft left empty as NULL (what the ORM's INSERT leaves
     # them); the object then holds exactly the row, so nothing of it needs loading later.
     for attr, _column in _TICKET_COLUMNS:
         if attr not in ticket.__dict__:
             setattr(ticket, attr, None)
     row = {column.key: getattr(ticket, attr) for attr, column in _TICKET_COLUMNS}
-    try:
-        async with session.begin_nested() if guard else contextlib.nullcontext():
-            # A Core INSERT instead of the ORM's unit of work (flush, dependency sort, post-fetch).
-            await (await session.connection()).execute(_INSERT_TICKET, row)
-    except IntegrityError:
-        existing = (await _by_key(session, key))[0] if key is not None else None
-        if existing is None:
-            raise
-        return existing
+    # A Core INSERT instead of the ORM's unit of work (flush, dependency sort, post-fetch).
+    if key is not None and connection.dialect.name == "postgresql":
+        if await connection.scalar(_INSERT_TICKET_UNLESS_KEY, row) is None:
+            existing = (await _by_key(session, key))[0]
+            if existing is None:  # the conflicting row is committed: it is there to read
+                raise RuntimeError(f"ticket with idempotency key {key} not found after a conflict")
+            return existing
+    else:
+        try:
+            await connection.execute(_INSERT_TICKET, row)
+        except IntegrityError:
+            existing = (await _by_key(session, key))[0] if key is not None else None
+            if existing is None:
+                raise
+            return existing
     # The row is written: the object joins the session as the persistent ticket of that id, as
     # the flush would have left it (later changes to it are flushed as UPDATEs).
     make_transient_to_detached(ticket)
