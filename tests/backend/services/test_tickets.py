@@ -527,3 +527,32 @@ async def test_a_create_through_the_api_sends_one_statement_per_write(seeded) ->
         ]
     assert not [s for s in written + statements if s.startswith("UPDATE")]
     assert not [s for s in statements if s.startswith("INSERT")]
+
+
+async def test_a_retry_racing_the_first_create_gets_its_ticket(seeded) -> None:
+    """A retry whose look-up ran before the first create committed: on PostgreSQL its INSERT waits
+    for the first transaction, does nothing on the key's conflict and answers with that ticket (on
+    SQLite the retry waits for the write lock and finds the key)."""
+    customer_id, contact_id = await _ids(seeded, "CABLEANDINA", "luis.perez@cableandina.example")
+
+    async def create(session) -> svc.Created:
+        draft = svc.TicketDraft(
+            channel="phone", type="information", title="Carrera", customer_id=customer_id, contact_id=contact_id
+        )
+        return await svc.create_ticket(
+            session=session, draft=draft, author="system", now=NOW, idempotency_key="race", idempotency_scope="agent:1"
+        )
+
+    async def retry() -> svc.Created:
+        async with transaction(seeded) as session:
+            return await create(session)
+
+    async with transaction(seeded) as session:
+        first = await create(session)
+        racing = asyncio.create_task(retry())
+        await asyncio.sleep(0.3)  # the retry has looked the key up (PostgreSQL) and waits
+        assert not racing.done()
+    second = await racing
+    assert first.created and not second.created and second.ticket.id == first.ticket.id
+    async with seeded() as session:
+        assert await session.scalar(select(func.count()).select_from(Ticket).where(Ticket.title == "Carrera")) == 1
