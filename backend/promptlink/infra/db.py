@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, event, text
+from sqlalchemy import Engine, ScalarSelect, Select, event, func, select, text
 from sqlalchemy import create_engine as create_sync_engine
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from promptlink.infra import sqlite_driver
 
 IMMEDIATE_OPTION = "promptlink_sqlite_immediate"
 
@@ -23,6 +26,9 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+        if url.startswith("sqlite+aiosqlite") and "module" not in kwargs:
+            # One thread hand-off per statement instead of three or four (infra/sqlite_driver.py).
+            kwargs["module"] = sqlite_driver.dbapi()
         engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
 
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
@@ -109,13 +115,26 @@ async def next_id(session: AsyncSession, table: Any) -> int:
     (and a deferred transaction cannot write over a newer snapshot: it fails instead of duplicating);
     the session's pending rows are flushed first, so two ids taken in one transaction differ.
     """
-    name = getattr(table, "__tablename__", None) or table.name
     if session.get_bind().dialect.name == "postgresql":
-        query = text("SELECT nextval(pg_get_serial_sequence(:table, 'id'))").bindparams(table=name)
+        name = getattr(table, "__tablename__", None) or table.name
+        query: Any = text("SELECT nextval(pg_get_serial_sequence(:table, 'id'))").bindparams(table=name)
     else:
-        # Rows of this table still pending in the session (an id taken before) count: a textual
-        # query does not autoflush.
+        # Rows of this table still pending in the session (an id taken before) count: a query run
+        # on the connection does not autoflush.
         await session.flush()
-        query = text(f'SELECT coalesce(max(id), 0) + 1 FROM "{name}"')  # noqa: S608 - a mapped table's name
-    value = await session.scalar(query)
+        query = _sqlite_next_id_query(getattr(table, "__table__", table))
+    value = await (await session.connection()).scalar(query)
     return int(value)
+
+
+@functools.cache
+def _sqlite_next_id_query(table: Any) -> Select[Any]:
+    return select(sqlite_next_id(table))  # built once per table
+
+
+def sqlite_next_id(table: Any) -> ScalarSelect[Any]:
+    """SQLite: `next_id`'s value (the largest id + 1) as an expression, to be read by a statement
+    that reads something else too (one statement instead of two). The same conditions as `next_id`:
+    a write transaction, and no row of `table` pending in the session."""
+    columns = getattr(table, "__table__", table).c
+    return select(func.coalesce(func.max(columns.id), 0) + 1).scalar_subquery()

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import jwt
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from promptlink.models import Agent, Contact, Conversation
@@ -130,19 +130,35 @@ async def _agent_from_claims(session: AsyncSession, claims: dict[str, Any]) -> P
     agent_id = _agent_id(claims.get("sub"))
     if agent_id is None:
         raise Unauthorized("agent token with a malformed sub", public=SESSION_ENDED)
-    agent = await session.get(Agent, agent_id)
+    # Read on every request (a logout, password reset or deactivation is refused at once), as a
+    # Core query of the few columns needed: no ORM object, identity map or loader per request.
+    connection = await session.connection()
+    agent = (await connection.execute(_AGENT_LOGIN, {"agent_id": agent_id})).one_or_none()
     if agent is None or not agent.active:
         raise Unauthorized("agent no longer active", public="Su cuenta no está activa.")
     version = claims.get("ver")
     if isinstance(version, bool) or not isinstance(version, int) or version != agent.token_version:
         raise Unauthorized("token revoked (logout or password change)", public=SESSION_ENDED)
-    return _agent_principal(agent)
-
-
-def _agent_principal(agent: Agent) -> Principal:
     return Principal(
-        role=agent.role, email=agent.email, name=agent.name, agent_id=agent.id, tiers=tuple(agent.tier_list)
+        role=agent.role,
+        email=agent.email,
+        name=agent.name,
+        agent_id=agent.id,
+        tiers=tuple(t for t in agent.tiers.split(",") if t),  # Agent.tier_list
     )
+
+
+_AGENTS = Agent.__table__
+# What a login token's check reads of its agent; built once (its cache key is computed once too).
+_AGENT_LOGIN = select(
+    _AGENTS.c.id,
+    _AGENTS.c.email,
+    _AGENTS.c.name,
+    _AGENTS.c.role,
+    _AGENTS.c.tiers,
+    _AGENTS.c.active,
+    _AGENTS.c.token_version,
+).where(_AGENTS.c.id == bindparam("agent_id"))
 
 
 async def _contact_principal(session: AsyncSession, email: str) -> Principal:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from promptlink.models import Customer, Device
@@ -34,8 +34,10 @@ def match_device(devices: Iterable[Device], name: str) -> Device | None:
 
 async def customer_devices(*, session: AsyncSession, customer_id: int) -> list[Device]:
     """The customer's registered devices, by name."""
-    rows = await session.scalars(select(Device).where(Device.customer_id == customer_id).order_by(Device.name))
-    return list(rows)
+    return list(await session.scalars(_CUSTOMER_DEVICES, {"customer_id": customer_id}))
+
+
+_CUSTOMER_DEVICES = select(Device).where(Device.customer_id == bindparam("customer_id")).order_by(Device.name)
 
 
 async def devices_of(*, session: AsyncSession, code: str) -> tuple[Customer, list[Device]]:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Table, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from promptlink.models import OutboxItem
@@ -25,19 +25,52 @@ def enqueue_email(
     html: str | None = None,
 ) -> OutboxItem:
     """An e-mail to send: `body` is the plain text, `html` an optional HTML alternative of it."""
-    item = OutboxItem(
-        kind="email",
-        recipient=to,
-        subject=subject[:300],
-        body=body,
-        html=html,
-        headers=headers or {},
-        ticket_id=ticket_id,
-        next_attempt_at=now,
-        created_at=now,
-    )
+    item = OutboxItem(**email_row(to, subject, body, now, ticket_id=ticket_id, headers=headers, html=html))
     session.add(item)
     return item
+
+
+async def insert_email(
+    *,
+    session: AsyncSession,
+    to: str,
+    subject: str,
+    body: str,
+    now: datetime,
+    ticket_id: int | None = None,
+    headers: dict[str, Any] | None = None,
+) -> None:
+    """`enqueue_email`'s row, written at once by a Core INSERT (no object, nothing left for the
+    flush): for a caller that does not use the item, on a hot path (a ticket's acknowledgement)."""
+    row = email_row(to, subject, body, now, ticket_id=ticket_id, headers=headers)
+    await (await session.connection()).execute(_INSERT_OUTBOX, row)
+
+
+_INSERT_OUTBOX = insert(cast(Table, OutboxItem.__table__))  # built once
+
+
+def email_row(
+    to: str,
+    subject: str,
+    body: str,
+    now: datetime,
+    *,
+    ticket_id: int | None = None,
+    headers: dict[str, Any] | None = None,
+    html: str | None = None,
+) -> dict[str, Any]:
+    """An e-mail's outbox row (the columns left out take their defaults: pending, no attempt yet)."""
+    return {
+        "kind": "email",
+        "recipient": to,
+        "subject": subject[:300],
+        "body": body,
+        "html": html,
+        "headers": headers or {},
+        "ticket_id": ticket_id,
+        "next_attempt_at": now,
+        "created_at": now,
+    }
 
 
 def enqueue_chat(

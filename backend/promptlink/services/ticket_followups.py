@@ -11,7 +11,7 @@ from promptlink.infra.db import next_id
 from promptlink.models import Rma, Ticket
 from promptlink.services.bugs import MAX_TEXT as MAX_BUG_TEXT
 from promptlink.services.bugs import open_bug
-from promptlink.services.outbox import enqueue_email
+from promptlink.services.outbox import insert_email
 from promptlink.services.spanish import datetime_in_words, zone_in_words
 from promptlink.services.ticket_events import log_event
 from promptlink.services.ticket_links import TicketLinks
@@ -112,7 +112,7 @@ async def acknowledge(session: AsyncSession, ticket: Ticket, now: datetime) -> N
     if not ticket.covered:
         lines.append(ticket.coverage_note)
     lines.append("\nPara añadir información, responda a este correo conservando el número en el asunto.")
-    enqueue_email(
+    await insert_email(
         session=session,
         to=to,
         subject=f"[{ticket.number}] Tiquete registrado: {ticket.title}",

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
@@ -26,17 +26,21 @@ from promptlink.vocabulary import STATUSES, TIERS
 async def customer_by_code(session: AsyncSession, code: str, *, contracts: bool = False) -> Customer | None:
     """The customer of `code`; with `contracts`, its contracts loaded by the same query (a ticket's
     classification reads them: one SELECT instead of two)."""
-    query = select(Customer).where(Customer.code == code)
-    if contracts:
-        query = query.options(joinedload(Customer.contracts))
-    found: Customer | None = (await session.scalars(query)).unique().first()
+    query = _CUSTOMER_WITH_CONTRACTS if contracts else _CUSTOMER
+    found: Customer | None = (await session.scalars(query, {"code": code})).unique().first()
     return found
 
 
 async def contact_by_email(session: AsyncSession, email: str) -> Contact | None:
     """The contact whose address is `email` (addresses are stored lower-case)."""
-    found: Contact | None = await session.scalar(select(Contact).where(Contact.email == email.strip().lower()))
+    found: Contact | None = await session.scalar(_CONTACT, {"email": email.strip().lower()})
     return found
+
+
+# Built once: the statements of every ticket create (their cache keys are computed once too).
+_CUSTOMER = select(Customer).where(Customer.code == bindparam("code"))
+_CUSTOMER_WITH_CONTRACTS = _CUSTOMER.options(joinedload(Customer.contracts))
+_CONTACT = select(Contact).where(Contact.email == bindparam("email"))
 
 
 async def ticket_by_number(session: AsyncSession, number: str) -> Ticket | None:

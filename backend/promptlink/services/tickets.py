@@ -9,17 +9,18 @@ creation are `services.ticket_updates`; the lists, `services.ticket_lists`.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert, select
+from sqlalchemy import Table, bindparam, insert, select
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import make_transient_to_detached
 
-from promptlink.infra.db import next_id
+from promptlink.infra.db import next_id, sqlite_next_id
 from promptlink.models import Ticket, TicketEvent
 from promptlink.services.auth import Principal
 from promptlink.services.errors import InvalidInput, NotFound
@@ -147,22 +148,25 @@ async def create_ticket(
     """
     draft.validate()
     key = _stored_key(idempotency_key, idempotency_scope)
-    if key is not None and (existing := await _by_key(session, key)) is not None:
-        return Created(existing, created=False)
+    ticket_id: int | None = None
+    if key is not None:
+        existing, ticket_id = await _by_key(session, key, with_next_id=True)
+        if existing is not None:
+            return Created(existing, created=False)
     parties = await load_parties(session=session, draft=draft)
     decided = classify(draft, parties.customer, now=now)
     ticket = _new_ticket(draft, parties, decided, key, now)
     schedule_next_update(ticket, parties.customer, now=now)
     # The number is made from the id taken first, so the INSERT writes it (no UPDATE after).
-    ticket.id = await next_id(session, Ticket)
+    ticket.id = ticket_id if ticket_id is not None else await next_id(session, Ticket)
     ticket.number = _number(ticket, now)
     replayed = await _insert(session, ticket, key)
     if replayed is not None:
         return Created(replayed, created=False)
-    # The creation's entries in one statement (nothing reads their ids), before a bug's or an
-    # RMA's entry so the history keeps this order.
+    # The creation's entries in one Core statement (nothing reads their ids), before a bug's or
+    # an RMA's entry so the history keeps this order.
     entries = _creation_entries(ticket, draft, decided, parties.related, author, now)
-    await session.execute(insert(TicketEvent), entries)
+    await (await session.connection()).execute(_INSERT_EVENTS, entries)
     links = await set_off(session, ticket, decided.routing, related=parties.related, author=author, now=now)
     history = [TicketEvent(**e) for e in entries if e["ticket_id"] == ticket.id]
     return Created(ticket, created=True, links=links, history=history + written_for(session, ticket.id))
@@ -176,10 +180,40 @@ def _stored_key(idempotency_key: str | None, scope: str) -> str | None:
     return scoped_key(scope, idempotency_key)
 
 
-async def _by_key(session: AsyncSession, key: str) -> Ticket | None:
-    # The id first (the usual answer is none: a new key), the ticket with its joined rows on a replay.
-    ticket_id = await session.scalar(select(Ticket.id).where(Ticket.idempotency_key == key))
-    return None if ticket_id is None else await session.get(Ticket, ticket_id)
+# The create's Core statements, built once (and their cache keys computed once).
+_TICKETS = cast(Table, Ticket.__table__)
+_EVENTS = cast(Table, TicketEvent.__table__)
+_BY_KEY = select(_TICKETS.c.id).where(_TICKETS.c.idempotency_key == bindparam("key"))
+_BY_KEY_AND_NEXT_ID = select(_BY_KEY.scalar_subquery(), sqlite_next_id(_TICKETS))  # SQLite
+_INSERT_TICKET = insert(_TICKETS)
+# PostgreSQL: the INSERT that yields to a concurrent retry's ticket (no id returned then).
+_INSERT_TICKET_UNLESS_KEY = (
+    postgresql.insert(_TICKETS)
+    .on_conflict_do_nothing(index_elements=[_TICKETS.c.idempotency_key])
+    .returning(_TICKETS.c.id)
+)
+_INSERT_EVENTS = insert(_EVENTS)
+# (attribute, column) of every column of a ticket: what its INSERT writes (`_insert`).
+_TICKET_COLUMNS = [(prop.key, prop.columns[0]) for prop in Ticket.__mapper__.column_attrs]
+
+
+async def _by_key(session: AsyncSession, key: str, *, with_next_id: bool = False) -> tuple[Ticket | None, int | None]:
+    """The ticket already created with `key` (None: a new key), and with `with_next_id` on SQLite
+    the id a new ticket gets (`infra.db.next_id`), read by the same statement; else None.
+
+    The id first, as a Core query (the usual answer is none), the ticket with its joined rows on
+    a replay. PostgreSQL's id is a `nextval` taken only when the ticket is created: a replay
+    takes none.
+    """
+    connection = await session.connection()
+    if with_next_id and connection.dialect.name == "sqlite":
+        await session.flush()  # as `next_id`: a pending ticket row counts
+        existing, new_id = (await connection.execute(_BY_KEY_AND_NEXT_ID, {"key": key})).one()
+    else:
+        existing, new_id = await connection.scalar(_BY_KEY, {"key": key}), None
+    if existing is not None:
+        return await session.get(Ticket, existing), None
+    return None, new_id
 
 
 def _new_ticket(
@@ -222,19 +256,36 @@ async def _insert(session: AsyncSession, ticket: Ticket, key: str | None) -> Tic
     """Write `ticket`; None, or the ticket a concurrent retry with the same key wrote first.
 
     On SQLite the write lock is held since BEGIN IMMEDIATE: nobody can insert the same key
-    between the look-up and this INSERT. Elsewhere a concurrent retry may: a savepoint lets
-    this transaction return that ticket instead of failing.
+    between the look-up and this INSERT. On PostgreSQL a concurrent retry may: the INSERT does
+    nothing on a conflict of its key (`ON CONFLICT DO NOTHING`, after the other transaction
+    commits), and this one returns that ticket instead of failing.
     """
-    guard = key is not None and session.get_bind().dialect.name != "sqlite"
-    try:
-        async with session.begin_nested() if guard else contextlib.nullcontext():
-            session.add(ticket)
-            await session.flush()
-    except IntegrityError:
-        existing = await _by_key(session, key) if key is not None else None
-        if existing is None:
-            raise
-        return existing
+    connection = await session.connection()
+    # Every column is written, those the draft left empty as NULL (what the ORM's INSERT leaves
+    # them); the object then holds exactly the row, so nothing of it needs loading later.
+    for attr, _column in _TICKET_COLUMNS:
+        if attr not in ticket.__dict__:
+            setattr(ticket, attr, None)
+    row = {column.key: getattr(ticket, attr) for attr, column in _TICKET_COLUMNS}
+    # A Core INSERT instead of the ORM's unit of work (flush, dependency sort, post-fetch).
+    if key is not None and connection.dialect.name == "postgresql":
+        if await connection.scalar(_INSERT_TICKET_UNLESS_KEY, row) is None:
+            existing = (await _by_key(session, key))[0]
+            if existing is None:  # the conflicting row is committed: it is there to read
+                raise RuntimeError(f"ticket with idempotency key {key} not found after a conflict")
+            return existing
+    else:
+        try:
+            await connection.execute(_INSERT_TICKET, row)
+        except IntegrityError:
+            existing = (await _by_key(session, key))[0] if key is not None else None
+            if existing is None:
+                raise
+            return existing
+    # The row is written: the object joins the session as the persistent ticket of that id, as
+    # the flush would have left it (later changes to it are flushed as UPDATEs).
+    make_transient_to_detached(ticket)
+    session.add(ticket)
     return None
 
 

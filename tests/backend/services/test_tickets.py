@@ -8,15 +8,19 @@ from datetime import UTC, date, datetime, timedelta, timezone
 import pytest
 from promptlink.infra.db import transaction
 from promptlink.models import Bug, Contact, Contract, Conversation, Customer, Device, OutboxItem, Rma, Ticket
+from promptlink.services import intake
 from promptlink.services import tickets as svc
+from promptlink.services.auth import Principal
 from promptlink.services.errors import InvalidInput
 from promptlink.services.ticket_events import history
 from promptlink.services.ticket_links import ticket_links
 from promptlink.services.ticket_rules import IncidentFacts
 from promptlink.services.ticket_updates import change_priority, post_update
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
+from sqlalchemy import inspect as sa_inspect
 
 NOW = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
+STAFF = Principal(role="agent", email="l1@promptlink.example", name="L1", agent_id=1, tiers=("L1",))
 
 
 async def _ids(sessions, code: str, email: str | None = None) -> tuple[int, int | None]:
@@ -437,3 +441,118 @@ async def test_a_new_tickets_history_as_returned_is_the_history_stored(seeded, k
         stored = [e.to_dict() for e in await history(session=session, ticket=ticket)]
     assert [e.to_dict() for e in result.history] == stored
     assert len(stored) >= 4
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {},  # information: no follow-up
+        {"type": "software_bug", "facts": IncidentFacts(damaged=True), "version": "4.2", "error_message": "E-17"},
+        {"type": "hardware_failure", "facts": IncidentFacts(severely_damaged=True), "serial": "SN-1"},
+        {"customer": "TELECARIBE", "contact": None, "since": datetime(2026, 11, 25, 9, 30, tzinfo=UTC)},
+    ],
+)
+async def test_a_new_ticket_as_returned_is_the_row_stored(seeded, change) -> None:
+    """The ticket's row is written by one INSERT of every column (not the ORM's flush): the ticket
+    the creation returns holds exactly what was stored, and stays the session's own ticket (a later
+    change in the same transaction is written)."""
+    body = {"key": "same-row", "title": "  Consulta  ", **change}
+    ticket = await _create(seeded, **body)
+    columns = [prop.key for prop in Ticket.__mapper__.column_attrs]
+    async with seeded() as session:
+        stored = await session.get(Ticket, ticket.id)
+        assert {c: getattr(ticket, c) for c in columns} == {c: getattr(stored, c) for c in columns}
+        assert (ticket.customer_id, ticket.contact_id) == (stored.customer_id, stored.contact_id)
+    customer_id, contact_id = await _ids(seeded, "CABLEANDINA", "luis.perez@cableandina.example")
+    draft = svc.TicketDraft(
+        channel="phone", type="information", title="Otra", customer_id=customer_id, contact_id=contact_id
+    )
+    async with transaction(seeded) as session:
+        created = await svc.create_ticket(session=session, draft=draft, author="system", now=NOW)
+        assert sa_inspect(created.ticket).persistent and created.ticket in session
+        created.ticket.status = "open"
+    async with seeded() as session:
+        assert (await session.get(Ticket, created.ticket.id)).status == "open"
+
+
+async def test_a_create_through_the_api_sends_one_statement_per_write(seeded) -> None:
+    """What `POST /api/v1/tickets` runs in its transaction for a body naming customer and contact
+    (after the caller's row): the customer with its contracts, the contact, the idempotency key
+    (with the next id on SQLite; PostgreSQL takes its `nextval`), one INSERT each for the ticket,
+    its history and its acknowledgement; no savepoint, no UPDATE, no read back. A replay of the key
+    reads the ticket and writes nothing."""
+    engine = seeded.kw["bind"]
+    statements: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args) -> None:
+        statements.append(" ".join(statement.split()[:3]).upper())
+
+    async def create() -> svc.Created:
+        async with transaction(seeded) as session:
+            data = {"customer": "CABLEANDINA", "contact": "luis.perez@cableandina.example", "title": "Consulta"}
+            read = await intake.read_body(session=session, caller=STAFF, data=data, now=NOW)
+            return await svc.create_ticket(
+                session=session,
+                draft=read.draft,
+                author=STAFF.email,
+                now=NOW,
+                idempotency_key="k",
+                idempotency_scope="agent:1",
+            )
+
+    event.listen(engine.sync_engine, "before_cursor_execute", record)
+    try:
+        first = await create()
+        written, statements[:] = list(statements), []
+        replay = await create()
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", record)
+    assert first.created and not replay.created and replay.ticket.id == first.ticket.id
+    inserts = ["INSERT INTO TICKETS", "INSERT INTO TICKET_EVENTS", "INSERT INTO OUTBOX"]
+    if engine.dialect.name == "sqlite":
+        assert written == [
+            "BEGIN IMMEDIATE",
+            "SELECT CUSTOMERS.ID, CUSTOMERS.CODE,",  # with its contracts (joined)
+            "SELECT CONTACTS.ID, CONTACTS.CUSTOMER_ID,",
+            "SELECT (SELECT TICKETS.ID",  # the key's ticket, if any, and the next id
+            *inserts,
+        ]
+    else:
+        assert written == [
+            "SELECT CUSTOMERS.ID, CUSTOMERS.CODE,",
+            "SELECT CONTACTS.ID, CONTACTS.CUSTOMER_ID,",
+            "SELECT TICKETS.ID FROM",  # the key's ticket, if any
+            "SELECT NEXTVAL(PG_GET_SERIAL_SEQUENCE($1::VARCHAR, 'ID'))",
+            *inserts,  # the ticket's: ON CONFLICT (idempotency_key) DO NOTHING
+        ]
+    assert not [s for s in written + statements if s.startswith("UPDATE")]
+    assert not [s for s in statements if s.startswith("INSERT")]
+
+
+async def test_a_retry_racing_the_first_create_gets_its_ticket(seeded) -> None:
+    """A retry whose look-up ran before the first create committed: on PostgreSQL its INSERT waits
+    for the first transaction, does nothing on the key's conflict and answers with that ticket (on
+    SQLite the retry waits for the write lock and finds the key)."""
+    customer_id, contact_id = await _ids(seeded, "CABLEANDINA", "luis.perez@cableandina.example")
+
+    async def create(session) -> svc.Created:
+        draft = svc.TicketDraft(
+            channel="phone", type="information", title="Carrera", customer_id=customer_id, contact_id=contact_id
+        )
+        return await svc.create_ticket(
+            session=session, draft=draft, author="system", now=NOW, idempotency_key="race", idempotency_scope="agent:1"
+        )
+
+    async def retry() -> svc.Created:
+        async with transaction(seeded) as session:
+            return await create(session)
+
+    async with transaction(seeded) as session:
+        first = await create(session)
+        racing = asyncio.create_task(retry())
+        await asyncio.sleep(0.3)  # the retry has looked the key up (PostgreSQL) and waits
+        assert not racing.done()
+    second = await racing
+    assert first.created and not second.created and second.ticket.id == first.ticket.id
+    async with seeded() as session:
+        assert await session.scalar(select(func.count()).select_from(Ticket).where(Ticket.title == "Carrera")) == 1
