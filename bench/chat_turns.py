@@ -52,6 +52,7 @@ async def turns_traffic(
     time_limit: float,
     think_ms: float = 0.0,
     pids: dict[str, int] | None = None,
+    channel_token: str = RASA_CHANNEL_TOKEN,
 ) -> dict[str, Any]:
     """Rounds alternating (a) backend path and (b) direct Rasa channel path, each with len(tokens) concurrent chats.
 
@@ -70,7 +71,7 @@ async def turns_traffic(
     chats = len(tokens)
     deadline = time.monotonic() + time_limit
     spread = RasaClient(rasa_urls=rasa_urls, rasa_token="", channel_token="", actions_url="http://unused")
-    headers = {"Authorization": f"Bearer {RASA_CHANNEL_TOKEN}"}
+    headers = {"Authorization": f"Bearer {channel_token}"}
     senders = [str(uuid.uuid4()) for _ in range(chats)]  # like the backend's conversation ids
     texts = [turn_texts(i, messages) for i in range(chats)]
     lat: dict[str, list[float]] = {"backend": [], "direct": []}
@@ -165,8 +166,19 @@ async def turns_traffic(
     limits = httpx.Limits(max_connections=100, max_keepalive_connections=chats)
     async with httpx.AsyncClient(timeout=httpx.Timeout(REPLY_TIMEOUT, connect=3.0), limits=limits) as http:
         try:
+            # Each chat on a conversation of its own. A contact connecting without a conversation
+            # joins its *empty* one: connected all at once, the chats (one demo contact) shared
+            # a single conversation, and each client took another one's reply for its own (the
+            # runs before session 12). So each chat writes one unmeasured turn before the next
+            # connects; the direct path's senders get one too, alike.
             for token in tokens:
-                conns.append(await BenchClient(base_url).connect(identity=token))
+                client = await BenchClient(base_url).connect(identity=token)
+                conns.append(client)
+                await backend_turn(client, "hola")
+            conversations = {c.session.get("conversation_id") for c in conns}
+            if len(conversations) != len(conns):
+                raise RuntimeError(f"{len(conns)} chats share {len(conversations)} conversations")
+            await asyncio.gather(*(direct_turn(http, sender, "hola") for sender in senders))
             # One unmeasured turn per path on a conversation of its own: Rasa's first predictions.
             cold_client = await BenchClient(base_url).connect(identity=tokens[0])
             try:
@@ -301,6 +313,7 @@ def run_cluster_turns(args: argparse.Namespace) -> dict[str, Any]:
                     args.time_limit,
                     args.think_ms,
                     pids,
+                    cluster.secrets["PROMPTLINK_RASA_CHANNEL_TOKEN"],  # the cluster generates its own
                 ),
                 args.time_limit + 60,
             )
