@@ -28,6 +28,9 @@ from promptlink.infra import metrics
 
 log = logging.getLogger(__name__)
 SWAP_WAIT_SECONDS = 600.0
+# How long new turns go to the other Rasa servers first after a server failed its status check
+# (health checks come every 2 s from HAProxy: a server still loading a model stays avoided).
+AVOID_SECONDS = 10.0
 
 
 class AssistantUnavailable(Exception):
@@ -82,6 +85,11 @@ class RasaClient:
         self.sent = dict.fromkeys(self.rasa_urls, 0)  # turns sent, per server
         # Whether each server answered its last status check or turn (promptlink_rasa_servers_up).
         self.up = dict.fromkeys(self.rasa_urls, True)
+        # Until when (monotonic) new turns go to the other servers first: the server's status check
+        # failed. A Rasa server loading a model (another backend's activation) does not answer, and
+        # a turn sent to it waits for the whole load; the health checks HAProxy makes every 2 s see
+        # it and steer the next turns away, as the backend doing the swap holds its own (issue 16).
+        self.avoid_until = dict.fromkeys(self.rasa_urls, 0.0)
         metrics.RASA_SERVERS.set(len(self.rasa_urls))
         self._mark_up()
         self.actions_url = actions_url.rstrip("/")
@@ -105,12 +113,15 @@ class RasaClient:
         """The Rasa servers to try for a turn of `sender`: fewest turns in flight first, then fewest sent.
 
         Ties after that keep the order of a stable hash of `sender`. (Breaking in-flight ties by the
-        hash alone put more turns on one server: 20 conversations rarely split 10/10.)
+        hash alone put more turns on one server: 20 conversations rarely split 10/10.) A server whose
+        status check failed in the last `AVOID_SECONDS` comes after the others.
         """
         n = len(self.rasa_urls)
         first = zlib.crc32(sender.encode()) % n
         order = [self.rasa_urls[(first + k) % n] for k in range(n)]
-        return sorted(order, key=lambda url: (self.in_flight[url], self.sent[url]))  # stable sort
+        now = time.monotonic()
+        # A server whose status check just failed goes last (still tried when the others cannot take the turn).
+        return sorted(order, key=lambda url: (self.avoid_until[url] > now, self.in_flight[url], self.sent[url]))
 
     def _mark_up(self, base: str | None = None, up: bool = True) -> None:
         if base is not None:
@@ -210,9 +221,11 @@ class RasaClient:
             response = await self._http.get(f"{base}/status", params={"token": self._rasa_token}, timeout=timeout)
         except httpx.HTTPError as exc:
             self._mark_up(base, False)
+            self.avoid_until[base] = time.monotonic() + AVOID_SECONDS
             raise AssistantUnavailable("rasa", f"{base}: {type(exc).__name__}: {exc}") from exc
         up = response.status_code == 200 and bool(response.json().get("model_file"))
         self._mark_up(base, up)
+        self.avoid_until[base] = 0.0 if up else time.monotonic() + AVOID_SECONDS
         if not up:
             raise AssistantUnavailable("rasa", f"{base}: status HTTP {response.status_code}")
 
