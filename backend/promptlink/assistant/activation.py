@@ -14,6 +14,7 @@ runs cluster-wide at a time and a backend starting up does not mark another one'
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from datetime import datetime, timedelta
@@ -36,6 +37,10 @@ log = logging.getLogger(__name__)
 
 
 ACTIVATION_RUNS = "Ya se está activando un modelo; espere a que termine."
+INTERRUPTED = (
+    "La activación se interrumpió porque el servidor se detuvo; compruebe el modelo en uso y actívelo de nuevo "
+    "si hace falta."
+)
 
 
 class Busy(DomainError):
@@ -119,6 +124,11 @@ class Activator:
         keepalive = asyncio.create_task(keep_lease(self.lease), name="model-activation-keepalive")
         try:
             await self._activate(activation_id, version_id, path, previous, actor, now, detail)
+        except asyncio.CancelledError:
+            # The backend stops (shutdown, restart) during the load: say so instead of "running" forever.
+            with contextlib.suppress(Exception):
+                await asyncio.shield(self._finish(activation_id, "failed", INTERRUPTED))
+            raise
         finally:
             keepalive.cancel()
             await asyncio.gather(keepalive, return_exceptions=True)

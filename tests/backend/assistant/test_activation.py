@@ -161,11 +161,8 @@ async def test_a_backend_starting_up_leaves_another_ones_runs_alone_and_fails_or
     with pytest.raises(Busy):
         await second.start(recipe="quick", actor="admin@promptlink.example", now=NOW)
 
-    # The first backend dies: its leases go with it (here: released without finishing).
-    task = first.activator.task
-    assert task is not None
-    task.cancel()
-    await asyncio.gather(task, return_exceptions=True)
+    # The first backend dies (SIGKILL): its leases go with it, its load never finishes.
+    await first.activator.lease.release()
     await first.lease.release()
     async with sessions() as session:
         running = await session.scalar(select(ModelActivation).where(ModelActivation.state == "running"))
@@ -192,3 +189,17 @@ async def test_a_refused_try_leaves_no_connection_to_go_stale(two_backends) -> N
     await second.activate(version_id=ids[1], force=False, actor="admin@promptlink.example", now=NOW)
     await _settled(second)
     assert (await first.activation_json() or {})["state"] == "done"
+
+
+async def test_a_backend_stopping_during_the_load_says_the_activation_was_interrupted(two_backends) -> None:
+    first, second, servers, ids = two_backends
+    await first.activate(version_id=ids[1], force=False, actor="admin@promptlink.example", now=NOW)
+    await asyncio.sleep(0.2)  # the load has begun (it waits on the Rasa servers)
+    await first.stop()  # shutdown: the load's task is cancelled
+    state = await second.activation_json()
+    assert state is not None and state["state"] == "failed" and "interrumpió" in state["message"]
+    assert not first.activator.lease.held
+    servers.go.set()
+    await second.activate(version_id=ids[1], force=False, actor="admin@promptlink.example", now=NOW)
+    await _settled(second)
+    assert (await second.activation_json() or {})["state"] == "done"
