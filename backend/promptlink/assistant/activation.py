@@ -17,11 +17,13 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Update, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from promptlink.assistant.client import AssistantUnavailable, ModelsMixed
@@ -105,42 +107,22 @@ class Activator:
                 raise
             detail = {"file": path.name, "previous": active.id if active else None, "forced": verdict == "worse"}
             previous = active.path if active is not None else None
-            self.task = asyncio.create_task(
-                self._run(activation_id, version_id, path, previous, actor, now, detail), name="model-activation"
-            )
+            load = partial(self._activate, activation_id, version_id, path, previous, actor, now, detail)
+            self.task = asyncio.create_task(self._run(activation_id, load), name="model-activation")
             return {"version_id": version_id, "state": "running", "load_seconds": None, "message": ""}
 
-    async def _run(
-        self,
-        activation_id: int,
-        version_id: int,
-        path: Path,
-        previous: str | None,
-        actor: str,
-        now: datetime,
-        detail: dict[str, Any],
-    ) -> None:
-        """The load with the lease kept alive meanwhile, released at the end whatever happened."""
-        keepalive = asyncio.create_task(keep_lease(self.lease), name="model-activation-keepalive")
+    async def _run(self, activation_id: int, load: Callable[[], Awaitable[None]]) -> None:
         try:
-            await self._activate(activation_id, version_id, path, previous, actor, now, detail)
+            await under_lease(self.lease, load)
         except asyncio.CancelledError:
             # The backend stops (shutdown, restart) during the load: say so instead of "running" forever.
             with contextlib.suppress(Exception):
                 await asyncio.shield(self._finish(activation_id, "failed", INTERRUPTED))
             raise
-        finally:
-            keepalive.cancel()
-            await asyncio.gather(keepalive, return_exceptions=True)
-            await self.lease.release()
 
     async def _finish(self, activation_id: int, state: str, message: str, load_seconds: float | None = None) -> None:
         async with transaction(self.sessions) as session:
-            await session.execute(
-                update(ModelActivation)
-                .where(ModelActivation.id == activation_id)
-                .values(state=state, message=message, load_seconds=load_seconds, finished_at=utcnow())
-            )
+            await session.execute(_ended(activation_id, state, message, load_seconds))
 
     async def _candidate(self, version_id: int, force: Any) -> tuple[ModelVersion, ModelVersion | None, str]:
         """The version to activate, the active one and the verdict comparing them; 409 unless it may be."""
@@ -190,16 +172,7 @@ class Activator:
                     at=done,
                     detail={**detail, "load_seconds": seconds},
                 )
-                await session.execute(
-                    update(ModelActivation)
-                    .where(ModelActivation.id == activation_id)
-                    .values(
-                        state="done",
-                        message=f"Modelo #{version_id} activo.",
-                        load_seconds=seconds,
-                        finished_at=utcnow(),
-                    )
-                )
+                await session.execute(_ended(activation_id, "done", f"Modelo #{version_id} activo.", seconds))
         except Exception:
             log.exception("activation bookkeeping failed", extra={"version": version_id})
             await self._finish(
@@ -232,6 +205,26 @@ async def take_once(lease: Lease) -> bool:
         return True
     await lease.release()
     return False
+
+
+def _ended(activation_id: int, state: str, message: str, load_seconds: float | None) -> Update:
+    """The statement that ends an activation's row (done or failed, with the reason)."""
+    return (
+        update(ModelActivation)
+        .where(ModelActivation.id == activation_id)
+        .values(state=state, message=message, load_seconds=load_seconds, finished_at=utcnow())
+    )
+
+
+async def under_lease(lease: Lease, work: Callable[[], Awaitable[None]]) -> None:
+    """`work()` with `lease` (already held) kept alive meanwhile, and released at the end whatever happened."""
+    keepalive = asyncio.create_task(keep_lease(lease), name=f"{lease.name}-keepalive")
+    try:
+        await work()
+    finally:
+        keepalive.cancel()
+        await asyncio.gather(keepalive, return_exceptions=True)
+        await lease.release()
 
 
 async def keep_lease(lease: Lease) -> None:

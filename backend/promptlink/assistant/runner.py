@@ -30,7 +30,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from promptlink.assistant import evaluation, training
-from promptlink.assistant.activation import Activator, Busy, fail_orphaned, keep_lease, take_once
+from promptlink.assistant.activation import Activator, Busy, fail_orphaned, take_once, under_lease
 from promptlink.assistant.client import AssistantUnavailable
 from promptlink.assistant.workspace import RECIPES, build_workspace, fingerprint, read_active_pointer
 from promptlink.infra.db import transaction
@@ -189,18 +189,8 @@ class TrainingRunner:
             except BaseException:
                 await self.lease.release()
                 raise
-            self.task = asyncio.create_task(self._leased(job), name="model-training")
+            self.task = asyncio.create_task(under_lease(self.lease, partial(self._run, job)), name="model-training")
             return version
-
-    async def _leased(self, job: Job) -> None:
-        """The run with its lease kept alive meanwhile, released at the end whatever happened."""
-        keepalive = asyncio.create_task(keep_lease(self.lease), name="model-training-keepalive")
-        try:
-            await self._run(job)
-        finally:
-            keepalive.cancel()
-            await asyncio.gather(keepalive, return_exceptions=True)
-            await self.lease.release()
 
     async def _new_job(
         self, session: AsyncSession, recipe: str, current: Path, actor: str, now: datetime
