@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import random
 import time
 import uuid
@@ -82,8 +83,8 @@ async def turns_traffic(
     conns: list[BenchClient] = []
     # CPU seconds used during each path's phases: the backend process, and the Rasa servers together.
     cpu_s: dict[str, dict[str, float]] = {
-        "backend": {"backend": 0.0, "rasa": 0.0},
-        "direct": {"backend": 0.0, "rasa": 0.0},
+        "backend": {"backend": 0.0, "rasa": 0.0, "actions": 0.0, "client": 0.0},
+        "direct": {"backend": 0.0, "rasa": 0.0, "actions": 0.0, "client": 0.0},
     }
     watched = pids or {}
 
@@ -94,7 +95,34 @@ async def turns_traffic(
                 cpu_seconds(pid) for name, pid in watched.items() if name.startswith(("backend", "haproxy"))
             ),
             "rasa": sum(cpu_seconds(pid) for name, pid in watched.items() if name.startswith("rasa")),
+            "actions": sum(cpu_seconds(pid) for name, pid in watched.items() if name.startswith("actions")),
+            # This load generator: its socket.io clients (backend path) or HTTP posts (direct path) share the
+            # machine's cores with what it measures.
+            "client": cpu_seconds(os.getpid()),
         }
+
+    # Time each Rasa server spent on the channel's turns, from its own /metrics (histogram sum and count of
+    # the webhook route): tells a turn that waited in Rasa from one that waited in the backend.
+    rasa_side = {path: {"sum": 0.0, "count": 0.0} for path in ("backend", "direct")}
+
+    async def rasa_turn_seconds(http: Any) -> dict[str, float]:
+        from prometheus_client.parser import text_string_to_metric_families
+
+        total = {"sum": 0.0, "count": 0.0}
+        for url in rasa_urls:
+            try:
+                text = (await http.get(f"{url}/metrics")).text
+            except httpx.HTTPError:
+                continue
+            for family in text_string_to_metric_families(text):
+                if family.name != "promptlink_bot_request_seconds":
+                    continue
+                for sample in family.samples:
+                    if sample.labels.get("route", "").endswith("promptlink/webhook") and sample.name.endswith(
+                        ("_sum", "_count")
+                    ):
+                        total[sample.name.rsplit("_", 1)[1]] += sample.value
+        return total
 
     def failed(path: str, kind: str) -> None:
         errors[path] += 1
@@ -155,11 +183,13 @@ async def turns_traffic(
                 measured.append(ms)
                 by_text[path].setdefault(texts[i][k], []).append(ms)
 
-        before = cpu_now()
+        before, served_before = cpu_now(), await rasa_turn_seconds(http)
         await asyncio.gather(*(one(i) for i in range(chats)))
-        after = cpu_now()
+        after, served_after = cpu_now(), await rasa_turn_seconds(http)
         for key in after:
             cpu_s[path][key] += after[key] - before[key]
+        for key in served_after:
+            rasa_side[path][key] += served_after[key] - served_before[key]
         lat[path].extend(measured)
         return measured
 
@@ -223,6 +253,11 @@ async def turns_traffic(
                 key: round(seconds * 1000 / len(lat[path]), 2) if lat[path] else None for key, seconds in per.items()
             }
             for path, per in cpu_s.items()
+        },
+        # Mean time a Rasa server took to answer the channel's request (its own measure: queueing for the
+        # one-turn-at-a-time semaphore included), per path.
+        "rasa_side_mean_ms": {
+            path: round(v["sum"] * 1000 / v["count"], 2) if v["count"] else None for path, v in rasa_side.items()
         },
         "overhead_pct": {"p50": overhead("p50"), "p95": over_p95},
         "goal": {
