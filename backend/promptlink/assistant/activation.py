@@ -72,9 +72,14 @@ class Activator:
         self._lock = lock  # shared with the training runner: one start at a time in this process
 
     async def state_json(self) -> dict[str, Any] | None:
-        """The last activation, whichever backend ran it; None when there was none."""
-        async with self.sessions() as session:
-            row = await session.scalar(select(ModelActivation).order_by(ModelActivation.id.desc()).limit(1))
+        """The last activation, whichever backend ran it; None when there was none.
+
+        A `running` row whose lease nobody holds lost its backend without a shutdown (SIGKILL, a
+        crash): it is marked failed here, by whichever backend is asked first, instead of staying
+        "running" until some backend restarts."""
+        row = await self._last()
+        if row is not None and row.state == "running" and not self.lease.held and await self._fail_orphans():
+            row = await self._last()
         if row is None:
             return None
         return {
@@ -83,6 +88,23 @@ class Activator:
             "load_seconds": row.load_seconds,
             "message": row.message,
         }
+
+    async def _last(self) -> ModelActivation | None:
+        async with self.sessions() as session:
+            row: ModelActivation | None = await session.scalar(
+                select(ModelActivation).order_by(ModelActivation.id.desc()).limit(1)
+            )
+        return row
+
+    async def _fail_orphans(self) -> bool:
+        """Mark `running` rows failed if the lease is free (their backend is gone); whether any was."""
+        async with self._lock:
+            if self.lease.held or not await take_once(self.lease):
+                return False  # a live backend is loading (or this one started meanwhile)
+            try:
+                return await fail_orphaned(self.sessions, INTERRUPTED) > 0
+            finally:
+                await self.lease.release()
 
     async def activate(self, *, version_id: int, force: Any, actor: str, now: datetime) -> dict[str, Any]:
         """Start hot-loading `version_id` into Rasa (in the background: loading takes longer than a

@@ -203,3 +203,33 @@ async def test_a_backend_stopping_during_the_load_says_the_activation_was_interr
     await second.activate(version_id=ids[1], force=False, actor="admin@promptlink.example", now=NOW)
     await _settled(second)
     assert (await second.activation_json() or {})["state"] == "done"
+
+
+async def test_an_activation_whose_backend_was_killed_is_reported_failed_without_a_restart(two_backends) -> None:
+    """SIGKILL leaves no shutdown to record the end: the row said "running" until some backend restarted.
+    Now the first backend asked, seeing the lease free, marks it failed; while the lease is held it stays."""
+    first, second, servers, ids = two_backends
+    await first.activate(version_id=ids[1], force=False, actor="admin@promptlink.example", now=NOW)
+    await asyncio.sleep(0.2)  # the load has begun (it waits on the Rasa servers)
+    assert (await second.activation_json() or {})["state"] == "running"  # alive: its lease is held
+    # The first backend dies: its task never runs again and its lease goes with its connection.
+    task = first.activator.task
+    assert task is not None
+    task.cancel()  # stands for the kill; the row is left as it was (no shutdown path in a SIGKILL)
+    await asyncio.gather(task, return_exceptions=True)
+    await _reset_running(second, first)
+    state = await second.activation_json()
+    assert state is not None and state["state"] == "failed" and "interrumpió" in state["message"]
+    servers.go.set()
+    await second.activate(version_id=ids[1], force=False, actor="admin@promptlink.example", now=NOW)
+    await _settled(second)
+    assert (await first.activation_json() or {})["state"] == "done"
+
+
+async def _reset_running(second: TrainingRunner, first: TrainingRunner) -> None:
+    """Undo what the cancelled task's shutdown path wrote, so the row is what a SIGKILL leaves: "running"."""
+    assert not first.activator.lease.held
+    async with transaction(second.sessions) as session:
+        row = await session.scalar(select(ModelActivation).order_by(ModelActivation.id.desc()).limit(1))
+        assert row is not None
+        row.state, row.message, row.finished_at = "running", "", None
