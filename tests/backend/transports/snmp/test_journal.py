@@ -178,3 +178,34 @@ async def test_the_journal_is_bounded_and_owned_by_one_process(tmp_path: Path) -
     reopened = TrapJournal(tmp_path / "j", max_bytes=1 << 20)
     assert reopened.next_seq == taken + 1 and reopened.read(10)[0].varbinds == {"x": "y" * 400}
     await reopened.close()
+
+
+async def test_an_idle_journal_does_not_wake_and_a_trap_is_committed_within_the_interval(tmp_path: Path) -> None:
+    """The group commit waits for a trap to write: nothing to do is no wake-up (it ran 100 times a
+    second on the backend's event loop), and a trap still becomes durable one interval later."""
+    from datetime import UTC, datetime
+
+    from promptlink.transports.snmp.receiver import TrapEvent
+
+    journal = TrapJournal(tmp_path / "j", max_bytes=1 << 20, commit_interval=0.01)
+    flushes = 0
+    flush = journal.flush
+
+    async def counted() -> None:
+        nonlocal flushes
+        flushes += 1
+        await flush()
+
+    journal.flush = counted  # type: ignore[method-assign]
+    journal.start()
+    await asyncio.sleep(0.3)
+    assert flushes == 0  # 30 intervals with nothing to write
+    assert journal.append(TrapEvent("v2c", "127.0.0.21", None, LINK_DOWN, {}, datetime.now(UTC)))
+    await asyncio.wait_for(journal.readable.wait(), timeout=2)
+    assert journal.durable_seq == 1 and flushes == 1
+    await asyncio.sleep(0.2)
+    assert flushes == 1  # quiet again
+    await journal.close()
+    reopened = TrapJournal(tmp_path / "j", max_bytes=1 << 20)
+    assert reopened.read(10)[0].source == "127.0.0.21"
+    await reopened.close()
