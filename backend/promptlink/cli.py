@@ -170,6 +170,7 @@ def deployment(settings: Settings) -> Deployment:
         },
         reviewed_nlu=settings.reviewed_nlu_path,
         attachments_dir=settings.var_dir / "attachments",
+        var_dir=settings.var_dir,
     )
 
 

@@ -9,6 +9,7 @@ import hashlib
 import json
 import shutil
 import sqlite3
+import threading
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -18,6 +19,7 @@ from typing import Any
 import pytest
 from promptlink.infra import backup as bk
 from promptlink.infra.db import create_engine, create_sessionmaker, transaction
+from promptlink.infra.lease import Lease
 from promptlink.infra.migrate import upgrade
 from promptlink.models import Base, Contact, Conversation, Customer, Message
 from promptlink.services import attachments as files
@@ -42,6 +44,7 @@ def deployment(root: Path, database_url: str) -> bk.Deployment:
         rules={name: root / "rules" / f"{name}.yml" for name in RULE_NAMES},
         reviewed_nlu=root / "data" / "reviewed.yml",
         attachments_dir=root / "var" / "attachments",
+        var_dir=root / "var",
     )
 
 
@@ -335,3 +338,48 @@ def test_the_postgresql_url_becomes_libpq_form_with_the_password_in_the_environm
         "postgresql://postgres@127.0.0.1:5432/test",
         {},
     )
+
+
+class HeldLease:
+    """A lease held by a live holder (a thread with its own event loop: another process, as far as
+    advisory locks and lock files go) until `release()`."""
+
+    def __init__(self, database_url: str, var_dir: Path, name: str = "cadence-sweeper") -> None:
+        self.held, self.done = threading.Event(), threading.Event()
+        self.thread = threading.Thread(target=asyncio.run, args=(self._hold(database_url, var_dir, name),))
+        self.thread.start()
+        assert self.held.wait(30), "the lease was not taken"
+
+    async def _hold(self, database_url: str, var_dir: Path, name: str) -> None:
+        engine = create_engine(database_url)
+        lease = Lease(name, sessions=create_sessionmaker(engine), var_dir=var_dir)
+        try:
+            assert await lease.try_acquire()
+            self.held.set()
+            await asyncio.to_thread(self.done.wait)
+        finally:
+            await lease.close()
+            await engine.dispose()
+
+    def release(self) -> None:
+        self.done.set()
+        self.thread.join(30)
+
+
+def test_a_restore_is_refused_while_promptlink_runs_on_the_deployment(database_url: str, tmp_path: Path) -> None:
+    """Restoring under a running backend would swap its database away mid-transaction; a live process
+    holds its singleton leases, so a held lease means «running» (even with --force)."""
+    source = seed_deployment(tmp_path / "source", database_url)
+    bk.backup(source, tmp_path / "backup")
+    asyncio.run(_seed(database_url, source.attachments_dir))
+    assert source.var_dir is not None
+    running = HeldLease(database_url, source.var_dir)
+    try:
+        changed = rows(database_url)  # the lease's row included
+        with pytest.raises(bk.BackupError, match=r"Promptlink is running .*cadence-sweeper.*stop every backend"):
+            bk.restore(source, tmp_path / "backup", force=True)
+        assert rows(database_url) == changed  # nothing changed
+    finally:
+        running.release()
+    bk.restore(source, tmp_path / "backup", force=True)  # stopped: the lease row stays, nobody holds it
+    assert len(rows(database_url)["tickets"]) == len(changed["tickets"]) - 1
