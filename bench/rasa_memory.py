@@ -18,6 +18,10 @@ For each variant (a set of environment variables given to the Rasa process, see 
    (utterance-only texts: no action server needed). The server's CPU per turn and the turns'
    latency are printed too, so a setting that saves memory but costs time shows it.
 
+With `--answers N` it also records, after the traffic, what the model answers (`/model/parse` of
+tests/nlu_heldout.yml's texts, the events of N conversations); `--same-answers-as FILE` compares them
+with another run's, so a memory setting can be shown not to change the answers.
+
 It prints figures and never asserts anything. Everything runs on 127.0.0.1 in a temporary var dir and
 is stopped on exit, error or Ctrl-C. The machine may be shared: RSS figures barely move with load;
 the CPU and latency figures do.
@@ -29,6 +33,7 @@ import argparse
 import asyncio
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -48,6 +53,7 @@ from testkit.processes import free_port
 
 BOT_PY = ROOT / ".venv-bot" / "bin" / "python"
 JEMALLOC = "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2"
+JEMALLOC_CONF = "background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:0,narenas:2"
 # Small talk and information questions answered with utterances (no action server runs here; «hola»
 # greets by name through an action, so it is not among them).
 TEXTS = [
@@ -63,8 +69,17 @@ def _variants() -> dict[str, dict[str, str | None]]:
     """name -> environment changes (None removes a variable). `supervisor` is what build_children sets."""
     from promptlink.supervisor import RASA_MEMORY_ENV
 
-    # `none` also lets the server import what bot/rasa_server.py blocks (jax): Rasa as it ran before.
-    none: dict[str, str | None] = {**dict.fromkeys(RASA_MEMORY_ENV), "PROMPTLINK_RASA_IMPORT_ALL": "1"}
+    # What bot/rasa_server.py does to a server, each undone by its variable: blocking jax, dropping the
+    # training step a loaded model traced, malloc_trim after a model load.
+    keep_train_step = {"PROMPTLINK_RASA_DROP_TRAIN_STEP": "0"}
+    no_trim = {"PROMPTLINK_RASA_MALLOC_TRIM": "0"}
+    # `none` undoes all of them: Rasa as it ran before.
+    none: dict[str, str | None] = {
+        **dict.fromkeys(RASA_MEMORY_ENV),
+        "PROMPTLINK_RASA_IMPORT_ALL": "1",
+        **keep_train_step,
+        **no_trim,
+    }
     threads = {"TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1"}
     return {
         "none": none,  # Rasa as it ran before: no memory settings at all
@@ -72,7 +87,16 @@ def _variants() -> dict[str, dict[str, str | None]]:
         "malloc-arena-2": {**none, "MALLOC_ARENA_MAX": "2"},
         "jemalloc": {**none, "LD_PRELOAD": JEMALLOC},
         "threads+arena": {**none, **threads, "MALLOC_ARENA_MAX": "2"},
-        "supervisor-env-only": {"PROMPTLINK_RASA_IMPORT_ALL": "1"},  # the environment, jax still imported
+        "supervisor-env-only": {
+            "PROMPTLINK_RASA_IMPORT_ALL": "1",
+            **keep_train_step,
+            **no_trim,
+        },  # the environment only
+        "supervisor-s12": {**keep_train_step, **no_trim},  # session 12's default
+        "supervisor-no-drop": keep_train_step,  # session 12's + malloc_trim
+        "supervisor-no-trim": no_trim,  # session 12's + the training step dropped
+        "supervisor+jemalloc": {"LD_PRELOAD": JEMALLOC},
+        "supervisor+jemalloc-tuned": {"LD_PRELOAD": JEMALLOC, "MALLOC_CONF": JEMALLOC_CONF},
         "supervisor": {},  # exactly what the supervisor gives Rasa now
     }
 
@@ -219,10 +243,11 @@ def wait_model(process: subprocess.Popen[bytes], url: str, token: str, timeout: 
     raise TimeoutError("model not loaded")
 
 
-async def conversations(url: str, count: int, turns: int, concurrency: int) -> list[float]:
+async def conversations(url: str, count: int, turns: int, concurrency: int, prefix: str = "") -> list[float]:
     """`count` new conversations of `turns` turns each, `concurrency` at a time; the turns' latency in ms.
 
-    A turn must be answered with HTTP 200 (an empty answer counts: memory is what is measured)."""
+    Conversation k's sender is `<prefix><k>` (a random prefix when none is given) and its texts depend
+    only on k. A turn must be answered with HTTP 200 (an empty answer counts: memory is what is measured)."""
     import httpx
 
     headers = {"Authorization": f"Bearer {RASA_CHANNEL_TOKEN}"}
@@ -230,7 +255,7 @@ async def conversations(url: str, count: int, turns: int, concurrency: int) -> l
     gate = asyncio.Semaphore(concurrency)
 
     async def one(http: httpx.AsyncClient, k: int) -> None:
-        sender = str(uuid.uuid4())
+        sender = f"{prefix or uuid.uuid4().hex + '-'}{k}"
         async with gate:
             for t in range(turns):
                 start = time.perf_counter()
@@ -252,6 +277,63 @@ async def conversations(url: str, count: int, turns: int, concurrency: int) -> l
     return latencies
 
 
+HELDOUT = ROOT / "tests" / "nlu_heldout.yml"
+_ANNOTATION = re.compile(r"\[([^\]]+)\](?:\([^)]*\)|\{[^}]*\})")
+
+
+def heldout_texts() -> list[str]:
+    """The held-out NLU examples' plain texts (entity annotations removed)."""
+    import yaml
+
+    texts: list[str] = []
+    for block in yaml.safe_load(HELDOUT.read_text())["nlu"]:
+        for line in str(block.get("examples", "")).splitlines():
+            if line.strip().startswith("- "):
+                texts.append(_ANNOTATION.sub(r"\1", line.strip()[2:]))
+    return texts
+
+
+async def answers(url: str, token: str, senders: list[str]) -> dict[str, Any]:
+    """What the model answers: `/model/parse` of every held-out text (intent, its confidence to 6
+    decimals, entities) and the events (intents, actions, bot texts) of the given conversations."""
+    import httpx
+
+    parsed: dict[str, Any] = {}
+    dialogues: dict[str, Any] = {}
+    async with httpx.AsyncClient(timeout=60, params={"token": token}) as http:
+        for text in heldout_texts():
+            body = (await http.post(f"{url}/model/parse", json={"text": text})).raise_for_status().json()
+            parsed[text] = [
+                body["intent"]["name"],
+                round(body["intent"]["confidence"], 6),
+                sorted([e["entity"], e["value"]] for e in body.get("entities", [])),
+            ]
+        for k, sender in enumerate(senders):
+            tracker = (await http.get(f"{url}/conversations/{sender}/tracker")).raise_for_status().json()
+            dialogues[str(k)] = [
+                [
+                    e["event"],
+                    e.get("name") or (e.get("parse_data") or {}).get("intent", {}).get("name") or e.get("text"),
+                ]
+                for e in tracker["events"]
+                if e["event"] in ("user", "action", "bot")
+            ]
+    return {"parse": parsed, "conversations": dialogues}
+
+
+def compare_answers(mine: dict[str, Any], other: dict[str, Any]) -> list[str]:
+    """Differences between two variants' `answers` (empty: the model answered the same)."""
+    diffs = [
+        f"parse {t!r}: {v} != {other['parse'].get(t)}" for t, v in mine["parse"].items() if other["parse"].get(t) != v
+    ]
+    diffs += [
+        f"conversation {k}: {v} != {other['conversations'].get(k)}"
+        for k, v in mine["conversations"].items()
+        if other["conversations"].get(k) != v
+    ]
+    return diffs
+
+
 def run_variant(
     name: str, changes: dict[str, str | None], args: argparse.Namespace, probe: Path, result: dict[str, Any]
 ) -> dict[str, Any]:
@@ -271,7 +353,8 @@ def run_variant(
             log(f"{name}: {args.conversations} conversations x {args.turns} turns")
             cpu = cpu_seconds(process.pid)
             started = time.perf_counter()
-            lat = asyncio.run(conversations(url, args.conversations, args.turns, args.concurrency))
+            prefix = f"bench-{uuid.uuid4().hex[:8]}-"
+            lat = asyncio.run(conversations(url, args.conversations, args.turns, args.concurrency, prefix))
             wall = time.perf_counter() - started
             cpu = cpu_seconds(process.pid) - cpu
             stages[f"after {args.conversations} conversations"] = smaps(process.pid)
@@ -292,6 +375,11 @@ def run_variant(
                 0,
             )
             result["peak_rss_mb"] = round(peak / 1024, 1)
+            if args.answers:
+                log(f"{name}: answers (held-out parse, {args.answers} conversations' events)")
+                result["answers"] = asyncio.run(
+                    answers(url, token, [f"{prefix}{k}" for k in range(min(args.answers, args.conversations))])
+                )
     return result
 
 
@@ -333,6 +421,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--imports", action="store_true", help="also the import stages (a fresh interpreter; minutes on a busy machine)"
     )
+    parser.add_argument(
+        "--answers",
+        type=int,
+        default=0,
+        metavar="N",
+        help="after the traffic, record what the model answers: /model/parse of tests/nlu_heldout.yml's texts "
+        "and the events of the first N conversations (0: not recorded)",
+    )
+    parser.add_argument(
+        "--same-answers-as",
+        type=Path,
+        metavar="FILE",
+        help="a report made with --answers: print where the answers differ",
+    )
     parser.add_argument("--out", type=Path)
     parser.add_argument("--note", default="")
     args = parser.parse_args(argv)
@@ -341,7 +443,11 @@ def main(argv: list[str] | None = None) -> int:
     unknown = [v for v in chosen if v not in variants]
     if unknown:
         parser.error(f"unknown variants {unknown}; known: {list(variants)}")
-    report: dict[str, Any] = {"machine": machine_info(), "params": vars(args) | {"out": str(args.out)}, "variants": {}}
+    report: dict[str, Any] = {
+        "machine": machine_info(),
+        "params": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
+        "variants": {},
+    }
     if args.note:
         report["machine"]["note"] = args.note
     signal.signal(signal.SIGTERM, lambda s, f: (_ for _ in ()).throw(KeyboardInterrupt()))
@@ -365,6 +471,24 @@ def main(argv: list[str] | None = None) -> int:
                 log(f"{name}: failed: {type(exc).__name__}: {exc}")
                 report["variants"][name]["error"] = f"{type(exc).__name__}: {exc}"
     print_report(report)
+    if args.same_answers_as:
+        other = json.loads(args.same_answers_as.read_text())["variants"]
+        theirs = next((v["answers"] for v in other.values() if "answers" in v), None)
+        for name, v in report["variants"].items():
+            if "answers" in v and theirs is not None:
+                diffs = compare_answers(v["answers"], theirs)
+                report["variants"][name]["same_answers_as"] = {"file": str(args.same_answers_as), "differences": diffs}
+                print(
+                    f"{name}: answers vs {args.same_answers_as}: "
+                    + (
+                        f"{len(diffs)} differences"
+                        if diffs
+                        else f"identical ({len(v['answers']['parse'])} parses, "
+                        f"{len(v['answers']['conversations'])} conversations)"
+                    )
+                )
+                for line in diffs[:20]:
+                    print("  " + line)
     write_report(report, args.out)
     return 0
 

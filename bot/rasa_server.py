@@ -9,8 +9,14 @@ process, where `ps` does not see it (/proc shows the arguments the process was s
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import functools
+import gc
+import inspect
 import os
 import sys
+from typing import Any, Callable
 
 TOKEN_ENV = "PROMPTLINK_RASA_TOKEN"
 # Packages a Rasa server imports only because they are installed, and never uses: TensorFlow's
@@ -28,6 +34,112 @@ def block_unused_modules() -> None:
         return
     for name in UNUSED_MODULES:
         sys.modules.setdefault(name, None)  # type: ignore[arg-type]  # None: «import halted», an ImportError
+
+
+# What a loaded model holds only because of how Rasa loads it (docs/performance.md, «Session 13»):
+# - `RasaModel.load` builds the weights by fitting the model on one example, which traces Keras's whole
+#   training step (forward pass, gradients, optimizer, the dataset pipeline: ~90 TensorFlow function
+#   graphs) and keeps it as the model's `train_function`; the server never trains, so it is dropped
+#   once the model is loaded (~260 MB). The weights, and the prediction function the server uses, are
+#   untouched: the model answers exactly as before.
+# - After each model load (start-up, `PUT /model`, a model server's new model) the server collects
+#   garbage and hands the heap's free pages back to the system with glibc's `malloc_trim(0)`: loading
+#   frees far more than it keeps, and glibc keeps those free pages mapped in the middle of its heap.
+DROP_TRAIN_STEP_ENV = "PROMPTLINK_RASA_DROP_TRAIN_STEP"  # "0": keep it (bench/rasa_memory.py compares)
+MALLOC_TRIM_ENV = "PROMPTLINK_RASA_MALLOC_TRIM"  # "0": no trim
+TRAIN_STEP_ATTRIBUTES = ("train_function", "train_tf_function")  # Keras 2.12's names for the traced step
+
+
+def drop_train_step(model: Any) -> int:
+    """Forget the training step a Keras model traced (`fit`); the number of attributes cleared.
+
+    Keras tracks every attribute it is given (for checkpoints) in two more places than the attribute
+    itself; `del` removes one of them, the other two still hold the function and its graphs."""
+    dropped = 0
+    for name in TRAIN_STEP_ATTRIBUTES:
+        if getattr(model, name, None) is None:
+            continue
+        delattr(model, name)
+        setattr(model, name, None)  # Keras reads it (`make_train_function`): None means «not traced»
+        dropped += 1
+    dependencies = getattr(model, "_self_unconditional_checkpoint_dependencies", None)
+    if isinstance(dependencies, list):
+        dependencies[:] = [d for d in dependencies if getattr(d, "name", None) not in TRAIN_STEP_ATTRIBUTES]
+    names = getattr(model, "_self_unconditional_dependency_names", None)
+    if isinstance(names, dict):
+        for name in TRAIN_STEP_ATTRIBUTES:
+            names.pop(name, None)
+    return dropped
+
+
+def drop_train_step_after_loads() -> None:
+    """Wrap Rasa's `RasaModel.load` (DIET, TED, ...) so a model loaded for inference drops its training step."""
+    if os.environ.get(DROP_TRAIN_STEP_ENV) == "0":
+        return
+    from rasa.utils.tensorflow.models import RasaModel
+
+    load = RasaModel.load.__func__  # type: ignore[attr-defined]
+    if getattr(load, "_promptlink_wrapped", False):
+        return
+    signature = inspect.signature(load)
+
+    @functools.wraps(load)
+    def load_for_inference(cls: Any, *args: Any, **kwargs: Any) -> Any:
+        model = load(cls, *args, **kwargs)
+        if not signature.bind(cls, *args, **kwargs).arguments.get("finetune_mode", False):
+            drop_train_step(model)
+        return model
+
+    load_for_inference._promptlink_wrapped = True  # type: ignore[attr-defined]
+    RasaModel.load = classmethod(load_for_inference)  # type: ignore[assignment]
+
+
+@functools.lru_cache(maxsize=1)
+def _malloc_trim() -> Callable[[int], int] | None:
+    """glibc's malloc_trim, or None (another C library, or not found)."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        trim = libc.malloc_trim
+    except (OSError, AttributeError):
+        return None
+    trim.argtypes = [ctypes.c_size_t]
+    trim.restype = ctypes.c_int
+    return trim  # type: ignore[no-any-return]
+
+
+def release_memory() -> bool:
+    """Collect garbage and return the C heap's free pages to the system; True if malloc_trim ran."""
+    gc.collect()
+    trim = _malloc_trim()
+    if trim is None:
+        return False
+    trim(0)
+    return True
+
+
+def release_memory_after_model_loads() -> None:
+    """Wrap Rasa's `Agent.load_model` so every model load ends with `release_memory()`."""
+    if os.environ.get(MALLOC_TRIM_ENV) == "0":
+        return
+    from rasa.core.agent import Agent
+
+    load_model = Agent.load_model
+    if getattr(load_model, "_promptlink_wrapped", False):
+        return
+
+    @functools.wraps(load_model)
+    def load_and_release(self: Any, *args: Any, **kwargs: Any) -> None:
+        load_model(self, *args, **kwargs)
+        release_memory()
+
+    load_and_release._promptlink_wrapped = True  # type: ignore[attr-defined]
+    Agent.load_model = load_and_release  # type: ignore[method-assign]
+
+
+def lighter_model_loads() -> None:
+    """Both of the above; `python -m bot.rasa_server run` installs them before Rasa starts."""
+    drop_train_step_after_loads()
+    release_memory_after_model_loads()
 
 
 def argv_with_token(argv: list[str], token: str) -> list[str]:
@@ -50,6 +162,7 @@ def main() -> None:
 
         host, port = metrics.rasa_address(sys.argv)
         metrics.install_rasa(metrics.process_name("rasa", host, port))  # GET /metrics (docs/operations.md)
+        lighter_model_loads()
     from rasa.__main__ import main as rasa_main
 
     rasa_main()

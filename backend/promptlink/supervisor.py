@@ -31,8 +31,12 @@ PR_SET_PDEATHSIG = 1
 # «Rasa server memory»): glibc makes up to 8 malloc arenas per core for TensorFlow's threads, each
 # keeping freed memory; two are enough for one event loop. TensorFlow's thread pools sized for a
 # one-core share of the machine: it infers one message at a time. None changes what the model answers
-# (held-out NLU and test stories identical). Measured gain: small, about 16 MB of ~1.3 GB per server;
-# most of the cut comes from bot/rasa_server.py not importing jax.
+# (held-out NLU and test stories identical). Measured gain: small, about 16 MB of ~1.3 GB per server.
+# Most of the cut is in the code `python -m bot.rasa_server` runs (1,348 -> 843 MB after traffic,
+# session 13): jax not imported, the training step a loaded model traced dropped, malloc_trim after
+# each model load; PROMPTLINK_RASA_IMPORT_ALL=1, PROMPTLINK_RASA_DROP_TRAIN_STEP=0 and
+# PROMPTLINK_RASA_MALLOC_TRIM=0 switch those off. jemalloc (LD_PRELOAD) is not set: on top of them it
+# saved nothing (855 vs 843 MB); an operator can still set LD_PRELOAD/MALLOC_CONF, they pass through.
 RASA_MEMORY_ENV = {
     "MALLOC_ARENA_MAX": "2",
     "TF_NUM_INTRAOP_THREADS": "1",
