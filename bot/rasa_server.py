@@ -47,6 +47,7 @@ def block_unused_modules() -> None:
 #   frees far more than it keeps, and glibc keeps those free pages mapped in the middle of its heap.
 DROP_TRAIN_STEP_ENV = "PROMPTLINK_RASA_DROP_TRAIN_STEP"  # "0": keep it (bench/rasa_memory.py compares)
 MALLOC_TRIM_ENV = "PROMPTLINK_RASA_MALLOC_TRIM"  # "0": no trim
+GC_FREEZE_ENV = "PROMPTLINK_RASA_GC_FREEZE"  # "0": the loaded model stays in the collector's reach
 TRAIN_STEP_ATTRIBUTES = ("train_function", "train_tf_function")  # Keras 2.12's names for the traced step
 
 
@@ -108,8 +109,20 @@ def _malloc_trim() -> Callable[[int], int] | None:
 
 
 def release_memory() -> bool:
-    """Collect garbage and return the C heap's free pages to the system; True if malloc_trim ran."""
+    """Collect garbage, freeze what is left and return the C heap's free pages to the system; True if
+    malloc_trim ran.
+
+    Frozen (`gc.freeze`, unless PROMPTLINK_RASA_GC_FREEZE=0): the loaded model, TensorFlow's graphs and
+    Rasa itself — about a million objects that live as long as the model. Python's full collections
+    scanned them all with the server's event loop stopped, 200–300 ms each, a turn-time stall every
+    minute or so under chat load (docs/performance.md, session 13). What an earlier load froze is
+    unfrozen first, so a replaced model's garbage is collected here, at the next load."""
+    freeze = os.environ.get(GC_FREEZE_ENV) != "0"
+    if freeze:
+        gc.unfreeze()
     gc.collect()
+    if freeze:
+        gc.freeze()
     trim = _malloc_trim()
     if trim is None:
         return False

@@ -147,7 +147,28 @@ def test_each_memory_measure_can_be_switched_off() -> None:
     assert json.loads(_bot_python(SWITCHED_OFF_PROBE, PROMPTLINK_RASA_MALLOC_TRIM="0")) == [False, True]
 
 
-def test_release_memory_trims_the_c_heap_with_glibc() -> None:
-    from bot.rasa_server import release_memory
+RELEASE_PROBE = """
+import gc, json, weakref
+import bot.rasa_server as rs
 
-    assert release_memory() is True  # glibc's malloc_trim was found and called
+class Node:
+    pass
+
+model = Node()
+model.itself = model  # a cycle, as a loaded model's objects are
+ref = weakref.ref(model)
+trimmed = rs.release_memory()  # after a load: the model is alive
+frozen = gc.get_freeze_count()
+del model  # replaced by the next model
+gc.collect()
+kept_by_freeze = ref() is not None
+rs.release_memory()  # the next load: what the first froze is collected now
+print(json.dumps([trimmed, frozen > 0, kept_by_freeze, ref() is None, gc.get_freeze_count() > 0]))
+"""
+
+
+def test_release_memory_freezes_what_a_load_left_and_trims_the_c_heap() -> None:
+    # malloc_trim ran (glibc); the model's objects left the collector's reach until the next load, which
+    # collects what the previous model left behind, and freezes again.
+    assert json.loads(_bot_python(RELEASE_PROBE)) == [True, True, True, True, True]
+    assert json.loads(_bot_python(RELEASE_PROBE, PROMPTLINK_RASA_GC_FREEZE="0")) == [True, False, False, True, False]
