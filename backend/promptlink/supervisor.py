@@ -35,7 +35,8 @@ PR_SET_PDEATHSIG = 1
 # Most of the cut is in the code `python -m bot.rasa_server` runs (1,348 -> 843 MB after traffic,
 # session 13): jax not imported, the training step a loaded model traced dropped, malloc_trim after
 # each model load; PROMPTLINK_RASA_IMPORT_ALL=1, PROMPTLINK_RASA_DROP_TRAIN_STEP=0 and
-# PROMPTLINK_RASA_MALLOC_TRIM=0 switch those off. jemalloc (LD_PRELOAD) is not set: on top of them it
+# PROMPTLINK_RASA_MALLOC_TRIM=0 switch those off (the last also the gc.freeze after each load;
+# PROMPTLINK_RASA_GC_FREEZE=0 that alone). jemalloc (LD_PRELOAD) is not set: on top of them it
 # saved nothing (855 vs 843 MB); an operator can still set LD_PRELOAD/MALLOC_CONF, they pass through.
 RASA_MEMORY_ENV = {
     "MALLOC_ARENA_MAX": "2",
