@@ -555,7 +555,13 @@ class ChatLoad:
             turn = Turn(visitor.conversation_id, msg_id)
             self.turns.append(turn)
             if ack is None:
-                await reconnect(visitor)
+                # Reconnecting resends what is unacknowledged; that resend can fail too (it reached the
+                # process being killed): like the widget, try again until it is acknowledged. Without an
+                # ack the turn's reply was never waited for, and counted unanswered.
+                for _ in range(10):
+                    await reconnect(visitor)
+                    if msg_id in visitor.acked:
+                        break
                 ack_seq = visitor.acked.get(msg_id, ("", 0))[1]
             else:
                 ack_seq = ack["seq"]
