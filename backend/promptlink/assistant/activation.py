@@ -78,7 +78,7 @@ class Activator:
         crash): it is marked failed here, by whichever backend is asked first, instead of staying
         "running" until some backend restarts."""
         row = await self._last()
-        if row is not None and row.state == "running" and not self.lease.held and await self._fail_orphans():
+        if row is not None and row.state == "running" and not self.lease.held and await self.fail_orphans(INTERRUPTED):
             row = await self._last()
         if row is None:
             return None
@@ -96,13 +96,14 @@ class Activator:
             )
         return row
 
-    async def _fail_orphans(self) -> bool:
-        """Mark `running` rows failed if the lease is free (their backend is gone); whether any was."""
+    async def fail_orphans(self, message: str) -> bool:
+        """Mark `running` rows failed with `message` if the lease is free (their backend is gone: killed,
+        or this one restarted); whether any was."""
         async with self._lock:
             if self.lease.held or not await take_once(self.lease):
                 return False  # a live backend is loading (or this one started meanwhile)
             try:
-                return await fail_orphaned(self.sessions, INTERRUPTED) > 0
+                return await fail_orphaned(self.sessions, message) > 0
             finally:
                 await self.lease.release()
 

@@ -30,7 +30,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from promptlink.assistant import evaluation, training
-from promptlink.assistant.activation import Activator, Busy, fail_orphaned, take_once, under_lease
+from promptlink.assistant.activation import Activator, Busy, take_once, under_lease
 from promptlink.assistant.client import AssistantUnavailable
 from promptlink.assistant.workspace import RECIPES, build_workspace, fingerprint, read_active_pointer
 from promptlink.infra.db import transaction
@@ -131,13 +131,7 @@ class TrainingRunner:
                         v.status, v.error = "failed", "El servidor se reinició durante el entrenamiento."
             finally:
                 await self.lease.release()
-        if await take_once(self.activator.lease):
-            try:
-                await fail_orphaned(
-                    self.sessions, "El servidor se reinició durante la activación; sigue el modelo anterior."
-                )
-            finally:
-                await self.activator.lease.release()
+        await self.activator.fail_orphans("El servidor se reinició durante la activación; sigue el modelo anterior.")
 
     async def current_model(self) -> Path:
         """Path of the model Rasa has loaded (by name, in the models folders)."""
