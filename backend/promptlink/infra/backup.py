@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import fcntl
 import hashlib
 import json
 import os
@@ -36,6 +35,7 @@ from sqlalchemy.engine import URL, make_url
 
 from promptlink import __version__
 from promptlink.infra.db import create_engine
+from promptlink.infra.lease import held_leases
 from promptlink.infra.migrate import alembic_config, upgrade
 
 FORMAT = 1
@@ -470,7 +470,7 @@ def restore(deployment: Deployment, source: Path, *, force: bool = False) -> Res
         raise BackupError(f"the backup holds rules this version does not read: {', '.join(unknown)}")
     existing = _existing_tables(deployment.database_url, dialect)
     if "leases" in existing:
-        running = asyncio.run(_held_leases(deployment.database_url, deployment.var_dir))
+        running = asyncio.run(held_leases(deployment.database_url, deployment.var_dir))
         if running:
             raise BackupError(
                 f"Promptlink is running on this deployment (a process holds the lease {', '.join(running)}): "
@@ -521,42 +521,6 @@ def restore(deployment: Deployment, source: Path, *, force: bool = False) -> Res
         _write_text(deployment.models_dir / deployment.active_pointer, f"{model.resolve()}\n")
         result.active_model = str(model.resolve())
     return result
-
-
-async def _held_leases(database_url: str, var_dir: Path | None) -> list[str]:
-    """The leases (infra/lease.py) a live process holds now: PostgreSQL's advisory locks, SQLite's lock
-    files. Each is only tested (taken and given back at once); nothing is written."""
-    from promptlink.infra.lease import advisory_key
-
-    engine = create_engine(database_url)
-    held: list[str] = []
-    try:
-        async with engine.connect() as conn:
-            names = list(await conn.scalars(text("SELECT name FROM leases ORDER BY name")))
-            if engine.dialect.name == "postgresql":
-                for name in names:
-                    key = {"k": advisory_key(name)}
-                    if await conn.scalar(text("SELECT pg_try_advisory_lock(:k)"), key):
-                        await conn.execute(text("SELECT pg_advisory_unlock(:k)"), key)
-                    else:
-                        held.append(name)
-                return held
-    finally:
-        await engine.dispose()
-    if var_dir is None:
-        return held
-    for name in names:
-        path = var_dir / "run" / f"lease-{name}.lock"
-        if not path.is_file():
-            continue
-        with path.open("rb") as handle:
-            try:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                held.append(name)
-            else:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
-    return held
 
 
 def _existing_tables(database_url: str, dialect: str) -> dict[str, int]:

@@ -34,7 +34,7 @@ from sqlalchemy import BigInteger, DateTime, String, bindparam, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import NullPool
 
-from promptlink.infra.db import transaction
+from promptlink.infra.db import create_engine, transaction
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +85,46 @@ class Fence:
             raise LeaseLost(f"lease {self.name!r} is at generation {current}, this process held {self.generation}")
 
 
+def lock_path(var_dir: Path, name: str) -> Path:
+    """SQLite: the file whose `flock` is lease `name`."""
+    return var_dir / "run" / f"lease-{name}.lock"
+
+
+async def held_leases(database_url: str, var_dir: Path | None) -> list[str]:
+    """The leases a live process holds now (advisory locks on PostgreSQL, lock files under `var_dir` on
+    SQLite), among those the `leases` table names. Each is only tested — taken and given back at once —
+    and nothing is written."""
+    engine = create_engine(database_url)
+    held: list[str] = []
+    try:
+        async with engine.connect() as conn:
+            names = list(await conn.scalars(text("SELECT name FROM leases ORDER BY name")))
+            if engine.dialect.name == "postgresql":
+                for name in names:
+                    key = {"k": advisory_key(name)}
+                    if await conn.scalar(text("SELECT pg_try_advisory_lock(:k)"), key):
+                        await conn.execute(text("SELECT pg_advisory_unlock(:k)"), key)
+                    else:
+                        held.append(name)
+                return held
+    finally:
+        await engine.dispose()
+    if var_dir is None:
+        return held
+    for name in names:
+        path = lock_path(var_dir, name)
+        if not path.is_file():
+            continue
+        with path.open("rb") as handle:
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                held.append(name)
+            else:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+    return held
+
+
 class Lease:
     """One holder cluster-wide for `name`, among the processes sharing `sessions`' database."""
 
@@ -105,7 +145,7 @@ class Lease:
         self.check_timeout = check_timeout
         self.idle_timeout = idle_timeout
         self.key = advisory_key(name)
-        self.lock_path = var_dir / "run" / f"lease-{name}.lock"
+        self.lock_path = lock_path(var_dir, name)
         self.fence: Fence | None = None  # set while held
         self._pg_engine: AsyncEngine | None = None
         self._conn: AsyncConnection | None = None
