@@ -25,6 +25,7 @@ from measure import CpuWatch, cpu_seconds, percentile, rss_mb, summary
 
 from testkit.chat_client import widget_token
 from testkit.demo import RASA_CHANNEL_TOKEN
+from testkit.metrics import by_series
 
 # Small talk and information questions: each one gets exactly one reply (utterances, no action server).
 TURN_TEXTS = [
@@ -106,22 +107,17 @@ async def turns_traffic(
     rasa_side = {path: {"sum": 0.0, "count": 0.0} for path in ("backend", "direct")}
 
     async def rasa_turn_seconds(http: Any) -> dict[str, float]:
-        from prometheus_client.parser import text_string_to_metric_families
-
         total = {"sum": 0.0, "count": 0.0}
         for url in rasa_urls:
             try:
-                text = (await http.get(f"{url}/metrics")).text
+                series = by_series((await http.get(f"{url}/metrics")).text)
             except httpx.HTTPError:
                 continue
-            for family in text_string_to_metric_families(text):
-                if family.name != "promptlink_bot_request_seconds":
-                    continue
-                for sample in family.samples:
-                    if sample.labels.get("route", "").endswith("promptlink/webhook") and sample.name.endswith(
-                        ("_sum", "_count")
-                    ):
-                        total[sample.name.rsplit("_", 1)[1]] += sample.value
+            for key in total:
+                prefix = f"promptlink_bot_request_seconds_{key}{{"
+                total[key] += sum(
+                    v for k, v in series.items() if k.startswith(prefix) and 'promptlink/webhook"' in k
+                )
         return total
 
     def failed(path: str, kind: str) -> None:
