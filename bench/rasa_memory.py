@@ -33,7 +33,6 @@ import argparse
 import asyncio
 import json
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -277,20 +276,11 @@ async def conversations(url: str, count: int, turns: int, concurrency: int, pref
     return latencies
 
 
-HELDOUT = ROOT / "tests" / "nlu_heldout.yml"
-_ANNOTATION = re.compile(r"\[([^\]]+)\](?:\([^)]*\)|\{[^}]*\})")
-
-
 def heldout_texts() -> list[str]:
     """The held-out NLU examples' plain texts (entity annotations removed)."""
-    import yaml
+    from promptlink.services import nlu_files
 
-    texts: list[str] = []
-    for block in yaml.safe_load(HELDOUT.read_text())["nlu"]:
-        for line in str(block.get("examples", "")).splitlines():
-            if line.strip().startswith("- "):
-                texts.append(_ANNOTATION.sub(r"\1", line.strip()[2:]))
-    return texts
+    return [nlu_files.ANNOTATION.sub(r"\1", raw) for _intent, raw in nlu_files.examples(ROOT / nlu_files.HELDOUT)]
 
 
 async def answers(url: str, token: str, senders: list[str]) -> dict[str, Any]:
