@@ -51,6 +51,7 @@ def test_keyboard_claim_reply_full_height_notes_and_confirmations(backend: Runni
     laura.keyboard.press("Enter")
     laura.wait_for_url(re.compile(f"#/chats/{cid}$"))
     expect(laura.locator("#conv-state")).to_have_attribute("data-mode", "human")
+    expect(laura.locator("#composer-tab-reply")).to_have_attribute("aria-selected", "true")  # replies reach Ana
     tab_to(laura, "#reply-text")
     laura.keyboard.type("Hola Ana, reviso su enlace ahora.")
     laura.keyboard.press("Enter")

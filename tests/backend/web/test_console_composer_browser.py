@@ -158,3 +158,25 @@ def test_notes_only_when_the_chat_is_not_yours(backend: Running, pages) -> None:
     boss.press("#reply-text", "Enter")
     expect(boss.locator('#conv-notes [data-kind="note"]')).to_contain_text("Vigilar este caso")
     expect(customer.locator(".pl-messages")).not_to_contain_text("Vigilar este caso")
+
+
+def test_a_chat_taken_from_its_own_page_answers_on_responder(backend: Running, pages) -> None:  # type: ignore[no-untyped-def]
+    """Opened while queued the composer writes notes; once taken with «Tomar» in the chat's header it is
+    back on «Responder», so the first thing the agent writes reaches the customer, not the notes."""
+    customer = pages()
+    cid, _ = customer_waiting(customer, backend)
+    laura = pages()
+    console_login(laura, backend.base_url, L1)
+    laura.evaluate(f"() => {{ window.location.hash = '#/chats/{cid}'; }}")
+    expect(laura.locator("#conv-state")).to_have_attribute("data-mode", "queued")
+    expect(laura.locator("#composer-tab-note")).to_have_attribute("aria-selected", "true")
+    laura.click("#conv-claim")
+    expect(laura.locator("#conv-state")).to_have_attribute("data-mode", "human")
+    expect(laura.locator("#composer-tab-reply")).to_be_enabled()
+    expect(laura.locator("#composer-tab-reply")).to_have_attribute("aria-selected", "true")
+    laura.fill("#reply-text", "Hola Ana, ya tomé su caso.")
+    laura.press("#reply-text", "Enter")
+    expect(customer.locator('.pl-msg[data-role="agent"] .pl-msg-text').last).to_have_text(
+        "Hola Ana, ya tomé su caso.", timeout=15_000
+    )
+    expect(laura.locator('#conv-notes [data-kind="note"]', has_text="ya tomé su caso")).to_have_count(0)

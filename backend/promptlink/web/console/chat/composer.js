@@ -17,14 +17,18 @@ var LABELS = {
 };
 var SEND = { reply: "Enviar", note: "Guardar nota" };
 
-export var composer = { mode: "reply", canReply: false };
+// `mode` is the tab shown; `chosen` is the agent's own choice, shown again as soon as they may reply (a
+// chat opened while queued and then taken starts on «Responder», not on the notes it was forced to).
+export var composer = { mode: "reply", chosen: "reply", canReply: false };
 
 export function isNoteMode() {
   return composer.mode === "note";
 }
 
-/** Switch the composer to "reply" or "note" (a reply only when the agent handles the chat). */
-export function setComposerMode(mode, focus) {
+/** Switch the composer to "reply" or "note" (a reply only when the agent handles the chat); `chosen`: the
+ * agent picked it (a tab, Alt+N), so it is the tab shown whenever they may reply. */
+export function setComposerMode(mode, focus, chosen) {
+  if (chosen) composer.chosen = mode;
   if (mode === "reply" && !composer.canReply) mode = "note";
   if (mode !== composer.mode) stopTyping();
   composer.mode = mode;
@@ -44,7 +48,7 @@ export function setComposerMode(mode, focus) {
 }
 
 export function toggleComposerMode() {
-  setComposerMode(composer.mode === "note" ? "reply" : "note", true);
+  setComposerMode(composer.mode === "note" ? "reply" : "note", true, true);
 }
 
 /** Called whenever the conversation's header is drawn: `act` = the caller may reply. */
@@ -52,7 +56,7 @@ export function renderComposer(conv, act) {
   $("composer").hidden = !!conv.gone;
   composer.canReply = !!act;
   $("composer-tab-reply").disabled = !act;
-  setComposerMode(act ? composer.mode : "note", false);
+  setComposerMode(act ? composer.chosen : "note", false);
   // A closed conversation is read-only: nothing more to send (see `conv-ended` for why).
   var closed = !!conv.summary && conv.summary.mode === "closed";
   $("composer").setAttribute("data-closed", closed ? "true" : "false");
@@ -103,10 +107,10 @@ export function wireComposer() {
   var reply = $("composer-tab-reply");
   var note = $("composer-tab-note");
   reply.addEventListener("click", function () {
-    setComposerMode("reply", true);
+    setComposerMode("reply", true, true);
   });
   note.addEventListener("click", function () {
-    setComposerMode("note", true);
+    setComposerMode("note", true, true);
   });
   [reply, note].forEach(function (tab) {
     tab.addEventListener("keydown", function (event) {
@@ -118,7 +122,7 @@ export function wireComposer() {
       if (event.key === "Home") next = reply;
       if (event.key === "End") next = note;
       if (next.disabled) return;
-      setComposerMode(next === reply ? "reply" : "note", false);
+      setComposerMode(next === reply ? "reply" : "note", false, true);
       next.focus();
     });
   });

@@ -44,7 +44,7 @@ export function openConversation(id) {
   if (changed) {
     showConvError("");
     closePicker();
-    composer.mode = "reply"; // another conversation starts on «Responder»
+    composer.chosen = "reply"; // another conversation starts on «Responder»
     var forms = ["reply-form", "transfer-form", "close-form"];
     for (var i = 0; i < forms.length; i++) {
       $(forms[i]).reset();
