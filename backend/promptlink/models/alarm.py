@@ -46,6 +46,9 @@ class Alarm(Base):
     # What the rule's `detected` text said (the customer's notice lists it), and the notice that tells it.
     detected: Mapped[str | None] = mapped_column(String(300))
     notice_id: Mapped[int | None] = mapped_column(ForeignKey("alarm_notices.id"), index=True)
+    # What that notice says of an alarm that came back after clearing («se detectó de nuevo», or that it is
+    # now treated as intermittent); None: a new alarm, listed with what was detected.
+    notice_line: Mapped[str | None] = mapped_column(String(500))
 
     device: Mapped[Device | None] = relationship(lazy="joined")
     customer: Mapped[Customer | None] = relationship(lazy="joined")

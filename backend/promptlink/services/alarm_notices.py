@@ -1,8 +1,8 @@
 """What an alarm tells the customer: the proactive notice in its chats and by e-mail.
 
-New alarms are not announced one by one: each joins its customer's pending notice
-(`AlarmNotice`, one per wave), which is sent once, a quiet time after the wave's latest new
-alarm (`notice_quiet_seconds`, at most `notice_max_wait_seconds` after its first): one chat
+New alarms, and alarms that come back after clearing, are not announced one by one: each joins
+its customer's pending notice (`AlarmNotice`, one per wave), which is sent once, a quiet time
+after the wave's latest alarm (`notice_quiet_seconds`, at most `notice_max_wait_seconds` after its first): one chat
 message per contact's chat and one e-mail per notification party listing what is down.
 While one of the customer's chats has the assistant's form question open (`Conversation.bot_form`,
 Rasa's active loop after its last turn) the notice waits, at most `notice_hold_max_minutes`,
@@ -133,6 +133,14 @@ async def queue_notice(
     return notice
 
 
+async def notice_pending(session: AsyncSession, alarm: Alarm) -> bool:
+    """Whether `alarm` is in a notice that has not been sent yet."""
+    if alarm.notice_id is None:
+        return False
+    state = await session.scalar(select(AlarmNotice.state).where(AlarmNotice.id == alarm.notice_id))
+    return state == "pending"
+
+
 async def form_open(session: AsyncSession, customer_id: int, since: datetime) -> bool:
     """Whether one of the customer's chats with the assistant has a form question open (and was
     active since `since`: a chat left in the middle of a form does not hold notices forever)."""
@@ -214,14 +222,31 @@ async def _send_notice(session: AsyncSession, notice: AlarmNotice, now: datetime
     tickets = [t for t in [await session.get(Ticket, tid) for tid in by_ticket] if t is not None and t.is_open]
     if not tickets:
         return []
+    # New alarms are listed with what was detected; alarms that came back after clearing by their own line.
+    new = {t.id: [a for a in by_ticket[t.id] if a.notice_line is None] for t in tickets}
+    new = {tid: group for tid, group in new.items() if group}
+    again = [a.notice_line for t in tickets for a in by_ticket[t.id] if a.notice_line is not None]
     if len(tickets) == 1 and len(by_ticket[tickets[0].id]) == 1:
         # One alarm: the notice as it always read.
         alarm, ticket = by_ticket[tickets[0].id][0], tickets[0]
+        if alarm.notice_line is not None:
+            return await tell_customer(session, ticket, customer, alarm.notice_line, now, subject="Alarma")
         lead = f"Aviso de monitoreo: en su equipo {_device_words(alarm)} {alarm.detected or alarm.title},"
         text = opened_notice(lead, alarm.first_seen, ticket, customer)
         return await tell_customer(session, ticket, customer, text, now, subject="Alarma detectada")
-    text = wave_notice(customer, tickets, by_ticket)
-    return await tell_wave(session, tickets, customer, text, now)
+    parts = []
+    if new:
+        parts.append(wave_notice(customer, [t for t in tickets if t.id in new], new))
+    if again:
+        lead = "Además, " if new else "Aviso de monitoreo: "
+        parts.append(
+            lead
+            + f"{plural(len(again), 'alarma', 'alarmas')} de sus equipos "
+            + ("volvió" if len(again) == 1 else "volvieron")
+            + " a activarse tras despejarse:\n"
+            + "\n".join(f"- {line}" for line in again)
+        )
+    return await tell_wave(session, tickets, customer, "\n".join(parts), now)
 
 
 def _device_words(alarm: Alarm) -> str:

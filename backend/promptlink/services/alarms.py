@@ -12,8 +12,9 @@ ticket that lists them; so do alarms of one rule on several of a customer's devi
 A device opens at most `correlation.device_tickets` tickets per `device_ticket_window_minutes`:
 past that, a new alarm of that device is attached to its open SNMP ticket (an internal entry,
 no new notice), so distinct keys cannot flood tickets.
-The customer is told once per wave: new alarms join the customer's pending notice
-(`alarm_notices.queue_notice`), sent a few seconds after the wave's latest alarm.
+The customer is told once per wave: new alarms, and alarms that came back after clearing, join
+the customer's pending notice (`alarm_notices.queue_notice`), sent a few seconds after the wave's
+latest alarm.
 
 What an alarm does to tickets is `services.alarm_tickets`; what it tells the customer,
 `services.alarm_notices`; Level 1 assigning unknown equipment, `services.alarm_assignment`.
@@ -30,7 +31,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from promptlink.models import Alarm, Message, Ticket
-from promptlink.services.alarm_notices import AUTHOR, queue_notice, tell_customer
+from promptlink.services.alarm_notices import AUTHOR, notice_pending, queue_notice
 from promptlink.services.alarm_tickets import (
     alarm_draft,
     attach_over_bound,
@@ -268,8 +269,13 @@ async def _reopen(
     if ticket is None:
         return
     text = await reopen_ticket(session, alarm, ticket, correlation, now)
-    if text is not None and ticket.customer is not None:
-        outcome.messages += await tell_customer(session, ticket, ticket.customer, text, now, subject="Alarma")
+    if text is None or ticket.customer is None:
+        return
+    # Told in the customer's wave notice, like new alarms: many interfaces bouncing at once is one message.
+    if await notice_pending(session, alarm) and alarm.notice_line is None:
+        return  # its first notice has not gone yet: the customer hears of it there, as detected
+    alarm.notice_line = text[:500]
+    await _queue_notice(session, alarm, ticket.customer.id, correlation, now)
 
 
 # --- Reading alarms (API, assistant, console) -------------------------------------------

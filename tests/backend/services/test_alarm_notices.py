@@ -222,3 +222,59 @@ async def test_a_form_left_open_holds_the_notice_only_so_long(seeded) -> None:
     clock.advance(timedelta(minutes=RULES.correlation.notice_hold_max_minutes))
     sent = await sender.run_once()
     assert [m.conversation_id for m in sent] == ["left-mid-form"] and len(await _emails(seeded)) == 1
+
+
+async def test_twenty_interfaces_coming_back_after_clearing_are_one_notice_not_twenty(seeded) -> None:
+    """The device bounces: down, up (resolved), down again within the flapping window. The second
+    wave reopens the ticket and is told once, one line per interface, like the first."""
+    dev = await _device(seeded, "cmts-bog-01")
+    chat = await anas_conversation(seeded, first="hola")
+    clock, emitted = ManualClock(T0), Emitted()
+    sender = NoticeSender(sessions=seeded, clock=clock, emit=emitted)
+    for i in range(1, 21):
+        await _apply(seeded, clock, _signal(dev, LINK_DOWN, T0 + timedelta(seconds=i), i))
+    clock.advance(QUIET)
+    assert len(await sender.run_once()) == 1
+    for i in range(1, 21):
+        await _apply(seeded, clock, _signal(dev, LINK_UP, T0 + timedelta(minutes=1, seconds=i), i))
+    async with seeded() as session:
+        ticket = await session.scalar(select(Ticket))
+        assert ticket.status == "resolved"
+    emails_before = len(await _emails(seeded))
+    notices_before = await _count(seeded, TicketEvent, TicketEvent.kind == "proactive_notice")
+
+    again = T0 + timedelta(minutes=2)
+    for i in range(1, 21):
+        outcome = await _apply(seeded, clock, _signal(dev, LINK_DOWN, again + timedelta(seconds=i), i))
+        assert outcome.messages == []  # nothing one by one
+        assert await sender.run_once() == []  # the wave is still growing
+    async with seeded() as session:
+        assert (await session.get(Ticket, ticket.id)).is_open  # reopened for the alarms that came back
+    clock.advance(QUIET)
+    sent = await sender.run_once()
+    assert [m.conversation_id for m in sent] == [chat]
+    text = sent[0].text
+    assert text.startswith("Aviso de monitoreo: 20 alarmas de sus equipos volvieron a activarse tras despejarse:")
+    assert text.count("se detectó de nuevo") == 20 and text.count(ticket.number) == 20
+    for i in range(1, 21):
+        assert f"(interfaz {i})" in text or f"interfaz {i}»" in text
+    emails = (await _emails(seeded))[emails_before:]
+    assert [e.recipient for e in emails] == [ANA] and emails[0].body.startswith(text)
+    assert await _count(seeded, TicketEvent, TicketEvent.kind == "proactive_notice") == notices_before + 1
+    assert await sender.run_once() == []  # once
+
+
+async def test_an_alarm_back_before_its_first_notice_went_is_told_once_as_detected(seeded) -> None:
+    dev = await _device(seeded, "cmts-bog-01")
+    chat = await anas_conversation(seeded, first="hola")
+    clock, emitted = ManualClock(T0), Emitted()
+    sender = NoticeSender(sessions=seeded, clock=clock, emit=emitted)
+    await _apply(seeded, clock, _signal(dev, LINK_DOWN, T0, 4))
+    await _apply(seeded, clock, _signal(dev, LINK_UP, T0 + timedelta(seconds=1), 4))
+    await _apply(seeded, clock, _signal(dev, LINK_DOWN, T0 + timedelta(seconds=2), 4))
+    clock.advance(QUIET)
+    sent = await sender.run_once()
+    assert [m.conversation_id for m in sent] == [chat]
+    assert sent[0].text.startswith("Aviso de monitoreo: en su equipo cmts-bog-01")
+    assert "de nuevo" not in sent[0].text
+    assert await sender.run_once() == []
