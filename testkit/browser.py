@@ -74,6 +74,8 @@ def console_login(page: Any, base_url: str, who: str, hash_: str = "#/chats") ->
     page.click("#login-form button[type=submit]")
     expect(page.locator("#whoami-name")).to_be_visible()
     expect(page.locator("#live-status")).to_have_attribute("data-state", "online", timeout=15_000)
+    # «Conectado» means the server's hello has named the agent: their presence is shown with it, no later.
+    assert page.locator("#presence-box").is_visible()
     page.evaluate(f"() => {{ window.location.hash = {json.dumps(hash_)}; }}")
     expect(page.locator("#chats-view")).to_be_visible()
 

@@ -32,7 +32,9 @@ export function connect() {
 
   socket.on("connect", function () {
     live.gen++;
-    setLiveStatus("online", LT.online);
+    // «Conectado» once the server's `hello` has named the agent (onHello): before it nothing can be taken
+    // or answered as them.
+    setLiveStatus("connecting", LT.connecting);
     for (var id in live.convs) {
       if (!Object.prototype.hasOwnProperty.call(live.convs, id)) continue;
       var conv = live.convs[id];
@@ -113,6 +115,7 @@ export function setLiveStatus(kind, text) {
 
 export function onHello(data) {
   if (!isObject(data) || !isObject(data.agent)) return;
+  setLiveStatus("online", LT.online);
   live.me = {
     id: data.agent.id,
     name: str(data.agent.name),
