@@ -2,8 +2,9 @@
 
 New alarms, and alarms that come back after clearing, are not announced one by one: each joins
 its customer's pending notice (`AlarmNotice`, one per wave), which is sent once, a quiet time
-after the wave's latest alarm (`notice_quiet_seconds`, at most `notice_max_wait_seconds` after its first): one chat
-message per contact's chat and one e-mail per notification party listing what is down.
+after the wave's latest alarm (`notice_quiet_seconds`, at most `notice_max_wait_seconds` after
+its first): one chat message per contact's chat and one e-mail per notification party listing
+what is down.
 While one of the customer's chats has the assistant's form question open (`Conversation.bot_form`,
 Rasa's active loop after its last turn) the notice waits, at most `notice_hold_max_minutes`,
 and arrives with everything the wave gathered once the question is answered.
@@ -222,10 +223,6 @@ async def _send_notice(session: AsyncSession, notice: AlarmNotice, now: datetime
     tickets = [t for t in [await session.get(Ticket, tid) for tid in by_ticket] if t is not None and t.is_open]
     if not tickets:
         return []
-    # New alarms are listed with what was detected; alarms that came back after clearing by their own line.
-    new = {t.id: [a for a in by_ticket[t.id] if a.notice_line is None] for t in tickets}
-    new = {tid: group for tid, group in new.items() if group}
-    again = [a.notice_line for t in tickets for a in by_ticket[t.id] if a.notice_line is not None]
     if len(tickets) == 1 and len(by_ticket[tickets[0].id]) == 1:
         # One alarm: the notice as it always read.
         alarm, ticket = by_ticket[tickets[0].id][0], tickets[0]
@@ -234,6 +231,15 @@ async def _send_notice(session: AsyncSession, notice: AlarmNotice, now: datetime
         lead = f"Aviso de monitoreo: en su equipo {_device_words(alarm)} {alarm.detected or alarm.title},"
         text = opened_notice(lead, alarm.first_seen, ticket, customer)
         return await tell_customer(session, ticket, customer, text, now, subject="Alarma detectada")
+    # New alarms are listed with what was detected; alarms that came back after clearing by their own line.
+    new: dict[int, list[Alarm]] = {}
+    again: list[str] = []
+    for ticket in tickets:
+        for alarm in by_ticket[ticket.id]:
+            if alarm.notice_line is None:
+                new.setdefault(ticket.id, []).append(alarm)
+            else:
+                again.append(alarm.notice_line)
     parts = []
     if new:
         parts.append(wave_notice(customer, [t for t in tickets if t.id in new], new))
