@@ -180,3 +180,40 @@ def test_a_chat_taken_from_its_own_page_answers_on_responder(backend: Running, p
         "Hola Ana, ya tomé su caso.", timeout=15_000
     )
     expect(laura.locator('#conv-notes [data-kind="note"]', has_text="ya tomé su caso")).to_have_count(0)
+
+
+# The console's fetch, with the answer to GET /conversations/{id} (a chat's detail) held back 1.5 s: a slow
+# network or a busy backend while the agent has already started typing.
+SLOW_DETAIL = """(() => {
+  const fetch0 = window.fetch.bind(window);
+  window.fetch = (url, options) => {
+    const get = !options || !options.method || options.method === "GET";
+    const detail = get && /\\/conversations\\/[^/?]+$/.test(String(url));
+    return fetch0(url, options).then((r) => detail ? new Promise((ok) => setTimeout(() => ok(r), 1500)) : r);
+  };
+})();"""
+
+
+def test_typing_before_the_chat_has_loaded_keeps_the_focus_and_every_word(backend: Running, pages) -> None:  # type: ignore[no-untyped-def]
+    """The agent takes a chat with «Tomar» and starts typing at once: the chat's detail arriving later does
+    not take the focus away from the reply box, so nothing typed is lost and Intro sends it all."""
+    customer = pages()
+    cid, _ = customer_waiting(customer, backend)
+    laura = pages()
+    laura.add_init_script(SLOW_DETAIL)
+    console_login(laura, backend.base_url, L1)
+    laura.click(f'.chat-queue-row[data-conversation-id="{cid}"] .chat-claim')
+    laura.wait_for_url(re.compile(f"#/chats/{cid}$"))
+    expect(laura.locator("#conv-state")).to_have_attribute("data-mode", "human")
+    expect(laura.locator('#conv-messages .cmsg[data-role="customer"]')).to_have_count(0)  # not loaded yet
+    assert laura.evaluate("() => document.activeElement.id") == "conv-title"  # the opened chat, at once
+    expect(laura.locator("#composer-tab-reply")).to_have_attribute("aria-selected", "true")
+    laura.click("#reply-text")
+    laura.keyboard.type("Hola Ana, ")
+    expect(laura.locator('#conv-messages .cmsg[data-role="customer"]')).to_have_count(1)  # loaded meanwhile
+    laura.keyboard.type("reviso su VLAN ahora.")
+    laura.keyboard.press("Enter")
+    expect(customer.locator('.pl-msg[data-role="agent"] .pl-msg-text').last).to_have_text(
+        "Hola Ana, reviso su VLAN ahora.", timeout=15_000
+    )
+    expect(laura.locator("#reply-text")).to_be_focused()

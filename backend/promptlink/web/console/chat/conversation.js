@@ -55,10 +55,13 @@ export function openConversation(id) {
   }
   renderConv(conv);
   renderMyChats();
-  loadDetail(conv, false, changed);
+  // The focus moves to the opened chat now, not when its detail has loaded: by then the agent may be
+  // typing in the reply box, and what they type next would be lost.
+  if (changed) $("conv-title").focus();
+  loadDetail(conv, false);
 }
 
-export function loadDetail(conv, quiet, focus) {
+export function loadDetail(conv, quiet) {
   var asked = (conv.detailAsked = (conv.detailAsked || 0) + 1);
   return api("GET", convPath(conv.id)).then(
     function (data) {
@@ -71,7 +74,6 @@ export function loadDetail(conv, quiet, focus) {
       if (live.current === conv.id) {
         showConvError("");
         renderConv(conv);
-        if (focus) $("conv-title").focus();
       }
       watch(conv);
     },
