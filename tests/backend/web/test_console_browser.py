@@ -71,6 +71,7 @@ def opened_ticket(page: Page) -> str:
     expect(page.locator("#ticket-facts dt").first).to_be_visible()
     number = page.url.rsplit("/", 1)[-1]
     expect(page.locator("#ticket-number")).to_have_text(number)
+    expect(page.locator("#ticket-title")).to_be_focused()  # the opened ticket has the focus
     return number
 
 

@@ -71,19 +71,20 @@ export function openTicket(number) {
     $("ticket-coverage").hidden = true;
     $("ticket-readonly").hidden = true;
     $("ticket-error").hidden = true;
+    // The focus moves to the ticket now, not once it has loaded: by then the agent may be typing in a form.
+    $("ticket-title").focus();
   }
-  loadTicket(number, false, changed);
+  loadTicket(number, false);
 }
 
 /** Fetch and render the ticket; `quiet` (the 15 s refresh) keeps the page on a network blip. */
-export function loadTicket(number, quiet, focus) {
+export function loadTicket(number, quiet) {
   var seq = ++state.ticketSeq;
   return api("GET", ticketPath(number)).then(
     function (ticket) {
       if (seq !== state.ticketSeq || state.ticketNumber !== number || !isObject(ticket)) return;
       $("ticket-error").hidden = true;
       renderTicket(ticket);
-      if (focus) $("ticket-title").focus();
     },
     function (err) {
       if (seq !== state.ticketSeq || err.status === 401) return;
