@@ -70,6 +70,8 @@ __all__ = [
 ]
 
 MIN_WORDS_FOR_DESCRIPTION = 5
+# The form's questions whose answer is the customer's own words (the yes/no ones are YES_NO).
+ASKED_AGAIN = ("description", "device", "since", "version", "error_message", "serial_number")
 # Intents that are questions or requests of their own: the form lets the rules answer them.
 DIGRESSIONS = {
     "stop",
@@ -261,6 +263,7 @@ class IntakeTurn:
         self.requested: Optional[str] = tracker.get_slot("requested_slot") if answering else None
         self.changes: Dict[str, Any] = {}
         self.corrected: List[str] = []
+        self.noted: List[str] = []  # slots filled in passing, while another question was pending
         self.handled = False
 
     def slot(self, name: str) -> Any:
@@ -337,6 +340,7 @@ class IntakeTurn:
                     continue  # «desviando el tráfico por el cmts-bog-01»: the alternative, not the faulty device
             if current is None:
                 self.changes[slot] = value
+                self.noted.append(slot)
             elif current != value and (replace or heard.named_field == slot):
                 self.changes[slot] = value
                 self.corrected.append(slot)
@@ -470,19 +474,23 @@ class IntakeTurn:
             return self._unclear()
         self.changes["intake_unclear"] = None
         if self.corrected:
-            self._acknowledge()
+            self._acknowledge(self.corrected, "utter_correction_noted")
+        elif self.noted and self.requested in (*ASKED_AGAIN, *YES_NO) and self.requested not in self.changes:
+            # The pending question comes again: say first that what the customer did tell was kept
+            # («sí, la producción está caída» to «¿Desde cuándo ocurre?»), or it reads as ignored.
+            self._acknowledge(self.noted, "utter_fact_noted")
         return self.changes
 
-    def _acknowledge(self) -> None:
+    def _acknowledge(self, slots: List[str], response: str) -> None:
         parts = []
-        for slot in dict.fromkeys(self.corrected):
+        for slot in dict.fromkeys(slots):
             value = self.changes.get(slot)
             if slot == "incident_type":
                 parts.append(f"tipo: {TYPE_NAMES[str(value)]}")
                 continue
             shown = answer_in_words(slot, value, self.context, mark_unregistered=False)
             parts.append(f"{FIELD_LABELS[slot].lower()}: {shown}")
-        self.dispatcher.utter_message(response="utter_correction_noted", changes="; ".join(parts))
+        self.dispatcher.utter_message(response=response, changes="; ".join(parts))
 
 
 def _yes_no_intent(intent: str) -> Optional[bool]:

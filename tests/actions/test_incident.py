@@ -192,6 +192,17 @@ def test_a_fact_given_in_passing_fills_its_slot_and_is_not_asked(fake) -> None:
     assert said == []
 
 
+def test_a_fact_given_instead_of_the_answer_is_acknowledged_before_the_question_comes_again(fake) -> None:
+    slots = OUTAGE | {"device": "cmts-bog-01", "requested_slot": "since"}
+    said, changes = turn("sí, la producción está caída, no hay clientes navegando", slots)
+    assert changes["production_down"] is True and "since" not in changes
+    assert said == ["utter_fact_noted"]  # then the form asks «¿Desde cuándo ocurre?» again
+    # Answered together with the question: nothing to acknowledge.
+    said, changes = turn("desde las 9 y la producción está caída", slots)
+    assert changes["production_down"] is True and changes["since"].endswith("09:00-05:00")
+    assert said == []
+
+
 def test_a_correction_at_a_yes_no_question_is_not_its_answer(fake) -> None:
     slots = OUTAGE | {"device": "cmts-bog-01", "since": "2026-12-03T09:00-05:00", "requested_slot": "production_down"}
     said, changes = turn("no, el equipo es cmts-bog-02", slots)
