@@ -360,10 +360,15 @@ def match_device(text: str, devices: Iterable[KnownDevice]) -> Tuple[Optional[st
         longest = max(exact, key=lambda d: len(squash(d.name)))
         return longest.name, ()
     scored: List[Tuple[int, KnownDevice]] = []
+    # Sites the text names by their place («la olt de medellín»): a device of another site is not the one meant.
+    said_sites = {site for site, places in PLACES.items() if site in words or any(p in value for p in places)}
     for device in devices:
         tokens = _tokens(device.name)
         kind = next((t for t in tokens if t in DEVICE_KINDS), tokens[0] if tokens else "")
         if not kind or kind not in words:
+            continue
+        own_sites = {t for t in tokens if t in PLACES}
+        if said_sites and own_sites and not own_sites & said_sites:
             continue
         score = 1
         numbers = [int(t) for t in tokens if t.isdigit()]
@@ -439,6 +444,25 @@ def product_as_written(text: str) -> Optional[str]:
         brand = BRAND_PRODUCT.search(text)  # «el Promptlink Provisioner», «el PL-Manager»
         return brand.group(1)[:100] if brand else None
     return re.sub(r"(?:\s+(?:de|del|la|el|los|las))+$", "", match.group(1))[:100]
+
+
+def _accents_optional(word: str) -> str:
+    marks = {"a": "[aá]", "e": "[eé]", "i": "[ií]", "o": "[oó]", "u": "[uúü]", "n": "[nñ]"}
+    return "".join(marks.get(c, re.escape(c)) for c in word).replace(r"\ ", r"\s+")
+
+
+DEVICE_AT_PLACE = re.compile(
+    r"\b((?:" + "|".join(DEVICE_KINDS) + r")\s+(?:de|del|en)\s+(?:la\s+|el\s+)?(?:"
+    + "|".join(_accents_optional(p) for places in PLACES.values() for p in places)
+    + r"))\b",
+    re.IGNORECASE,
+)
+
+
+def device_at_place(text: str) -> Optional[str]:
+    """A device named by its kind and a place, none of the customer's («la OLT de Medellín»), as written."""
+    match = DEVICE_AT_PLACE.search(text)
+    return " ".join(match.group(1).split())[:100] if match else None
 
 
 def device_as_written(text: str) -> Optional[str]:
@@ -782,7 +806,7 @@ def understand(
         written = device_as_written(raw)
         if written and result.serial_number and squash(written) == squash(result.serial_number):
             written = None  # the serial number, not a device name
-        result.device = written or product_as_written(raw)
+        result.device = written or device_at_place(raw) or product_as_written(raw)
     since = parse_since(raw, now=now, tz=tz) if looks_temporal(raw) else None
     if since is not None:
         result.since = since.isoformat(timespec="minutes")

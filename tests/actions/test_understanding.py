@@ -49,6 +49,17 @@ def test_an_ambiguous_device_gives_the_candidates() -> None:
     assert match_device("el cmts", ANDINA) == (None, ("cmts-bog-01", "cmts-bog-02"))
 
 
+def test_a_device_of_another_place_is_not_the_registered_one() -> None:
+    # TeleCaribe's only OLT is in Santo Domingo: «la OLT de Medellín» is not it.
+    assert match_device("la OLT de Medellín", CARIBE) == (None, ())
+    assert match_device("el cmts de Cali", ANDINA) == (None, ())
+    assert match_device("el cmts de Bogotá", ANDINA) == (None, ("cmts-bog-01", "cmts-bog-02"))
+    heard = understand(
+        "Necesito ayuda para configurar una VLAN nueva en la OLT de Medellín", devices=CARIBE, now=NOW, tz=BOGOTA
+    )
+    assert (heard.device, heard.device_registered) == ("OLT de Medellín", False)  # kept as written
+
+
 def test_an_unregistered_device_is_kept_as_written() -> None:
     heard = understand("el router-med-03 se murió", devices=ANDINA, now=NOW, tz=BOGOTA)
     assert (heard.device, heard.device_registered) == ("router-med-03", False)
