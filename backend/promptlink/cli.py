@@ -54,6 +54,7 @@ def cmd_serve(_args: argparse.Namespace) -> None:
 
     settings = _settings()
     configure_logging(settings.log_level, settings.log_format)
+    sys.setswitchinterval(settings.gil_switch_ms / 1000)  # the reply writer's thread and the event loop
     app = create_app(settings)
     app.run(host=settings.host, port=settings.port, single_process=True, access_log=False, motd=False)
 

@@ -69,3 +69,13 @@ def test_login_limits_are_settings_and_are_checked(monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv("PROMPTLINK_LOGIN_RATE_PER_IP", "five a minute")
     with pytest.raises(SettingsError, match="PROMPTLINK_LOGIN_RATE_PER_IP"):
         Settings(demo=True)
+
+
+def test_the_gil_switch_interval_is_half_a_millisecond_unless_configured(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert Settings(demo=True).gil_switch_ms == 0.5
+    monkeypatch.setenv("PROMPTLINK_GIL_SWITCH_MS", "5")  # Python's own default
+    assert Settings(demo=True).gil_switch_ms == 5
+    for bad in ("0", "-1", "1000"):
+        monkeypatch.setenv("PROMPTLINK_GIL_SWITCH_MS", bad)
+        with pytest.raises(ValueError):
+            Settings(demo=True)
