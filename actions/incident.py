@@ -475,10 +475,12 @@ class IntakeTurn:
         self.changes["intake_unclear"] = None
         if self.corrected:
             self._acknowledge(self.corrected, "utter_correction_noted")
-        elif self.noted and self.requested in (*ASKED_AGAIN, *YES_NO) and self.requested not in self.changes:
-            # The pending question comes again: say first that what the customer did tell was kept
-            # («sí, la producción está caída» to «¿Desde cuándo ocurre?»), or it reads as ignored.
-            self._acknowledge(self.noted, "utter_fact_noted")
+        elif self.noted and not self.handled and self.requested in (*ASKED_AGAIN, *YES_NO):
+            if self.requested not in self.changes:
+                # The pending question comes again: say first that what the customer did tell was kept
+                # («sí, la producción está caída» to «¿Desde cuándo ocurre?»), or it reads as ignored
+                # (`handled`: «varios equipos así: …» already says why the question comes again).
+                self._acknowledge(self.noted, "utter_fact_noted")
         return self.changes
 
     def _acknowledge(self, slots: List[str], response: str) -> None:

@@ -197,6 +197,9 @@ def test_a_fact_given_instead_of_the_answer_is_acknowledged_before_the_question_
     said, changes = turn("sí, la producción está caída, no hay clientes navegando", slots)
     assert changes["production_down"] is True and "since" not in changes
     assert said == ["utter_fact_noted"]  # then the form asks «¿Desde cuándo ocurre?» again
+    # At «¿Qué equipo…?», an ambiguous device: the candidates are the reply, not an acknowledgement too.
+    said, changes = turn("el cmts, y la producción está caída", OUTAGE | {"requested_slot": "device"})
+    assert changes["production_down"] is True and said == ["utter_device_ambiguous"]
     # Answered together with the question: nothing to acknowledge.
     said, changes = turn("desde las 9 y la producción está caída", slots)
     assert changes["production_down"] is True and changes["since"].endswith("09:00-05:00")
