@@ -8,6 +8,7 @@ nothing listens beyond 127.0.0.1. The caller stops what it started (`Running.sto
 from __future__ import annotations
 
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -23,16 +24,47 @@ ROOT = Path(__file__).resolve().parents[1]
 BACKEND_PY = ROOT / ".venv" / "bin" / "python"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
+# Ports handed out by this process: a server may bind its port many seconds later (a Rasa server
+# after loading its model), so the same port must not be handed out twice meanwhile.
+_HANDED_OUT: set[int] = set()
+
+
+def _ephemeral_low() -> int:
+    """The first port the kernel gives to outgoing connections (net.ipv4.ip_local_port_range)."""
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
+def _free(kind: socket.SocketKind) -> int:
+    """A port below the kernel's ephemeral range, free now. A port the kernel picked (bind to 0) is in
+    that range: until the server binds it, any outgoing connection may take it as its source port,
+    and a long-lived one (a pooled HTTP or database connection) keeps it — a Rasa server of the test
+    stack then failed to bind for ten minutes (CI, «address already in use»)."""
+    low = _ephemeral_low()
+    for _ in range(500 if low > 11000 else 0):
+        port = random.randint(10000, low - 1)  # noqa: S311 - spreading test ports, not a secret
+        if port in _HANDED_OUT:
+            continue
+        with socket.socket(socket.AF_INET, kind) as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _HANDED_OUT.add(port)
+        return port
+    with socket.socket(socket.AF_INET, kind) as s:  # no room below the range: the kernel's choice
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def free_port() -> int:
+    return _free(socket.SOCK_STREAM)
 
 
 def free_udp_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    return _free(socket.SOCK_DGRAM)
 
 
 def base_env(var_dir: Path, **overrides: str) -> dict[str, str]:
