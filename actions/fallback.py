@@ -31,6 +31,7 @@ from rasa_sdk.types import DomainDict
 from .counts import COURSE_BOOKING
 from .handoff import hand_off_to_person
 from .identity import identity_of
+from .info import asks_price, utter_price_info
 from .intake import customer_context
 from .understanding import detect_kind, named_kind, plain, understand
 
@@ -140,6 +141,9 @@ class ActionFallback(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         text = str(tracker.latest_message.get("text") or "")
+        if intent in ("nlu_fallback", "out_of_scope") and asks_price(text, intent):
+            utter_price_info(dispatcher)  # «¿cuánto cuesta el soporte?»: the plan gives no prices, and says so
+            return []
         unplaced = intent in ("nlu_fallback", "out_of_scope") and not tracker.active_loop.get("name")
         if unplaced:
             # A long, colloquial request the classifier could not place: its words say what it is.

@@ -33,6 +33,7 @@ from .forms_common import (
 )
 from .identity import customer_code_in, identity_of
 from .incident_submit import ActionAskCorrectField, ActionSubmitIncident, field_named, hand_off
+from .info import asks_price, utter_price_info
 from .intake import (
     FIELD_LABELS,
     FORM_SLOTS,
@@ -70,8 +71,10 @@ __all__ = [
 ]
 
 MIN_WORDS_FOR_DESCRIPTION = 5
+# The free-text questions that «no sé» answers (stored as not given).
+MAY_BE_UNKNOWN = ("since", "version", "error_message", "serial_number")
 # The form's questions whose answer is the customer's own words (the yes/no ones are YES_NO).
-ASKED_AGAIN = ("description", "device", "since", "version", "error_message", "serial_number")
+ASKED_AGAIN = ("description", "device", *MAY_BE_UNKNOWN)
 # Intents that are questions or requests of their own: the form lets the rules answer them.
 DIGRESSIONS = {
     "stop",
@@ -280,6 +283,10 @@ class IntakeTurn:
         )
         if self._is_digression(heard):
             return None
+        if self.answering and self._asks_price(heard):
+            utter_price_info(self.dispatcher)  # the plan gives no prices; then the pending question again
+            self.handled = True
+            return self._finish(heard)
         self._facts_in_passing(heard)
         if not self.answering:
             return self.changes
@@ -312,7 +319,7 @@ class IntakeTurn:
             return True
         if self.requested == "correct_field" and field_named(self.text, questions_for(self.tracker)):
             return False  # «el equipo» names a field here, whatever the classifier thinks
-        if heard.unknown and self.requested in ("since", "version", "error_message", "serial_number", *YES_NO):
+        if heard.unknown and self.requested in (*MAY_BE_UNKNOWN, *YES_NO):
             return False  # «no sé» answers the question (read as out_of_scope by the classifier)
         if self.intent not in DIGRESSIONS:
             return False
@@ -321,6 +328,11 @@ class IntakeTurn:
         if self.intent == "stop":
             return not states_something
         return is_question or not states_something
+
+    def _asks_price(self, heard: Understanding) -> bool:
+        """A question of what something costs that the classifier did not place, stating nothing of the case."""
+        is_question = "?" in self.text or plain(self.text).startswith(QUESTION_START)
+        return is_question and not heard.values() and asks_price(self.text, self.intent)
 
     def _facts_in_passing(self, heard: Understanding) -> None:
         """Every fact stated fills its slot when empty; a correction (or a named field) replaces it."""
@@ -393,7 +405,7 @@ class IntakeTurn:
         others = {k for k in heard.values() if k != asked}
         if heard.correction and others and asked != "description":
             return  # it corrects another field: not an answer to this one
-        if heard.unknown and asked in ("since", "version", "error_message", "serial_number"):
+        if heard.unknown and asked in MAY_BE_UNKNOWN:
             self._set(asked, NOT_GIVEN)
             return
         text = self.text
@@ -475,12 +487,16 @@ class IntakeTurn:
         self.changes["intake_unclear"] = None
         if self.corrected:
             self._acknowledge(self.corrected, "utter_correction_noted")
-        elif self.noted and not self.handled and self.requested in (*ASKED_AGAIN, *YES_NO):
-            if self.requested not in self.changes:
-                # The pending question comes again: say first that what the customer did tell was kept
-                # («sí, la producción está caída» to «¿Desde cuándo ocurre?»), or it reads as ignored
-                # (`handled`: «varios equipos así: …» already says why the question comes again).
-                self._acknowledge(self.noted, "utter_fact_noted")
+        elif (
+            self.noted
+            and not self.handled
+            and self.requested in (*ASKED_AGAIN, *YES_NO)
+            and self.requested not in self.changes
+        ):
+            # The pending question comes again: say first that what the customer did tell was kept
+            # («sí, la producción está caída» to «¿Desde cuándo ocurre?»), or it reads as ignored
+            # (`handled`: «varios equipos así: …» already says why the question comes again).
+            self._acknowledge(self.noted, "utter_fact_noted")
         return self.changes
 
     def _acknowledge(self, slots: List[str], response: str) -> None:

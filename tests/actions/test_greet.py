@@ -111,6 +111,9 @@ OWN_RESPONSES = (
     "utter_handoff_queued",
     "utter_handoff_failed",
     "utter_contact_channels",
+    "utter_contact_channels_without_phone",
+    "utter_price_info",
+    "utter_price_info_without_phone",
 )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from conftest import make_tracker, responses, run
 from rasa_sdk.executor import CollectingDispatcher
 
@@ -204,6 +205,17 @@ def test_a_fact_given_instead_of_the_answer_is_acknowledged_before_the_question_
     said, changes = turn("desde las 9 y la producción está caída", slots)
     assert changes["production_down"] is True and changes["since"].endswith("09:00-05:00")
     assert said == []
+
+
+@pytest.mark.parametrize("intent", ["nlu_fallback", "inform"])
+def test_a_price_question_in_the_middle_is_answered_and_the_question_comes_again(fake, intent: str) -> None:
+    slots = OUTAGE | {"device": "cmts-bog-01", "requested_slot": "description"}
+    said, changes = turn("¿y esto cuánto nos va a costar? ¿se cobra aparte?", slots, intent=intent)
+    assert said == ["utter_price_info"] and changes["intake_unclear"] == 0.0
+    assert "description" not in changes  # not taken as the description
+    # A statement with a price word is an answer, not a question: «…les cobra doble a los clientes».
+    said, changes = turn("el portal de facturación está cobrando doble", slots, intent=intent)
+    assert changes["description"] == "el portal de facturación está cobrando doble" and said == []
 
 
 def test_a_correction_at_a_yes_no_question_is_not_its_answer(fake) -> None:

@@ -12,7 +12,6 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.backend import BackendError
 from actions.handoff import ActionRequestHandoff
-from actions.info import ActionContactChannels
 from actions.status import ActionResumeRequest, ValidateIdentityForm, normalise_number
 
 MARIA = {
@@ -210,12 +209,6 @@ def test_handoff_failure_is_said_plainly(fake) -> None:
     fake.down = True
     dispatcher, _ = run(ActionRequestHandoff(), make_tracker(intent="request_human"))
     assert responses(dispatcher) == ["utter_handoff_failed"]
-
-
-def test_contact_channels_use_the_configured_address(monkeypatch) -> None:
-    monkeypatch.setenv("PROMPTLINK_SUPPORT_EMAIL", "ayuda@cliente-demo.example")
-    dispatcher, _ = run(ActionContactChannels(), make_tracker(intent="ask_contact_channels"))
-    assert dispatcher.messages[0]["support_email"] == "ayuda@cliente-demo.example"
 
 
 def test_too_many_wrong_codes_start_the_verification_again(fake) -> None:
