@@ -186,6 +186,7 @@ def test_logout_revokes_the_token_for_bearer_cookie_and_socket(lone_backend: Run
     # The console logs out with its cookie only.
     out = httpx.post(f"{lone_backend.base_url}/api/v1/auth/logout", cookies={"pl_session": token}, json={}, timeout=10)
     assert out.status_code == 200 and 'pl_session=""' in out.headers["set-cookie"]
+    assert 'pl_signed_in=""' in out.headers["set-cookie"]  # the pages' hint goes with it
     for cookie in (False, True):
         gone = me(lone_backend, token, cookie=cookie)
         assert gone.status_code == 401 and gone.json()["message"].startswith("Su sesión ha terminado"), gone.text

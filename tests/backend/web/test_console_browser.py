@@ -178,6 +178,33 @@ def test_agent_files_a_call_updates_the_customer_and_the_mailbox_has_it(lone_bac
     expect(mail).to_contain_text(CONTACT)
 
 
+@pytest.mark.parametrize("path", ["/console", "/admin"])
+def test_a_first_visit_asks_nothing_it_cannot_get_and_a_reload_keeps_the_session(
+    lone_backend: Running, console, path: str
+) -> None:
+    """No 401 in the browser's console before anyone signs in; signed in, a reload stays signed in; signed
+    out, a reload shows the login again, again without a refused request."""
+    page = console()
+    refused: list[str] = []
+    page.on("response", lambda r: refused.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+    page.goto(lone_backend.base_url + path)
+    expect(page.locator("#login-email")).to_be_visible()
+    assert refused == []
+    agent = "supervisor@promptlink.example" if path == "/console" else "admin@promptlink.example"
+    page.fill("#login-email", agent)
+    page.fill("#login-password", DEMO_PASSWORDS[agent])
+    page.click("#login-form button[type=submit]")
+    expect(page.locator("#whoami-name")).to_be_visible()
+    page.reload()
+    expect(page.locator("#whoami-name")).to_be_visible()
+    expect(page.locator("#login-email")).to_be_hidden()
+    page.click("#logout-button")
+    expect(page.locator("#login-email")).to_be_visible()
+    page.reload()
+    expect(page.locator("#login-email")).to_be_visible()
+    assert refused == []
+
+
 def test_p1_countdown_runs_and_an_overdue_ticket_stands_out(lone_backend: Running, console) -> None:
     ticket = api_ticket(
         lone_backend,

@@ -16,7 +16,7 @@ from promptlink.services.auth import login, revoke_sessions
 from promptlink.services.errors import DomainError
 from promptlink.services.login_throttle import LoginThrottle, TooManyAttempts
 from promptlink.transports.http.api import endpoint, parse_body, reply
-from promptlink.transports.http.common import SESSION_COOKIE, caller
+from promptlink.transports.http.common import SESSION_COOKIE, SIGNED_IN_COOKIE, caller
 from promptlink.transports.http.schemas.auth import LoggedOut, LoginIn, LoginOut, MeOut, TooManyAttemptsOut
 from promptlink.transports.http.views import auth as views
 
@@ -27,7 +27,8 @@ bp = Blueprint("auth", url_prefix="/api/v1/auth")
 @endpoint(
     summary="Agent login",
     description="Body `{email, password}`. Returns `{token, agent}`; the token is a bearer token for the API "
-    "and is also set as the `pl_session` cookie (HttpOnly, SameSite=Strict) for the console pages. "
+    "and is also set as the `pl_session` cookie (HttpOnly, SameSite=Strict) for the console pages, with "
+    "`pl_signed_in=1` beside it (readable by the pages' scripts, not a credential). "
     "Any refusal is one 401 `invalid credentials`. Failed logins are limited per client address and per "
     "account (`PROMPTLINK_LOGIN_RATE_PER_IP`, `PROMPTLINK_LOGIN_RATE_PER_ACCOUNT`): over either, 429 with "
     "`Retry-After` (seconds) and `retry_after` in the body, whatever the password.",
@@ -56,15 +57,16 @@ async def do_login(request: Request) -> HTTPResponse:
     except TooManyAttempts as exc:
         return json(views.error(exc), status=exc.status, headers={"Retry-After": str(exc.retry_after)})
     response = reply(views.login(token, agent))
-    response.add_cookie(
-        SESSION_COOKIE,
-        token,
-        httponly=True,
-        samesite="Strict",
-        path="/",
-        secure=settings.public_url.startswith("https"),
-        max_age=settings.agent_token_hours * 3600,
-    )
+    for name, value, httponly in ((SESSION_COOKIE, token, True), (SIGNED_IN_COOKIE, "1", False)):
+        response.add_cookie(
+            name,
+            value,
+            httponly=httponly,
+            samesite="Strict",
+            path="/",
+            secure=settings.public_url.startswith("https"),
+            max_age=settings.agent_token_hours * 3600,
+        )
     return response
 
 
@@ -86,6 +88,7 @@ async def do_logout(request: Request) -> HTTPResponse:
         await request.app.ctx.end_agent_sockets(principal.agent_id)  # open console sockets close now
     response = reply(views.logged_out())
     response.delete_cookie(SESSION_COOKIE, path="/")
+    response.delete_cookie(SIGNED_IN_COOKIE, path="/")
     return response
 
 

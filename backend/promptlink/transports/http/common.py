@@ -14,6 +14,9 @@ from promptlink.services.errors import InvalidInput, NotFound
 from promptlink.services.text import check_strings
 
 SESSION_COOKIE = "pl_session"
+# Readable by the pages' scripts (not a credential, only «a session was started here»): the console and
+# admin pages ask `/auth/me` only when it is set, so a first visit shows the login without a 401.
+SIGNED_IN_COOKIE = "pl_signed_in"
 
 
 async def caller(request: Request, session: AsyncSession | None = None) -> Principal:

@@ -104,6 +104,7 @@ export function startShell(page) {
   }
 
   hooks.sessionExpired = function () {
+    forgetSignedIn();
     if (signedIn) showLogin(TEXT.expired);
   };
   document.querySelector(".topbar").appendChild(whoamiBox());
@@ -113,10 +114,23 @@ export function startShell(page) {
   window.addEventListener("hashchange", function () {
     page.route(true);
   });
-  api("GET", "/auth/me").then(onSignedIn, function (err) {
-    showLogin(err.status === 401 ? "" : err.message);
-  });
+  if (SIGNED_IN.test(document.cookie)) {
+    api("GET", "/auth/me").then(onSignedIn, function (err) {
+      if (err.status === 401) forgetSignedIn();
+      showLogin(err.status === 401 ? "" : err.message);
+    });
+  } else {
+    showLogin(""); // nobody signed in from this browser: no need to ask (and no 401 in the browser's console)
+  }
   return { showView: showView };
+}
+
+// Set beside the HttpOnly session cookie at login, cleared at logout (transports/http/auth.py): not a
+// credential, only whether asking /auth/me can succeed.
+var SIGNED_IN = /(?:^|;\s*)pl_signed_in=1(?:;|$)/;
+
+function forgetSignedIn() {
+  document.cookie = "pl_signed_in=; Max-Age=0; path=/; SameSite=Strict";
 }
 
 // Who is signed in and «Cerrar sesión», at the end of the top bar (hidden until someone signs in).

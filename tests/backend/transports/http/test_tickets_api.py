@@ -268,8 +268,13 @@ def test_login_errors_and_cookie(lone_backend) -> None:
         api(lone_backend, "/auth/login"), json={"email": "L1@promptlink.example", "password": "demo-l1-pass"}
     )
     assert good.status_code == 200
-    cookie = good.headers["set-cookie"]
-    assert "pl_session=" in cookie and "HttpOnly" in cookie and "SameSite=Strict" in cookie
+    cookies = {c.split("=", 1)[0]: c for c in good.headers.get_list("set-cookie")}
+    assert set(cookies) == {"pl_session", "pl_signed_in"}
+    assert "HttpOnly" in cookies["pl_session"] and "SameSite=Strict" in cookies["pl_session"]
+    # The pages' hint that a session was started: readable by scripts, and not a credential.
+    assert cookies["pl_signed_in"].startswith("pl_signed_in=1;") and "HttpOnly" not in cookies["pl_signed_in"]
+    hint_only = httpx.get(api(lone_backend, "/auth/me"), cookies={"pl_signed_in": "1"})
+    assert hint_only.status_code == 401
     me = httpx.get(api(lone_backend, "/auth/me"), cookies={"pl_session": good.json()["token"]})
     assert me.json()["role"] == "agent" and me.json()["tiers"] == ["L1"]
     assert httpx.get(api(lone_backend, "/auth/me"), headers={"Authorization": "Bearer forged"}).status_code == 401
