@@ -344,7 +344,11 @@ def test_supervisor_works_bug_and_rma_and_agents_outside_the_tier_only_read(lone
 def test_a_customer_identity_is_not_a_console_user(lone_backend: Running, console) -> None:
     token = httpx.post(lone_backend.base_url + "/demo/identity", json={"contact": CONTACT}, timeout=10).json()["token"]
     page = console()
+    # Without the pages' hint the console only shows its login; with it, it asks who this is and refuses.
     page.context.add_cookies([{"name": "pl_session", "value": token, "url": lone_backend.base_url}])
+    page.goto(lone_backend.base_url + "/console")
+    expect(page.locator("#login-email")).to_be_visible()
+    page.context.add_cookies([{"name": "pl_signed_in", "value": "1", "url": lone_backend.base_url}])
     page.goto(lone_backend.base_url + "/console")
     expect(page.locator("#denied-view")).to_be_visible()
     expect(page.locator("#denied-view")).to_contain_text("solo para el personal de soporte")
