@@ -178,21 +178,29 @@ def test_agent_files_a_call_updates_the_customer_and_the_mailbox_has_it(lone_bac
     expect(mail).to_contain_text(CONTACT)
 
 
-@pytest.mark.parametrize("path", ["/console", "/admin"])
+@pytest.mark.parametrize(("path", "role"), [("/console", "supervisor"), ("/admin", "admin")])
 def test_a_first_visit_asks_nothing_it_cannot_get_and_a_reload_keeps_the_session(
-    lone_backend: Running, console, path: str
+    lone_backend: Running, auth_headers, console, path: str, role: str
 ) -> None:
     """No 401 in the browser's console before anyone signs in; signed in, a reload stays signed in; signed
     out, a reload shows the login again, again without a refused request."""
+    # An account of its own: logging out ends every session of the account (the shared demo ones too).
+    agent, password = f"shell.{uuid.uuid4().hex[:8]}@promptlink.example", "clave-" + uuid.uuid4().hex[:12]
+    created = httpx.post(
+        lone_backend.base_url + "/api/v1/admin/users",
+        headers=auth_headers["admin"],
+        json={"email": agent, "name": "Cuenta de prueba", "role": role, "tiers": ["L1"], "password": password},
+        timeout=10,
+    )
+    assert created.status_code == 201, created.text
     page = console()
     refused: list[str] = []
     page.on("response", lambda r: refused.append(f"{r.status} {r.url}") if r.status >= 400 else None)
     page.goto(lone_backend.base_url + path)
     expect(page.locator("#login-email")).to_be_visible()
     assert refused == []
-    agent = "supervisor@promptlink.example" if path == "/console" else "admin@promptlink.example"
     page.fill("#login-email", agent)
-    page.fill("#login-password", DEMO_PASSWORDS[agent])
+    page.fill("#login-password", password)
     page.click("#login-form button[type=submit]")
     expect(page.locator("#whoami-name")).to_be_visible()
     page.reload()
