@@ -324,15 +324,16 @@ class IntakeTurn:
         if self.intent not in DIGRESSIONS:
             return False
         states_something = bool(heard.values()) or heard.correction
-        is_question = "?" in self.text or plain(self.text).startswith(QUESTION_START)
         if self.intent == "stop":
             return not states_something
-        return is_question or not states_something
+        return self._is_question() or not states_something
+
+    def _is_question(self) -> bool:
+        return "?" in self.text or plain(self.text).startswith(QUESTION_START)
 
     def _asks_price(self, heard: Understanding) -> bool:
         """A question of what something costs that the classifier did not place, stating nothing of the case."""
-        is_question = "?" in self.text or plain(self.text).startswith(QUESTION_START)
-        return is_question and not heard.values() and asks_price(self.text, self.intent)
+        return self._is_question() and not heard.values() and asks_price(self.text, self.intent)
 
     def _facts_in_passing(self, heard: Understanding) -> None:
         """Every fact stated fills its slot when empty; a correction (or a named field) replaces it."""
