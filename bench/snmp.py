@@ -40,10 +40,11 @@ import re
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import tempfile
 import time
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -272,12 +273,14 @@ def run_v3(base_url: str, port: int, rates: list[float], seconds: float, pid: in
     return rows
 
 
+def bench_database(database_url: str) -> closing[sqlite3.Connection]:
+    """The backend's SQLite file, opened by the bench itself (closed on leaving the `with`)."""
+    return closing(sqlite3.connect(database_url.split("///", 1)[1], timeout=30))
+
+
 def add_devices(database_url: str, count: int) -> list[str]:
     """`count` more devices of the demo's customers (round robin) at 127.0.1.1, 127.0.1.2, …"""
-    import sqlite3
-
-    connection = sqlite3.connect(database_url.split("///", 1)[1], timeout=30)
-    try:
+    with bench_database(database_url) as connection:
         customers = [row[0] for row in connection.execute("SELECT id FROM customers ORDER BY id")]
         addresses = [f"127.0.{1 + i // 250}.{1 + i % 250}" for i in range(count)]
         connection.executemany(
@@ -288,48 +291,34 @@ def add_devices(database_url: str, count: int) -> list[str]:
             ],
         )
         connection.commit()
-    finally:
-        connection.close()
     return addresses
 
 
 def pending_deliveries(database_url: str) -> int:
     """Customer notices not sent yet: a wave's notice still gathering alarms, then its e-mail and chat deliveries."""
-    import sqlite3
-
-    connection = sqlite3.connect(database_url.split("///", 1)[1], timeout=30)
-    try:
+    with bench_database(database_url) as connection:
         notices = connection.execute("SELECT count(*) FROM alarm_notices WHERE state = 'pending'").fetchone()[0]
         outbox = connection.execute("SELECT count(*) FROM outbox WHERE state = 'pending'").fetchone()[0]
-        return int(notices) + int(outbox)
-    finally:
-        connection.close()
+    return int(notices) + int(outbox)
 
 
 def outage_outcome(database_url: str, since: tuple[int, int, int]) -> dict[str, int]:
     """What the outage left: tickets opened, and the customer notices queued (chat deliveries, e-mails)."""
-    import sqlite3
-
     since_ticket_id, since_outbox_id, since_notice_id = since
-    connection = sqlite3.connect(database_url.split("///", 1)[1], timeout=30)
-    try:
+    with bench_database(database_url) as connection:
         notices = connection.execute("SELECT count(*) FROM alarm_notices WHERE id > ?", (since_notice_id,)).fetchone()
         tickets = connection.execute(
-            "SELECT count(*), coalesce(sum(priority = 1), 0) FROM tickets WHERE id > ? AND channel = 'snmp'",
+            "SELECT count(*), coalesce(sum(priority = 1), 0), count(DISTINCT customer_id) FROM tickets"
+            " WHERE id > ? AND channel = 'snmp'",
             (since_ticket_id,),
         ).fetchone()
         kinds = dict(
             connection.execute("SELECT kind, count(*) FROM outbox WHERE id > ? GROUP BY kind", (since_outbox_id,))
         )
-        customers = connection.execute(
-            "SELECT count(DISTINCT customer_id) FROM tickets WHERE id > ? AND channel = 'snmp'", (since_ticket_id,)
-        ).fetchone()[0]
-    finally:
-        connection.close()
     return {
         "tickets_opened": int(tickets[0]),
         "p1_tickets": int(tickets[1]),
-        "customers_with_tickets": int(customers),
+        "customers_with_tickets": int(tickets[2]),
         "customer_notices": int(notices[0]),
         "chat_deliveries_queued": int(kinds.get("chat", 0)),
         "emails_queued": int(kinds.get("email", 0)),
@@ -337,17 +326,13 @@ def outage_outcome(database_url: str, since: tuple[int, int, int]) -> dict[str, 
 
 
 def last_ids(database_url: str) -> tuple[int, int, int]:
-    import sqlite3
-
-    connection = sqlite3.connect(database_url.split("///", 1)[1], timeout=30)
-    try:
+    """The newest ticket, outbox and notice ids: what the outage adds comes after them."""
+    with bench_database(database_url) as connection:
         return (
             int(connection.execute("SELECT coalesce(max(id), 0) FROM tickets").fetchone()[0]),
             int(connection.execute("SELECT coalesce(max(id), 0) FROM outbox").fetchone()[0]),
             int(connection.execute("SELECT coalesce(max(id), 0) FROM alarm_notices").fetchone()[0]),
         )
-    finally:
-        connection.close()
 
 
 def run_outage(base_url: str, port: int, database_url: str, devices: int, seconds: float, pid: int) -> dict[str, Any]:
