@@ -205,6 +205,7 @@ def _write_customer(conn: Connection, line: CustomerLine) -> tuple[Message | Non
         text=line.text,
         payload=line.payload,
         client_msg_id=line.client_msg_id,
+        form=state.bot_form if state.mode == "bot" else None,  # the form question it answers, if one is open
     )
     return message, True, state.mode
 

@@ -7,7 +7,7 @@ import asyncio
 import pytest
 from promptlink.chat.reply_writer import ReplyWriter
 from promptlink.infra.db import transaction
-from promptlink.models import Agent, Message
+from promptlink.models import Agent, Conversation, Message
 from promptlink.services import agent_chat as svc
 from promptlink.services.auth import Principal
 from promptlink.services.errors import InvalidInput, NotFound
@@ -153,8 +153,6 @@ async def test_bad_customer_messages_are_refused_and_store_nothing(seeded, write
 
 
 async def test_a_closed_conversation_is_left_to_the_caller(seeded, writer) -> None:
-    from promptlink.models import Conversation
-
     cid = await anas_conversation(seeded)
     async with transaction(seeded) as session:
         await session.execute(update(Conversation).where(Conversation.id == cid).values(mode="closed"))
@@ -195,6 +193,38 @@ async def test_an_assistant_turn_stores_the_parse_and_the_replies_in_order(seede
         await writer.submit_bot_turn(
             conversation_id="no-such-conversation", message_id=asked.id, intent=None, confidence=None, replies=[]
         )
+
+
+async def test_a_customer_message_keeps_the_form_question_it_answers(seeded, writer) -> None:
+    cid = await anas_conversation(seeded)
+    opened, _, _ = await writer.submit_customer(
+        conversation_id=cid, text="se cayó el enlace", client_msg_id=None, payload=None
+    )
+    await writer.submit_bot_turn(
+        conversation_id=cid,
+        message_id=opened.id,
+        intent="report_incident",
+        confidence=0.93,
+        replies=[("¿Qué versión del software usa?", None)],
+        form="incident_form",
+    )
+    answer, _, _ = await writer.submit_customer(conversation_id=cid, text="la 4.2", client_msg_id=None, payload=None)
+    await writer.submit_bot_turn(
+        conversation_id=cid, message_id=answer.id, intent="nlu_fallback", confidence=0.31, replies=[("Gracias.", None)]
+    )
+    after, _, _ = await writer.submit_customer(conversation_id=cid, text="gracias", client_msg_id=None, payload=None)
+
+    stored = {m.id: m for m in await _stored(seeded, cid)}
+    assert [stored[m.id].form for m in (opened, answer, after)] == [None, "incident_form", None]
+    # With a person on the chat the assistant asks nothing, whatever form it left open.
+    async with transaction(seeded) as session:
+        await session.execute(update(Conversation).where(Conversation.id == cid).values(bot_form="incident_form"))
+    await hand_off(seeded, cid)
+    to_agent, _, mode = await writer.submit_customer(
+        conversation_id=cid, text="¿sigue ahí?", client_msg_id=None, payload=None
+    )
+    last = (await _stored(seeded, cid))[-1]
+    assert (mode, last.id, last.form) == ("queued", to_agent.id, None)
 
 
 async def test_turns_and_replies_of_many_conversations_share_batches(seeded, writer) -> None:
