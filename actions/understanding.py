@@ -34,6 +34,8 @@ NUMBER_WORDS: Dict[str, float] = {**COUNT_WORDS, "un": 1, "una": 1, "media": 0.5
 WEEKDAYS = {"lunes": 0, "martes": 1, "miercoles": 2, "jueves": 3, "viernes": 4, "sabado": 5, "domingo": 6}
 # Parts of the day as people say them, and the hour they usually mean.
 DAY_PARTS = {"madrugada": 3, "manana": 8, "mediodia": 12, "tarde": 15, "noche": 20}
+# When each part of the day begins: «desde esta mañana» said at 07:00 began this morning, before now.
+DAY_PART_STARTS = {"madrugada": 0, "manana": 6, "mediodia": 12, "tarde": 13, "noche": 19}
 # Site codes in device names and the places customers call them by.
 PLACES = {
     "bog": ("bogota",),
@@ -715,6 +717,11 @@ def parse_since(text: str, *, now: datetime, tz: str) -> Optional[datetime]:
         return None
     base = day or local
     moment = base.replace(hour=hour, minute=minute, second=0, microsecond=0)
+    if moment > local and not clock and part is not None and moment.date() == local.date():
+        # «desde esta madrugada» at 02:00, «desde esta mañana» at 07:00: the part of the day has begun and
+        # its usual hour is still to come, so it began when the part did (not that hour yesterday).
+        start = moment.replace(hour=DAY_PART_STARTS[part], minute=0)
+        moment = start if start <= local else moment
     if moment > local:
         # «desde las 9» said at 8:00 means yesterday at 9; so does «desde hoy a las 9» (the customer's clock
         # or day is off: a moment to come cannot be when it started, and the card shows the day read).

@@ -104,6 +104,29 @@ def test_since_is_parsed_in_the_customers_zone(text: str, expected: str) -> None
     assert moment.utcoffset() is not None
 
 
+@pytest.mark.parametrize(
+    ("text", "said_at", "expected"),
+    [
+        # The part of the day has begun, its usual hour is still to come: it began when the part did.
+        ("desde esta madrugada", "02:10", "2026-12-03T00:00"),
+        ("desde esta mañana", "07:15", "2026-12-03T06:00"),
+        ("se cayó esta tarde", "14:05", "2026-12-03T13:00"),
+        ("desde esta noche", "19:40", "2026-12-03T19:00"),
+        # Before the part began it cannot be this one: the last one (the customer's day is off).
+        ("desde esta tarde", "10:00", "2026-12-02T15:00"),
+        ("desde esta mañana", "02:00", "2026-12-02T08:00"),
+        # A clock said is kept as said.
+        ("desde esta mañana a las 9", "07:15", "2026-12-02T09:00"),
+    ],
+)
+def test_a_part_of_today_that_has_begun_is_not_yesterday(text: str, said_at: str, expected: str) -> None:
+    hour, minute = map(int, said_at.split(":"))
+    now = NOW.astimezone(ZoneInfo(BOGOTA)).replace(hour=hour, minute=minute)
+    moment = parse_since(text, now=now, tz=BOGOTA)
+    assert moment is not None and moment.isoformat(timespec="minutes").startswith(expected)
+    assert moment <= now
+
+
 @pytest.mark.parametrize("text", ["la zona sur", "cmts-bog-01", "no sé", "la olt de santo domingo"])
 def test_words_that_are_not_a_time_give_no_since(text: str) -> None:
     assert understand(text, devices=ANDINA + CARIBE, now=NOW, tz=BOGOTA).since is None
