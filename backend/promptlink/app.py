@@ -11,6 +11,7 @@ from typing import Any
 
 import socketio
 from sanic import Request, Sanic
+from sanic.exceptions import SanicException
 from sanic.response import BaseHTTPResponse, HTTPResponse, file, json
 from sanic_ext.extensions.openapi import openapi
 
@@ -49,6 +50,7 @@ from promptlink.transports.http import (
     tickets,
     verification,
 )
+from promptlink.transports.http import errors as http_errors
 from promptlink.transports.http.common import bounded_path_ids
 from promptlink.transports.smtp.server import SmtpIntake
 from promptlink.transports.socket.agent import AgentNamespace
@@ -71,9 +73,7 @@ CSP = (
 
 
 def create_socket_server(settings: Settings) -> socketio.AsyncServer:
-    manager = (
-        ResyncingRedisManager(settings.redis_url, channel=settings.redis_channel) if settings.redis_url else None
-    )
+    manager = ResyncingRedisManager(settings.redis_url, channel=settings.redis_channel) if settings.redis_url else None
     origins: list[str] | str = [settings.public_url] if settings.public_url else []
     return socketio.AsyncServer(
         async_mode="sanic",
@@ -175,6 +175,9 @@ def create_app(settings: Settings | None = None, *, name: str = "promptlink") ->
     app.register_middleware(_security_headers, "response")
     app.register_middleware(_count_request, "response")
     app.exception(DomainError)(_domain_error)
+    # What Sanic raises itself (404, 405, 413…) and any bug: {detail, message} on the API, a page elsewhere.
+    app.exception(SanicException)(http_errors.sanic_error)
+    app.exception(Exception)(http_errors.unexpected_error)
     return app
 
 
