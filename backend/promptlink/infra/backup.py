@@ -15,7 +15,6 @@ This module sits in `infra`: the paths come from the caller (`Deployment`), buil
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import json
 import os
@@ -35,6 +34,7 @@ from sqlalchemy.engine import URL, make_url
 
 from promptlink import __version__
 from promptlink.infra.db import create_engine
+from promptlink.infra.files import replace_atomically, write_text_atomically
 from promptlink.infra.lease import held_leases
 from promptlink.infra.migrate import alembic_config, upgrade
 
@@ -122,30 +122,16 @@ def _copy(source: Path, target: Path) -> None:
 
 
 def _put(source: Path, target: Path, sha256: str) -> bool:
-    """Copy `source` to `target` through a temporary file and a rename; False when it was already there."""
+    """Copy `source` to `target` whole or not at all; False when it was already there."""
     if target.is_file() and target.stat().st_size == source.stat().st_size and sha256_of(target) == sha256:
         return False
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=".restore-")
-    try:
-        with os.fdopen(fd, "wb") as out, source.open("rb") as src:
-            shutil.copyfileobj(src, out, CHUNK)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temporary, target)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
-        raise
+    with source.open("rb") as src:
+        replace_atomically(target, lambda out: shutil.copyfileobj(src, out, CHUNK), prefix=".restore-")
     return True
 
 
 def _write_text(target: Path, content: str) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=".restore-")
-    with os.fdopen(fd, "w", encoding="utf-8") as out:
-        out.write(content)
-    os.replace(temporary, target)
+    write_text_atomically(target, content, prefix=".restore-")
 
 
 # --- the database --------------------------------------------------------------------------------

@@ -23,9 +23,7 @@ import contextlib
 import hashlib
 import hmac
 import logging
-import os
 import re
-import tempfile
 import time
 import unicodedata
 from collections.abc import AsyncIterator
@@ -37,6 +35,7 @@ import filetype
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from promptlink.infra.files import replace_atomically
 from promptlink.models import Attachment, Conversation, Message, Ticket
 from promptlink.services.errors import DomainError
 from promptlink.services.ticket_events import log_event
@@ -182,23 +181,7 @@ class AttachmentStore:
         target = self.path(sha256)
         if target.is_file() and target.stat().st_size == len(data):
             return False
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=".upload-")
-        try:
-            with os.fdopen(fd, "wb") as out:
-                out.write(data)
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(temporary, target)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(temporary)
-            raise
-        folder = os.open(target.parent, os.O_RDONLY)
-        try:
-            os.fsync(folder)
-        finally:
-            os.close(folder)
+        replace_atomically(target, lambda out: out.write(data), prefix=".upload-")
         return True
 
     def read(self, sha256: str) -> bytes:

@@ -6,9 +6,7 @@ the reviewed-examples file. Standard Rasa 3 YAML (`version: "3.1"`).
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -16,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
+from promptlink.infra.files import write_text_atomically
 
 ANNOTATION = re.compile(r"\[([^\]]+)\](?:\([^)]*\)|\{[^}]*\})")
 REVIEWED_NAME = "reviewed.yml"
@@ -98,8 +98,5 @@ def render_reviewed(pairs: Iterable[tuple[str, str]]) -> str:
 
 
 def write_atomically(path: Path, content: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(content)
-    os.replace(tmp, path)
+    """`content` at `path` whole or not at all, fsynced (an administrator's labels survive a power cut)."""
+    write_text_atomically(path, content, prefix=f".{path.name}.")
