@@ -370,12 +370,20 @@ class Visitor(_Client):
         return await self._call(self.sent[msg_id], self.conversation_id)
 
     async def wait_reply(self, after_seq: int, timeout: float) -> dict[str, Any] | None:
-        """The first bot or system message after `after_seq` (the turn's answer, or its notice)."""
+        """The first bot or system message after `after_seq` (the turn's answer, or its notice).
+
+        Like the widget, a socket whose backend died meanwhile is connected again (with `last_seq`, so the
+        server replays what came while it was away): a turn lost with that backend is run again by another
+        one about 90 s later (chat/gateway.py, `answer_orphans`), and its reply must find the customer.
+        """
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             for (conv, seq), message in sorted(self.seen.items(), key=lambda kv: kv[0][1]):
                 if conv == self.conversation_id and seq > after_seq and message["role"] in ("bot", *NOTICE_ROLES):
                     return message
+            if not self.sio.connected:
+                with contextlib.suppress(*SEND_ERRORS, OSError, TimeoutError):
+                    await reconnect(self, timeout=max(1.0, deadline - time.monotonic()))
             await asyncio.sleep(0.05)
         return None
 
