@@ -48,6 +48,7 @@ from .intake import (
     ticket_body,
 )
 from .understanding import (
+    HEDGE,
     NOT_GIVEN,
     Understanding,
     clean_device_answer,
@@ -101,7 +102,7 @@ ANNOUNCEMENT = re.compile(
     r"(?:una?|reportar|abrir|hacer|pedir|solicitar|registrar|poner|levantar)\b"
 )
 DONT_KNOW = re.compile(
-    r"^(?:mmm+\s*)?(?:no se|no lo se|ni idea|no sabria|no estoy segur[oa]|no recuerdo|no me acuerdo|desconozco|"
+    r"^" + HEDGE + r"(?:no se|no lo se|ni idea|no sabria|no estoy segur[oa]|no recuerdo|no me acuerdo|desconozco|"
     r"no tengo idea)\b"
 )
 QUESTION_START = ("que ", "como ", "cual ", "cuando ", "cada ", "quien ", "donde ", "por que ", "cuanto ")

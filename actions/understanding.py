@@ -128,10 +128,16 @@ CORRECTION = re.compile(
     r"quise decir|error mio|mas bien|fe de erratas|rectifico|(?:esta|estan) mal|es incorrect[oa]|"
     r"(?:esta|estan) equivocad[oa]s?)\b"
 )
+# What people say before a «no sé»: «uf, la verdad no sabría decirle», «pues no sé».
+HEDGE = (
+    r"(?:(?:uf+|uy|ay|eh+|mm+|hmm+|pues|bueno|este|la verdad|sinceramente|disculpe|perdon|lo siento|ahorita)"
+    r"[\s,.!]*)*"
+)
 UNKNOWN = re.compile(
-    r"^(no se|no lo se|ni idea|no sabria|no estoy segur[oa]|no recuerdo|no me acuerdo|desconozco|no tengo idea|"
+    HEDGE + r"(no se|no lo se|ni idea|no sabria|no estoy segur[oa]|no recuerdo|no me acuerdo|desconozco|no tengo idea|"
     r"no tengo (?:ese dato|el dato|esa informacion)|ninguno|ninguna|no hay|no aparece (?:ningun|nada)|"
-    r"no sale (?:ningun|nada)|no tiene|sin mensaje|no muestra|no tengo|no aplica|n/a)\b"
+    r"no sale (?:ningun|nada)|no tiene|sin mensaje|no muestra|no tengo|no lo tengo|no la tengo|no lo tenemos|"
+    r"no aplica|n/a)\b"
 )
 
 
@@ -161,7 +167,8 @@ DOWN_YES = re.compile(
 PROCEED_NO = re.compile(
     r"\b((?:la )?mayoria de (?:los|las) \w+(?: \w+){0,3} no "
     r"(?:pueden|puede|tienen|tiene|funciona|funcionan|navega|navegan)|"
-    r"muy degradad[ao]s?|muy afectad[ao]s?|gravemente|grave|seriamente|casi nada funciona|"
+    r"muy degradad[ao]s?|muy afectad[ao]s?|gravemente|(?<!no es )(?<!nada )(?<!no tan )grave|seriamente|"
+    r"casi nada funciona|"
     r"no podemos (?:operar|trabajar|seguir)|"
     r"no se puede (?:operar|trabajar|seguir)|la mayoria (?:no|de los \w+ no|de las \w+ no)|"
     r"(?:la )?mitad de (?:los|las)|impacto (?:fuerte|grande|grave|critico|significativo)|"
@@ -174,25 +181,33 @@ PROCEED_YES = re.compile(
     r"(?:la )?mayoria (?:de (?:las|los) \w+ )?(?:sigue|siguen|funciona|funcionan|anda|andan|opera|operan)|"
     r"(?:casi )?todo (?:lo demas )?(?:sigue|funciona|anda)|afecta (?:a )?(?:poc[oa]s|algun[oa]s|un[oa]s)|"
     r"solo (?:afecta|falla|es)|impacto (?:menor|bajo|leve|minimo)|no es grave|podemos trabajar|se puede trabajar|"
-    r"se puede seguir|leve|algun[oa]s (?:reportes|usuarios|abonados|clientes|funciones))\b"
+    r"se puede seguir|leve|algun[oa]s (?:reportes|usuarios|abonados|clientes|funciones)|"
+    # «casi todo el mundo puede navegar», «los clientes siguen navegando», «la mayoría ni lo nota»
+    r"(?:casi )?tod[oa]s?(?: el mundo| los \w+| las \w+)? (?:puede|pueden|sigue|siguen) (?:navegando|navegar|"
+    r"trabajando|trabajar|operando|operar|funcionando)|(?:casi )?todos navegan|(?:sigue|siguen) navegando|"
+    r"ni (?:lo|se) (?:nota|notan)|casi no se nota)\b"
 )
 WORKAROUND_NO = re.compile(
-    r"\b((?:no|ni) (?:tenemos|hay|existe|encontramos|contamos con|tengo) (?:ninguna |una |un |algun[ao]? )?"
+    r"\b((?:no|ni) (?:tenemos|hay|existe|encontramos|contamos con|tengo) (?:ninguna |ningun |nada de |una |un |"
+    r"algun[ao]? |otra )?"
     r"(?:solucion|alternativa|workaround|forma|manera|plan b|salida|como|respaldo|backup|contingencia|"
     r"redundancia)|sin (?:ninguna )?(?:solucion|alternativa|"
     r"workaround|plan b|respaldo|backup|contingencia|redundancia)|"
     r"no (?:tenemos|hay|ai|tengo) (?:como|con que|por donde|forma de|manera de|de donde)\b|"
-    r"no (?:podemos|se puede) rodear|"
-    r"ninguna (?:solucion|alternativa))\b"
+    r"no (?:podemos|se puede) rodear|ni como (?:seguir|operar|trabajar)|"
+    r"ningun(?:a)? (?:solucion|alternativa|plan b|respaldo))\b"
 )
 WORKAROUND_YES = re.compile(
     r"\b((?:tenemos|hay|existe|usamos|encontramos|aplicamos|contamos con) (?:una |un )?(?:solucion provisional|"
     r"solucion temporal|alternativa|workaround|forma de rodearlo|plan b|parche)|lo (?:estamos )?rodea(?:mos|ndo)|"
     r"(?:reiniciando|reinicio|con un reinicio) (?:se |lo )?(?:arregla|resuelve|soluciona|vuelve)|"
-    r"por ahora (?:lo )?(?:resolvemos|sacamos|hacemos)|de forma manual|manualmente|a mano|"
+    r"por ahora (?:lo )?(?:resolvemos|sacamos|hacemos)|de forma manual|manualmente|(?<!tengo )(?<!tenemos )a mano|"
     r"(?:movimos|pasamos|desviamos|redirigimos|cambiamos) (?:los |las |el |la )?\w+ (?:a|por) otr[oa]|"
     r"(?:movimos|pasamos|desviamos|redirigimos|estamos (?:moviendo|pasando|desviando))\b[^.;]{0,60}?"
     r"\b(?:a|al|por|hacia) (?:el |la )?otr[oa]\b|para salir del paso|"
+    # «mientras tanto pasamos a los clientes al cmts-bog-02», «los estamos pasando por el 01»
+    r"(?:movimos|pasamos|desviamos|redirigimos|(?:estamos|seguimos) (?:moviendo|pasando|desviando))\b[^.;]{0,40}?"
+    r"\b(?:al|por el|por la|a la|hacia el|hacia la) (?:cmts|olt|nodo|enlace|equipo|router|servidor|\d+)|"
     r"(?:tenemos|usamos|hay) (?:un )?(?:respaldo|backup|equipo de respaldo|redundancia)|"
     r"(?:proceso|procedimiento|respaldo) manual|manual de respaldo)\b"
 )
@@ -227,6 +242,8 @@ KIND_WORDS: Dict[str, Sequence[str]] = {
         r"\bse (?:quemo|apago solo|reinicia solo)\b",
         r"\b(?:fuente|ventilador|tarjeta|puerto|modulo optico|sfp|placa|led|leds|luces?)\b",
         r"\b(?:danad[ao]|averiad[ao]|roto|rota|quemad[ao])\b",
+        r"\b(?:abanico|ventilador|ventiladores)\b",
+        r"\b(?:calentando|sobrecalentando|recalentando|sobrecalentado)\b",
         r"\b(?:reemplazo|sustitucion|cambio del equipo|rma)\b",
         r"\b(?:serie|serial)\b",
     ),
@@ -236,9 +253,10 @@ KIND_WORDS: Dict[str, Sequence[str]] = {
         r"\b(?:caid[ao]s?|cayo|caida)\b",
         r"\bsin servicio\b",
         r"\b(?:abonados|suscriptores)\b",
-        r"\b(?:enlace|latencia|paquetes|trafico|cortes?|intermitencia|senal|lent[oa]s?|lentitud|degradad[oa]s?)\b",
+        r"\b(?:enlaces?|latencia|paquetes|trafico|cortes?|intermitencia|senal|lent[oa]s?|lentitud|degradad[oa]s?)\b",
         r"\bno (?:responde|responden|levanta|hay internet)\b",
-        r"\b(?:cmts|olt)\b",
+        r"\b(?:cmts|olt|router|routers)\b",
+        r"\b(?:dejo|dejaron) (?:de )?caer\b|\bse (?:cayeron|cayo)\b",
     ),
     "enhancement": (
         r"\bseria (?:bueno|util|genial|ideal)\b",
@@ -246,7 +264,11 @@ KIND_WORDS: Dict[str, Sequence[str]] = {
         r"\b(?:podrian|pueden|se podria) (?:agregar|anadir|incluir|sumar|hacer que)\b",
         r"\b(?:mejora|nueva funcion|funcionalidad nueva|desarrollo)\b",
         r"\bexportar\b",
-        r"\bque (?:el sistema|la plataforma|el panel) (?:permita|tenga)\b",
+        r"\bque (?:el sistema|la plataforma|el panel|el portal|la consola) (?:permita|tenga|deje|pueda)\b",
+        r"\b(?:una idea|sugerencia|propuesta|propongo|sugiero)\b|\bestaria (?:bueno|bien|genial)\b",
+        r"\bnos ayudaria\b",
+        r"\ba medida\b",
+        r"\b(?:desarrollen|desarrollar|desarrollaran|nos desarrolle)\b",
     ),
     "configuration": (
         r"\bcomo (?:configuro|se configura|hago|puedo|activo|cambio)\b",
@@ -473,7 +495,8 @@ def device_as_written(text: str) -> Optional[str]:
     for match in UNREGISTERED.finditer(plain(original)):
         candidate = match.group(1)
         if any(ch.isdigit() for ch in candidate) and not re.fullmatch(r"(?:sn|plk|v)[-_]?\d.*", candidate):
-            if not re.match(r"(?:error|err|http|codigo|cod|code|e\d)", candidate):
+            # Not an error code («ORA-00942», «ERR-504»): those are the error message.
+            if not re.match(r"(?:error|err|http|codigo|cod|code|e\d|ora-\d|sql-?\d|java)", candidate):
                 return candidate
     return None
 
@@ -506,7 +529,7 @@ VERSION_LABELLED = re.compile(
     r"(\d+(?:\.\d+){0,3}[a-z]?)\b",
     re.IGNORECASE,
 )
-VERSION_SHAPE = re.compile(r"(?<![\w.])v\.?\s?(\d+(?:\.\d+){0,3})\b", re.IGNORECASE)
+VERSION_SHAPE = re.compile(r"(?<![\w.])v(?:er)?\.?\s?(\d+(?:\.\d+){0,3})\b", re.IGNORECASE)
 VERSION_BARE = re.compile(r"(?<![\w.:/])(\d+\.\d+(?:\.\d+){0,2})(?![\w.:/])")
 QUOTED = re.compile(r"[«\"“']([^«»\"“”']{3,300})[»\"”']")
 ERROR_CODE = re.compile(
@@ -584,7 +607,8 @@ TEMPORAL = re.compile(
     r"\b(desde|hace|ayer|anoche|antier|anteayer|hoy|manana|tarde|noche|madrugada|mediodia|semana|dia|dias|hora|"
     r"horas|minutos|rato|momento|lunes|martes|miercoles|jueves|viernes|sabado|domingo|enero|febrero|marzo|abril|"
     r"mayo|junio|julio|agosto|septiembre|setiembre|octubre|noviembre|diciembre|empezo|comenzo|inicio|arranco|"
-    r"despues|antes|cuando|recien|ahora|temprano|am|pm|\d{1,2}:\d{2}|\d{1,2}h)\b"
+    r"despues|antes|cuando|recien|ahora|temprano|am|pm|\d{1,2}:\d{2}|\d{1,2}h|"
+    r"(?:a|de|desde) las? (?:\d{1,2}|una|dos|tres|cuatro|cinco|seis|siete|ocho|nueve|diez|once|doce))\b"
 )
 
 
@@ -605,10 +629,14 @@ def _clock(hour: int, minute: int, part: Optional[str], ampm: Optional[str]) -> 
 
 
 HOUR_WORDS = "una|dos|tres|cuatro|cinco|seis|siete|ocho|nueve|diez|once|doce"
+# «a las 11 y veinte»: the minutes people say in words after the hour.
+MINUTES = {"cinco": 5, "diez": 10, "quince": 15, "veinte": 20, "veinticinco": 25, "treinta": 30, "cuarenta": 40}
+MINUTE_WORDS = "|".join(sorted(MINUTES, key=len, reverse=True))
 CLOCKS = (
     re.compile(
         r"\b(?:a las|desde las|de las|las|a la|desde la|tipo|como a las|eso de las)\s+"
-        rf"(?P<h>\d{{1,2}}|{HOUR_WORDS})(?::(?P<m>\d{{2}})|\s+y\s+(?P<half>media|cuarto))?\s*(?:h|hs|hrs)?\s*"
+        rf"(?P<h>\d{{1,2}}|{HOUR_WORDS})(?::(?P<m>\d{{2}})|\s+y\s+(?P<half>media|cuarto|{MINUTE_WORDS}))?\s*"
+        r"(?:h|hs|hrs)?\s*"
         r"(?P<ampm>am|pm)?\b"
     ),
     re.compile(r"\b(?P<h>\d{1,2}):(?P<m>\d{2})\s*(?P<ampm>am|pm)?\b"),
@@ -629,6 +657,8 @@ def _find_clock(value: str) -> Optional[Tuple[int, int, Optional[str]]]:
                 minute = 30
             elif groups.get("half") == "cuarto":
                 minute = 15
+            elif groups.get("half") in MINUTES:
+                minute = MINUTES[groups["half"]]
             return hour, minute, groups.get("ampm")
     return None
 
@@ -648,7 +678,7 @@ def parse_since(text: str, *, now: datetime, tz: str) -> Optional[datetime]:
 
     ago = re.search(
         r"\bhace\s+(?:como\s+|unos?\s+|unas\s+|mas de\s+|casi\s+)?(\d+|un|una|dos|tres|cuatro|cinco|seis|siete|ocho|"
-        r"nueve|diez|once|doce|media)\s*(?:hora\s+y\s+media\s*)?(minutos?|min|horas?|oras?|hrs?|h|dias?|semanas?)?\b",
+        r"nueve|diez|once|doce|media)\s*(?:hora\s+y\s+media\s*)?(minutos?|minutitos?|minuticos?|min|horas?|horitas?|oras?|hrs?|h|dias?|semanas?)?\b",
         value,
     )
     if ago:
@@ -730,7 +760,8 @@ def parse_since(text: str, *, now: datetime, tz: str) -> Optional[datetime]:
 
 
 def looks_temporal(text: str) -> bool:
-    return bool(TEMPORAL.search(re.sub(r"\bsanto domingo\b", " ", plain(text))))
+    value = re.sub(r"\b(\d{1,2})\s*(am|pm)\b", r"\1 \2", plain(text))  # «9am», as parse_since reads it
+    return bool(TEMPORAL.search(re.sub(r"\bsanto domingo\b", " ", value)))
 
 
 # --- the whole message ----------------------------------------------------------------------

@@ -11,6 +11,7 @@ from actions.understanding import (
     KnownDevice,
     detect_kind,
     impact,
+    looks_temporal,
     match_device,
     named_kind,
     parse_since,
@@ -227,3 +228,81 @@ def test_later_probe_phrasings() -> None:
     assert understand("el nms de promptlink versión 7.0.1 se cae", now=NOW).device == "nms de promptlink"
     assert named_kind("tenemos una falla en el software de aprovisionamiento") == "software_bug"
     assert named_kind("no es falla de red") is None
+
+
+# --- phrasings a probe set of new conversations found unread (session 17) ----------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "facts"),
+    [
+        # «no es grave» is not «grave»: the most operations proceed (P3, not P2).
+        ("la olt sdq 01 tiene perdida de paquetes dsd antier, no es grave, la mayoria d los usuarios ni lo notan",
+         {"most_operations_proceed": True}),
+        ("los usuarios se quejan, pero casi todo el mundo puede navegar", {"most_operations_proceed": True}),
+        ("sí, casi todos navegan", {"most_operations_proceed": True}),
+        ("no tenemos nada de alternativa, ¿eh? toda la red de producción está abajo",
+         {"solution_available": False, "production_down": True}),
+        ("no tenemos ningún plan B, po", {"solution_available": False}),
+        ("Todo el servicio está caído y no tenemos repuesto ni cómo seguir operando",
+         {"solution_available": False, "production_down": True}),
+        ("desde las 11 y veinte; mientras tanto pasamos a los clientes al cmts-bog-02", {"solution_available": True}),
+        ("Estamos pasando a los clientes por el 01 mientras tanto", {"solution_available": True}),
+        # «a mano» in «no lo tengo a mano» is not a manual workaround.
+        ("no lo tengo a mano, no sé", {"solution_available": None}),
+        ("por ahora lo hacemos a mano", {"solution_available": True}),
+    ],
+)  # fmt: skip
+def test_priority_facts_of_colloquial_sentences(text: str, facts: dict) -> None:
+    found = impact(text)
+    assert {k: found.get(k) for k in facts} == facts
+
+
+@pytest.mark.parametrize(
+    "text", ["uf, la verdad no sabría decirle", "no lo tengo a mano, no sé", "pues no sé", "mmm no me acuerdo"]
+)
+def test_i_dont_know_after_a_hedge_is_unknown(text: str) -> None:
+    assert understand(text, now=NOW, tz=BOGOTA).unknown
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("9am", "2026-12-03T09:00"),
+        ("desde las 11 y veinte", "2026-12-03T11:20"),
+        ("a las diez y cuarenta", "2026-12-03T10:40"),
+        ("desde hace dos horitas", "2026-12-03T12:30"),
+        ("hace 5 minuticos", "2026-12-03T14:25"),
+    ],
+)
+def test_since_in_more_ways_of_saying_it(text: str, expected: str) -> None:
+    assert looks_temporal(text)  # the form takes it as the answer to «¿Desde cuándo ocurre?»
+    moment = parse_since(text, now=NOW, tz=BOGOTA)
+    assert moment is not None and moment.isoformat(timespec="minutes").startswith(expected)
+
+
+def test_an_abbreviated_version_and_an_error_code_that_is_not_a_device() -> None:
+    heard = understand(
+        "el módulo de facturación PL-Billing ver. 10.4.2 tira 'ORA-00942: table or view does not exist'",
+        devices=ANDINA,
+        now=NOW,
+        tz=BOGOTA,
+    )
+    assert heard.version == "10.4.2"
+    assert heard.error_message == "ORA-00942: table or view does not exist"
+    assert heard.device is None or not heard.device.lower().startswith("ora-")
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("Klk, una idea pa' ustedes: que el portal deje programar reportes que lleguen solos al correo", "enhancement"),
+        ("Nuestra área de TI quiere que ustedes nos desarrollen un conector a medida entre el gestor de la OLT y SAP",
+         "enhancement"),
+        ("Reporto que el router de borde rb-bog-core dejó caer dos de sus cuatro enlaces de tránsito hace 40 minutos",
+         "network_outage"),
+        ("Se fastidió el abanico de la olt-sdq-01 y se está calentando mucho", "hardware_failure"),
+    ],
+)  # fmt: skip
+def test_the_kind_of_openings_the_classifier_missed(text: str, kind: str) -> None:
+    assert detect_kind(text, min_score=2) == kind
