@@ -47,6 +47,17 @@ def customer_code_said(tracker: Tracker, *, answering: bool) -> Dict[Text, Any]:
     return {"customer_code": code} if code else {}
 
 
+def email_with_code(tracker: Tracker) -> Dict[Text, Any]:
+    """The e-mail given with the customer code («TELECARIBE, mi correo es maria@…»): it is not asked again."""
+    if not verification_slots(tracker) or tracker.get_slot("contact_email") is not None:
+        return {}
+    if tracker.get_slot("requested_slot") != "customer_code":
+        return {}
+    text = str(tracker.latest_message.get("text") or "")
+    email = parse_email(text)
+    return {"contact_email": email} if email and (code_answer(text) or customer_code_in(text)) else {}
+
+
 class VerificationMixin:
     """Validation of customer code, e-mail and one-time code (anonymous visitors)."""
 
@@ -54,6 +65,11 @@ class VerificationMixin:
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
         return customer_code_said(tracker, answering=True)
+
+    async def extract_contact_email(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        return email_with_code(tracker)
 
     async def validate_customer_code(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

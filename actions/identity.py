@@ -62,6 +62,12 @@ ANSWER_LEAD = re.compile(
     r"^(?:(?:mi|el|nuestro)\s+)?(?:c[oó]digo(?:\s+de\s+cliente)?\s*(?:es)?\s*:?|es|somos|soy\s+de|de)\s+",
     re.IGNORECASE,
 )
+# «…, mi correo es ana@x.example», «… y el correo ana@x.example»: the e-mail given with the code.
+EMAIL_CLAUSE = re.compile(
+    r"[\s,;]*(?:y\s+)?(?:(?:mi|el|nuestro)\s+)?(?:correo|e-?mail|mail)?(?:\s+electr[oó]nico)?\s*(?:es)?\s*:?\s*"
+    r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+\.?",
+    re.IGNORECASE,
+)
 # One-word answers that are not a code.
 NOT_CODE_ANSWERS = frozenset(
     {"hola", "si", "no", "ok", "vale", "gracias", "ayuda", "humano", "agente", "persona", "ninguno", "nose", "cancelar"}
@@ -78,8 +84,10 @@ def customer_code_in(text: str) -> Optional[str]:
 
 
 def code_answer(text: str) -> Optional[str]:
-    """The customer code when the whole answer is one (any case: «cableandina», «es TELECARIBE»)."""
-    answer = ANSWER_LEAD.sub("", " ".join(text.strip().split())).strip(" .!¡¿?,;:\"'«»")
+    """The customer code when the whole answer is one (any case: «cableandina», «es TELECARIBE»), also
+    when the e-mail comes with it («TELECARIBE, mi correo es maria@…»)."""
+    answer = EMAIL_CLAUSE.sub("", " ".join(text.strip().split()))
+    answer = ANSWER_LEAD.sub("", answer).strip(" .!¡¿?,;:\"'«»")
     if not re.fullmatch(r"[A-Za-z0-9_\-]{3,32}", answer):
         return None
     if plain(answer) in NOT_CODE_ANSWERS or answer.upper() in NOT_CODES:

@@ -28,6 +28,7 @@ from .forms_common import (
     VerificationMixin,
     bounded_text,
     customer_code_said,
+    email_with_code,
     turn_of,
     verification_slots,
 )
@@ -206,6 +207,8 @@ class ValidateIncidentForm(VerificationMixin, FormValidationAction):
         ):
             # The verification steps read their own answers (a code the classifier misread included).
             said = customer_code_said(tracker, answering=stage == ANSWER)
+            if stage == ANSWER:
+                said.update(email_with_code(tracker))
             return [SlotSet(slot, value) for slot, value in said.items()]
         context = await customer_context(customer)
         turn = IntakeTurn(tracker, dispatcher, context, answering=stage == ANSWER)

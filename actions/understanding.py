@@ -148,7 +148,7 @@ DOWN_NO = re.compile(
     r"\b(no (?:esta|estan) (?:caid[ao]s?|abajo|parad[ao]s?)|no (?:se ha|se) caido|sigue(?:n)? funcionando|"
     r"no hay (?:una )?caida|funciona(?:n)? (?:a medias|parcialmente|lento|con lentitud)|no es (?:una )?caida total|"
     r"podemos seguir (?:trabajando|operando)|(?:seguimos|estamos) (?:trabajando|operando|funcionando|andando)|"
-    r"andando con|"
+    r"andando con|(?:el resto|lo demas|todo lo demas)(?: \w+){0,3} (?:funciona|sigue|anda|opera)|"
     r"(?:la )?(?:red|produccion|operacion) (?:sigue|funciona)|la mitad|algun[oa]s|parte de|unos cuantos|"
     r"intermitente|de vez en cuando|a ratos|lent[oa]s?|degradad[oa]s?)\b"
 )
@@ -863,6 +863,9 @@ def _states_other_field(text: str, requested: Optional[str]) -> bool:
         return True
     if requested != "version" and find_version(rest):
         return True
-    if requested != "device" and (device_as_written(rest) or DEVICE_PHRASE.search(plain(rest))):
+    if requested != "device" and device_as_written(rest):
+        return True
+    # «no, el resto del CMTS funciona» answers a yes/no question; «no, el CMTS de Cali» names another device.
+    if requested != "device" and requested not in YES_NO_FIELDS and DEVICE_PHRASE.search(plain(rest)):
         return True
     return False

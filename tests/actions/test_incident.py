@@ -441,3 +441,11 @@ def test_a_place_in_capitals_is_not_taken_for_a_customer_code() -> None:
     assert customer_code_in("Se cayó la red en MEDELLIN desde las 8") is None
     assert customer_code_in("la empresa CABLEANDINA reporta una falla") == "CABLEANDINA"
     assert code_answer("mi código es cableandina.") == "CABLEANDINA" and code_answer("no") is None
+
+
+def test_the_code_answered_with_the_email_is_the_code() -> None:
+    from actions.identity import code_answer
+
+    assert code_answer("TELECARIBE, mi correo es maria.rodriguez@telecaribe.example") == "TELECARIBE"
+    assert code_answer("cableandina y el correo ana.gomez@cableandina.example.") == "CABLEANDINA"
+    assert code_answer("maria.rodriguez@telecaribe.example") is None  # an e-mail alone is no code

@@ -66,7 +66,6 @@ def test_an_unregistered_device_is_kept_as_written() -> None:
     assert (heard.device, heard.device_registered) == ("router-med-03", False)
 
 
-
 def test_a_product_named_by_its_brand_is_the_device() -> None:
     heard = understand("El Promptlink Provisioner v3.8 no deja activar módems", devices=ANDINA, now=NOW, tz=BOGOTA)
     assert (heard.device, heard.version) == ("Promptlink Provisioner", "3.8")
@@ -306,3 +305,12 @@ def test_an_abbreviated_version_and_an_error_code_that_is_not_a_device() -> None
 )  # fmt: skip
 def test_the_kind_of_openings_the_classifier_missed(text: str, kind: str) -> None:
     assert detect_kind(text, min_score=2) == kind
+
+
+def test_a_no_that_mentions_the_device_answers_a_yes_no_question() -> None:
+    heard = understand(
+        "no, el resto del CMTS funciona", devices=ANDINA, now=NOW, tz=BOGOTA, requested="production_down"
+    )
+    assert (heard.correction, heard.answer, heard.production_down) == (False, False, False)
+    other = understand("no, es el cmts-bog-02", devices=ANDINA, now=NOW, tz=BOGOTA, requested="production_down")
+    assert other.correction and other.device == "cmts-bog-02"
