@@ -183,8 +183,9 @@ PROCEED_YES = re.compile(
     r"solo (?:afecta|falla|es)|impacto (?:menor|bajo|leve|minimo)|no es grave|podemos trabajar|se puede trabajar|"
     r"se puede seguir|leve|algun[oa]s (?:reportes|usuarios|abonados|clientes|funciones)|"
     # «casi todo el mundo puede navegar», «los clientes siguen navegando», «la mayoría ni lo nota»
-    r"(?:casi )?tod[oa]s?(?: el mundo| los \w+| las \w+)? (?:puede|pueden|sigue|siguen) (?:navegando|navegar|"
-    r"trabajando|trabajar|operando|operar|funcionando)|(?:casi )?todos navegan|(?:sigue|siguen) navegando|"
+    r"(?<!no )(?:casi )?tod[oa]s?(?: el mundo| los \w+| las \w+)? (?:puede|pueden|sigue|siguen) (?:navegando|"
+    r"navegar|trabajando|trabajar|operando|operar|funcionando)|(?<!no )(?:casi )?todos navegan|"
+    r"(?<!no )(?:sigue|siguen) navegando|"
     r"ni (?:lo|se) (?:nota|notan)|casi no se nota)\b"
 )
 WORKAROUND_NO = re.compile(
@@ -256,7 +257,7 @@ KIND_WORDS: Dict[str, Sequence[str]] = {
         r"\b(?:enlaces?|latencia|paquetes|trafico|cortes?|intermitencia|senal|lent[oa]s?|lentitud|degradad[oa]s?)\b",
         r"\bno (?:responde|responden|levanta|hay internet)\b",
         r"\b(?:cmts|olt|router|routers)\b",
-        r"\b(?:dejo|dejaron) (?:de )?caer\b|\bse (?:cayeron|cayo)\b",
+        r"\b(?:dejo|dejaron) caer\b",
     ),
     "enhancement": (
         r"\bseria (?:bueno|util|genial|ideal)\b",
@@ -529,7 +530,8 @@ VERSION_LABELLED = re.compile(
     r"(\d+(?:\.\d+){0,3}[a-z]?)\b",
     re.IGNORECASE,
 )
-VERSION_SHAPE = re.compile(r"(?<![\w.])v(?:er)?\.?\s?(\d+(?:\.\d+){0,3})\b", re.IGNORECASE)
+# «v4.2», «v. 4.2», «ver. 10.4.2» (not «ver 3 nodos»: «ver» is also «to see»)
+VERSION_SHAPE = re.compile(r"(?<![\w.])(?:v\.?|ver\.)\s?(\d+(?:\.\d+){0,3})\b", re.IGNORECASE)
 VERSION_BARE = re.compile(r"(?<![\w.:/])(\d+\.\d+(?:\.\d+){0,2})(?![\w.:/])")
 QUOTED = re.compile(r"[«\"“']([^«»\"“”']{3,300})[»\"”']")
 ERROR_CODE = re.compile(

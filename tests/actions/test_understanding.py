@@ -314,3 +314,10 @@ def test_a_no_that_mentions_the_device_answers_a_yes_no_question() -> None:
     assert (heard.correction, heard.answer, heard.production_down) == (False, False, False)
     other = understand("no, es el cmts-bog-02", devices=ANDINA, now=NOW, tz=BOGOTA, requested="production_down")
     assert other.correction and other.device == "cmts-bog-02"
+
+
+def test_words_that_look_like_the_new_phrasings_but_say_otherwise() -> None:
+    # «ver» is also «to see»: only «ver.» abbreviates «versión».
+    assert understand("no podemos ver 3 nodos en el mapa", now=NOW, tz=BOGOTA).version is None
+    assert impact("no todos pueden navegar").get("most_operations_proceed") is not True
+    assert detect_kind("el portal se cayó y no deja entrar") == "software_bug"
