@@ -1,9 +1,9 @@
-"""message form: the assistant's form whose question was open when a customer message came (admin review)
+"""message form: the assistant's form whose question was open when a customer message came
 
-A customer's answer to a form question (a fault's description, a serial number) is read by the form,
-not by the intent classifier, so its low confidence is not a misunderstanding: the review inbox and
-the dashboard's «mensajes mal entendidos» leave such answers out unless the customer then asked for
-a person.
+Kept for the review inbox to tell answers to a form question (read by the form, whatever the classifier
+scored) from misunderstood messages. Not used as a filter yet: a message sent while a question is open is
+not always its answer (a question of the customer's own, a digression), and telling them apart needs the
+turn's outcome too (whether the form took the answer).
 
 Revision ID: 0017
 Revises: 0016

@@ -70,8 +70,8 @@ class Message(Base):
     client_msg_id: Mapped[str | None] = mapped_column(String(64))
     intent: Mapped[str | None] = mapped_column(String(100))
     confidence: Mapped[float | None] = mapped_column(Float)
-    # A customer's message: the assistant's form whose question was open when it came (its answer is
-    # read by the form, not judged by the intent classifier's confidence; services/review.py).
+    # A customer's message: the assistant's form whose question was open when it came (migration 0017;
+    # not yet used to leave form answers out of the review inbox: see the migration's docstring).
     form: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

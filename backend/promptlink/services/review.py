@@ -103,11 +103,7 @@ def _is_human_request(m: Message) -> bool:
 
 
 async def inbox(*, session: AsyncSession, threshold: float, limit: int = 500) -> list[InboxItem]:
-    """Undecided misunderstood customer messages, newest first (at most `limit`).
-
-    Misunderstood: in the fallback or below the confidence `threshold` (unless it answered an open form
-    question), or the customer's message right before they asked for a person.
-    """
+    """Undecided misunderstood customer messages, newest first (at most `limit`)."""
     decided = select(ReviewDecision.message_id)
     base = select(Message).where(
         Message.role == "customer",
@@ -115,11 +111,9 @@ async def inbox(*, session: AsyncSession, threshold: float, limit: int = 500) ->
         Message.intent.is_not(None),
         Message.id.not_in(decided),
     )
-    # An answer to an open form question is read by the form, whatever the classifier made of it:
-    # it counts only when the customer then asked for a person (below).
     weak = list(
         await session.scalars(
-            base.where(Message.form.is_(None), or_(Message.confidence < threshold, Message.intent == FALLBACK_INTENT))
+            base.where(or_(Message.confidence < threshold, Message.intent == FALLBACK_INTENT))
             .order_by(Message.id.desc())
             .limit(limit)
         )

@@ -233,8 +233,8 @@ async def _misunderstood(session: AsyncSession, since: datetime, threshold: floa
 
 
 async def _weak_messages(session: AsyncSession, since: datetime, threshold: float) -> list[Message]:
-    """Messages below the confidence `threshold` or in the fallback (answers to an open form question
-    aside), and each message right before a customer asked for a person."""
+    """Messages below the confidence `threshold` or in the fallback, and each message right before
+    a customer asked for a person."""
     weak = list(
         await session.scalars(
             select(Message).where(
@@ -242,7 +242,6 @@ async def _weak_messages(session: AsyncSession, since: datetime, threshold: floa
                 Message.role == "customer",
                 Message.payload.is_(None),
                 Message.intent.is_not(None),
-                Message.form.is_(None),  # an answer to a form question is read by the form (services/review.py)
                 or_(Message.confidence < threshold, Message.intent == FALLBACK_INTENT),
             )
         )

@@ -8,14 +8,13 @@ from pathlib import Path
 import pytest
 import yaml
 from promptlink.infra.db import transaction
-from promptlink.models import AuditLog, Message
-from promptlink.models.base import utcnow
+from promptlink.models import AuditLog
 from promptlink.services import conversations as conv_svc
-from promptlink.services import review, stats
+from promptlink.services import review
 from promptlink.services.errors import InvalidInput
 from promptlink.services.nlu_files import examples, normalise, read_vocabulary
 from promptlink.vocabulary import INTENT_NAMES
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 ROOT = Path(__file__).resolve().parents[3]
 NOW = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
@@ -78,32 +77,6 @@ async def test_inbox_has_weak_fallback_and_before_a_person_and_groups_similar(se
     assert sorted(i.message.id for i in groups[0].items) == sorted([weak, similar])
     assert len(groups) == 4
     assert groups[0].to_json()["count"] == 2
-
-
-async def _answered_a_form(sessions, message_id: int, form: str = "incident_form") -> None:
-    """Mark the message as an answer to the open question of `form` (as the reply writer stores it)."""
-    async with transaction(sessions) as session:
-        await session.execute(update(Message).where(Message.id == message_id).values(form=form))
-
-
-async def test_an_answer_to_a_form_question_is_left_to_the_form_unless_a_person_is_asked_for(sessions) -> None:
-    [description] = await _chat(sessions, ("el equipo hace un ruido raro y se reinicia solo", "nlu_fallback", 0.22))
-    [serial] = await _chat(sessions, ("SN-4471-AX", "greet", 0.35))
-    then_person, _ask = await _chat(
-        sessions, ("lo de siempre con la fibra", "inform", 0.3), ("quiero hablar con alguien", "request_human", 0.95)
-    )
-    [outside] = await _chat(sessions, ("el equipo hace un ruido raro y se reinicia", "nlu_fallback", 0.22))
-    for message_id in (description, serial, then_person):
-        await _answered_a_form(sessions, message_id)
-
-    async with sessions() as session:
-        items = await review.inbox(session=session, threshold=THRESHOLD)
-        tables = await stats.dashboard(session=session, now=utcnow(), days=1, threshold=THRESHOLD)
-    assert {i.message.id: i.reason for i in items} == {then_person: "human_after", outside: "fallback"}
-    assert sorted(tables["misunderstood"].rows) == [
-        ["el equipo hace un ruido raro y se reinicia", 1],
-        ["lo de siempre con la fibra", 1],
-    ]
 
 
 async def test_label_writes_the_reviewed_file_and_leaves_the_inbox(sessions, tmp_path: Path) -> None:
