@@ -149,6 +149,22 @@ def test_words_that_are_not_a_time_give_no_since(text: str) -> None:
         ("CMTS-BOG-02 sin tráfico de bajada. Ya movimos una parte de los módems al otro cmts para salir del paso",
          {"production_down": True, "solution_available": True}),
         ("perdemos algunos paquetes; igual casi toda la operación sigue normal", {"most_operations_proceed": True}),
+        # Found by session 17's regional probe set.
+        # «no es grave» is not «grave»: the most operations proceed (P3, not P2).
+        ("la olt sdq 01 tiene perdida de paquetes dsd antier, no es grave, la mayoria d los usuarios ni lo notan",
+         {"most_operations_proceed": True}),
+        ("los usuarios se quejan, pero casi todo el mundo puede navegar", {"most_operations_proceed": True}),
+        ("sí, casi todos navegan", {"most_operations_proceed": True}),
+        ("no tenemos nada de alternativa, ¿eh? toda la red de producción está abajo",
+         {"solution_available": False, "production_down": True}),
+        ("no tenemos ningún plan B, po", {"solution_available": False}),
+        ("Todo el servicio está caído y no tenemos repuesto ni cómo seguir operando",
+         {"solution_available": False, "production_down": True}),
+        ("desde las 11 y veinte; mientras tanto pasamos a los clientes al cmts-bog-02", {"solution_available": True}),
+        ("Estamos pasando a los clientes por el 01 mientras tanto", {"solution_available": True}),
+        # «a mano» in «no lo tengo a mano» is not a manual workaround.
+        ("no lo tengo a mano, no sé", {"solution_available": None}),
+        ("por ahora lo hacemos a mano", {"solution_available": True}),
     ],
 )  # fmt: skip
 def test_priority_facts_from_how_people_say_them(text: str, facts: dict) -> None:
@@ -230,31 +246,6 @@ def test_later_probe_phrasings() -> None:
 
 
 # --- phrasings a probe set of new conversations found unread (session 17) ----------------------
-
-
-@pytest.mark.parametrize(
-    ("text", "facts"),
-    [
-        # «no es grave» is not «grave»: the most operations proceed (P3, not P2).
-        ("la olt sdq 01 tiene perdida de paquetes dsd antier, no es grave, la mayoria d los usuarios ni lo notan",
-         {"most_operations_proceed": True}),
-        ("los usuarios se quejan, pero casi todo el mundo puede navegar", {"most_operations_proceed": True}),
-        ("sí, casi todos navegan", {"most_operations_proceed": True}),
-        ("no tenemos nada de alternativa, ¿eh? toda la red de producción está abajo",
-         {"solution_available": False, "production_down": True}),
-        ("no tenemos ningún plan B, po", {"solution_available": False}),
-        ("Todo el servicio está caído y no tenemos repuesto ni cómo seguir operando",
-         {"solution_available": False, "production_down": True}),
-        ("desde las 11 y veinte; mientras tanto pasamos a los clientes al cmts-bog-02", {"solution_available": True}),
-        ("Estamos pasando a los clientes por el 01 mientras tanto", {"solution_available": True}),
-        # «a mano» in «no lo tengo a mano» is not a manual workaround.
-        ("no lo tengo a mano, no sé", {"solution_available": None}),
-        ("por ahora lo hacemos a mano", {"solution_available": True}),
-    ],
-)  # fmt: skip
-def test_priority_facts_of_colloquial_sentences(text: str, facts: dict) -> None:
-    found = impact(text)
-    assert {k: found.get(k) for k in facts} == facts
 
 
 @pytest.mark.parametrize(
