@@ -462,12 +462,19 @@ BRAND_PRODUCT = re.compile(
 )
 
 
+# Promptlink's products by the Spanish word customers use for them, in any case («EL PROVISIONADOR»).
+SPANISH_PRODUCTS = ((re.compile(r"\ba?provisionador(?:es)?\b"), "Promptlink Provisioner"),)
+
+
 def product_as_written(text: str) -> Optional[str]:
     """A product, module or part the customer names («el panel de gestión», «una fuente de poder PL-PSU»)."""
     match = PRODUCT_PHRASE.search(text.lower()) or HARDWARE_PHRASE.search(text.lower())
     if not match:
         brand = BRAND_PRODUCT.search(text)  # «el Promptlink Provisioner», «el PL-Manager»
-        return brand.group(1)[:100] if brand else None
+        if brand:
+            return brand.group(1)[:100]
+        value = plain(text)
+        return next((name for pattern, name in SPANISH_PRODUCTS if pattern.search(value)), None)
     return re.sub(r"(?:\s+(?:de|del|la|el|los|las))+$", "", match.group(1))[:100]
 
 
