@@ -253,6 +253,23 @@ def test_a_serial_given_again_is_not_a_stop(fake) -> None:
     assert changes["serial_number"] == "SN-88231"
 
 
+@pytest.mark.parametrize(
+    ("text", "answer"),
+    [
+        ("si, volver a entrar", True),  # classified as stop (0.57): the «sí» answers the workaround question
+        ("sí, reiniciando", True),
+        ("sí, mejor cancelemos", None),  # leaving the form: the rules ask whether to go on
+        ("no, déjelo así", None),
+        ("cancelar", None),
+    ],
+)
+def test_a_yes_to_a_yes_no_question_is_its_answer_whatever_the_classifier_says(fake, text, answer) -> None:
+    slots = OUTAGE | {"production_down": False, "most_operations_proceed": True, "requested_slot": "solution_available"}
+    _, changes = turn(text, slots, intent="stop")
+    assert changes.get("solution_available") is answer
+    assert answer is not None or changes == {}
+
+
 def test_unknown_answers_to_optional_details(fake) -> None:
     slots = {"incident_type": "software_bug", "description": "x" * 10, "requested_slot": "version"}
     _, changes = turn("no sé", slots, intent="deny")
