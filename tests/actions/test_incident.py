@@ -460,6 +460,26 @@ def test_a_place_in_capitals_is_not_taken_for_a_customer_code() -> None:
     assert code_answer("mi código es cableandina.") == "CABLEANDINA" and code_answer("no") is None
 
 
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("Hola, ¿cómo están? Les escribo de CABLEANDINA, se nos cayó la cuestión entera", "CABLEANDINA"),
+        ("le escribo desde TELECARIBE porque la olt no responde", "TELECARIBE"),
+        ("Llamo de CABLEANDINA", "CABLEANDINA"),
+        ("hablo de TELECARIBE", "TELECARIBE"),
+        ("les escribo de nuevo, el cmts sigue caído", None),
+        ("LES ESCRIBO DE NUEVO, EL CMTS SIGUE CAIDO", None),  # all in capitals: no word stands out
+        ("le escribo desde la oficina", None),
+        ("hablo de la FALLA del cmts", None),
+        ("le escribo desde SANTO DOMINGO", None),  # a place, not a code
+    ],
+)
+def test_where_the_customer_writes_from_gives_the_code(text: str, code: str | None) -> None:
+    from actions.identity import customer_code_in
+
+    assert customer_code_in(text) == code
+
+
 def test_the_code_answered_with_the_email_is_the_code() -> None:
     from actions.identity import code_answer
 
