@@ -59,6 +59,7 @@ from .understanding import (
     find_version,
     looks_temporal,
     named_kind,
+    part_failed,
     plain,
     understand,
 )
@@ -128,6 +129,8 @@ def _kind_of(tracker: Tracker) -> Optional[str]:
     if named:
         return named
     intent = str((tracker.latest_message.get("intent") or {}).get("name") or "")
+    if INTENT_TYPES.get(intent) == "network_outage" and part_failed(text):
+        return "hardware_failure"  # «se fastidió el abanico de la olt»: a part failed, nothing of the network is said
     if intent in INTENT_TYPES:
         return INTENT_TYPES[intent]
     return detect_kind(text)
