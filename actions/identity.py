@@ -9,6 +9,7 @@ from typing import Any, Dict, Optional
 from rasa_sdk import Tracker
 
 from .answers import plain
+from .understanding import PLACES
 
 VERIFICATION_SLOTS = ["customer_code", "contact_email", "otp_code"]
 
@@ -49,13 +50,19 @@ def first_name(customer: Optional[Customer]) -> str:
 NOT_CODES = frozenset(
     {
         "CMTS", "OLT", "ONT", "ONU", "DOCSIS", "GPON", "SNMP", "RMA", "VPN", "API", "CPU", "RAM", "HTTP", "HTTPS",
-        "SMTP", "PDF", "CSV", "EXCEL", "URGENTE", "AYUDA", "HOLA", "BUENAS", "BUENOS", "GRACIAS", "PROMPTLINK",
+        "SMTP", "PDF", "CSV", "EXCEL", "URGENTE", "URGENCIA", "EMERGENCIA", "NUEVO", "AYUDA", "HOLA", "BUENAS",
+        "BUENOS", "GRACIAS", "PROMPTLINK",
     }
 )  # fmt: skip
-# «soy Luis de CABLEANDINA», «la empresa TELECARIBE», «código de cliente: CABLEANDINA».
+# «soy Luis de CABLEANDINA», «la empresa TELECARIBE», «código de cliente: CABLEANDINA»; and where the
+# customer writes or calls from: «Les escribo de CABLEANDINA», «le escribo desde TELECARIBE», «llamo de …»,
+# «hablo de …» (the code right after «de»/«desde», capitals in a message that is not: «les escribo de nuevo»,
+# «le escribo desde la OFICINA», «hablo de la FALLA» and «LES ESCRIBO DE NUEVO» give none).
 CODE_CUE = re.compile(
     r"(?:\b(?:soy\s+\w+\s+de|somos(?:\s+de)?|empresa|compa[ñn][ií]a|cliente|c[oó]digo(?:\s+de\s+cliente)?(?:\s+es)?)"
-    r"\s*:?\s+(?:la\s+|el\s+)?)([A-Z][A-Z0-9_]{3,31})\b"
+    r"\s*:?\s+(?:la\s+|el\s+)?"
+    r"|\b(?:(?:[Ll]es?|[Tt]e)\s+)?(?:[Ee]scrib(?:o|imos)|[Ll]lam(?:o|amos)|[Hh]abl(?:o|amos))\s+(?:de|desde)\s+)"
+    r"([A-Z][A-Z0-9_]{3,31})\b"
 )
 # What people put before the code when they answer the question.
 ANSWER_LEAD = re.compile(
@@ -74,11 +81,16 @@ NOT_CODE_ANSWERS = frozenset(
 )
 
 
+# Places in capitals are where the customer is («le escribo desde MEDELLIN», «… SANTO DOMINGO»), not a code.
+PLACE_NAME = re.compile(r"(?:" + "|".join(place for places in PLACES.values() for place in places) + r")\b")
+
+
 def customer_code_in(text: str) -> Optional[str]:
     """A customer code the customer states in passing («soy Luis de CABLEANDINA»), written in capitals."""
     for match in CODE_CUE.finditer(text):
         word = match.group(1)
-        if word not in NOT_CODES and not any(ch.isdigit() for ch in word[:3]):
+        place = PLACE_NAME.match(plain(text[match.start(1) :]))
+        if word not in NOT_CODES and not place and not any(ch.isdigit() for ch in word[:3]):
             return word
     return None
 

@@ -51,6 +51,7 @@ from .intake import (
 from .understanding import (
     HEDGE,
     NOT_GIVEN,
+    YES_START,
     Understanding,
     clean_device_answer,
     clean_error_answer,
@@ -58,6 +59,7 @@ from .understanding import (
     find_version,
     looks_temporal,
     named_kind,
+    part_failed,
     plain,
     understand,
 )
@@ -107,6 +109,14 @@ DONT_KNOW = re.compile(
     r"no tengo idea)\b"
 )
 QUESTION_START = ("que ", "como ", "cual ", "cuando ", "cada ", "quien ", "donde ", "por que ", "cuanto ")
+# The form's questions a «sí» answers.
+YES_NO_QUESTIONS = (*YES_NO, "incident_confirmed", "duplicate_decision")
+# Words of leaving the form («sí, mejor cancelemos», «sí, déjelo así»): a «sí» before them is no answer.
+LEAVING = re.compile(
+    r"\b(?:cancel\w*|olvid\w*|anul\w*|abort\w*|suspend\w*|basta|detente|dej(?:a|e|alo|elo|emos|emoslo)|"
+    r"no (?:sigas|sigamos|continues|continuemos)|no quiero (?:seguir|continuar)|"
+    r"ya no (?:quiero|hace falta|lo necesito)|no hace falta|me arrepenti|salgamos|salir)\b"
+)
 
 
 def _now() -> datetime:
@@ -119,6 +129,8 @@ def _kind_of(tracker: Tracker) -> Optional[str]:
     if named:
         return named
     intent = str((tracker.latest_message.get("intent") or {}).get("name") or "")
+    if INTENT_TYPES.get(intent) == "network_outage" and part_failed(text):
+        return "hardware_failure"  # «se fastidió el abanico de la olt»: a part failed, nothing of the network is said
     if intent in INTENT_TYPES:
         return INTENT_TYPES[intent]
     return detect_kind(text)
@@ -329,8 +341,13 @@ class IntakeTurn:
             return False
         states_something = bool(heard.values()) or heard.correction
         if self.intent == "stop":
-            return not states_something
+            return not states_something and not self._says_yes()
         return self._is_question() or not states_something
+
+    def _says_yes(self) -> bool:
+        """A leading «sí» to a yes/no question («si, volver a entrar»), whatever the classifier made of the rest."""
+        value = plain(self.text)
+        return self.requested in YES_NO_QUESTIONS and bool(YES_START.match(value)) and not LEAVING.search(value)
 
     def _is_question(self) -> bool:
         return "?" in self.text or plain(self.text).startswith(QUESTION_START)

@@ -57,7 +57,7 @@ PRICE_WORDS = re.compile(
 # What Promptlink sells: a price question off this list («¿cuánto cuesta un iPhone?») stays off-topic.
 PRICE_TOPICS = re.compile(
     r"\b(?:soporte|contratos?|plan|planes|cursos?|capacitacion\w*|hardware|equipos?|mantenimiento|despliegue"
-    r"|implementacion|instalacion|tiquetes?|tickets?|servicios?|licencias?|promptlink|reemplaz\w*|sustitu\w*"
+    r"|implementacion|instalacion|tiquetes?|tickets?|servicios?|licencias?|promptlink|reempla[zc]\w*|sustitu\w*"
     r"|visitas?|ingenieros?|renova\w*|configuracion|actualizacion\w*|ustedes|sus)\b"
 )
 # The plan's answers that action_plan_information gives, by intent.

@@ -324,6 +324,13 @@ LACK = (
     r"carece|sin|pendiente|pendientes)\b"
 )
 NEGATION = r"\b(?:no|tampoco|nunca)\b"
+# A facility that is there but broken is one the site lacks: «el proyector está dañado», «no sirve», «se dañó».
+BROKEN = (
+    r"\b(?:danad[oa]s?|averiad[oa]s?|estropead[oa]s?|descompuest[oa]s?|quemad[oa]s?|rot[oa]s?|"
+    r"(?:esta|estan) mal[oa]s?|se (?:dano|danaron|rompio|rompieron|quemo|quemaron|averio|descompuso)|"
+    r"fuera de servicio)\b"
+)
+BROKEN_NEGATED = r"\bno (?:funciona|funcionan|sirve|sirven|prende|prenden|enciende|encienden|anda|andan)\b"
 ALL = r"\b(?:todo|todos|todas|completo|completa)\b"
 NOTHING = r"\b(?:nada|ninguno|ninguna|ningun)\b"
 EXCEPT = r"\s*(?:menos|excepto|salvo)\b"
@@ -437,11 +444,14 @@ def _items(clause: str) -> List[str]:
 def _own_polarity(clause: str) -> Optional[bool]:
     """What the clause's own verb says: True «we have», False «we lack», None when it has no verb.
 
-    A negation flips the verb («no tenemos» lacks, «no falta» has); «sin» always lacks.
+    A negation flips the verb («no tenemos» lacks, «no falta» has); «sin» always lacks, and so does a broken
+    facility («el proyector está dañado», «no funciona»).
     """
-    if re.search(r"\bsin\b", clause):
+    if re.search(r"\bsin\b", clause) or re.search(BROKEN_NEGATED, clause):
         return False
-    if re.search(LACK, clause):
+    if re.search(BROKEN, clause):
+        base = False  # «el proyector está dañado» (and «no está dañado» has it)
+    elif re.search(LACK, clause):
         base = False
     elif re.search(HAVE, clause):
         base = True

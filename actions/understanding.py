@@ -312,6 +312,34 @@ def detect_kind(text: str, *, min_score: int = 1) -> Optional[str]:
     return best
 
 
+# A part of a device with a fault verb in the same clause («se fastidió el abanico de la olt», «la fuente no
+# prende»): a hardware failure, though the classifier may read the device's name as a network outage.
+HARDWARE_PART = (
+    r"\b(?:abanicos?|ventiladore?s?|ventilacion|fuentes?|discos?|tarjetas?|placas?|sfp|transceptor|modulo optico)\b"
+)
+PART_FAULT = (
+    r"\b(?:se (?:fastidio|jodio|frego|dano|danaron|rompio|quemo|murio|fundio|averio|estropeo)|"
+    r"danad[oa]s?|rot[oa]s?|quemad[oa]s?|fundid[oa]s?|averiad[oa]s?|estropead[oa]s?|"
+    r"no (?:gira|giran|prende|prenden|enciende|encienden|funciona|funcionan|sirve|sirven|anda|andan)|"
+    r"dejo de (?:funcionar|girar|andar)|fallando)\b"
+)
+# What only the network says: links, service, customers without Internet, packets.
+NETWORK_SPECIFIC = re.compile(
+    r"\b(?:enlaces?|sin (?:servicio|internet|senal|conexion|navegacion)|(?:cayo|caido|caida)(?: \w+){0,2} servicio|"
+    r"servicio (?:esta )?caido|no (?:navegan|hay internet|tienen (?:servicio|internet))|"
+    r"(?:clientes|abonados|usuarios|suscriptores|modems|onts?) (?:sin|caidos|desconectados|no)|"
+    r"(?:la )?red (?:esta )?caida|se (?:cayo|callo) (?:la |toda la )?red|perdida de paquetes|latencia|trafico)\b"
+)
+
+
+def part_failed(text: str) -> bool:
+    """A hardware part failed (a part and a fault verb in one clause) and nothing says the network is out."""
+    if NETWORK_SPECIFIC.search(plain(text)):
+        return False
+    clauses = (plain(c) for c in re.split(r"[,;:!?¿¡()]|\.(?=\s|$)", text))
+    return any(re.search(HARDWARE_PART, c) and re.search(PART_FAULT, c) for c in clauses)
+
+
 KIND_NAMES = (
     ("software_bug", r"(?:el |del |de )?(?:software|aplicacion|programa|sistema de gestion)|un bug"),
     ("network_outage", r"(?:la |de |de la )?red"),
@@ -462,12 +490,19 @@ BRAND_PRODUCT = re.compile(
 )
 
 
+# Promptlink's products by the Spanish word customers use for them, in any case («EL PROVISIONADOR»).
+SPANISH_PRODUCTS = ((re.compile(r"\ba?provisionador(?:es)?\b"), "Promptlink Provisioner"),)
+
+
 def product_as_written(text: str) -> Optional[str]:
     """A product, module or part the customer names («el panel de gestión», «una fuente de poder PL-PSU»)."""
     match = PRODUCT_PHRASE.search(text.lower()) or HARDWARE_PHRASE.search(text.lower())
     if not match:
         brand = BRAND_PRODUCT.search(text)  # «el Promptlink Provisioner», «el PL-Manager»
-        return brand.group(1)[:100] if brand else None
+        if brand:
+            return brand.group(1)[:100]
+        value = plain(text)
+        return next((name for pattern, name in SPANISH_PRODUCTS if pattern.search(value)), None)
     return re.sub(r"(?:\s+(?:de|del|la|el|los|las))+$", "", match.group(1))[:100]
 
 

@@ -253,6 +253,23 @@ def test_a_serial_given_again_is_not_a_stop(fake) -> None:
     assert changes["serial_number"] == "SN-88231"
 
 
+@pytest.mark.parametrize(
+    ("text", "answer"),
+    [
+        ("si, volver a entrar", True),  # classified as stop (0.57): the «sí» answers the workaround question
+        ("sí, reiniciando", True),
+        ("sí, mejor cancelemos", None),  # leaving the form: the rules ask whether to go on
+        ("no, déjelo así", None),
+        ("cancelar", None),
+    ],
+)
+def test_a_yes_to_a_yes_no_question_is_its_answer_whatever_the_classifier_says(fake, text, answer) -> None:
+    slots = OUTAGE | {"production_down": False, "most_operations_proceed": True, "requested_slot": "solution_available"}
+    _, changes = turn(text, slots, intent="stop")
+    assert changes.get("solution_available") is answer
+    assert answer is not None or changes == {}
+
+
 def test_unknown_answers_to_optional_details(fake) -> None:
     slots = {"incident_type": "software_bug", "description": "x" * 10, "requested_slot": "version"}
     _, changes = turn("no sé", slots, intent="deny")
@@ -426,13 +443,22 @@ def test_an_opening_that_asks_for_a_course_books_it_instead_of_an_intake(fake) -
     assert [(e["event"], e["name"]) for e in events] == [("followup", "training_form")]
 
 
-def test_a_fault_named_outright_decides_the_kind_whatever_the_intent(fake) -> None:
-    tracker = make_tracker(
-        text="tenemos una falla en el software de aprovisionamiento, ningún módem nuevo levanta",
-        intent="report_network_outage",
-    )
-    _, events = run(ActionStartIncident(), tracker)
-    assert slots_of(events)["incident_type"] == "software_bug"
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("tenemos una falla en el software de aprovisionamiento, ningún módem nuevo levanta", "software_bug"),
+        # A part of a device failed (classified report_network_outage, 0.65): hardware.
+        ("Se fastidió el abanico de la olt-sdq-01 y se está calentando mucho", "hardware_failure"),
+        ("el ventilador del cmts-bog-02 dejó de girar", "hardware_failure"),
+        # … unless the network is said to be out too.
+        ("la fuente de la olt se quemó y todos los clientes están sin servicio", "network_outage"),
+        ("se dañó la tarjeta del cmts y se cayeron los enlaces", "network_outage"),
+        ("se cayó la tarjeta del cmts-bog-01", "network_outage"),
+    ],
+)
+def test_a_fault_named_outright_decides_the_kind_whatever_the_intent(fake, text: str, kind: str) -> None:
+    _, events = run(ActionStartIncident(), make_tracker(text=text, intent="report_network_outage"))
+    assert slots_of(events)["incident_type"] == kind
 
 
 def test_a_place_in_capitals_is_not_taken_for_a_customer_code() -> None:
@@ -441,6 +467,26 @@ def test_a_place_in_capitals_is_not_taken_for_a_customer_code() -> None:
     assert customer_code_in("Se cayó la red en MEDELLIN desde las 8") is None
     assert customer_code_in("la empresa CABLEANDINA reporta una falla") == "CABLEANDINA"
     assert code_answer("mi código es cableandina.") == "CABLEANDINA" and code_answer("no") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("Hola, ¿cómo están? Les escribo de CABLEANDINA, se nos cayó la cuestión entera", "CABLEANDINA"),
+        ("le escribo desde TELECARIBE porque la olt no responde", "TELECARIBE"),
+        ("Llamo de CABLEANDINA", "CABLEANDINA"),
+        ("hablo de TELECARIBE", "TELECARIBE"),
+        ("les escribo de nuevo, el cmts sigue caído", None),
+        ("LES ESCRIBO DE NUEVO, EL CMTS SIGUE CAIDO", None),  # all in capitals: no word stands out
+        ("le escribo desde la oficina", None),
+        ("hablo de la FALLA del cmts", None),
+        ("le escribo desde SANTO DOMINGO", None),  # a place, not a code
+    ],
+)
+def test_where_the_customer_writes_from_gives_the_code(text: str, code: str | None) -> None:
+    from actions.identity import customer_code_in
+
+    assert customer_code_in(text) == code
 
 
 def test_the_code_answered_with_the_email_is_the_code() -> None:

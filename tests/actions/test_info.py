@@ -85,6 +85,7 @@ def test_other_questions_are_not_price_questions(text: str) -> None:
 def test_an_off_topic_price_stays_off_topic() -> None:
     assert not asks_price("cuanto cuesta un iphone 15", "out_of_scope")
     assert asks_price("cuanto cuesta el soporte 24 horas", "out_of_scope")
+    assert asks_price("antes, ¿cuánto me costaría que me la reemplacen?", "out_of_scope")  # «reemplacen»: a replacement
 
 
 @pytest.mark.parametrize("phone", ["+57 601 000 1234", ""])

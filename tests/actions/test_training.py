@@ -336,6 +336,13 @@ def test_sites(text, asked, site) -> None:
         ("nos falta el videobeam y los computadores", "lack", {"projector", "workstations_internet"}),
         ("nada", "lack", set()),
         ("no nos falta nada", "lack", set()),
+        # A broken facility is a missing one.
+        ("tenemos sala, pizarra y puestos con internet, pero el proyector está dañado", None, {"projector"}),
+        ("sí, pero el proyector no funciona", "have", {"projector"}),
+        ("todo, aunque el videobeam se dañó", "have", {"projector"}),
+        ("la pizarra está mala y el proyector no sirve", "have", {"whiteboard", "projector"}),
+        ("el proyector está dañado", "lack", {"projector"}),
+        ("todo, y el proyector no está dañado", "have", set()),
     ],
 )
 def test_facilities_item_by_item(text, question, missing) -> None:
@@ -512,6 +519,7 @@ def test_answers_are_never_asked_twice_and_facilities_can_come_first(backend_fak
         ("falta el proyector", ["projector"]),
         ("todo menos el proyector", ["projector"]),
         ("no tenemos pizarra ni internet", ["whiteboard", "workstations_internet"]),
+        ("sí, pero el proyector está dañado", ["projector"]),
     ],
 )
 def test_facilities_answered_directly(backend_fake, answer, missing) -> None:

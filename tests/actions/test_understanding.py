@@ -73,6 +73,20 @@ def test_a_product_named_by_its_brand_is_the_device() -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "device"),
+    [
+        ("EL PROVISIONADOR NO FUNCIONA!!! SALE 'FATAL ERROR 0x80042' Y NO PODEMOS ACTIVAR NINGUN CLIENTE",
+         "Promptlink Provisioner"),
+        ("EL PROVISIONADOR DE PROMPTLINK", "Promptlink Provisioner"),
+        ("el aprovisionador se colgó otra vez", "Promptlink Provisioner"),
+        ("el servidor de aprovisionamiento no responde", "servidor de aprovisionamiento"),  # not the product
+    ],
+)  # fmt: skip
+def test_a_product_named_by_its_spanish_word_is_the_product(text: str, device: str) -> None:
+    assert understand(text, devices=ANDINA, now=NOW, tz=BOGOTA, requested="device").device == device
+
+
+@pytest.mark.parametrize(
     ("text", "expected"),
     [
         ("desde las 9", "2026-12-03T09:00"),
