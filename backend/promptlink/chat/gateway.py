@@ -62,10 +62,6 @@ class Emitter(Protocol):
 
 
 AGENT_NAMESPACE = "/agent"
-# The assistant's «escribiendo…» shows only once a turn has taken this long. Most turns are answered
-# in tens of milliseconds, where on and off would be a flicker nobody sees, and two of the backend's
-# five socket packets per turn (docs/performance.md, the chat path's cost).
-BOT_TYPING_DELAY_SECONDS = 0.25
 
 
 def room_of(conversation_id: str) -> str:
@@ -123,7 +119,6 @@ class ChatGateway:
         max_chars: int = 2000,
         handoff: Handoff | None = None,
         orphan_grace_seconds: float = 60.0,
-        bot_typing_delay: float = BOT_TYPING_DELAY_SECONDS,
     ) -> None:
         self.sessions = sessions
         self.assistant = assistant
@@ -139,7 +134,6 @@ class ChatGateway:
         # How long a resent message's first turn may still be running elsewhere (twice Rasa's default timeout).
         self.orphan_grace_seconds = orphan_grace_seconds
         self._rooms = _local_rooms(emitter)
-        self.bot_typing_delay = bot_typing_delay
 
     def use_handoff(self, handoff: Handoff) -> None:
         """The handoff orchestrator (chat/handoff.py), built after the gateway: it announces through it."""
@@ -339,8 +333,7 @@ class ChatGateway:
         if stored is None:
             async with self.sessions() as session:
                 stored = await conv_service.conversation_identity(session=session, conversation_id=chat.conversation_id)
-        typing = _BotTyping(self, room)
-        typing.start(self.bot_typing_delay)
+        await self.emitter.emit("typing", {"role": "bot", "on": True}, room=room, namespace=self.namespace)
         asked = time.perf_counter()
         try:
             turn = await self.assistant.send(
@@ -363,7 +356,7 @@ class ChatGateway:
             return
         finally:
             answered = time.perf_counter()
-            await typing.stop()
+            await self.emitter.emit("typing", {"role": "bot", "on": False}, room=room, namespace=self.namespace)
         # The parse and the replies together, in the writer's next batch: stored whole or not at all.
         replies = await self.writer.submit_bot_turn(
             conversation_id=chat.conversation_id,
@@ -483,34 +476,6 @@ class ChatGateway:
         """Wait for assistant turns in flight (used on shutdown)."""
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
-
-
-class _BotTyping:
-    """The assistant's typing indicator for one turn: «on» once the turn has taken `delay`, then «off»."""
-
-    def __init__(self, gateway: ChatGateway, room: str) -> None:
-        self.gateway = gateway
-        self.room = room
-        self._timer: asyncio.TimerHandle | None = None
-        self._shown: asyncio.Task[None] | None = None
-
-    def start(self, delay: float) -> None:
-        self._timer = asyncio.get_running_loop().call_later(max(0.0, delay), self._show)
-
-    def _show(self) -> None:
-        self._shown = asyncio.create_task(self._emit(on=True))
-
-    async def stop(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-        if self._shown is not None:
-            await self._shown  # «off» after «on», never before
-            await self._emit(on=False)
-
-    async def _emit(self, *, on: bool) -> None:
-        gateway = self.gateway
-        if not gateway._nobody_in(self.room, gateway.namespace):
-            await gateway.emitter.emit("typing", {"role": "bot", "on": on}, room=self.room, namespace=gateway.namespace)
 
 
 def _local_rooms(emitter: Any) -> dict[str, dict[str, Any]] | None:

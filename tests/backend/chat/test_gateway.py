@@ -119,34 +119,6 @@ async def test_the_conversation_keeps_which_form_question_the_assistant_has_open
     assert await form() is None
 
 
-class SlowAssistant(FakeAssistant):
-    async def send(self, *, sender: str, text: str, metadata: dict[str, Any]) -> BotTurn:
-        await asyncio.sleep(0.3)
-        return await super().send(sender=sender, text=text, metadata=metadata)
-
-
-async def test_the_assistant_is_shown_typing_only_when_its_turn_is_slow(seeded) -> None:
-    emitter = FakeEmitter()
-    fast = ChatGateway(sessions=seeded, assistant=FakeAssistant(), emitter=emitter, bot_typing_delay=0.1)  # type: ignore[arg-type]
-    conversation = await fast.open(identity=None, conversation_id=None, resume_grant=None)
-    chat = ChatSession(conversation.id, None)
-    await _say(fast, chat, "hola")
-    # Answered at once: the reply alone, no «escribiendo…» on and off in between.
-    assert [event for event, _ in emitter.events if event == "typing"] == []
-    assert emitter.events[-1][0] == "message" and emitter.events[-1][1]["role"] == "bot"
-
-    emitter.events.clear()
-    emitter.namespaces.clear()
-    slow = ChatGateway(sessions=seeded, assistant=SlowAssistant(), emitter=emitter, bot_typing_delay=0.1)  # type: ignore[arg-type]
-    await _say(slow, chat, "¿sigue ahí?")
-    events = [
-        (event, data.get("on") if event == "typing" else data["role"])
-        for (event, data), namespace in zip(emitter.events, emitter.namespaces, strict=True)
-        if namespace == "/chat"  # what the customer's widget gets
-    ]
-    assert events == [("message", "customer"), ("typing", True), ("typing", False), ("message", "bot")]
-
-
 class HangingAssistant(FakeAssistant):
     """Rasa as seen from a process that dies mid-turn: the turn never ends."""
 
