@@ -6,6 +6,7 @@ import asyncio
 import logging
 from datetime import timedelta
 from email.message import EmailMessage
+from email.utils import format_datetime
 from typing import Any
 
 import aiosmtplib
@@ -52,6 +53,13 @@ class OutboxSender:
         message["Subject"] = item.subject
         for key, value in (item.headers or {}).items():
             message[key] = str(value)
+        # RFC 5322: Date is required, Message-ID expected; neither is added by the SMTP client. The ID is
+        # the outbox item's own, so a retry of an e-mail the relay took already is recognisably the same.
+        if "Date" not in message:
+            message["Date"] = format_datetime(self.clock.now())
+        if "Message-ID" not in message:
+            domain = self.settings.support_email.rpartition("@")[2] or "promptlink.invalid"
+            message["Message-ID"] = f"<outbox.{item.id}.{item.created_at.strftime('%Y%m%d%H%M%S%f')}@{domain}>"
         message.set_content(item.body)
         if item.html:
             message.add_alternative(item.html, subtype="html")

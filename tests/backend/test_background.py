@@ -9,16 +9,15 @@ import smtplib
 import sqlite3
 import uuid
 from collections.abc import Iterator
-from email import message_from_bytes, policy
-from email.message import EmailMessage, Message
+from email.message import EmailMessage
 from functools import partial
 
 import httpx
 import pytest
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from testkit.processes import Running, free_port, start_lone_backend
+from testkit.smtp_sink import Sink, start_sink
 from testkit.waiting import eventually
 
 SUPPORT = "soporte@promptlink.example"
@@ -36,26 +35,12 @@ SECRETS = {
 _eventually = partial(eventually, timeout=30)  # the relay's retries back off: longer than the usual 15 s
 
 
-class Sink:
-    """The relay: keeps every message it is given."""
-
-    def __init__(self) -> None:
-        self.messages: list[Message] = []
-
-    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:  # noqa: N802
-        self.messages.append(message_from_bytes(envelope.original_content or b"", policy=policy.default))
-        return "250 2.0.0 OK"
-
-
 class Relay:
     def __init__(self, backend: Running, port: int) -> None:
         self.backend, self.port = backend, port
 
     def start_sink(self) -> tuple[Sink, Controller]:
-        sink = Sink()
-        controller = Controller(sink, hostname="127.0.0.1", port=self.port)
-        controller.start()
-        return sink, controller
+        return start_sink(self.port)
 
     def outbox(self, subject_part: str) -> list[tuple[str, int, str]]:
         """(state, attempts, delivered via) of the e-mails whose subject contains `subject_part`."""

@@ -174,7 +174,8 @@ async def resolve_on_clear(
     session: AsyncSession, alarm: Alarm, ticket: Ticket, cleared: str, at: datetime, now: datetime
 ) -> None:
     """The alarm's open ticket once the condition `cleared` (at `at`): resolved, unless other
-    alarms attached to it are still open or the fault is intermittent."""
+    alarms attached to it are still open or the fault is intermittent. The resolution (one message
+    to the customer) names every alarm of the ticket when it has several (a wave)."""
     still_open = await session.scalar(
         select(func.count())
         .select_from(Alarm)
@@ -198,16 +199,23 @@ async def resolve_on_clear(
         log_event(session, ticket, now, "alarm_cleared", AUTHOR, text=f"Alarma despejada (intermitente): {cleared}.")
         return
     zone = ticket.customer.timezone if ticket.customer else "UTC"
+    resolution = f"el monitoreo detectó que {cleared} el {local_time(at, zone)} (hora de {zone_in_words(zone)}). "
+    others = list(
+        await session.scalars(
+            select(Alarm).where(Alarm.ticket_id == ticket.id, Alarm.id != alarm.id).order_by(Alarm.id)
+        )
+    )
+    if others:
+        # A wave's ticket (many interfaces, devices): the one resolution the customer gets names them all.
+        group = sorted([alarm, *others], key=lambda a: a.id)
+        resolution += (
+            f"Con ello quedaron despejadas las {len(group)} alarmas de este tiquete "
+            f"({plural(sum(a.count for a in group), 'aviso', 'avisos')}):\n" + "\n".join(f"- {a.title}" for a in group)
+        )
+    else:
+        resolution += f"La alarma ({plural(alarm.count, 'aviso', 'avisos')}) quedó despejada."
     await change_status(
-        session=session,
-        ticket=ticket,
-        status="resolved",
-        author=AUTHOR,
-        now=now,
-        resolution=(
-            f"el monitoreo detectó que {cleared} el {local_time(at, zone)} (hora de {zone_in_words(zone)}). "
-            f"La alarma ({plural(alarm.count, 'aviso', 'avisos')}) quedó despejada."
-        ),
+        session=session, ticket=ticket, status="resolved", author=AUTHOR, now=now, resolution=resolution
     )
 
 
