@@ -29,7 +29,6 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from .counts import COURSE_BOOKING
-from .greet import ActionGreet, is_help_call
 from .handoff import hand_off_to_person
 from .identity import identity_of
 from .info import asks_price, utter_price_info
@@ -156,8 +155,6 @@ class ActionFallback(Action):
                 context = await customer_context(identity_of(tracker))
                 if understand(text, devices=context.devices, tz=context.timezone).values():
                     return [FollowupAction("action_start_incident")]
-            if is_help_call(text):  # «¡Auxilio!», «necesito ayuda por favor»: what can the assistant do for them
-                return await ActionGreet().run(dispatcher, tracker, domain)
         replies = reply_to(intent, earlier_turns(tracker))
         if replies == [HANDOFF]:
             return await hand_off_to_person(

@@ -97,62 +97,6 @@ class ActionPlanInformation(Action):
         return []
 
 
-# «¿Cada cuánto me informan?», «¿me van a estar dando razón?», «¿con qué frecuencia…?», «¿semanal?» (plain text):
-# the update cadence. Such a question often names a priority («si abro un caso de prioridad 2, ¿cada cuánto…?»), and the
-# classifier may then say ask_priority_levels: the priorities are not its answer.
-CADENCE_WORDS = re.compile(
-    r"\b(?:cada\s+cuan(?:to|tas?|do)|con\s+que\s+(?:frecuencia|regularidad)|que\s+tan\s+seguido|periodicidad"
-    r"|regularidad|cuantas\s+veces\s+(?:al|por|a\s+la|me|nos)|frecuencia\s+de\s+(?:las\s+)?(?:actualiz|notific|inform|avis)\w*"
-    r"|(?:dar|dando|daran|dan|den|darian)(?:\s+\w+)?\s+razon|al\s+tanto|informad[oa]s?"
-    r"|(?:me|nos)\s+(?:van\s+a\s+)?(?:estar\s+|seguir\s+)?(?:informando|avisando|actualizando|reportando|contando)"
-    r"|(?:dan|dar|daran|envian|mandan|recibo|recibimos|llegan)\s+(?:las\s+)?actualizaciones"
-    r"|actualizaciones\s+(?:de(?:l)?\s+(?:estado|caso|tiquete|ticket|avance))|entre\s+una\s+actualizacion"
-    r"|tiempos?\s+de\s+actualizacion|diari[oa]|semanal\w*|al\s+final\s+del?\s+(?:cada\s+)?dia"
-    r"|cada\s+(?:\w+\s+)?(?:horas?|dias?|semanas?))\b"
-)
-# What the priorities are («¿qué es una prioridad 1?», «¿cuáles son los niveles?»): asked together with the cadence,
-# both answers are given.
-PRIORITY_DEFINITION_WORDS = re.compile(
-    r"\b(?:que\s+(?:es|son|significa\w*|quiere\s+decir)|niveles|cuales\s+son|diferencia\w*|defin\w*|clasific\w*)\b"
-)
-PRIORITY_WORDS = re.compile(r"\b(?:prioridad\w*|p[1-4]|niveles|severidad\w*)\b")
-
-
-def asks_cadence(text: str) -> bool:
-    """Whether the message asks how often the customer is kept informed."""
-    return bool(CADENCE_WORDS.search(plain(text)))
-
-
-def asks_what_priorities_are(text: str) -> bool:
-    """Whether the message asks what the priorities are (not only names one)."""
-    words = plain(text)
-    return bool(PRIORITY_DEFINITION_WORDS.search(words) and PRIORITY_WORDS.search(words))
-
-
-def priority_answers(intent: str, text: str) -> List[str]:
-    """The responses for a question the classifier called ask_priority_levels or ask_update_frequency: the priorities,
-    the update cadence, or both when both are asked («¿Qué es una prioridad 2 y cada cuánto me informan?»)."""
-    cadence = intent == "ask_update_frequency" or asks_cadence(text)
-    if not cadence:
-        return ["utter_priority_levels"]
-    if asks_what_priorities_are(text):
-        return ["utter_priority_levels", "utter_update_frequency"]
-    return ["utter_update_frequency"]
-
-
-class ActionPriorityInformation(Action):
-    """The four priorities or the update cadence, by what the message asks (see `priority_answers`)."""
-
-    def name(self) -> Text:
-        return "action_priority_information"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        intent = str((tracker.latest_message.get("intent") or {}).get("name") or "")
-        for response in priority_answers(intent, str(tracker.latest_message.get("text") or "")):
-            dispatcher.utter_message(response=response)
-        return []
-
-
 class ActionTrainingInfo(Action):
     """What the courses are; a message that asks for one («necesito un curso para 5 personas…») books it."""
 

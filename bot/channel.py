@@ -27,7 +27,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot import speedups
+from bot import intent_hints, speedups
 
 log = logging.getLogger(__name__)
 speedups.install()
@@ -104,6 +104,7 @@ class PromptlinkInput(InputChannel):
             async with self._turns:
                 # Parsed here, once: the processor uses `parse_data` as it is, and the answer reports it.
                 message.parse_data = await _parse(request, message)
+                await _correct(agent, sender, message.parse_data, text)
                 await on_new_message(message)
                 form = await _active_loop(agent, sender)
             return response.json(
@@ -120,6 +121,17 @@ async def _parse(request: Request, message: UserMessage) -> Optional[Dict[str, A
     if processor is None:
         return None
     return await processor.parse_message(message)
+
+
+async def _correct(agent: Any, sender: str, parse: Optional[Dict[str, Any]], text: str) -> None:
+    """Correct the parse where the message's words settle a known confusion (`bot/intent_hints.py`)."""
+    intent = ((parse or {}).get("intent") or {}).get("name")
+    new = intent_hints.corrected_intent(intent, text)
+    if new is None:
+        return
+    in_form = new == intent_hints.GREET and await _active_loop(agent, sender) is not None
+    if intent_hints.correct(parse, text, in_form=in_form):
+        log.info("intent %s read as %s by the message's words", intent, new)
 
 
 async def _active_loop(agent: Any, sender: str) -> Optional[str]:

@@ -238,16 +238,3 @@ def test_a_named_kind_or_a_course_booking_the_classifier_missed_is_started(fake)
     booking = "Necesito un curso para 5 personas el 1 de febrero de 2027 en la sede de Santiago"
     _, events = run(ActionFallback(), make_tracker(text=booking, intent="nlu_fallback"))
     assert events == [FollowupAction("training_form")]
-
-
-def test_a_bare_call_for_help_not_understood_is_greeted_not_asked_to_rephrase(fake) -> None:
-    for text in ("¡Auxilio!", "Necesito ayuda por favor"):
-        dispatcher, events = answer([], "nlu_fallback", text, metadata={})
-        assert responses(dispatcher) == ["utter_greet"] and events == []
-        dispatcher, _ = answer([], "nlu_fallback", text, metadata={"name": "Luis Pérez"})
-        assert [(m["response"], m.get("name")) for m in dispatcher.messages] == [("utter_greet_named", "Luis")]
-    # inside a form the form's question comes back as before; anything more than a call is not one
-    dispatcher, _ = answer([], "nlu_fallback", "auxilio", active_loop="incident_form")
-    assert responses(dispatcher) == ["utter_default"]
-    dispatcher, _ = answer([], "nlu_fallback", "ayuda con algo raro que no sé explicar")
-    assert responses(dispatcher) == ["utter_default"]

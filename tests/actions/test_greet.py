@@ -10,7 +10,7 @@ import yaml
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.greet import MAX_NAME_LENGTH, ActionAnswerThanks, ActionGreet, is_help_call
+from actions.greet import MAX_NAME_LENGTH, ActionGreet
 
 
 def make_tracker(metadata: Optional[Dict[str, Any]]) -> Tracker:
@@ -126,36 +126,3 @@ def test_responses_speak_to_the_customer_as_usted_without_plural_brackets(name: 
         assert "el cliente" not in text.lower(), text  # «usted», «su empresa»
         assert "Bienvenido" not in text and "Bienvenida" not in text, text  # the greeting does not guess a gender
         assert not re.search(r"\b(open|closed|pending|new|resolved)\b", text), text
-
-
-def run_thanks(text: str, *, active_loop: Optional[str] = None, metadata: Optional[Dict[str, Any]] = None) -> List[str]:
-    """The response names `action_answer_thanks` sends to `text` classified as thanks."""
-    tracker = make_tracker(metadata)
-    tracker.latest_message.update(text=text, intent={"name": "thank", "confidence": 0.61})
-    if active_loop:
-        tracker.active_loop = {"name": active_loop}
-    dispatcher = CollectingDispatcher()
-    assert asyncio.run(ActionAnswerThanks().run(dispatcher, tracker, {})) == []
-    return [m["response"] for m in dispatcher.messages]
-
-
-@pytest.mark.parametrize(
-    "text", ["ayuda", "¡Ayuda!", "necesito ayuda", "Necesito ayuda por favor", "auxilio", "buenas, ayuda"]
-)
-def test_a_bare_call_for_help_classified_as_thanks_is_greeted(text: str) -> None:
-    assert is_help_call(text)
-    assert run_thanks(text) == ["utter_greet"]
-    assert run_thanks(text, metadata={"name": "Ana Gómez"}) == ["utter_greet_named"]
-
-
-@pytest.mark.parametrize(
-    "text",
-    ["gracias", "muchas gracias por la ayuda", "gracias, me ayudó mucho", "ayuda con la OLT de Medellín", "listo, ya"],
-)
-def test_thanks_and_anything_more_than_a_call_for_help_get_you_are_welcome(text: str) -> None:
-    assert not is_help_call(text)
-    assert run_thanks(text) == ["utter_you_are_welcome"]
-
-
-def test_inside_a_form_a_call_for_help_is_not_a_new_greeting() -> None:
-    assert run_thanks("ayuda", active_loop="incident_form") == ["utter_you_are_welcome"]

@@ -377,7 +377,7 @@ def test_the_confirmation_card_lists_every_field_and_the_priority(fake) -> None:
 
 def test_a_message_already_handled_is_not_read_again(fake) -> None:
     """After a digression was answered the form runs again: the digression is not an answer."""
-    events = ANSWERING[:3] + [{"event": "action", "name": "action_priority_information"}, ANSWERING[3]]
+    events = ANSWERING[:3] + [{"event": "action", "name": "utter_update_frequency"}, ANSWERING[3]]
     tracker = make_tracker(text="sí", intent="affirm", slots=OUTAGE | {"requested_slot": "production_down"},
                            active_loop="incident_form", events=events)  # fmt: skip
     _, got = run(ValidateIncidentForm(), tracker, DOMAIN)

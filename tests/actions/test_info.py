@@ -10,15 +10,7 @@ import yaml
 from conftest import make_tracker, responses, run
 
 from actions.fallback import ActionFallback
-from actions.info import (
-    ActionContactChannels,
-    ActionPlanInformation,
-    ActionPriorityInformation,
-    ActionTrainingInfo,
-    asks_cadence,
-    asks_price,
-    priority_answers,
-)
+from actions.info import ActionContactChannels, ActionPlanInformation, ActionTrainingInfo, asks_price
 
 DOMAIN = yaml.safe_load((Path(__file__).resolve().parents[2] / "domain.yml").read_text(encoding="utf-8"))
 
@@ -143,76 +135,3 @@ def test_a_price_question_the_classifier_could_not_place_is_answered_not_misunde
     assert responses(dispatcher) == ["utter_price_info"]
     dispatcher, _ = run(ActionFallback(), make_tracker(intent="out_of_scope", text="cuanto cuesta un iphone 15"))
     assert responses(dispatcher) == ["utter_out_of_scope"]
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "Oiga, y si abro un caso de prioridad 2, ¿cada cuánto me van a estar dando razón?",
-        "¿Con qué frecuencia me informan de un P1?",
-        "en un p3 me mantienen informado?",
-        "¿me van a estar avisando cómo va el caso de prioridad 1?",
-        "¿Las actualizaciones de Prioridad 4 son semanales?",
-        "si es prioridad 1 me dan razón cada dos horas?",
-        "¿qué tan seguido dan actualizaciones de un P2?",
-        "¿me tienen al tanto si es prioridad alta?",
-    ],
-)
-def test_a_cadence_question_the_classifier_put_on_the_priorities_gets_the_cadence(text: str) -> None:
-    assert asks_cadence(text)
-    dispatcher, events = run(ActionPriorityInformation(), make_tracker(intent="ask_priority_levels", text=text))
-    assert responses(dispatcher) == ["utter_update_frequency"] and events == []
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "¿Cuáles son los niveles de prioridad?",
-        "que significa prioridad 1",
-        "una caida total de la red que prioridad seria?",
-        "¿Qué prioridad tienen las actualizaciones de software?",
-        "¿qué prioridad tiene una falla en la frecuencia de radio del enlace?",
-        "la prioridad la pongo yo o ustedes?",
-        "¿cuántas veces puedo abrir un P1?",
-    ],
-)
-def test_a_question_about_the_priorities_gets_the_priorities(text: str) -> None:
-    assert not asks_cadence(text)
-    dispatcher, _ = run(ActionPriorityInformation(), make_tracker(intent="ask_priority_levels", text=text))
-    assert responses(dispatcher) == ["utter_priority_levels"]
-
-
-@pytest.mark.parametrize("intent", ["ask_priority_levels", "ask_update_frequency"])
-def test_asked_what_a_priority_is_and_how_often_they_report_both_are_answered(intent: str) -> None:
-    text = "¿Qué es una prioridad 2 y cada cuánto me informan?"
-    dispatcher, _ = run(ActionPriorityInformation(), make_tracker(intent=intent, text=text))
-    assert responses(dispatcher) == ["utter_priority_levels", "utter_update_frequency"]
-    said = " ".join(_texts(ActionPriorityInformation(), intent="ask_priority_levels", text=text))
-    assert "Prioridad 1: la red o el sistema de producción fallan" in said and "cada dos horas en Prioridad 1" in said
-
-
-def test_the_update_frequency_examples_would_be_told_apart_from_the_priority_examples() -> None:
-    """The training data's own phrasings: every update-cadence example reads as one, no priority example does."""
-    examples: dict[str, list[str]] = {}
-    for path in (Path(__file__).resolve().parents[2] / "data" / "nlu").glob("*.yml"):
-        for item in yaml.safe_load(path.read_text(encoding="utf-8")).get("nlu", []):
-            if item.get("intent") in ("ask_update_frequency", "ask_priority_levels"):
-                lines = [line.strip()[2:] for line in item["examples"].splitlines() if line.strip().startswith("- ")]
-                examples.setdefault(item["intent"], []).extend(
-                    re.sub(r"\[([^\]]+)\][({][^)}]*[)}]", r"\1", t) for t in lines
-                )
-    assert len(examples["ask_update_frequency"]) > 20 and len(examples["ask_priority_levels"]) > 20
-    assert [t for t in examples["ask_update_frequency"] if not asks_cadence(t)] == []
-    assert [t for t in examples["ask_priority_levels"] if asks_cadence(t)] == []
-    # and each gets the one answer its intent stands for
-    assert {tuple(priority_answers("ask_update_frequency", t)) for t in examples["ask_update_frequency"]} == {
-        ("utter_update_frequency",)
-    }
-    assert {tuple(priority_answers("ask_priority_levels", t)) for t in examples["ask_priority_levels"]} == {
-        ("utter_priority_levels",)
-    }
-
-
-def test_the_update_cadence_question_gets_the_cadence() -> None:
-    tracker = make_tracker(intent="ask_update_frequency", text="¿cada cuánto me actualizan un P3?")
-    assert responses(run(ActionPriorityInformation(), tracker)[0]) == ["utter_update_frequency"]

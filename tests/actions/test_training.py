@@ -607,7 +607,7 @@ def test_yes_no_questions_take_only_yes_or_no(backend_fake) -> None:
     assert names(said) == ["utter_training_site_noted", "utter_ask_training_form_facilities_ready"]
     said = chat.say("¿qué es prioridad 1?", "ask_priority_levels")  # a digression: the rules answer it
     assert chat.rejected and said == []
-    said = chat.digression_answered("action_priority_information")
+    said = chat.digression_answered("utter_priority_levels")
     assert names(said) == ["utter_ask_training_form_facilities_ready"] and chat.slots["facilities_ready"] is None
     chat.say("sí", "affirm")
     said = chat.say("sí, pero ¿cuánto dura el curso?", "ask_training")

@@ -132,3 +132,17 @@ def test_a_rasa_server_that_cannot_be_reached_is_skipped(stack) -> None:
     assert intent == "ask_priority_levels"
     assert texts and "prioridad" in texts[0].lower()
     assert order == [down, stack.extra["rasa_url"]]  # the refused server was tried first
+
+
+def test_the_words_settle_what_the_classifier_confuses(stack) -> None:
+    """`bot/intent_hints.py` in the real server: «ayuda» (classified thank) is greeted, a cadence question naming a
+    priority (classified ask_priority_levels) gets the cadence, and the parse says what the classifier said."""
+    body = _post(stack, {"sender": "channel-test-help", "message": "ayuda"}).json()
+    assert body["parse"]["intent"]["name"] == "greet"
+    assert "Soporte Técnico de Promptlink" in body["messages"][0]["text"]
+    question = "Oiga, y si abro un caso de prioridad 2, ¿cada cuánto me van a estar dando razón?"
+    body = _post(stack, {"sender": "channel-test-cadence", "message": question}).json()
+    assert body["parse"]["intent"]["name"] == "ask_update_frequency"
+    assert [m["text"] for m in body["messages"]] and "al final de cada día" in body["messages"][0]["text"]
+    body = _post(stack, {"sender": "channel-test-thanks", "message": "muchas gracias"}).json()
+    assert body["parse"]["intent"]["name"] == "thank" and body["messages"][0]["text"].startswith("Con mucho gusto")
