@@ -60,10 +60,12 @@ def asks_cadence(text: str) -> bool:
 
 def corrected_intent(intent: Optional[str], text: str) -> Optional[str]:
     """The intent the message's words call for instead of `intent`, or None to keep it."""
-    if intent in ("thank", "nlu_fallback") and is_help_call(text):
-        return GREET
-    if intent == "ask_priority_levels" and asks_cadence(text) and not PRIORITY_DEFINITION_WORDS.search(plain(text)):
-        return UPDATE_FREQUENCY
+    if intent in ("thank", "nlu_fallback"):
+        return GREET if is_help_call(text) else None
+    if intent == "ask_priority_levels":
+        words = plain(text)
+        if CADENCE_WORDS.search(words) and not PRIORITY_DEFINITION_WORDS.search(words):
+            return UPDATE_FREQUENCY
     return None
 
 

@@ -200,14 +200,10 @@ async def resolve_on_clear(
         return
     zone = ticket.customer.timezone if ticket.customer else "UTC"
     resolution = f"el monitoreo detectó que {cleared} el {local_time(at, zone)} (hora de {zone_in_words(zone)}). "
-    others = list(
-        await session.scalars(
-            select(Alarm).where(Alarm.ticket_id == ticket.id, Alarm.id != alarm.id).order_by(Alarm.id)
-        )
-    )
-    if others:
+    # Every alarm of the ticket, this one included (the session's own object: its count as it is now).
+    group = list(await session.scalars(select(Alarm).where(Alarm.ticket_id == ticket.id).order_by(Alarm.id)))
+    if len(group) > 1:
         # A wave's ticket (many interfaces, devices): the one resolution the customer gets names them all.
-        group = sorted([alarm, *others], key=lambda a: a.id)
         resolution += (
             f"Con ello quedaron despejadas las {len(group)} alarmas de este tiquete "
             f"({plural(sum(a.count for a in group), 'aviso', 'avisos')}):\n" + "\n".join(f"- {a.title}" for a in group)
